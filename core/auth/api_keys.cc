@@ -1,0 +1,112 @@
+#include "core/auth/api_keys.h"
+
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "core/auth/secrets.h"
+#include "core/common/status_macros.h"
+
+namespace tokend::auth {
+namespace {
+
+constexpr size_t kMaxNameBytes = 100;
+constexpr size_t kMaxSecretBytes = 256;
+
+absl::Status ValidateName(absl::string_view name) {
+  if (name.size() > kMaxNameBytes) {
+    return absl::InvalidArgumentError("name: at most 100 characters");
+  }
+  for (char c : name) {
+    if (!absl::ascii_isprint(c)) {
+      return absl::InvalidArgumentError("name: printable ASCII only");
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<absl::string_view> ApiKeyManager::SecretPrefix(
+    absl::string_view surface) {
+  if (surface == "sessions") return absl::string_view("sk_");
+  if (surface == "scoped") return absl::string_view("sck_");
+  return absl::InvalidArgumentError(
+      "surface: must be \"sessions\" or \"scoped\"");
+}
+
+absl::StatusOr<NewApiKey> ApiKeyManager::Create(absl::string_view surface,
+                                                absl::string_view name) {
+  ASSIGN_OR_RETURN(absl::string_view prefix, SecretPrefix(surface));
+  RETURN_IF_ERROR(ValidateName(name));
+  NewApiKey key;
+  ASSIGN_OR_RETURN(key.secret, GenerateSecret(prefix));
+  ASSIGN_OR_RETURN(std::string id_suffix, GenerateSecret("", 12));
+  key.record.id = absl::StrCat("ak_", id_suffix);
+  key.record.surface = std::string(surface);
+  key.record.name = std::string(name);
+  key.record.display_prefix = DisplayPrefix(key.secret);
+  key.record.secret_hash = HashSecret(key.secret);
+  key.record.created_at = clock_->Now();
+  RETURN_IF_ERROR(store_->InsertApiKey(key.record));
+  return key;
+}
+
+absl::StatusOr<store::ApiKeyRecord> ApiKeyManager::Authenticate(
+    absl::string_view secret, absl::string_view surface) {
+  const absl::Status invalid = absl::UnauthenticatedError("invalid API key");
+  if (secret.empty() || secret.size() > kMaxSecretBytes) return invalid;
+  std::string hash = HashSecret(secret);
+  absl::Time now = clock_->Now();
+
+  std::optional<store::ApiKeyRecord> record;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = cache_.find(hash);
+    if (it != cache_.end() && now - it->second.fetched_at < cache_ttl_) {
+      record = it->second.record;
+    }
+  }
+  if (!record.has_value()) {
+    auto found = store_->FindApiKeyByHash(hash);
+    if (absl::IsNotFound(found.status())) return invalid;
+    if (!found.ok()) return found.status();
+    record = *std::move(found);
+    absl::MutexLock lock(&mu_);
+    if (cache_.size() >= kMaxCacheEntries) cache_.clear();
+    cache_[hash] = CacheEntry{*record, now};
+  }
+  // Lookups are keyed by the secret's SHA-256, so their timing can reveal
+  // bits of a hash at most, never of the secret.
+  if (record->revoked_at || record->surface != surface) {
+    return invalid;
+  }
+  return *std::move(record);
+}
+
+absl::StatusOr<std::vector<store::ApiKeyRecord>> ApiKeyManager::List(
+    absl::string_view surface_filter) {
+  if (surface_filter.empty()) return store_->ListApiKeys();
+  RETURN_IF_ERROR(SecretPrefix(surface_filter).status());
+  return store_->ListApiKeys(std::string(surface_filter));
+}
+
+absl::StatusOr<store::ApiKeyRecord> ApiKeyManager::Revoke(
+    absl::string_view id) {
+  RETURN_IF_ERROR(store_->RevokeApiKey(id, clock_->Now()));
+  {
+    absl::MutexLock lock(&mu_);
+    for (auto it = cache_.begin(); it != cache_.end();) {
+      auto current = it++;
+      if (current->second.record.id == id) cache_.erase(current);
+    }
+  }
+  ASSIGN_OR_RETURN(std::vector<store::ApiKeyRecord> all, store_->ListApiKeys());
+  for (auto& record : all) {
+    if (record.id == id) return std::move(record);
+  }
+  return absl::NotFoundError("API key not found");
+}
+
+}  // namespace tokend::auth

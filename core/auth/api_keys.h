@@ -1,0 +1,71 @@
+// ApiKeyManager: API keys for one surface each ("sessions" keys start with
+// sk_ as Clerk's SDK expects; "scoped" keys with sck_). The secret is shown
+// once at creation; the store keeps its SHA-256. Authentication goes through
+// a small cache so a hot key costs no store read; revocation through this
+// manager takes effect at once, revocation by another replica within
+// `cache_ttl`.
+#ifndef TOKEND_CORE_AUTH_API_KEYS_H_
+#define TOKEND_CORE_AUTH_API_KEYS_H_
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "core/common/clock.h"
+#include "core/store/records.h"
+#include "core/store/store.h"
+
+namespace tokend::auth {
+
+struct NewApiKey {
+  store::ApiKeyRecord record;
+  std::string secret;  // Returned once; never stored.
+};
+
+class ApiKeyManager {
+ public:
+  ApiKeyManager(store::Store* store, const Clock* clock,
+                absl::Duration cache_ttl = absl::Seconds(5))
+      : store_(store), clock_(clock), cache_ttl_(cache_ttl) {}
+
+  // The secret prefix of a surface; InvalidArgument for an unknown surface.
+  static absl::StatusOr<absl::string_view> SecretPrefix(
+      absl::string_view surface);
+
+  // `name` ≤ 100 printable characters.
+  absl::StatusOr<NewApiKey> Create(absl::string_view surface,
+                                   absl::string_view name);
+
+  // The key behind `secret` if it exists, is not revoked and belongs to
+  // `surface`; else UNAUTHENTICATED ("invalid API key").
+  absl::StatusOr<store::ApiKeyRecord> Authenticate(absl::string_view secret,
+                                                   absl::string_view surface);
+
+  absl::StatusOr<std::vector<store::ApiKeyRecord>> List(
+      absl::string_view surface_filter);
+
+  // Returns the revoked record. NotFound for an unknown id.
+  absl::StatusOr<store::ApiKeyRecord> Revoke(absl::string_view id);
+
+ private:
+  struct CacheEntry {
+    store::ApiKeyRecord record;
+    absl::Time fetched_at;
+  };
+  static constexpr size_t kMaxCacheEntries = 10000;
+
+  store::Store* store_;
+  const Clock* clock_;
+  absl::Duration cache_ttl_;
+  absl::Mutex mu_;
+  absl::flat_hash_map<std::string, CacheEntry> cache_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace tokend::auth
+
+#endif  // TOKEND_CORE_AUTH_API_KEYS_H_

@@ -1,0 +1,43 @@
+#include "core/auth/secrets.h"
+
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+#include <openssl/sha.h>
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "core/jose/base64url.h"
+
+namespace tokend::auth {
+
+absl::StatusOr<std::string> GenerateSecret(absl::string_view prefix,
+                                           int random_bytes) {
+  std::string raw(random_bytes, '\0');
+  if (RAND_bytes(reinterpret_cast<uint8_t*>(raw.data()), raw.size()) != 1) {
+    return absl::InternalError("CSPRNG failure");
+  }
+  return absl::StrCat(prefix, jose::Base64UrlEncode(raw));
+}
+
+std::string HashSecret(absl::string_view secret) {
+  std::string digest(SHA256_DIGEST_LENGTH, '\0');
+  SHA256(reinterpret_cast<const uint8_t*>(secret.data()), secret.size(),
+         reinterpret_cast<uint8_t*>(digest.data()));
+  return digest;
+}
+
+bool HashesEqual(absl::string_view a, absl::string_view b) {
+  return a.size() == b.size() &&
+         CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+std::string DisplayPrefix(absl::string_view secret) {
+  // Keep the type prefix (up to the last '_' in the first 8 chars) + 4.
+  size_t cut = secret.substr(0, 8).rfind('_');
+  size_t keep = (cut == absl::string_view::npos ? 0 : cut + 1) + 4;
+  return std::string(secret.substr(0, std::min(keep, secret.size())));
+}
+
+}  // namespace tokend::auth

@@ -1,0 +1,139 @@
+#include "core/jose/bounded_json.h"
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+
+namespace tokend::jose {
+namespace {
+
+using json = nlohmann::json;
+
+// A SAX consumer that builds the DOM itself so it can stop at the first
+// duplicate name or excess depth (nlohmann's own DOM builder keeps the last
+// duplicate silently, and its callback API cannot abort).
+class BoundedDomBuilder {
+ public:
+  explicit BoundedDomBuilder(int max_depth) : max_depth_(max_depth) {}
+
+  bool null() { return Add(json(nullptr)); }
+  bool boolean(bool v) { return Add(json(v)); }
+  bool number_integer(json::number_integer_t v) { return Add(json(v)); }
+  bool number_unsigned(json::number_unsigned_t v) { return Add(json(v)); }
+  bool number_float(json::number_float_t v, const json::string_t&) {
+    return Add(json(v));
+  }
+  bool string(json::string_t& v) { return Add(json(std::move(v))); }
+  bool binary(json::binary_t&) { return Fail("binary values not allowed"); }
+
+  bool start_object(std::size_t) { return Open(json::object()); }
+  bool end_object() { return Close(); }
+  bool start_array(std::size_t) { return Open(json::array()); }
+  bool end_array() { return Close(); }
+
+  bool key(json::string_t& name) {
+    json* top = stack_.back();
+    if (top->find(name) != top->end()) {
+      return Fail("duplicate member name");
+    }
+    key_ = std::move(name);
+    return true;
+  }
+
+  bool parse_error(std::size_t position, const std::string&,
+                   const nlohmann::detail::exception&) {
+    return Fail(absl::StrCat("invalid JSON at byte ", position));
+  }
+
+  const std::string& error() const { return error_; }
+  json& root() { return root_; }
+
+ private:
+  bool Fail(std::string message) {
+    if (error_.empty()) error_ = std::move(message);
+    return false;
+  }
+
+  // Places `value` in the current container; returns where it now lives.
+  json* Place(json&& value) {
+    if (stack_.empty()) {
+      root_ = std::move(value);
+      return &root_;
+    }
+    json* top = stack_.back();
+    if (top->is_array()) {
+      top->push_back(std::move(value));
+      return &top->back();
+    }
+    auto [it, inserted] = top->emplace(std::move(key_), std::move(value));
+    (void)inserted;  // key() already rejected duplicates.
+    return &it.value();
+  }
+
+  bool Add(json&& value) {
+    Place(std::move(value));
+    return true;
+  }
+
+  bool Open(json&& container) {
+    if (static_cast<int>(stack_.size()) >= max_depth_) {
+      return Fail("JSON nested too deeply");
+    }
+    stack_.push_back(Place(std::move(container)));
+    return true;
+  }
+
+  bool Close() {
+    stack_.pop_back();
+    return true;
+  }
+
+  const int max_depth_;
+  json root_;
+  std::vector<json*> stack_;
+  std::string key_;
+  std::string error_;
+};
+
+}  // namespace
+
+absl::StatusOr<nlohmann::json> ParseJsonValue(absl::string_view text,
+                                              const JsonLimits& limits) {
+  if (text.size() > limits.max_bytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("JSON exceeds ", limits.max_bytes, " bytes"));
+  }
+  // nlohmann skips a byte order mark; RFC 8259 §8.1 lets us refuse it.
+  if (text.size() >= 3 && text.substr(0, 3) == "\xEF\xBB\xBF") {
+    return absl::InvalidArgumentError("JSON starts with a byte order mark");
+  }
+  BoundedDomBuilder builder(limits.max_depth);
+  bool ok = false;
+  try {
+    ok = json::sax_parse(text.begin(), text.end(), &builder,
+                         json::input_format_t::json, /*strict=*/true);
+  } catch (const std::exception&) {
+    ok = false;
+  }
+  if (!ok) {
+    return absl::InvalidArgumentError(
+        builder.error().empty() ? std::string("invalid JSON")
+                                : builder.error());
+  }
+  return std::move(builder.root());
+}
+
+absl::StatusOr<nlohmann::json> ParseJsonObject(absl::string_view text,
+                                               const JsonLimits& limits) {
+  auto parsed = ParseJsonValue(text, limits);
+  if (!parsed.ok()) return parsed;
+  if (!parsed->is_object()) {
+    return absl::InvalidArgumentError("JSON value is not an object");
+  }
+  return parsed;
+}
+
+}  // namespace tokend::jose

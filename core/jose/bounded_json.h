@@ -1,0 +1,36 @@
+// Bounded JSON parsing for untrusted input (token headers and claims, JWKs).
+//
+// ParseJsonObject accepts only RFC 8259 JSON whose top-level value is an
+// object, at most `max_bytes` long and `max_depth` containers deep, with valid
+// UTF-8 and no duplicate member names at any level (RFC 7515 §5.2 lets us
+// reject them, and last-wins parsing is a classic source of confusion between
+// two parsers). Every failure is InvalidArgument and never echoes the input.
+// Never throws.
+#ifndef TOKEND_CORE_JOSE_BOUNDED_JSON_H_
+#define TOKEND_CORE_JOSE_BOUNDED_JSON_H_
+
+#include <cstddef>
+
+#include <nlohmann/json.hpp>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace tokend::jose {
+
+struct JsonLimits {
+  size_t max_bytes = 16384;
+  // Number of nested containers, the top-level object counting as one.
+  int max_depth = 16;
+};
+
+absl::StatusOr<nlohmann::json> ParseJsonObject(absl::string_view text,
+                                               const JsonLimits& limits = {});
+
+// As ParseJsonObject, but any JSON value is accepted at the top level.
+absl::StatusOr<nlohmann::json> ParseJsonValue(absl::string_view text,
+                                              const JsonLimits& limits = {});
+
+}  // namespace tokend::jose
+
+#endif  // TOKEND_CORE_JOSE_BOUNDED_JSON_H_

@@ -1,0 +1,590 @@
+#include "core/store/sqlite_store.h"
+
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <utility>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "core/common/status_macros.h"
+
+namespace tokend::store {
+namespace {
+
+constexpr int kBusyTimeoutMs = 5000;
+
+struct Migration {
+  int version;
+  const char* description;
+  const char* sql;  // May hold several statements.
+};
+
+// Append-only: never edit a migration that has shipped; add a new one.
+constexpr Migration kMigrations[] = {
+    {1, "signing keys and API keys", R"sql(
+CREATE TABLE signing_keys (
+  kid             TEXT    NOT NULL PRIMARY KEY,
+  slot            TEXT    NOT NULL,
+  algorithm       TEXT    NOT NULL,
+  state           TEXT    NOT NULL CHECK (state IN ('next', 'active', 'retired')),
+  public_jwk      TEXT    NOT NULL,
+  sealed_private  BLOB    NOT NULL,
+  created_at_us   INTEGER NOT NULL,
+  activate_at_us  INTEGER,          -- NULL: never
+  retired_at_us   INTEGER,          -- NULL: not retired
+  delete_after_us INTEGER           -- NULL: not retired
+) STRICT;
+-- At most one signing key per slot.
+CREATE UNIQUE INDEX signing_keys_one_active ON signing_keys (slot)
+  WHERE state = 'active';
+
+CREATE TABLE api_keys (
+  id             TEXT    NOT NULL PRIMARY KEY,
+  surface        TEXT    NOT NULL,
+  name           TEXT    NOT NULL,
+  display_prefix TEXT    NOT NULL,
+  secret_hash    BLOB    NOT NULL UNIQUE,
+  created_at_us  INTEGER NOT NULL,
+  revoked_at_us  INTEGER            -- NULL: valid
+) STRICT;
+CREATE INDEX api_keys_by_surface ON api_keys (surface, created_at_us, id);
+)sql"},
+};
+
+constexpr int kLatestVersion =
+    kMigrations[sizeof(kMigrations) / sizeof(kMigrations[0]) - 1].version;
+
+absl::Status SqliteError(sqlite3* db, int rc, absl::string_view what) {
+  const int code = rc & 0xff;
+  std::string msg = absl::StrCat("sqlite: ", what, ": ", sqlite3_errstr(rc));
+  if (db != nullptr && sqlite3_extended_errcode(db) == rc) {
+    absl::StrAppend(&msg, " (", sqlite3_errmsg(db), ")");
+  }
+  switch (code) {
+    case SQLITE_CONSTRAINT:
+      if (rc == SQLITE_CONSTRAINT_PRIMARYKEY ||
+          rc == SQLITE_CONSTRAINT_UNIQUE) {
+        return absl::AlreadyExistsError(msg);
+      }
+      return absl::InvalidArgumentError(msg);
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return absl::UnavailableError(msg);
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+      return absl::DataLossError(msg);
+    case SQLITE_FULL:
+      return absl::ResourceExhaustedError(msg);
+    case SQLITE_CANTOPEN:
+    case SQLITE_PERM:
+    case SQLITE_READONLY:
+      return absl::PermissionDeniedError(msg);
+    default:
+      return absl::InternalError(msg);
+  }
+}
+
+// ---- Time encoding: microseconds since the epoch; NULL for "never". ----
+
+absl::StatusOr<std::optional<int64_t>> EncodeTime(absl::Time t,
+                                                  bool future_is_null,
+                                                  absl::string_view field) {
+  if (t == absl::InfiniteFuture() && future_is_null) return std::nullopt;
+  if (t == absl::InfiniteFuture() || t == absl::InfinitePast()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, " must be a finite time"));
+  }
+  return absl::ToUnixMicros(t);
+}
+
+// A cached statement in use: resets it and clears its bindings when done, so
+// the next user starts clean (and its read transaction, if any, ends).
+class ScopedStmt {
+ public:
+  ScopedStmt(sqlite3* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
+  ScopedStmt(const ScopedStmt&) = delete;
+  ScopedStmt& operator=(const ScopedStmt&) = delete;
+  ~ScopedStmt() {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+  }
+
+  absl::Status BindText(int i, absl::string_view v) {
+    return Check(sqlite3_bind_text64(stmt_, i, v.data(), v.size(),
+                                     SQLITE_TRANSIENT, SQLITE_UTF8));
+  }
+  absl::Status BindBlob(int i, absl::string_view v) {
+    // A zero-length blob must still be a blob, not NULL.
+    return Check(sqlite3_bind_blob64(stmt_, i, v.empty() ? "" : v.data(),
+                                     v.size(), SQLITE_TRANSIENT));
+  }
+  absl::Status BindInt(int i, int64_t v) {
+    return Check(sqlite3_bind_int64(stmt_, i, v));
+  }
+  absl::Status BindTime(int i, absl::Time t, bool future_is_null,
+                        absl::string_view field) {
+    ASSIGN_OR_RETURN(std::optional<int64_t> us,
+                     EncodeTime(t, future_is_null, field));
+    if (!us.has_value()) return Check(sqlite3_bind_null(stmt_, i));
+    return BindInt(i, *us);
+  }
+
+  // true: a row is available; false: done.
+  absl::StatusOr<bool> Step() {
+    const int rc = sqlite3_step(stmt_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    return SqliteError(db_, rc, sqlite3_sql(stmt_));
+  }
+  // Steps a statement that must not return rows.
+  absl::Status Run() {
+    ASSIGN_OR_RETURN(bool row, Step());
+    if (row) return absl::InternalError("sqlite: unexpected row");
+    return absl::OkStatus();
+  }
+
+  bool IsNull(int col) const {
+    return sqlite3_column_type(stmt_, col) == SQLITE_NULL;
+  }
+  int64_t Int(int col) const { return sqlite3_column_int64(stmt_, col); }
+  std::string Text(int col) const {
+    const unsigned char* p = sqlite3_column_text(stmt_, col);
+    const int n = sqlite3_column_bytes(stmt_, col);
+    return p == nullptr ? std::string()
+                        : std::string(reinterpret_cast<const char*>(p), n);
+  }
+  std::string Blob(int col) const {
+    const void* p = sqlite3_column_blob(stmt_, col);
+    const int n = sqlite3_column_bytes(stmt_, col);
+    return p == nullptr ? std::string()
+                        : std::string(static_cast<const char*>(p), n);
+  }
+  absl::Time GetTime(int col) const {
+    return IsNull(col) ? absl::InfiniteFuture()
+                       : absl::FromUnixMicros(Int(col));
+  }
+
+ private:
+  absl::Status Check(int rc) {
+    if (rc == SQLITE_OK) return absl::OkStatus();
+    return SqliteError(db_, rc, "bind");
+  }
+
+  sqlite3* db_;
+  sqlite3_stmt* stmt_;
+};
+
+absl::StatusOr<KeyState> ParseKeyState(absl::string_view s) {
+  if (s == "next") return KeyState::kNext;
+  if (s == "active") return KeyState::kActive;
+  if (s == "retired") return KeyState::kRetired;
+  return absl::DataLossError(absl::StrCat("unknown key state '", s, "'"));
+}
+
+constexpr char kSigningKeyColumns[] =
+    "kid, slot, algorithm, state, public_jwk, sealed_private, created_at_us, "
+    "activate_at_us, retired_at_us, delete_after_us";
+
+absl::Status BindSigningKey(ScopedStmt& s, const SigningKeyRecord& rec) {
+  // Parameter order matches kSigningKeyColumns.
+  RETURN_IF_ERROR(s.BindText(1, rec.kid));
+  RETURN_IF_ERROR(s.BindText(2, rec.slot));
+  RETURN_IF_ERROR(s.BindText(3, rec.algorithm));
+  RETURN_IF_ERROR(s.BindText(4, KeyStateName(rec.state)));
+  RETURN_IF_ERROR(s.BindText(5, rec.public_jwk));
+  RETURN_IF_ERROR(s.BindBlob(6, rec.sealed_private));
+  RETURN_IF_ERROR(s.BindTime(7, rec.created_at, false, "created_at"));
+  RETURN_IF_ERROR(s.BindTime(8, rec.activate_at, true, "activate_at"));
+  RETURN_IF_ERROR(s.BindTime(9, rec.retired_at, true, "retired_at"));
+  RETURN_IF_ERROR(s.BindTime(10, rec.delete_after, true, "delete_after"));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<SigningKeyRecord> ReadSigningKey(const ScopedStmt& s) {
+  SigningKeyRecord rec;
+  rec.kid = s.Text(0);
+  rec.slot = s.Text(1);
+  rec.algorithm = s.Text(2);
+  ASSIGN_OR_RETURN(rec.state, ParseKeyState(s.Text(3)));
+  rec.public_jwk = s.Text(4);
+  rec.sealed_private = s.Blob(5);
+  rec.created_at = s.GetTime(6);
+  rec.activate_at = s.GetTime(7);
+  rec.retired_at = s.GetTime(8);
+  rec.delete_after = s.GetTime(9);
+  return rec;
+}
+
+constexpr char kApiKeyColumns[] =
+    "id, surface, name, display_prefix, secret_hash, created_at_us, "
+    "revoked_at_us";
+
+ApiKeyRecord ReadApiKey(const ScopedStmt& s) {
+  ApiKeyRecord rec;
+  rec.id = s.Text(0);
+  rec.surface = s.Text(1);
+  rec.name = s.Text(2);
+  rec.display_prefix = s.Text(3);
+  rec.secret_hash = s.Blob(4);
+  rec.created_at = s.GetTime(5);
+  if (!s.IsNull(6)) rec.revoked_at = absl::FromUnixMicros(s.Int(6));
+  return rec;
+}
+
+}  // namespace
+
+int SqliteStore::LatestSchemaVersion() { return kLatestVersion; }
+
+SqliteStore::SqliteStore(sqlite3* db) : db_(db) {}
+
+SqliteStore::~SqliteStore() {
+  absl::MutexLock lock(&mu_);
+  for (auto& [sql, stmt] : statements_) sqlite3_finalize(stmt);
+  statements_.clear();
+  sqlite3_close_v2(db_);
+}
+
+absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(
+    const std::string& path) {
+  sqlite3* db = nullptr;
+  const int rc = sqlite3_open_v2(
+      path.c_str(), &db,
+      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+      nullptr);
+  if (rc != SQLITE_OK) {
+    absl::Status status = SqliteError(db, rc, absl::StrCat("open ", path));
+    sqlite3_close_v2(db);  // Harmless on nullptr.
+    return status;
+  }
+  std::unique_ptr<SqliteStore> store(new SqliteStore(db));
+  {
+    absl::MutexLock lock(&store->mu_);
+    RETURN_IF_ERROR(store->Configure(path));
+    RETURN_IF_ERROR(store->Migrate());
+  }
+  return store;
+}
+
+absl::Status SqliteStore::Configure(const std::string& path) {
+  sqlite3_extended_result_codes(db_, 1);
+  const int rc = sqlite3_busy_timeout(db_, kBusyTimeoutMs);
+  if (rc != SQLITE_OK) return SqliteError(db_, rc, "busy_timeout");
+
+  // journal_mode answers with the mode now in force.
+  {
+    ASSIGN_OR_RETURN(sqlite3_stmt * raw, Prepared("PRAGMA journal_mode=WAL"));
+    ScopedStmt s(db_, raw);
+    ASSIGN_OR_RETURN(bool row, s.Step());
+    const std::string mode = row ? s.Text(0) : "";
+    if (mode != "wal" && !(path == ":memory:" && mode == "memory")) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("sqlite: ", path,
+                       ": cannot enable WAL journal mode (got '", mode, "')"));
+    }
+  }
+  RETURN_IF_ERROR(Exec("PRAGMA synchronous=FULL"));
+  RETURN_IF_ERROR(Exec("PRAGMA foreign_keys=ON"));
+  // The pragmas above run once; drop them from the cache.
+  for (auto& [sql, stmt] : statements_) sqlite3_finalize(stmt);
+  statements_.clear();
+  return absl::OkStatus();
+}
+
+absl::StatusOr<int> SqliteStore::ReadSchemaVersion() {
+  {
+    ASSIGN_OR_RETURN(sqlite3_stmt * raw,
+                     Prepared("SELECT 1 FROM sqlite_master WHERE type = "
+                              "'table' AND name = 'schema_migrations'"));
+    ScopedStmt s(db_, raw);
+    ASSIGN_OR_RETURN(bool exists, s.Step());
+    if (!exists) return 0;
+  }
+  ASSIGN_OR_RETURN(sqlite3_stmt * raw,
+                   Prepared("SELECT COALESCE(MAX(version), 0) "
+                            "FROM schema_migrations"));
+  ScopedStmt s(db_, raw);
+  ASSIGN_OR_RETURN(bool row, s.Step());
+  if (!row) return absl::InternalError("sqlite: no schema version row");
+  return static_cast<int>(s.Int(0));
+}
+
+// Reads only, unless a migration is pending: an up-to-date file is not
+// written to.
+absl::Status SqliteStore::Migrate() {
+  ASSIGN_OR_RETURN(int version, ReadSchemaVersion());
+  if (version > kLatestVersion) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("sqlite: database schema version ", version,
+                     " is newer than this binary supports (", kLatestVersion,
+                     "); upgrade tokend"));
+  }
+  for (const Migration& m : kMigrations) {
+    if (m.version <= version) continue;
+    bool applied = false;
+    RETURN_IF_ERROR(Transact([&]() -> absl::Status {
+      RETURN_IF_ERROR(
+          Exec("CREATE TABLE IF NOT EXISTS schema_migrations ("
+               "version INTEGER NOT NULL PRIMARY KEY, "
+               "description TEXT NOT NULL, "
+               "applied_at_us INTEGER NOT NULL) STRICT"));
+      // Another process may have migrated since we looked.
+      ASSIGN_OR_RETURN(int current, ReadSchemaVersion());
+      if (current >= m.version) return absl::OkStatus();
+      char* err = nullptr;
+      const int rc = sqlite3_exec(db_, m.sql, nullptr, nullptr, &err);
+      if (rc != SQLITE_OK) {
+        absl::Status status = SqliteError(
+            db_, rc,
+            absl::StrCat("migration ", m.version, " (", m.description, ")"));
+        sqlite3_free(err);
+        return status;
+      }
+      ASSIGN_OR_RETURN(sqlite3_stmt * raw,
+                       Prepared("INSERT INTO schema_migrations "
+                                "(version, description, applied_at_us) "
+                                "VALUES (?, ?, ?)"));
+      ScopedStmt s(db_, raw);
+      RETURN_IF_ERROR(s.BindInt(1, m.version));
+      RETURN_IF_ERROR(s.BindText(2, m.description));
+      RETURN_IF_ERROR(s.BindInt(3, absl::ToUnixMicros(absl::Now())));
+      RETURN_IF_ERROR(s.Run());
+      applied = true;
+      return absl::OkStatus();
+    }));
+    if (applied) ++migrations_applied_;
+  }
+  ASSIGN_OR_RETURN(schema_version_, ReadSchemaVersion());
+  return absl::OkStatus();
+}
+
+size_t SqliteStore::prepared_statement_count() const {
+  absl::MutexLock lock(&mu_);
+  return statements_.size();
+}
+
+absl::StatusOr<sqlite3_stmt*> SqliteStore::Prepared(absl::string_view sql) {
+  auto it = statements_.find(sql);
+  if (it != statements_.end()) return it->second;
+  sqlite3_stmt* stmt = nullptr;
+  const int rc =
+      sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
+                         SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
+  if (rc != SQLITE_OK) {
+    return SqliteError(db_, rc, absl::StrCat("prepare: ", sql));
+  }
+  statements_.emplace(std::string(sql), stmt);
+  return stmt;
+}
+
+absl::Status SqliteStore::Exec(absl::string_view sql) {
+  ASSIGN_OR_RETURN(sqlite3_stmt * raw, Prepared(sql));
+  ScopedStmt s(db_, raw);
+  // Some pragmas answer with a row; drain it.
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) return absl::OkStatus();
+  }
+}
+
+absl::Status SqliteStore::Transact(absl::FunctionRef<absl::Status()> body) {
+  RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+  absl::Status status = body();
+  if (status.ok()) status = Exec("COMMIT");
+  if (!status.ok() && !sqlite3_get_autocommit(db_)) {
+    // Still inside the transaction: undo everything. A failed ROLLBACK leaves
+    // SQLite to roll back when the connection next needs to.
+    (void)Exec("ROLLBACK");
+  }
+  return status;
+}
+
+absl::Status SqliteStore::CheckIntegrity() {
+  absl::MutexLock lock(&mu_);
+  ASSIGN_OR_RETURN(sqlite3_stmt * raw, Prepared("PRAGMA integrity_check"));
+  ScopedStmt s(db_, raw);
+  std::vector<std::string> problems;
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    std::string line = s.Text(0);
+    if (line != "ok") problems.push_back(std::move(line));
+  }
+  if (problems.empty()) return absl::OkStatus();
+  return absl::DataLossError(
+      absl::StrCat("sqlite: integrity_check: ", absl::StrJoin(problems, "; ")));
+}
+
+// ---- Signing keys ----
+
+absl::StatusOr<std::vector<SigningKeyRecord>> SqliteStore::ListSigningKeys() {
+  absl::MutexLock lock(&mu_);
+  static const std::string* const kSql = new std::string(
+      absl::StrCat("SELECT ", kSigningKeyColumns,
+                   " FROM signing_keys ORDER BY slot, created_at_us, kid"));
+  ASSIGN_OR_RETURN(sqlite3_stmt * raw, Prepared(*kSql));
+  ScopedStmt s(db_, raw);
+  std::vector<SigningKeyRecord> out;
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    ASSIGN_OR_RETURN(SigningKeyRecord rec, ReadSigningKey(s));
+    out.push_back(std::move(rec));
+  }
+  return out;
+}
+
+absl::Status SqliteStore::InsertSigningKey(const SigningKeyRecord& rec) {
+  absl::MutexLock lock(&mu_);
+  static const std::string* const kSql = new std::string(
+      absl::StrCat("INSERT INTO signing_keys (", kSigningKeyColumns,
+                   ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+  ASSIGN_OR_RETURN(sqlite3_stmt * raw, Prepared(*kSql));
+  ScopedStmt s(db_, raw);
+  RETURN_IF_ERROR(BindSigningKey(s, rec));
+  return s.Run();
+}
+
+absl::Status SqliteStore::UpdateOneSigningKey(const SigningKeyRecord& rec) {
+  static constexpr char kSql[] =
+      "UPDATE signing_keys SET slot = ?2, algorithm = ?3, state = ?4, "
+      "public_jwk = ?5, sealed_private = ?6, created_at_us = ?7, "
+      "activate_at_us = ?8, retired_at_us = ?9, delete_after_us = ?10 "
+      "WHERE kid = ?1";
+  ASSIGN_OR_RETURN(sqlite3_stmt * raw, Prepared(kSql));
+  ScopedStmt s(db_, raw);
+  RETURN_IF_ERROR(BindSigningKey(s, rec));
+  RETURN_IF_ERROR(s.Run());
+  if (sqlite3_changes(db_) == 0) {
+    return absl::NotFoundError(
+        absl::StrCat("signing key '", rec.kid, "' not found"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SqliteStore::DeleteOneSigningKey(const std::string& kid) {
+  ASSIGN_OR_RETURN(sqlite3_stmt * raw,
+                   Prepared("DELETE FROM signing_keys WHERE kid = ?"));
+  ScopedStmt s(db_, raw);
+  RETURN_IF_ERROR(s.BindText(1, kid));
+  RETURN_IF_ERROR(s.Run());
+  if (sqlite3_changes(db_) == 0) {
+    return absl::NotFoundError(
+        absl::StrCat("signing key '", kid, "' not found"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SqliteStore::UpdateSigningKeys(
+    const std::vector<SigningKeyRecord>& changed,
+    const std::vector<std::string>& deleted_kids) {
+  absl::flat_hash_set<absl::string_view> seen;
+  for (const SigningKeyRecord& rec : changed) {
+    if (!seen.insert(rec.kid).second) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("signing key '", rec.kid, "' given twice"));
+    }
+  }
+  for (const std::string& kid : deleted_kids) {
+    if (!seen.insert(kid).second) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("signing key '", kid, "' given twice"));
+    }
+  }
+  // Leave 'active' last, so that retiring a slot's old key precedes
+  // activating its successor (one active key per slot is a unique index,
+  // checked per statement).
+  std::vector<const SigningKeyRecord*> ordered;
+  ordered.reserve(changed.size());
+  for (const SigningKeyRecord& rec : changed) ordered.push_back(&rec);
+  std::stable_partition(ordered.begin(), ordered.end(),
+                        [](const SigningKeyRecord* rec) {
+                          return rec->state != KeyState::kActive;
+                        });
+
+  absl::MutexLock lock(&mu_);
+  return Transact([&]() -> absl::Status {
+    for (const std::string& kid : deleted_kids) {
+      RETURN_IF_ERROR(DeleteOneSigningKey(kid));
+    }
+    for (const SigningKeyRecord* rec : ordered) {
+      RETURN_IF_ERROR(UpdateOneSigningKey(*rec));
+    }
+    return absl::OkStatus();
+  });
+}
+
+// ---- API keys ----
+
+absl::Status SqliteStore::InsertApiKey(const ApiKeyRecord& rec) {
+  absl::MutexLock lock(&mu_);
+  static const std::string* const kSql =
+      new std::string(absl::StrCat("INSERT INTO api_keys (", kApiKeyColumns,
+                                   ") VALUES (?, ?, ?, ?, ?, ?, ?)"));
+  ASSIGN_OR_RETURN(sqlite3_stmt * raw, Prepared(*kSql));
+  ScopedStmt s(db_, raw);
+  RETURN_IF_ERROR(s.BindText(1, rec.id));
+  RETURN_IF_ERROR(s.BindText(2, rec.surface));
+  RETURN_IF_ERROR(s.BindText(3, rec.name));
+  RETURN_IF_ERROR(s.BindText(4, rec.display_prefix));
+  RETURN_IF_ERROR(s.BindBlob(5, rec.secret_hash));
+  RETURN_IF_ERROR(s.BindTime(6, rec.created_at, false, "created_at"));
+  if (rec.revoked_at.has_value()) {
+    RETURN_IF_ERROR(s.BindTime(7, *rec.revoked_at, false, "revoked_at"));
+  }
+  return s.Run();
+}
+
+absl::StatusOr<ApiKeyRecord> SqliteStore::FindApiKeyByHash(
+    absl::string_view secret_hash) {
+  absl::MutexLock lock(&mu_);
+  static const std::string* const kSql = new std::string(absl::StrCat(
+      "SELECT ", kApiKeyColumns, " FROM api_keys WHERE secret_hash = ?"));
+  ASSIGN_OR_RETURN(sqlite3_stmt * raw, Prepared(*kSql));
+  ScopedStmt s(db_, raw);
+  RETURN_IF_ERROR(s.BindBlob(1, secret_hash));
+  ASSIGN_OR_RETURN(bool row, s.Step());
+  if (!row) return absl::NotFoundError("API key not found");
+  return ReadApiKey(s);
+}
+
+absl::StatusOr<std::vector<ApiKeyRecord>> SqliteStore::ListApiKeys(
+    std::optional<absl::string_view> surface) {
+  absl::MutexLock lock(&mu_);
+  static const std::string* const kAll = new std::string(absl::StrCat(
+      "SELECT ", kApiKeyColumns, " FROM api_keys ORDER BY created_at_us, id"));
+  static const std::string* const kBySurface = new std::string(
+      absl::StrCat("SELECT ", kApiKeyColumns,
+                   " FROM api_keys WHERE surface = ? ORDER BY created_at_us, "
+                   "id"));
+  ASSIGN_OR_RETURN(sqlite3_stmt * raw,
+                   Prepared(surface.has_value() ? *kBySurface : *kAll));
+  ScopedStmt s(db_, raw);
+  if (surface.has_value()) RETURN_IF_ERROR(s.BindText(1, *surface));
+  std::vector<ApiKeyRecord> out;
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    out.push_back(ReadApiKey(s));
+  }
+  return out;
+}
+
+absl::Status SqliteStore::RevokeApiKey(absl::string_view id, absl::Time at) {
+  absl::MutexLock lock(&mu_);
+  ASSIGN_OR_RETURN(sqlite3_stmt * raw,
+                   Prepared("UPDATE api_keys SET revoked_at_us = "
+                            "COALESCE(revoked_at_us, ?) WHERE id = ?"));
+  ScopedStmt s(db_, raw);
+  RETURN_IF_ERROR(s.BindTime(1, at, false, "revoked_at"));
+  RETURN_IF_ERROR(s.BindText(2, id));
+  RETURN_IF_ERROR(s.Run());
+  if (sqlite3_changes(db_) == 0) {
+    return absl::NotFoundError(absl::StrCat("API key '", id, "' not found"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace tokend::store

@@ -1,0 +1,119 @@
+// SqliteStore: the default Store, one SQLite file (DESIGN §4).
+//
+//   ASSIGN_OR_RETURN(std::unique_ptr<store::SqliteStore> db,
+//                    store::SqliteStore::Open(data_dir + "/tokend.db"));
+//
+// The connection runs in WAL mode with synchronous=FULL (a committed
+// transaction survives power loss), foreign_keys=ON and a 5 s busy timeout,
+// so several processes may share the file. The schema is versioned: Open()
+// applies each pending migration in its own transaction and records it in
+// `schema_migrations`; an up-to-date file is left untouched, and a file written
+// by a newer tokend (unknown version) is refused with FailedPrecondition.
+//
+// Statements are prepared once per connection and reused. One connection per
+// SqliteStore, serialised by a mutex: every method is thread-safe. Do not use a
+// SqliteStore across fork(); open a new one in the child.
+//
+// Times are stored as integer microseconds since the Unix epoch (sub-
+// microsecond parts are dropped); absl::InfiniteFuture() and an unset
+// std::optional are stored as NULL. absl::InfinitePast() is rejected.
+#ifndef TOKEND_CORE_STORE_SQLITE_STORE_H_
+#define TOKEND_CORE_STORE_SQLITE_STORE_H_
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/functional/function_ref.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "core/store/records.h"
+#include "core/store/store.h"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace tokend::store {
+
+class SqliteStore final : public Store {
+ public:
+  // Opens (creating if missing) the database at `path` and migrates it to
+  // LatestSchemaVersion(). Errors: FailedPrecondition if the file's schema is
+  // newer than this binary knows, or it is not in WAL mode; DataLoss if it is
+  // not a database; Unavailable if it stays locked past the busy timeout;
+  // Internal otherwise.
+  static absl::StatusOr<std::unique_ptr<SqliteStore>> Open(
+      const std::string& path);
+
+  // The schema version this binary migrates to.
+  static int LatestSchemaVersion();
+
+  SqliteStore(const SqliteStore&) = delete;
+  SqliteStore& operator=(const SqliteStore&) = delete;
+  ~SqliteStore() override;
+
+  // Schema version of the file after Open().
+  int schema_version() const { return schema_version_; }
+  // How many migrations this Open() applied (0 for an up-to-date file).
+  int migrations_applied() const { return migrations_applied_; }
+  // Number of distinct prepared statements held by this connection. It stops
+  // growing once every query has run once (statements are reused).
+  size_t prepared_statement_count() const;
+
+  // PRAGMA integrity_check: OK, or DataLoss listing the problems.
+  absl::Status CheckIntegrity();
+
+  // Store:
+  absl::StatusOr<std::vector<SigningKeyRecord>> ListSigningKeys() override;
+  absl::Status InsertSigningKey(const SigningKeyRecord& rec) override;
+  absl::Status UpdateSigningKeys(
+      const std::vector<SigningKeyRecord>& changed,
+      const std::vector<std::string>& deleted_kids) override;
+  absl::Status InsertApiKey(const ApiKeyRecord& rec) override;
+  absl::StatusOr<ApiKeyRecord> FindApiKeyByHash(
+      absl::string_view secret_hash) override;
+  absl::StatusOr<std::vector<ApiKeyRecord>> ListApiKeys(
+      std::optional<absl::string_view> surface) override;
+  absl::Status RevokeApiKey(absl::string_view id, absl::Time at) override;
+
+ private:
+  explicit SqliteStore(sqlite3* db);
+
+  absl::Status Configure(const std::string& path)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status Migrate() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<int> ReadSchemaVersion() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  // The cached prepared statement for `sql`, preparing it on first use. The
+  // statement is reset and its bindings cleared by the caller (see
+  // sqlite_store.cc: ScopedStmt).
+  absl::StatusOr<sqlite3_stmt*> Prepared(absl::string_view sql)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Runs a statement that returns no rows.
+  absl::Status Exec(absl::string_view sql) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // BEGIN IMMEDIATE; body(); COMMIT — or ROLLBACK if anything fails.
+  absl::Status Transact(absl::FunctionRef<absl::Status()> body)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  absl::Status UpdateOneSigningKey(const SigningKeyRecord& rec)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status DeleteOneSigningKey(const std::string& kid)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  mutable absl::Mutex mu_;
+  sqlite3* const db_;  // Used only under mu_.
+  absl::flat_hash_map<std::string, sqlite3_stmt*> statements_
+      ABSL_GUARDED_BY(mu_);
+  int schema_version_ = 0;
+  int migrations_applied_ = 0;
+};
+
+}  // namespace tokend::store
+
+#endif  // TOKEND_CORE_STORE_SQLITE_STORE_H_

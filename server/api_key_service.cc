@@ -1,0 +1,75 @@
+#include "server/api_key_service.h"
+
+#include "core/common/status_macros.h"
+#include "server/grpc_status.h"
+#include "server/proto_time.h"
+
+namespace tokend::server {
+namespace {
+
+using tokend::admin::v1::ApiKey;
+
+constexpr size_t kMaxIdBytes = 64;
+
+void ToProto(const store::ApiKeyRecord& record, ApiKey* out) {
+  out->set_id(record.id);
+  out->set_surface(record.surface);
+  out->set_name(record.name);
+  out->set_display_prefix(record.display_prefix);
+  *out->mutable_created_at() = ToTimestamp(record.created_at);
+  if (record.revoked_at)
+    *out->mutable_revoked_at() = ToTimestamp(*record.revoked_at);
+}
+
+grpc::ServerUnaryReactor* Done(grpc::CallbackServerContext* context,
+                               const absl::Status& status) {
+  auto* reactor = context->DefaultReactor();
+  reactor->Finish(ToGrpcStatus(status));
+  return reactor;
+}
+
+}  // namespace
+
+grpc::ServerUnaryReactor* ApiKeyServiceImpl::CreateApiKey(
+    grpc::CallbackServerContext* context,
+    const tokend::admin::v1::CreateApiKeyRequest* request,
+    tokend::admin::v1::CreateApiKeyResponse* response) {
+  return Done(context, [&]() -> absl::Status {
+    RETURN_IF_ERROR(admin_->Check(*context));
+    ASSIGN_OR_RETURN(auth::NewApiKey key,
+                     keys_->Create(request->surface(), request->name()));
+    ToProto(key.record, response->mutable_api_key());
+    response->set_secret(std::move(key.secret));
+    return absl::OkStatus();
+  }());
+}
+
+grpc::ServerUnaryReactor* ApiKeyServiceImpl::ListApiKeys(
+    grpc::CallbackServerContext* context,
+    const tokend::admin::v1::ListApiKeysRequest* request,
+    tokend::admin::v1::ListApiKeysResponse* response) {
+  return Done(context, [&]() -> absl::Status {
+    RETURN_IF_ERROR(admin_->Check(*context));
+    ASSIGN_OR_RETURN(std::vector<store::ApiKeyRecord> records,
+                     keys_->List(request->surface()));
+    for (const auto& record : records)
+      ToProto(record, response->add_api_keys());
+    return absl::OkStatus();
+  }());
+}
+
+grpc::ServerUnaryReactor* ApiKeyServiceImpl::RevokeApiKey(
+    grpc::CallbackServerContext* context,
+    const tokend::admin::v1::RevokeApiKeyRequest* request, ApiKey* response) {
+  return Done(context, [&]() -> absl::Status {
+    RETURN_IF_ERROR(admin_->Check(*context));
+    if (request->id().empty() || request->id().size() > kMaxIdBytes) {
+      return absl::InvalidArgumentError("id: required, at most 64 characters");
+    }
+    ASSIGN_OR_RETURN(store::ApiKeyRecord record, keys_->Revoke(request->id()));
+    ToProto(record, response);
+    return absl::OkStatus();
+  }());
+}
+
+}  // namespace tokend::server

@@ -1,0 +1,20 @@
+// Conversion of absl::Status (core/) to grpc::Status (the wire). The canonical
+// codes are numerically identical, so this is a cast plus the message.
+#ifndef TOKEND_SERVER_GRPC_STATUS_H_
+#define TOKEND_SERVER_GRPC_STATUS_H_
+
+#include <grpcpp/support/status.h>
+
+#include "absl/status/status.h"
+
+namespace tokend::server {
+
+inline grpc::Status ToGrpcStatus(const absl::Status& status) {
+  if (status.ok()) return grpc::Status::OK;
+  return grpc::Status(static_cast<grpc::StatusCode>(status.code()),
+                      std::string(status.message()));
+}
+
+}  // namespace tokend::server
+
+#endif  // TOKEND_SERVER_GRPC_STATUS_H_

@@ -1,0 +1,141 @@
+#include "server/keyring_service.h"
+
+#include <google/protobuf/util/json_util.h>
+
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "core/common/status_macros.h"
+#include "core/jose/algorithm.h"
+#include "server/grpc_status.h"
+#include "server/proto_time.h"
+
+namespace tokend::server {
+namespace {
+
+using tokend::keys::v1::SigningKey;
+
+constexpr size_t kMaxSlotBytes = 32;
+
+grpc::ServerUnaryReactor* Done(grpc::CallbackServerContext* context,
+                               const absl::Status& status) {
+  auto* reactor = context->DefaultReactor();
+  reactor->Finish(ToGrpcStatus(status));
+  return reactor;
+}
+
+SigningKey::State ToProtoState(store::KeyState state) {
+  switch (state) {
+    case store::KeyState::kNext:
+      return SigningKey::NEXT;
+    case store::KeyState::kActive:
+      return SigningKey::ACTIVE;
+    case store::KeyState::kRetired:
+      return SigningKey::RETIRED;
+  }
+  return SigningKey::STATE_UNSPECIFIED;
+}
+
+void ToProto(const keys::KeyInfo& key, SigningKey* out) {
+  out->set_kid(key.kid);
+  out->set_slot(key.slot);
+  out->set_algorithm(std::string(jose::AlgorithmName(key.algorithm)));
+  out->set_state(ToProtoState(key.state));
+  *out->mutable_created_at() = ToTimestamp(key.created_at);
+  *out->mutable_activate_at() = ToTimestamp(key.activate_at);
+  if (key.retired_at != absl::InfiniteFuture()) {
+    *out->mutable_retired_at() = ToTimestamp(key.retired_at);
+  }
+  if (key.delete_after != absl::InfiniteFuture()) {
+    *out->mutable_delete_after() = ToTimestamp(key.delete_after);
+  }
+}
+
+}  // namespace
+
+KeyringServiceImpl::KeyringServiceImpl(keys::Keyring* keyring,
+                                       const AdminAuthenticator* admin,
+                                       std::string issuer)
+    : keyring_(keyring), admin_(admin), issuer_(std::move(issuer)) {}
+
+std::shared_ptr<const tokend::keys::v1::Jwks>
+KeyringServiceImpl::CurrentJwks() {
+  std::string etag = keyring_->JwksETag();
+  {
+    absl::MutexLock lock(&mu_);
+    if (jwks_ != nullptr && etag == jwks_etag_) return jwks_;
+  }
+  auto jwks = std::make_shared<tokend::keys::v1::Jwks>();
+  google::protobuf::util::JsonParseOptions options;
+  options.ignore_unknown_fields = true;  // Members outside the message.
+  if (!google::protobuf::util::JsonStringToMessage(keyring_->PublicJwksJson(),
+                                                   jwks.get(), options)
+           .ok()) {
+    return nullptr;
+  }
+  absl::MutexLock lock(&mu_);
+  jwks_etag_ = std::move(etag);
+  jwks_ = jwks;
+  return jwks;
+}
+
+grpc::ServerUnaryReactor* KeyringServiceImpl::GetJwks(
+    grpc::CallbackServerContext* context,
+    const tokend::keys::v1::GetJwksRequest* request,
+    tokend::keys::v1::Jwks* response) {
+  auto jwks = CurrentJwks();
+  if (jwks == nullptr) {
+    return Done(context, absl::InternalError("JWKS does not convert"));
+  }
+  *response = *jwks;
+  return Done(context, absl::OkStatus());
+}
+
+grpc::ServerUnaryReactor* KeyringServiceImpl::GetOpenIdConfiguration(
+    grpc::CallbackServerContext* context,
+    const tokend::keys::v1::GetOpenIdConfigurationRequest* request,
+    tokend::keys::v1::OpenIdConfiguration* response) {
+  response->set_issuer(issuer_);
+  response->set_jwks_uri(absl::StrCat(issuer_, "/.well-known/jwks.json"));
+  std::set<std::string> algorithms;
+  for (const auto& key : keyring_->List()) {
+    algorithms.insert(std::string(jose::AlgorithmName(key.algorithm)));
+  }
+  for (const auto& alg : algorithms) {
+    response->add_id_token_signing_alg_values_supported(alg);
+  }
+  response->add_response_types_supported("id_token");
+  response->add_subject_types_supported("public");
+  for (const char* claim : {"iss", "sub", "aud", "exp", "iat", "nbf", "jti"}) {
+    response->add_claims_supported(claim);
+  }
+  return Done(context, absl::OkStatus());
+}
+
+grpc::ServerUnaryReactor* KeyringServiceImpl::ListSigningKeys(
+    grpc::CallbackServerContext* context,
+    const tokend::keys::v1::ListSigningKeysRequest* request,
+    tokend::keys::v1::ListSigningKeysResponse* response) {
+  return Done(context, [&]() -> absl::Status {
+    RETURN_IF_ERROR(admin_->Check(*context));
+    for (const auto& key : keyring_->List()) ToProto(key, response->add_keys());
+    return absl::OkStatus();
+  }());
+}
+
+grpc::ServerUnaryReactor* KeyringServiceImpl::RotateSigningKeys(
+    grpc::CallbackServerContext* context,
+    const tokend::keys::v1::RotateSigningKeysRequest* request,
+    tokend::keys::v1::RotateSigningKeysResponse* response) {
+  return Done(context, [&]() -> absl::Status {
+    RETURN_IF_ERROR(admin_->Check(*context));
+    if (request->slot().size() > kMaxSlotBytes) {
+      return absl::InvalidArgumentError("slot: at most 32 characters");
+    }
+    RETURN_IF_ERROR(keyring_->Rotate(request->slot()));
+    for (const auto& key : keyring_->List()) ToProto(key, response->add_keys());
+    return absl::OkStatus();
+  }());
+}
+
+}  // namespace tokend::server

@@ -1,0 +1,114 @@
+// tokend: issues short-lived tokens over gRPC. Flags as in DESIGN.md §2.5a.
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <string>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/time.h"
+#include "server/tokend_server.h"
+
+ABSL_FLAG(std::string, data_dir, "./var",
+          "SQLite database, master key and admin.key; created if missing");
+ABSL_FLAG(std::string, grpc_listen, "127.0.0.1:50051",
+          "gRPC address; port 0 picks a free port");
+ABSL_FLAG(std::string, http_listen, "127.0.0.1:8080",
+          "REST gateway address (served once the gateway exists); also the "
+          "default issuer's host");
+ABSL_FLAG(std::string, issuer, "",
+          "iss of every token; default http://<http_listen>");
+ABSL_FLAG(std::string, tls_cert, "", "PEM certificate chain for TLS");
+ABSL_FLAG(std::string, tls_key, "", "PEM private key for TLS");
+ABSL_FLAG(std::string, tls_client_ca, "",
+          "PEM CA bundle; when set, clients must present a certificate (mTLS)");
+ABSL_FLAG(std::string, store, "sqlite", "storage backend");
+ABSL_FLAG(std::string, master_key_file, "",
+          "32-byte key sealing private keys; default <data_dir>/master.key");
+ABSL_FLAG(std::string, ready_file, "",
+          "once serving, write {\"grpc\":\"host:port\"} here");
+ABSL_FLAG(absl::Duration, jwks_max_age, absl::Minutes(5),
+          "Cache-Control max-age of the JWKS");
+ABSL_FLAG(absl::Duration, publish_lead_time, absl::Minutes(15),
+          "how long a new key is published before it signs (>= jwks_max_age)");
+ABSL_FLAG(bool, log_requests, true, "one JSON log line per request on stderr");
+
+namespace {
+
+constexpr absl::Duration kShutdownGrace = absl::Seconds(10);
+constexpr int kMaintainEverySeconds = 5;
+
+bool WriteReadyFile(const std::string& path, const std::string& grpc) {
+  std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << absl::StrFormat("{\"grpc\":\"%s\"}\n", grpc);
+    if (!out.good()) return false;
+  }
+  return std::rename(tmp.c_str(), path.c_str()) == 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage("tokend: a short-lived token service");
+  absl::ParseCommandLine(argc, argv);
+
+  // Signals are taken synchronously by this thread; block them before gRPC
+  // starts its threads so they inherit the mask.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  tokend::server::ServerOptions options;
+  options.data_dir = absl::GetFlag(FLAGS_data_dir);
+  options.grpc_listen = absl::GetFlag(FLAGS_grpc_listen);
+  options.http_listen = absl::GetFlag(FLAGS_http_listen);
+  options.issuer = absl::GetFlag(FLAGS_issuer);
+  options.tls_cert = absl::GetFlag(FLAGS_tls_cert);
+  options.tls_key = absl::GetFlag(FLAGS_tls_key);
+  options.tls_client_ca = absl::GetFlag(FLAGS_tls_client_ca);
+  options.store = absl::GetFlag(FLAGS_store);
+  options.master_key_file = absl::GetFlag(FLAGS_master_key_file);
+  options.jwks_max_age = absl::GetFlag(FLAGS_jwks_max_age);
+  options.publish_lead_time = absl::GetFlag(FLAGS_publish_lead_time);
+  options.log_requests = absl::GetFlag(FLAGS_log_requests);
+
+  auto server = tokend::server::TokendServer::Start(options);
+  if (!server.ok()) {
+    std::fprintf(stderr, "tokend: %s\n", server.status().ToString().c_str());
+    return 1;
+  }
+  std::fprintf(stderr,
+               "{\"msg\":\"serving\",\"grpc\":\"%s\",\"issuer\":\"%s\"}\n",
+               (*server)->grpc_address().c_str(), (*server)->issuer().c_str());
+  const std::string ready_file = absl::GetFlag(FLAGS_ready_file);
+  if (!ready_file.empty() &&
+      !WriteReadyFile(ready_file, (*server)->grpc_address())) {
+    std::fprintf(stderr, "tokend: cannot write %s\n", ready_file.c_str());
+    return 1;
+  }
+
+  const timespec tick = {kMaintainEverySeconds, 0};
+  while (true) {
+    int sig = sigtimedwait(&signals, nullptr, &tick);
+    if (sig == SIGTERM || sig == SIGINT) break;
+    absl::Status maintained = (*server)->Maintain();
+    if (!maintained.ok()) {
+      std::fprintf(stderr,
+                   "{\"msg\":\"key maintenance failed\",\"error\":\"%s\"}\n",
+                   std::string(maintained.message()).c_str());
+    }
+  }
+  std::fprintf(stderr, "{\"msg\":\"draining\"}\n");
+  (*server)->Shutdown(kShutdownGrace);
+  std::fprintf(stderr, "{\"msg\":\"stopped\"}\n");
+  return 0;
+}

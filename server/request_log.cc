@@ -1,0 +1,135 @@
+#include "server/request_log.h"
+
+#include <string>
+
+#include "absl/random/random.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+
+namespace tokend::server {
+namespace {
+
+using grpc::experimental::InterceptionHookPoints;
+
+constexpr size_t kMaxRequestIdLength = 64;
+constexpr size_t kMaxLoggedMessage = 200;
+
+bool IsAcceptableRequestId(grpc::string_ref id) {
+  if (id.empty() || id.size() > kMaxRequestIdLength) return false;
+  for (char c : id) {
+    if (!absl::ascii_isalnum(c) && c != '-' && c != '_' && c != '.') {
+      return false;
+    }
+  }
+  return true;
+}
+
+std::string NewRequestId() {
+  thread_local absl::BitGen gen;
+  return absl::StrFormat("%016x", absl::Uniform<uint64_t>(gen));
+}
+
+// JSON string escaping for the few free-text fields we log.
+std::string JsonEscape(absl::string_view in) {
+  std::string out;
+  out.reserve(in.size());
+  for (unsigned char c : in) {
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      default:
+        if (c < 0x20 || c >= 0x7f) {
+          absl::StrAppendFormat(&out, "\\u%04x", c);
+        } else {
+          out.push_back(static_cast<char>(c));
+        }
+    }
+  }
+  return out;
+}
+
+constexpr const char* kCodeNames[] = {
+    "OK",
+    "CANCELLED",
+    "UNKNOWN",
+    "INVALID_ARGUMENT",
+    "DEADLINE_EXCEEDED",
+    "NOT_FOUND",
+    "ALREADY_EXISTS",
+    "PERMISSION_DENIED",
+    "RESOURCE_EXHAUSTED",
+    "FAILED_PRECONDITION",
+    "ABORTED",
+    "OUT_OF_RANGE",
+    "UNIMPLEMENTED",
+    "INTERNAL",
+    "UNAVAILABLE",
+    "DATA_LOSS",
+    "UNAUTHENTICATED",
+};
+
+class RequestLogInterceptor : public grpc::experimental::Interceptor {
+ public:
+  RequestLogInterceptor(grpc::experimental::ServerRpcInfo* info,
+                        std::FILE* sink)
+      : method_(info->method()), sink_(sink), start_(absl::Now()) {}
+
+  void Intercept(grpc::experimental::InterceptorBatchMethods* m) override {
+    if (m->QueryInterceptionHookPoint(
+            InterceptionHookPoints::POST_RECV_INITIAL_METADATA)) {
+      auto* md = m->GetRecvInitialMetadata();
+      auto it = md->find("x-request-id");
+      if (it != md->end() && IsAcceptableRequestId(it->second)) {
+        request_id_.assign(it->second.data(), it->second.size());
+      }
+    }
+    if (m->QueryInterceptionHookPoint(
+            InterceptionHookPoints::PRE_SEND_INITIAL_METADATA)) {
+      if (request_id_.empty()) request_id_ = NewRequestId();
+      m->GetSendInitialMetadata()->emplace("x-request-id", request_id_);
+    }
+    if (m->QueryInterceptionHookPoint(
+            InterceptionHookPoints::PRE_SEND_STATUS)) {
+      grpc::Status status = m->GetSendStatus();
+      if (request_id_.empty()) request_id_ = NewRequestId();
+      int code = status.error_code();
+      const char* name = code >= 0 && code <= 16 ? kCodeNames[code] : "UNKNOWN";
+      std::string message = status.error_message();
+      if (message.size() > kMaxLoggedMessage) message.resize(kMaxLoggedMessage);
+      std::string line = absl::StrFormat(
+          "{\"ts\":\"%s\",\"method\":\"%s\",\"code\":\"%s\","
+          "\"latency_us\":%d,\"request_id\":\"%s\"%s}\n",
+          absl::FormatTime("%Y-%m-%dT%H:%M:%E6SZ", absl::Now(),
+                           absl::UTCTimeZone()),
+          JsonEscape(method_), name,
+          absl::ToInt64Microseconds(absl::Now() - start_), request_id_,
+          message.empty()
+              ? ""
+              : absl::StrCat(",\"message\":\"", JsonEscape(message), "\""));
+      std::fwrite(line.data(), 1, line.size(), sink_);
+    }
+    m->Proceed();
+  }
+
+ private:
+  const char* method_;
+  std::FILE* sink_;
+  absl::Time start_;
+  std::string request_id_;
+};
+
+}  // namespace
+
+grpc::experimental::Interceptor* RequestLogFactory::CreateServerInterceptor(
+    grpc::experimental::ServerRpcInfo* info) {
+  return new RequestLogInterceptor(info, sink_);
+}
+
+}  // namespace tokend::server

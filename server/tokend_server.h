@@ -1,0 +1,60 @@
+// TokendServer: opens the data directory (store, master key, admin key),
+// loads the keyring and serves every gRPC service. main.cc only parses flags,
+// handles signals and calls this; tests start it the same way through the
+// binary.
+#ifndef TOKEND_SERVER_TOKEND_SERVER_H_
+#define TOKEND_SERVER_TOKEND_SERVER_H_
+
+#include <grpcpp/server.h>
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "core/common/clock.h"
+
+namespace tokend::server {
+
+struct ServerOptions {
+  std::string data_dir = "./var";
+  std::string grpc_listen = "127.0.0.1:50051";
+  std::string http_listen = "127.0.0.1:8080";
+  // Defaults to http://<http_listen>.
+  std::string issuer;
+  std::string tls_cert;
+  std::string tls_key;
+  std::string tls_client_ca;
+  std::string store = "sqlite";
+  // Defaults to <data_dir>/master.key.
+  std::string master_key_file;
+  absl::Duration jwks_max_age = absl::Minutes(5);
+  absl::Duration publish_lead_time = absl::Minutes(15);
+  bool log_requests = true;
+};
+
+class TokendServer {
+ public:
+  static absl::StatusOr<std::unique_ptr<TokendServer>> Start(
+      ServerOptions options, const Clock* clock = RealClock::Get());
+  ~TokendServer();
+
+  // host:port actually bound (port 0 resolved).
+  const std::string& grpc_address() const;
+  const std::string& issuer() const;
+
+  // Advances key rotation states; called periodically by main.
+  absl::Status Maintain();
+
+  // Stops accepting calls, lets in-flight ones finish within `grace`.
+  void Shutdown(absl::Duration grace);
+
+ private:
+  struct State;
+  explicit TokendServer(std::unique_ptr<State> state);
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace tokend::server
+
+#endif  // TOKEND_SERVER_TOKEND_SERVER_H_
