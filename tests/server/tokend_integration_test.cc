@@ -1,0 +1,328 @@
+// The real tokend binary over real sockets: health, reflection-free stubs,
+// admin auth, JWKS and rotation across restarts, Verify, API keys, graceful
+// stop, and a SIGKILL in the middle of rotations.
+#include <grpcpp/grpcpp.h>
+
+#include <atomic>
+#include <set>
+#include <thread>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "core/common/clock.h"
+#include "core/jose/raw_jwt.h"
+#include "core/keys/keyring.h"
+#include "core/keys/master_key.h"
+#include "core/keys/sealer.h"
+#include "core/store/sqlite_store.h"
+#include "gtest/gtest.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "tests/testing/tokend_process.h"
+#include "tokend/admin/v1/api_keys.grpc.pb.h"
+#include "tokend/keys/v1/keyring.grpc.pb.h"
+#include "tokend/verify/v1/verification.grpc.pb.h"
+
+namespace tokend {
+namespace {
+
+using ::tokend::keys::v1::KeyringService;
+using ::tokend::testing::MakeTempDir;
+using ::tokend::testing::TokendProcess;
+
+constexpr char kIssuer[] = "https://tokend.test";
+
+std::shared_ptr<grpc::Channel> Channel(const TokendProcess& p) {
+  return grpc::CreateChannel(p.grpc_address(),
+                             grpc::InsecureChannelCredentials());
+}
+
+void Admin(grpc::ClientContext* context, const TokendProcess& p) {
+  context->AddMetadata("authorization", "Bearer " + p.AdminKey());
+}
+
+std::set<std::string> JwksKids(const TokendProcess& p) {
+  auto stub = KeyringService::NewStub(Channel(p));
+  grpc::ClientContext context;
+  keys::v1::Jwks jwks;
+  grpc::Status status = stub->GetJwks(&context, {}, &jwks);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  std::set<std::string> kids;
+  for (const auto& key : jwks.keys()) kids.insert(key.kid());
+  return kids;
+}
+
+// Signs a token with the data dir's active IAM key, as tokend itself would.
+// Only valid while no tokend process holds the directory.
+std::string MintWithDataDir(const std::string& dir, const std::string& aud) {
+  auto store = store::SqliteStore::Open(dir + "/tokend.db");
+  EXPECT_TRUE(store.ok()) << store.status();
+  auto master = keys::LoadOrCreateMasterKey(dir + "/master.key");
+  EXPECT_TRUE(master.ok()) << master.status();
+  auto sealer = keys::Sealer::Create(*master);
+  EXPECT_TRUE(sealer.ok()) << sealer.status();
+  auto keyring = keys::Keyring::Open(store->get(), sealer->get(),
+                                     keys::KeyringOptions::Defaults(),
+                                     RealClock::Get());
+  EXPECT_TRUE(keyring.ok()) << keyring.status();
+  auto signer = (*keyring)->Signer("iam");
+  EXPECT_TRUE(signer.ok()) << signer.status();
+  absl::Time now = absl::Now();
+  auto raw = jose::RawJwtBuilder()
+                 .SetIssuer(kIssuer)
+                 .SetSubject("sa-integration")
+                 .SetAudience(aud)
+                 .SetIssuedAt(now)
+                 .SetExpiration(now + absl::Hours(1))
+                 .Build();
+  EXPECT_TRUE(raw.ok()) << raw.status();
+  auto token = (*signer)->SignAndEncode(*raw);
+  EXPECT_TRUE(token.ok()) << token.status();
+  return *token;
+}
+
+grpc::Status Verify(const TokendProcess& p, const std::string& token,
+                    const std::string& audience,
+                    verify::v1::VerifyResponse* response) {
+  auto stub = verify::v1::VerificationService::NewStub(Channel(p));
+  grpc::ClientContext context;
+  verify::v1::VerifyRequest request;
+  request.set_token(token);
+  request.set_audience(audience);
+  return stub->Verify(&context, request, response);
+}
+
+TEST(TokendIntegration, HealthJwksAndAdminAuth) {
+  auto p = TokendProcess::Start(MakeTempDir("health"),
+                                {absl::StrCat("--issuer=", kIssuer)});
+  ASSERT_TRUE(p.ok()) << p.status();
+
+  auto health = grpc::health::v1::Health::NewStub(Channel(*p));
+  grpc::ClientContext hc;
+  grpc::health::v1::HealthCheckResponse hr;
+  ASSERT_TRUE(health->Check(&hc, {}, &hr).ok());
+  EXPECT_EQ(hr.status(), grpc::health::v1::HealthCheckResponse::SERVING);
+
+  // One key per default slot, each with its algorithm and a kid.
+  auto stub = KeyringService::NewStub(Channel(*p));
+  grpc::ClientContext jc;
+  keys::v1::Jwks jwks;
+  ASSERT_TRUE(stub->GetJwks(&jc, {}, &jwks).ok());
+  std::multiset<std::string> algs;
+  for (const auto& key : jwks.keys()) {
+    EXPECT_FALSE(key.kid().empty());
+    EXPECT_EQ(key.use(), "sig");
+    algs.insert(key.alg());
+  }
+  EXPECT_EQ(algs, (std::multiset<std::string>{"ES256", "ES256", "RS256"}));
+
+  // Discovery points at the JWKS under the issuer.
+  grpc::ClientContext oc;
+  keys::v1::OpenIdConfiguration oidc;
+  ASSERT_TRUE(stub->GetOpenIdConfiguration(&oc, {}, &oidc).ok());
+  EXPECT_EQ(oidc.issuer(), kIssuer);
+  EXPECT_EQ(oidc.jwks_uri(), absl::StrCat(kIssuer, "/.well-known/jwks.json"));
+
+  // Admin calls: missing and wrong credentials are UNAUTHENTICATED.
+  {
+    grpc::ClientContext c;
+    keys::v1::ListSigningKeysResponse r;
+    EXPECT_EQ(stub->ListSigningKeys(&c, {}, &r).error_code(),
+              grpc::StatusCode::UNAUTHENTICATED);
+  }
+  {
+    grpc::ClientContext c;
+    c.AddMetadata("authorization", "Bearer tka_not-the-key");
+    keys::v1::ListSigningKeysResponse r;
+    EXPECT_EQ(stub->ListSigningKeys(&c, {}, &r).error_code(),
+              grpc::StatusCode::UNAUTHENTICATED);
+  }
+  {
+    grpc::ClientContext c;
+    Admin(&c, *p);
+    keys::v1::ListSigningKeysResponse r;
+    ASSERT_TRUE(stub->ListSigningKeys(&c, {}, &r).ok());
+    EXPECT_EQ(r.keys_size(), 3);
+    for (const auto& key : r.keys()) {
+      EXPECT_EQ(key.state(), keys::v1::SigningKey::ACTIVE);
+    }
+  }
+  EXPECT_EQ(p->Stop(), 0);  // SIGTERM drains and exits 0.
+}
+
+TEST(TokendIntegration, RotationSurvivesRestartAndOldTokensVerify) {
+  const std::string dir = MakeTempDir("rotate");
+  const std::vector<std::string> flags = {absl::StrCat("--issuer=", kIssuer)};
+  std::set<std::string> before_rotation;
+  {
+    auto p = TokendProcess::Start(dir, flags);
+    ASSERT_TRUE(p.ok()) << p.status();
+    before_rotation = JwksKids(*p);
+    ASSERT_EQ(p->Stop(), 0);
+  }
+  const std::string token = MintWithDataDir(dir, "svc-a");
+
+  auto p = TokendProcess::Start(dir, flags);
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ(JwksKids(*p), before_rotation);  // Same kids after a restart.
+
+  // Rotate: new keys are published next to the old ones.
+  auto stub = KeyringService::NewStub(Channel(*p));
+  grpc::ClientContext rc;
+  Admin(&rc, *p);
+  keys::v1::RotateSigningKeysResponse rotated;
+  ASSERT_TRUE(stub->RotateSigningKeys(&rc, {}, &rotated).ok());
+  int next = 0;
+  for (const auto& key : rotated.keys()) {
+    if (key.state() == keys::v1::SigningKey::NEXT) ++next;
+  }
+  EXPECT_EQ(next, 3);
+  std::set<std::string> after_rotation = JwksKids(*p);
+  EXPECT_EQ(after_rotation.size(), 6u);
+  for (const auto& kid : before_rotation) {
+    EXPECT_TRUE(after_rotation.count(kid)) << kid;
+  }
+
+  // Restart: the same six kids; the token signed before still verifies.
+  ASSERT_EQ(p->Stop(), 0);
+  auto q = TokendProcess::Start(dir, flags);
+  ASSERT_TRUE(q.ok()) << q.status();
+  EXPECT_EQ(JwksKids(*q), after_rotation);
+
+  verify::v1::VerifyResponse response;
+  grpc::Status status = Verify(*q, token, "svc-a", &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(response.claims().fields().at("sub").string_value(),
+            "sa-integration");
+  EXPECT_EQ(response.algorithm(), "ES256");
+  EXPECT_TRUE(before_rotation.count(response.kid()));
+
+  // Precise failures.
+  EXPECT_EQ(Verify(*q, token, "svc-b", &response).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  std::string tampered = token;
+  tampered[tampered.size() - 3] = tampered[tampered.size() - 3] == 'A' ? 'B' : 'A';
+  EXPECT_EQ(Verify(*q, tampered, "", &response).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(Verify(*q, "not-a-token", "", &response).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(Verify(*q, std::string(9000, 'a'), "", &response).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+TEST(TokendIntegration, ApiKeysAreShownOnceAndRevocable) {
+  auto p = TokendProcess::Start(MakeTempDir("apikeys"));
+  ASSERT_TRUE(p.ok()) << p.status();
+  auto stub = admin::v1::ApiKeyService::NewStub(Channel(*p));
+
+  admin::v1::CreateApiKeyRequest create;
+  create.set_surface("sessions");
+  create.set_name("backend");
+  admin::v1::CreateApiKeyResponse created;
+  {
+    grpc::ClientContext c;
+    EXPECT_EQ(stub->CreateApiKey(&c, create, &created).error_code(),
+              grpc::StatusCode::UNAUTHENTICATED);
+  }
+  {
+    grpc::ClientContext c;
+    Admin(&c, *p);
+    ASSERT_TRUE(stub->CreateApiKey(&c, create, &created).ok());
+  }
+  EXPECT_TRUE(absl::StartsWith(created.secret(), "sk_"));
+  EXPECT_GE(created.secret().size(), 40u);
+  EXPECT_TRUE(absl::StartsWith(created.api_key().id(), "ak_"));
+  EXPECT_TRUE(absl::StartsWith(created.secret(),
+                               created.api_key().display_prefix()));
+
+  {
+    grpc::ClientContext c;
+    Admin(&c, *p);
+    admin::v1::CreateApiKeyRequest bad;
+    bad.set_surface("nonsense");
+    admin::v1::CreateApiKeyResponse r;
+    EXPECT_EQ(stub->CreateApiKey(&c, bad, &r).error_code(),
+              grpc::StatusCode::INVALID_ARGUMENT);
+  }
+  {
+    grpc::ClientContext c;
+    Admin(&c, *p);
+    admin::v1::ListApiKeysResponse listed;
+    ASSERT_TRUE(stub->ListApiKeys(&c, {}, &listed).ok());
+    ASSERT_EQ(listed.api_keys_size(), 1);
+    EXPECT_EQ(listed.api_keys(0).id(), created.api_key().id());
+    EXPECT_FALSE(listed.api_keys(0).has_revoked_at());
+  }
+  {
+    grpc::ClientContext c;
+    Admin(&c, *p);
+    admin::v1::RevokeApiKeyRequest revoke;
+    revoke.set_id(created.api_key().id());
+    admin::v1::ApiKey revoked;
+    ASSERT_TRUE(stub->RevokeApiKey(&c, revoke, &revoked).ok());
+    EXPECT_TRUE(revoked.has_revoked_at());
+  }
+  {
+    grpc::ClientContext c;
+    Admin(&c, *p);
+    admin::v1::RevokeApiKeyRequest revoke;
+    revoke.set_id("ak_unknown");
+    admin::v1::ApiKey revoked;
+    EXPECT_EQ(stub->RevokeApiKey(&c, revoke, &revoked).error_code(),
+              grpc::StatusCode::NOT_FOUND);
+  }
+  // The secret never appears in the request log.
+  ASSERT_EQ(p->Stop(), 0);
+  std::ifstream log(p->data_dir() + "/tokend.log");
+  std::string text((std::istreambuf_iterator<char>(log)),
+                   std::istreambuf_iterator<char>());
+  EXPECT_TRUE(absl::StrContains(text, "tokend.admin.v1.ApiKeyService/CreateApiKey"));
+  EXPECT_FALSE(absl::StrContains(text, created.secret()));
+  EXPECT_FALSE(absl::StrContains(text, p->AdminKey()));
+}
+
+TEST(TokendIntegration, KillDuringRotationLeavesConsistentStore) {
+  const std::string dir = MakeTempDir("kill9");
+  auto p = TokendProcess::Start(dir);
+  ASSERT_TRUE(p.ok()) << p.status();
+  const std::string admin_key = p->AdminKey();
+  std::atomic<bool> stop{false};
+  std::thread rotator([&] {
+    auto stub = KeyringService::NewStub(Channel(*p));
+    const char* slots[] = {"session", "iam", "scoped"};
+    for (int i = 0; !stop; ++i) {
+      grpc::ClientContext c;
+      c.AddMetadata("authorization", "Bearer " + admin_key);
+      c.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(2)));
+      keys::v1::RotateSigningKeysRequest request;
+      request.set_slot(slots[i % 3]);
+      keys::v1::RotateSigningKeysResponse response;
+      (void)stub->RotateSigningKeys(&c, request, &response);
+    }
+  });
+  absl::SleepFor(absl::Milliseconds(300));
+  p->Kill();
+  stop = true;
+  rotator.join();
+
+  // The store opens, and the keyring loads with exactly one active key per
+  // slot; the server starts again on it.
+  {
+    auto store = store::SqliteStore::Open(dir + "/tokend.db");
+    ASSERT_TRUE(store.ok()) << store.status();
+    auto records = (*store)->ListSigningKeys();
+    ASSERT_TRUE(records.ok());
+    std::map<std::string, int> active;
+    for (const auto& r : *records) {
+      if (r.state == store::KeyState::kActive) ++active[r.slot];
+    }
+    EXPECT_EQ(active, (std::map<std::string, int>{
+                          {"iam", 1}, {"scoped", 1}, {"session", 1}}));
+  }
+  auto q = TokendProcess::Start(dir);
+  ASSERT_TRUE(q.ok()) << q.status();
+  EXPECT_GE(JwksKids(*q).size(), 3u);
+}
+
+}  // namespace
+}  // namespace tokend
