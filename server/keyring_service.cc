@@ -60,21 +60,21 @@ KeyringServiceImpl::KeyringServiceImpl(keys::Keyring* keyring,
 
 std::shared_ptr<const tokend::keys::v1::Jwks>
 KeyringServiceImpl::CurrentJwks() {
-  std::string etag = keyring_->JwksETag();
+  std::shared_ptr<const keys::PublishedJwks> published = keyring_->Published();
   {
     absl::MutexLock lock(&mu_);
-    if (jwks_ != nullptr && etag == jwks_etag_) return jwks_;
+    if (jwks_ != nullptr && published->etag == jwks_etag_) return jwks_;
   }
   auto jwks = std::make_shared<tokend::keys::v1::Jwks>();
   google::protobuf::util::JsonParseOptions options;
   options.ignore_unknown_fields = true;  // Members outside the message.
-  if (!google::protobuf::util::JsonStringToMessage(keyring_->PublicJwksJson(),
-                                                   jwks.get(), options)
+  if (!google::protobuf::util::JsonStringToMessage(published->json, jwks.get(),
+                                                   options)
            .ok()) {
     return nullptr;
   }
   absl::MutexLock lock(&mu_);
-  jwks_etag_ = std::move(etag);
+  jwks_etag_ = published->etag;
   jwks_ = jwks;
   return jwks;
 }
@@ -132,7 +132,9 @@ grpc::ServerUnaryReactor* KeyringServiceImpl::RotateSigningKeys(
     if (request->slot().size() > kMaxSlotBytes) {
       return absl::InvalidArgumentError("slot: at most 32 characters");
     }
-    RETURN_IF_ERROR(keyring_->Rotate(request->slot()));
+    RETURN_IF_ERROR(request->slot().empty()
+                        ? keyring_->RotateAll()
+                        : keyring_->Rotate(request->slot()));
     for (const auto& key : keyring_->List()) ToProto(key, response->add_keys());
     return absl::OkStatus();
   }());

@@ -26,6 +26,7 @@
 #include "core/keys/sealer.h"
 #include "core/store/sqlite_store.h"
 #include "core/verify/token_verifier.h"
+#include "grpc/health/v1/health.pb.h"
 #include "server/api_key_service.h"
 #include "server/auth.h"
 #include "server/keyring_service.h"
@@ -140,7 +141,7 @@ absl::StatusOr<std::unique_ptr<TokendServer>> TokendServer::Start(
   ASSIGN_OR_RETURN(std::string master_key,
                    keys::LoadOrCreateMasterKey(options.master_key_file));
   ASSIGN_OR_RETURN(state->sealer, keys::Sealer::Create(master_key));
-  keys::KeyringOptions keyring_options = keys::KeyringOptions::Defaults();
+  keys::KeyringOptions keyring_options;
   keyring_options.jwks_max_age = options.jwks_max_age;
   keyring_options.publish_lead_time = options.publish_lead_time;
   ASSIGN_OR_RETURN(state->keyring,
@@ -168,6 +169,10 @@ absl::StatusOr<std::unique_ptr<TokendServer>> TokendServer::Start(
   state->services.push_back(std::make_unique<ApiKeyServiceImpl>(
       state->api_keys.get(), state->admin.get()));
 
+  // libgrpc++'s health service does not use protobuf, so its descriptor is
+  // not in the pool unless we link and touch it; reflection clients (buf
+  // curl, grpcurl) need it to call Health/Check.
+  (void)grpc::health::v1::HealthCheckRequest::descriptor();
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;

@@ -21,10 +21,10 @@ absl::Status FillResponse(const jose::VerifiedJwt& jwt,
   }
   response->set_kid(jwt.kid());
   response->set_algorithm(std::string(jose::AlgorithmName(jwt.algorithm())));
-  if (jwt.HasExpiration()) {
+  if (auto exp = jwt.GetExpiration(); exp.ok()) {
     *response->mutable_expires_at() =
         google::protobuf::util::TimeUtil::SecondsToTimestamp(
-            absl::ToUnixSeconds(jwt.GetExpiration()));
+            absl::ToUnixSeconds(*exp));
   }
   return absl::OkStatus();
 }

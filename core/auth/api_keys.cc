@@ -87,9 +87,9 @@ absl::StatusOr<store::ApiKeyRecord> ApiKeyManager::Authenticate(
 
 absl::StatusOr<std::vector<store::ApiKeyRecord>> ApiKeyManager::List(
     absl::string_view surface_filter) {
-  if (surface_filter.empty()) return store_->ListApiKeys();
+  if (surface_filter.empty()) return store_->ListApiKeys(std::nullopt);
   RETURN_IF_ERROR(SecretPrefix(surface_filter).status());
-  return store_->ListApiKeys(std::string(surface_filter));
+  return store_->ListApiKeys(surface_filter);
 }
 
 absl::StatusOr<store::ApiKeyRecord> ApiKeyManager::Revoke(
@@ -102,7 +102,8 @@ absl::StatusOr<store::ApiKeyRecord> ApiKeyManager::Revoke(
       if (current->second.record.id == id) cache_.erase(current);
     }
   }
-  ASSIGN_OR_RETURN(std::vector<store::ApiKeyRecord> all, store_->ListApiKeys());
+  ASSIGN_OR_RETURN(std::vector<store::ApiKeyRecord> all,
+                   store_->ListApiKeys(std::nullopt));
   for (auto& record : all) {
     if (record.id == id) return std::move(record);
   }

@@ -30,10 +30,9 @@ enum class Algorithm {
 
 // Every Algorithm, in declaration order; for tests and tools.
 inline constexpr Algorithm kAllAlgorithms[] = {
-    Algorithm::kHs256, Algorithm::kHs384, Algorithm::kHs512,
-    Algorithm::kRs256, Algorithm::kRs384, Algorithm::kRs512,
-    Algorithm::kPs256, Algorithm::kPs384, Algorithm::kPs512,
-    Algorithm::kEs256, Algorithm::kEs384, Algorithm::kEs512,
+    Algorithm::kHs256, Algorithm::kHs384, Algorithm::kHs512, Algorithm::kRs256,
+    Algorithm::kRs384, Algorithm::kRs512, Algorithm::kPs256, Algorithm::kPs384,
+    Algorithm::kPs512, Algorithm::kEs256, Algorithm::kEs384, Algorithm::kEs512,
     Algorithm::kEdDsa,
 };
 

@@ -119,9 +119,9 @@ absl::StatusOr<nlohmann::json> ParseJsonValue(absl::string_view text,
     ok = false;
   }
   if (!ok) {
-    return absl::InvalidArgumentError(
-        builder.error().empty() ? std::string("invalid JSON")
-                                : builder.error());
+    return absl::InvalidArgumentError(builder.error().empty()
+                                          ? std::string("invalid JSON")
+                                          : builder.error());
   }
   return std::move(builder.root());
 }

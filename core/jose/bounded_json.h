@@ -10,7 +10,6 @@
 #define TOKEND_CORE_JOSE_BOUNDED_JSON_H_
 
 #include <cstddef>
-
 #include <nlohmann/json.hpp>
 
 #include "absl/status/statusor.h"

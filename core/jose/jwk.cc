@@ -2,7 +2,7 @@
 
 #include <openssl/crypto.h>
 #include <openssl/ec.h>
-#include <openssl/ec_key.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/obj_mac.h>
 #include <openssl/pem.h>
@@ -15,6 +15,7 @@
 #include <utility>
 
 #include "absl/status/status.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "core/common/status_macros.h"
 #include "core/jose/base64url.h"
@@ -23,19 +24,34 @@
 
 namespace tokend::jose {
 
+namespace {
+
+uint64_t NextMaterialId() {
+  static std::atomic<uint64_t> next{1};
+  return next.fetch_add(1, std::memory_order_relaxed);
+}
+
+}  // namespace
+
 struct Jwk::Material {
-  internal::EvpPkeyPtr pkey;      // Null for oct keys.
-  internal::SecretBytes secret;  // Only for oct keys.
-  bool has_private = false;
-  uint64_t id = 0;
+  Material(internal::EvpPkeyPtr key, std::string secret_bytes, bool priv)
+      : pkey(std::move(key)),
+        secret(std::move(secret_bytes)),
+        has_private(priv),
+        id(NextMaterialId()) {}
+
+  const internal::EvpPkeyPtr pkey;     // Null for oct keys.
+  const internal::SecretBytes secret;  // Only for oct keys.
+  const bool has_private;
+  const uint64_t id;
 };
 
 namespace {
 
 using internal::BnCtxPtr;
 using internal::BnPtr;
-using internal::BytesToBn;
 using internal::BnToBytes;
+using internal::BytesToBn;
 using internal::CryptoError;
 using internal::EcKeyPtr;
 using internal::EvpPkeyCtxPtr;
@@ -50,17 +66,10 @@ constexpr size_t kEd25519Bytes = 32;
 // A JWK is small; a 8192-bit private RSA JWK is about 6 KiB.
 constexpr JsonLimits kJwkLimits{/*max_bytes=*/16384, /*max_depth=*/4};
 
-uint64_t NextMaterialId() {
-  static std::atomic<uint64_t> next{1};
-  return next.fetch_add(1, std::memory_order_relaxed);
-}
-
-std::shared_ptr<Jwk::Material> NewMaterial(EvpPkeyPtr pkey, bool has_private) {
-  auto m = std::make_shared<Jwk::Material>();
-  m->pkey = std::move(pkey);
-  m->has_private = has_private;
-  m->id = NextMaterialId();
-  return m;
+std::shared_ptr<const Jwk::Material> NewMaterial(EvpPkeyPtr pkey,
+                                                 bool has_private) {
+  return std::make_shared<const Jwk::Material>(std::move(pkey), std::string(),
+                                               has_private);
 }
 
 absl::Status Invalid(absl::string_view message) {
@@ -208,10 +217,9 @@ absl::StatusOr<EvpPkeyPtr> RsaFromJwk(const json& obj, bool* has_private) {
   if (pkey == nullptr || !EVP_PKEY_assign_RSA(pkey.get(), rsa.get())) {
     return CryptoError("EVP_PKEY_assign_RSA");
   }
-  RSA* rsa_raw = rsa.release();
+  rsa.release();  // Owned by pkey now.
   *has_private = d_bytes.has_value();
   return pkey;
-  (void)rsa_raw;
 }
 
 absl::StatusOr<EvpPkeyPtr> EcFromJwk(const json& obj, Algorithm alg,
@@ -353,9 +361,9 @@ absl::StatusOr<json> PublicMembers(const Jwk& key) {
     BnPtr y(BN_new());
     BnCtxPtr ctx(BN_CTX_new());
     if (x == nullptr || y == nullptr || ctx == nullptr ||
-        EC_POINT_get_affine_coordinates_GFp(
-            EC_KEY_get0_group(ec), EC_KEY_get0_public_key(ec), x.get(),
-            y.get(), ctx.get()) != 1) {
+        EC_POINT_get_affine_coordinates_GFp(EC_KEY_get0_group(ec),
+                                            EC_KEY_get0_public_key(ec), x.get(),
+                                            y.get(), ctx.get()) != 1) {
       return CryptoError("EC coordinates");
     }
     const size_t field = internal::EcFieldBytes(alg);
@@ -432,6 +440,15 @@ absl::StatusOr<std::string> BioContents(BIO* bio) {
 }
 
 int NoPassword(char*, int, int, void*) { return 0; }
+
+// A kid set through WithKid may not be UTF-8; nlohmann throws on it.
+absl::StatusOr<std::string> DumpJson(const json& value) {
+  try {
+    return value.dump();
+  } catch (const json::exception&) {
+    return Invalid("JWK holds a string that is not valid UTF-8");
+  }
+}
 
 }  // namespace
 
@@ -554,8 +571,7 @@ absl::StatusOr<Jwk> Jwk::FromJsonObject(const nlohmann::json& obj,
       return Invalid("RSA JWK private members are inconsistent");
     }
   }
-  return Make(NewMaterial(std::move(pkey), has_private), *alg,
-              std::move(kid));
+  return Make(NewMaterial(std::move(pkey), has_private), *alg, std::move(kid));
 }
 
 absl::StatusOr<Jwk> Jwk::FromPem(absl::string_view pem, Algorithm alg) {
@@ -572,7 +588,8 @@ absl::StatusOr<Jwk> Jwk::FromPem(absl::string_view pem, Algorithm alg) {
     return Invalid("PEM must be a PKCS#8 PRIVATE KEY or a PUBLIC KEY");
   }
   if (pem.size() > 64 * 1024) return Invalid("PEM too large");
-  internal::BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  internal::BioPtr bio(
+      BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
   if (bio == nullptr) return CryptoError("BIO_new_mem_buf");
   EVP_PKEY* raw =
       has_private
@@ -590,12 +607,9 @@ absl::StatusOr<Jwk> Jwk::FromPem(absl::string_view pem, Algorithm alg) {
 absl::StatusOr<Jwk> Jwk::FromSecret(absl::string_view secret, Algorithm alg) {
   if (!IsHmac(alg)) return Invalid("FromSecret needs an HS* algorithm");
   RETURN_IF_ERROR(CheckSecretLength(secret.size(), alg));
-  auto m = std::make_shared<Material>();
-  m->secret.~SecretBytes();
-  new (&m->secret) internal::SecretBytes(std::string(secret));
-  m->has_private = true;
-  m->id = NextMaterialId();
-  return Make(std::move(m), alg, "");
+  return Make(std::make_shared<const Material>(nullptr, std::string(secret),
+                                               /*priv=*/true),
+              alg, "");
 }
 
 bool Jwk::has_private() const { return material_->has_private; }
@@ -633,7 +647,7 @@ absl::StatusOr<nlohmann::json> Jwk::ToPublicJsonObject() const {
 
 absl::StatusOr<std::string> Jwk::ToPublicJson() const {
   ASSIGN_OR_RETURN(json out, ToPublicJsonObject());
-  return out.dump();
+  return DumpJson(out);
 }
 
 absl::StatusOr<std::string> Jwk::ToPrivateJson() const {
@@ -645,7 +659,7 @@ absl::StatusOr<std::string> Jwk::ToPrivateJson() const {
   out["alg"] = std::string(AlgorithmName(alg_));
   if (!kid_.empty()) out["kid"] = kid_;
   out["use"] = "sig";
-  return out.dump();
+  return DumpJson(out);
 }
 
 absl::StatusOr<std::string> Jwk::ToPrivatePem() const {
@@ -678,8 +692,8 @@ absl::StatusOr<std::string> Jwk::Thumbprint() const {
   const std::string canonical = members.dump();
   uint8_t digest[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  if (EVP_Digest(canonical.data(), canonical.size(), digest, &len,
-                 EVP_sha256(), nullptr) != 1) {
+  if (EVP_Digest(canonical.data(), canonical.size(), digest, &len, EVP_sha256(),
+                 nullptr) != 1) {
     return CryptoError("SHA-256");
   }
   return Base64UrlEncode(

@@ -15,10 +15,9 @@
 
 #include <cstdint>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
-
-#include <nlohmann/json.hpp>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -95,8 +94,7 @@ class Jwk {
   struct Material;  // Defined in jwk.cc.
 
  private:
-  Jwk(std::shared_ptr<const Material> material, Algorithm alg,
-      std::string kid)
+  Jwk(std::shared_ptr<const Material> material, Algorithm alg, std::string kid)
       : material_(std::move(material)), alg_(alg), kid_(std::move(kid)) {}
   // Builds a Jwk and defaults its kid to the thumbprint when empty.
   static absl::StatusOr<Jwk> Make(std::shared_ptr<const Material> material,

@@ -1,7 +1,7 @@
 #include "core/jose/openssl_util.h"
 
-#include <openssl/err.h>
 #include <openssl/crypto.h>
+#include <openssl/err.h>
 #include <openssl/obj_mac.h>
 
 #include <string>

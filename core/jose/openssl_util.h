@@ -5,12 +5,15 @@
 #ifndef TOKEND_CORE_JOSE_OPENSSL_UTIL_H_
 #define TOKEND_CORE_JOSE_OPENSSL_UTIL_H_
 
-#include <openssl/bn.h>
 #include <openssl/bio.h>
+#include <openssl/bn.h>
 #include <openssl/ec.h>
 #include <openssl/ecdsa.h>
 #include <openssl/evp.h>
 #include <openssl/rsa.h>
+#if defined(OPENSSL_IS_BORINGSSL)
+#include <openssl/ec_key.h>
+#endif
 
 #include <cstddef>
 #include <memory>

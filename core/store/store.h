@@ -32,7 +32,8 @@ class Store {
   // Every signing key, ordered by (slot, created_at, kid).
   virtual absl::StatusOr<std::vector<SigningKeyRecord>> ListSigningKeys() = 0;
 
-  // Adds a key. AlreadyExists if `rec.kid` is taken.
+  // Adds a key. AlreadyExists if `rec.kid` is taken, or if `rec` is active
+  // and its slot already has an active key (at most one per slot).
   virtual absl::Status InsertSigningKey(const SigningKeyRecord& rec) = 0;
 
   // In ONE transaction: overwrites every record in `changed` (matched by kid;
@@ -41,7 +42,10 @@ class Store {
   // half-applied transition. On any error nothing is applied:
   //   NotFound         a changed or deleted kid does not exist;
   //   InvalidArgument  a kid appears twice across `changed` and
-  //                    `deleted_kids`.
+  //                    `deleted_kids`;
+  //   AlreadyExists    the result would have two active keys in one slot.
+  // The order of `changed` does not matter: retiring a slot's active key and
+  // activating its successor in the same call is fine.
   virtual absl::Status UpdateSigningKeys(
       const std::vector<SigningKeyRecord>& changed,
       const std::vector<std::string>& deleted_kids) = 0;
@@ -52,7 +56,9 @@ class Store {
   virtual absl::Status InsertApiKey(const ApiKeyRecord& rec) = 0;
 
   // The key whose secret hashes to `secret_hash` (revoked or not; callers
-  // check revoked_at). NotFound if none.
+  // check revoked_at). NotFound if none. The lookup is an index probe, not a
+  // constant-time compare: it is keyed by the SHA-256 of a high-entropy
+  // secret, so its timing reveals nothing usable about the secret.
   virtual absl::StatusOr<ApiKeyRecord> FindApiKeyByHash(
       absl::string_view secret_hash) = 0;
 

@@ -36,7 +36,8 @@ absl::StatusOr<TokenVerifier> TokenVerifier::Create(
 
 absl::StatusOr<jose::VerifiedJwt> TokenVerifier::Verify(
     absl::string_view token, absl::string_view audience) const {
-  jose::JwkSet keys = keyring_->PublicJwks();
+  std::shared_ptr<const keys::PublishedJwks> published = keyring_->Published();
+  const jose::JwkSet& keys = published->keys;
   if (audience.empty()) {
     return any_audience_.Verify(token, keys, clock_->Now());
   }

@@ -4,6 +4,8 @@
 #include <grpcpp/grpcpp.h>
 
 #include <atomic>
+#include <fstream>
+#include <map>
 #include <set>
 #include <thread>
 
@@ -16,8 +18,8 @@
 #include "core/keys/master_key.h"
 #include "core/keys/sealer.h"
 #include "core/store/sqlite_store.h"
-#include "gtest/gtest.h"
 #include "grpc/health/v1/health.grpc.pb.h"
+#include "gtest/gtest.h"
 #include "tests/testing/tokend_process.h"
 #include "tokend/admin/v1/api_keys.grpc.pb.h"
 #include "tokend/keys/v1/keyring.grpc.pb.h"
@@ -62,8 +64,7 @@ std::string MintWithDataDir(const std::string& dir, const std::string& aud) {
   auto sealer = keys::Sealer::Create(*master);
   EXPECT_TRUE(sealer.ok()) << sealer.status();
   auto keyring = keys::Keyring::Open(store->get(), sealer->get(),
-                                     keys::KeyringOptions::Defaults(),
-                                     RealClock::Get());
+                                     keys::KeyringOptions{}, RealClock::Get());
   EXPECT_TRUE(keyring.ok()) << keyring.status();
   auto signer = (*keyring)->Signer("iam");
   EXPECT_TRUE(signer.ok()) << signer.status();
@@ -201,7 +202,8 @@ TEST(TokendIntegration, RotationSurvivesRestartAndOldTokensVerify) {
   EXPECT_EQ(Verify(*q, token, "svc-b", &response).error_code(),
             grpc::StatusCode::UNAUTHENTICATED);
   std::string tampered = token;
-  tampered[tampered.size() - 3] = tampered[tampered.size() - 3] == 'A' ? 'B' : 'A';
+  tampered[tampered.size() - 3] =
+      tampered[tampered.size() - 3] == 'A' ? 'B' : 'A';
   EXPECT_EQ(Verify(*q, tampered, "", &response).error_code(),
             grpc::StatusCode::UNAUTHENTICATED);
   EXPECT_EQ(Verify(*q, "not-a-token", "", &response).error_code(),
@@ -232,8 +234,8 @@ TEST(TokendIntegration, ApiKeysAreShownOnceAndRevocable) {
   EXPECT_TRUE(absl::StartsWith(created.secret(), "sk_"));
   EXPECT_GE(created.secret().size(), 40u);
   EXPECT_TRUE(absl::StartsWith(created.api_key().id(), "ak_"));
-  EXPECT_TRUE(absl::StartsWith(created.secret(),
-                               created.api_key().display_prefix()));
+  EXPECT_TRUE(
+      absl::StartsWith(created.secret(), created.api_key().display_prefix()));
 
   {
     grpc::ClientContext c;
@@ -276,7 +278,8 @@ TEST(TokendIntegration, ApiKeysAreShownOnceAndRevocable) {
   std::ifstream log(p->data_dir() + "/tokend.log");
   std::string text((std::istreambuf_iterator<char>(log)),
                    std::istreambuf_iterator<char>());
-  EXPECT_TRUE(absl::StrContains(text, "tokend.admin.v1.ApiKeyService/CreateApiKey"));
+  EXPECT_TRUE(
+      absl::StrContains(text, "tokend.admin.v1.ApiKeyService/CreateApiKey"));
   EXPECT_FALSE(absl::StrContains(text, created.secret()));
   EXPECT_FALSE(absl::StrContains(text, p->AdminKey()));
 }

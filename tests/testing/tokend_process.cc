@@ -30,8 +30,8 @@ std::string ReadAll(const std::string& path) {
 std::string MakeTempDir(const std::string& name) {
   static std::atomic<int> counter{0};
   const char* base = getenv("TEST_TMPDIR");
-  std::string dir = absl::StrCat(base ? base : "/tmp", "/", name, "-",
-                                 getpid(), "-", counter++);
+  std::string dir = absl::StrCat(base ? base : "/tmp", "/", name, "-", getpid(),
+                                 "-", counter++);
   mkdir(dir.c_str(), 0700);
   return dir;
 }

@@ -68,9 +68,10 @@ double Histogram::Percentile(double p) const {
   if (count_ == 0) return 0.0;
   p = std::clamp(p, 0.0, 100.0);
   // Nearest rank: the ceil(p/100 * N)-th smallest sample (at least the 1st).
-  // The epsilon keeps e.g. 99.9% of 1000 at rank 999 despite rounding.
-  uint64_t rank =
-      static_cast<uint64_t>(std::ceil(p / 100.0 * count_ - 1e-9));
+  // Shaving a relative 1e-12 keeps e.g. 99.9% of 1000 at rank 999 despite
+  // 0.999 * 1000 evaluating to 999.0000000000001.
+  uint64_t rank = static_cast<uint64_t>(
+      std::ceil(p / 100.0 * static_cast<double>(count_) * (1.0 - 1e-12)));
   rank = std::clamp<uint64_t>(rank, 1, count_);
   if (rank == count_) return static_cast<double>(max_);
   uint64_t seen = 0;

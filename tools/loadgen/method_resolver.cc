@@ -15,8 +15,8 @@ bool IsIdentifier(absl::string_view s) {
   if (s.empty()) return false;
   for (size_t i = 0; i < s.size(); ++i) {
     const char c = s[i];
-    const bool alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                       c == '_';
+    const bool alpha =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
     const bool digit = c >= '0' && c <= '9';
     if (!alpha && !(digit && i > 0)) return false;
   }
@@ -46,13 +46,13 @@ absl::StatusOr<const google::protobuf::MethodDescriptor*> FindUnaryMethod(
       known.push_back(service.method(i)->name());
     }
     return absl::InvalidArgumentError(
-        absl::StrCat("service ", name.service, " has no method \"",
-                     name.method, "\"; it has: ", absl::StrJoin(known, ", ")));
+        absl::StrCat("service ", name.service, " has no method \"", name.method,
+                     "\"; it has: ", absl::StrJoin(known, ", ")));
   }
   if (method->client_streaming() || method->server_streaming()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(name.Path(),
-                     " is a streaming method; loadgen drives unary calls only"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        name.Path(),
+        " is a streaming method; loadgen drives unary calls only"));
   }
   return method;
 }
@@ -65,16 +65,14 @@ absl::StatusOr<MethodName> ParseMethodName(absl::string_view text) {
   size_t split = s.rfind('/');
   if (split == absl::string_view::npos) split = s.rfind('.');
   if (split == absl::string_view::npos) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("method \"", text,
-                     "\" is not of the form package.Service/Method"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "method \"", text, "\" is not of the form package.Service/Method"));
   }
   MethodName name{std::string(s.substr(0, split)),
                   std::string(s.substr(split + 1))};
   if (!IsQualifiedName(name.service) || !IsIdentifier(name.method)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("method \"", text,
-                     "\" is not of the form package.Service/Method"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "method \"", text, "\" is not of the form package.Service/Method"));
   }
   return name;
 }
@@ -138,8 +136,8 @@ absl::StatusOr<std::unique_ptr<ResolvedMethod>> ResolveMethod(
     }
     // The server answered, but the files did not build (e.g. a dependency it
     // could not provide).
-    return absl::FailedPreconditionError(absl::StrCat(
-        prefix, "the descriptors the server sent do not build"));
+    return absl::FailedPreconditionError(
+        absl::StrCat(prefix, "the descriptors the server sent do not build"));
   }
   auto method = FindUnaryMethod(*service, name);
   if (!method.ok()) return method.status();

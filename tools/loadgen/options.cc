@@ -20,7 +20,9 @@ bool StartsWithKey(absl::string_view s) {
   s = absl::StripLeadingAsciiWhitespace(s);
   size_t i = 0;
   while (i < s.size() && IsMetadataKeyChar(absl::ascii_tolower(s[i]))) ++i;
-  return i > 0 && i < s.size() && s[i] == ':';
+  if (i == 0) return false;
+  while (i < s.size() && absl::ascii_isspace(s[i])) ++i;
+  return i < s.size() && s[i] == ':';
 }
 
 absl::StatusOr<std::pair<std::string, std::string>> ParseEntry(
@@ -30,8 +32,8 @@ absl::StatusOr<std::pair<std::string, std::string>> ParseEntry(
     return absl::InvalidArgumentError(
         absl::StrCat("metadata entry \"", entry, "\" is not \"key: value\""));
   }
-  std::string key = absl::AsciiStrToLower(
-      absl::StripAsciiWhitespace(entry.substr(0, colon)));
+  std::string key =
+      absl::AsciiStrToLower(absl::StripAsciiWhitespace(entry.substr(0, colon)));
   std::string value(absl::StripAsciiWhitespace(entry.substr(colon + 1)));
   if (key.empty()) {
     return absl::InvalidArgumentError(

@@ -41,7 +41,7 @@ class ReflectionStream {
   ~ReflectionStream() {
     if (!finished_) {
       context_.TryCancel();
-      Finish();
+      Finish().IgnoreError();
     }
     cq_.Shutdown();
     void* tag;

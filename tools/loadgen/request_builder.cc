@@ -27,11 +27,9 @@ absl::StatusOr<std::string> JsonToMessageBytes(
       google::protobuf::StringPiece(json.data(), json.size()), message.get(),
       options);
   if (!status.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--request is not a valid ", type.full_name(),
-                     " in JSON: ",
-                     absl::string_view(status.message().data(),
-                                       status.message().size())));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--request is not a valid ", type.full_name(), " in JSON: ",
+        absl::string_view(status.message().data(), status.message().size())));
   }
   std::string bytes;
   if (!message->SerializeToString(&bytes)) {

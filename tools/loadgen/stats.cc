@@ -37,8 +37,8 @@ struct LatencySummary {
 };
 
 LatencySummary Summarize(const Histogram& h) {
-  return {Us(h.min()),           Us(h.Mean()),          Us(h.Percentile(50)),
-          Us(h.Percentile(90)),  Us(h.Percentile(99)),  Us(h.Percentile(99.9)),
+  return {Us(h.min()),          Us(h.Mean()),         Us(h.Percentile(50)),
+          Us(h.Percentile(90)), Us(h.Percentile(99)), Us(h.Percentile(99.9)),
           Us(h.max())};
 }
 
@@ -100,8 +100,7 @@ std::string FormatTable(const RunStats& stats, const RunInfo& info) {
     absl::StrAppendFormat(&out, "  %-19s %d", StatusCodeName(code),
                           stats.calls_by_code[code]);
     if (!stats.first_message[code].empty()) {
-      absl::StrAppendFormat(&out, "  (first: %s)",
-                            stats.first_message[code]);
+      absl::StrAppendFormat(&out, "  (first: %s)", stats.first_message[code]);
     }
     out += "\n";
   }
@@ -111,8 +110,9 @@ std::string FormatTable(const RunStats& stats, const RunInfo& info) {
   absl::StrAppendFormat(&out, "%-13s %10s %10s %10s %10s %10s %10s\n",
                         "latency (us)", "p50", "p90", "p99", "p99.9", "max",
                         "mean");
-  absl::StrAppendFormat(&out, "%-13s %10.1f %10.1f %10.1f %10.1f %10.1f %10.1f\n",
-                        "", l.p50, l.p90, l.p99, l.p999, l.max, l.mean);
+  absl::StrAppendFormat(&out,
+                        "%-13s %10.1f %10.1f %10.1f %10.1f %10.1f %10.1f\n", "",
+                        l.p50, l.p90, l.p99, l.p999, l.max, l.mean);
   return out;
 }
 
@@ -139,9 +139,9 @@ std::string FormatJson(const RunStats& stats, const RunInfo& info) {
   j["error_messages"] = std::move(messages);
   j["throughput"] = Round1(stats.Throughput());
   const LatencySummary l = Summarize(stats.latency_ns);
-  j["latency_us"] = {{"min", Round1(l.min)},   {"mean", Round1(l.mean)},
-                     {"p50", Round1(l.p50)},   {"p90", Round1(l.p90)},
-                     {"p99", Round1(l.p99)},   {"p999", Round1(l.p999)},
+  j["latency_us"] = {{"min", Round1(l.min)}, {"mean", Round1(l.mean)},
+                     {"p50", Round1(l.p50)}, {"p90", Round1(l.p90)},
+                     {"p99", Round1(l.p99)}, {"p999", Round1(l.p999)},
                      {"max", Round1(l.max)}};
   // Replace invalid UTF-8 in server messages rather than throw.
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);

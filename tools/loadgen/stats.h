@@ -42,7 +42,7 @@ struct RunStats {
 // What the report says about the run besides the numbers.
 struct RunInfo {
   std::string target;
-  std::string method;  // "/pkg.Service/Method"
+  std::string method;             // "/pkg.Service/Method"
   std::string descriptor_source;  // where the request type came from
   int concurrency = 0;
   int channels = 0;

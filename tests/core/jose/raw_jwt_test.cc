@@ -1,0 +1,184 @@
+#include "core/jose/raw_jwt.h"
+
+#include <cmath>
+#include <limits>
+#include <string>
+
+#include "gtest/gtest.h"
+#include "tests/core/jose/test_util.h"
+
+namespace tokend::jose {
+namespace {
+
+using absl::StatusCode;
+using nlohmann::json;
+
+const absl::Time kT = absl::FromUnixSeconds(1700000000);
+
+TEST(RawJwtTest, BuildsAllClaims) {
+  ASSERT_OK_AND_ASSIGN(RawJwt jwt,
+                       RawJwtBuilder()
+                           .SetTypeHeader("JWT")
+                           .SetIssuer("iss1")
+                           .SetSubject("sub1")
+                           .SetAudiences({"a", "b"})
+                           .SetJwtId("id1")
+                           .SetIssuedAt(kT)
+                           .SetNotBefore(kT - absl::Seconds(5))
+                           .SetExpiration(kT + absl::Minutes(1))
+                           .AddStringClaim("s", "v")
+                           .AddNumberClaim("n", 1.5)
+                           .AddIntegerClaim("i", -7)
+                           .AddBoolClaim("b", true)
+                           .AddNullClaim("z")
+                           .AddJsonObjectClaim("o", R"({"k":[1,2]})")
+                           .AddJsonArrayClaim("arr", R"([1,"x"])")
+                           .Build());
+  const json c = json::parse(jwt.GetJsonPayload());
+  EXPECT_EQ(c["iss"], "iss1");
+  EXPECT_EQ(c["sub"], "sub1");
+  EXPECT_EQ(c["aud"], json::array({"a", "b"}));
+  EXPECT_EQ(c["jti"], "id1");
+  EXPECT_EQ(c["iat"], 1700000000);
+  EXPECT_EQ(c["nbf"], 1699999995);
+  EXPECT_EQ(c["exp"], 1700000060);
+  EXPECT_EQ(c["s"], "v");
+  EXPECT_EQ(c["n"], 1.5);
+  EXPECT_EQ(c["i"], -7);
+  EXPECT_EQ(c["b"], true);
+  EXPECT_TRUE(c["z"].is_null());
+  EXPECT_EQ(c["o"]["k"][1], 2);
+  EXPECT_EQ(c["arr"][1], "x");
+  EXPECT_EQ(jwt.type_header().value(), "JWT");
+  EXPECT_TRUE(jwt.HasClaim("z"));
+  EXPECT_FALSE(jwt.HasClaim("missing"));
+  // Compact: no whitespace.
+  EXPECT_EQ(jwt.GetJsonPayload().find(' '), std::string::npos);
+}
+
+TEST(RawJwtTest, SingleAudienceIsAString) {
+  ASSERT_OK_AND_ASSIGN(
+      RawJwt jwt, RawJwtBuilder().SetAudience("a").WithoutExpiration().Build());
+  EXPECT_EQ(jwt.GetJsonPayload(), R"({"aud":"a"})");
+  EXPECT_STATUS(RawJwtBuilder()
+                    .SetAudience("a")
+                    .SetAudiences({"b"})
+                    .WithoutExpiration()
+                    .Build(),
+                StatusCode::kInvalidArgument, "aud set twice");
+  EXPECT_STATUS(RawJwtBuilder().SetAudiences({}).WithoutExpiration().Build(),
+                StatusCode::kInvalidArgument, "empty");
+}
+
+TEST(RawJwtTest, ExpirationDecisionRequired) {
+  EXPECT_STATUS(RawJwtBuilder().SetIssuer("x").Build(),
+                StatusCode::kInvalidArgument,
+                "neither SetExpiration() nor WithoutExpiration() was called");
+  EXPECT_STATUS(RawJwtBuilder().SetExpiration(kT).WithoutExpiration().Build(),
+                StatusCode::kInvalidArgument,
+                "both SetExpiration() and WithoutExpiration() were called");
+  ASSERT_OK_AND_ASSIGN(RawJwt no_exp,
+                       RawJwtBuilder().WithoutExpiration().Build());
+  EXPECT_FALSE(no_exp.HasExpiration());
+  EXPECT_EQ(no_exp.GetJsonPayload(), "{}");
+}
+
+TEST(RawJwtTest, TimesAreFlooredToSeconds) {
+  ASSERT_OK_AND_ASSIGN(RawJwt jwt,
+                       RawJwtBuilder()
+                           .SetExpiration(kT + absl::Milliseconds(999))
+                           .SetIssuedAt(kT - absl::Milliseconds(1))
+                           .Build());
+  const json c = json::parse(jwt.GetJsonPayload());
+  EXPECT_EQ(c["exp"], 1700000000);
+  EXPECT_EQ(c["iat"], 1699999999);
+  EXPECT_TRUE(c["exp"].is_number_integer());
+}
+
+TEST(RawJwtTest, TimesMustBeNumericDates) {
+  EXPECT_STATUS(
+      RawJwtBuilder().SetExpiration(absl::FromUnixSeconds(-1)).Build(),
+      StatusCode::kInvalidArgument, "exp is outside");
+  EXPECT_STATUS(RawJwtBuilder()
+                    .SetExpiration(absl::FromUnixSeconds(253402300800))
+                    .Build(),
+                StatusCode::kInvalidArgument, "exp is outside");
+  EXPECT_STATUS(RawJwtBuilder()
+                    .SetIssuedAt(absl::InfiniteFuture())
+                    .WithoutExpiration()
+                    .Build(),
+                StatusCode::kInvalidArgument, "iat is outside");
+}
+
+TEST(RawJwtTest, RegisteredNamesRefusedByGenericSetters) {
+  for (const char* name : {"iss", "sub", "aud", "exp", "nbf", "iat", "jti"}) {
+    EXPECT_STATUS(
+        RawJwtBuilder().WithoutExpiration().AddStringClaim(name, "x").Build(),
+        StatusCode::kInvalidArgument, "registered")
+        << name;
+    EXPECT_STATUS(
+        RawJwtBuilder().WithoutExpiration().AddIntegerClaim(name, 1).Build(),
+        StatusCode::kInvalidArgument, "registered");
+    EXPECT_STATUS(
+        RawJwtBuilder().WithoutExpiration().AddNullClaim(name).Build(),
+        StatusCode::kInvalidArgument, "registered");
+    EXPECT_STATUS(RawJwtBuilder()
+                      .WithoutExpiration()
+                      .AddJsonObjectClaim(name, "{}")
+                      .Build(),
+                  StatusCode::kInvalidArgument, "registered");
+  }
+}
+
+TEST(RawJwtTest, RejectsBadValues) {
+  EXPECT_STATUS(RawJwtBuilder()
+                    .WithoutExpiration()
+                    .AddNumberClaim("n", std::nan(""))
+                    .Build(),
+                StatusCode::kInvalidArgument, "finite");
+  EXPECT_STATUS(
+      RawJwtBuilder()
+          .WithoutExpiration()
+          .AddNumberClaim("n", std::numeric_limits<double>::infinity())
+          .Build(),
+      StatusCode::kInvalidArgument, "finite");
+  EXPECT_STATUS(
+      RawJwtBuilder().WithoutExpiration().AddStringClaim("s", "\xff").Build(),
+      StatusCode::kInvalidArgument, "UTF-8");
+  EXPECT_STATUS(RawJwtBuilder().WithoutExpiration().SetIssuer("\xc3").Build(),
+                StatusCode::kInvalidArgument, "UTF-8");
+  EXPECT_STATUS(RawJwtBuilder()
+                    .WithoutExpiration()
+                    .AddJsonObjectClaim("o", "[1]")
+                    .Build(),
+                StatusCode::kInvalidArgument, "not an object");
+  EXPECT_STATUS(RawJwtBuilder()
+                    .WithoutExpiration()
+                    .AddJsonObjectClaim("o", R"({"a":1,"a":2})")
+                    .Build(),
+                StatusCode::kInvalidArgument, "duplicate");
+  EXPECT_STATUS(
+      RawJwtBuilder().WithoutExpiration().AddJsonArrayClaim("a", "{}").Build(),
+      StatusCode::kInvalidArgument, "not a JSON array");
+  EXPECT_STATUS(RawJwtBuilder()
+                    .WithoutExpiration()
+                    .AddJsonObjectClaim("o", json{{"x", std::nan("")}})
+                    .Build(),
+                StatusCode::kInvalidArgument, "non-finite");
+  EXPECT_STATUS(RawJwtBuilder()
+                    .WithoutExpiration()
+                    .AddJsonObjectClaim("o", json{{"x", "\xff"}})
+                    .Build(),
+                StatusCode::kInvalidArgument, "not valid JSON");
+}
+
+TEST(RawJwtTest, FirstErrorWins) {
+  auto result = RawJwtBuilder()
+                    .AddStringClaim("iss", "x")
+                    .AddNumberClaim("n", std::nan(""))
+                    .Build();
+  EXPECT_STATUS(result, StatusCode::kInvalidArgument, "registered");
+}
+
+}  // namespace
+}  // namespace tokend::jose
