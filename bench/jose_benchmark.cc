@@ -7,14 +7,17 @@
 //   sign/<alg>/Build+Sign    RawJwtBuilder...Build() + SignAndEncode
 //   verify/<alg>/raw         EVP_PKEY_verify / Ed25519 / HMAC, prepared
 //   verify/<alg>/Verify      JwtValidator::Verify against a JwkSet
-// After the usual table, a summary prints ops/s and the ratio to raw.
+// After the usual table, a summary prints ops/s (from CPU time per op, median
+// over repetitions if any) and the ratio to raw.
 // Run: bazel run -c opt //bench:jose_benchmark [-- --benchmark_repetitions=5]
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/rsa.h>
 #include <openssl/sha.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <map>
 #include <memory>
@@ -22,7 +25,6 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "benchmark/benchmark.h"
 #include "core/jose/jwk.h"
@@ -116,8 +118,7 @@ RawContext MakeRaw(const Jwk& key) {
     raw.md_template = EVP_MD_CTX_new();
     EVP_DigestSignInit(raw.md_template, nullptr, nullptr, nullptr, key.pkey());
     raw.md_verify = EVP_MD_CTX_new();
-    EVP_DigestVerifyInit(raw.md_verify, nullptr, nullptr, nullptr,
-                         key.pkey());
+    EVP_DigestVerifyInit(raw.md_verify, nullptr, nullptr, nullptr, key.pkey());
   } else {
     raw.sign = EVP_PKEY_CTX_new(key.pkey(), nullptr);
     EVP_PKEY_sign_init(raw.sign);
@@ -131,9 +132,8 @@ RawContext MakeRaw(const Jwk& key) {
 
 void Label(benchmark::State& state, const std::string& what) {
   state.SetLabel(what);
-  state.counters["ops/s"] =
-      benchmark::Counter(static_cast<double>(state.iterations()),
-                         benchmark::Counter::kIsRate);
+  state.counters["ops/s"] = benchmark::Counter(
+      static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
 }
 
 void RawSign(benchmark::State& state, Algorithm alg) {
@@ -231,9 +231,9 @@ void BuildAndSign(benchmark::State& state, Algorithm alg) {
 void Verify(benchmark::State& state, Algorithm alg) {
   Fixture& f = GetFixture(alg);
   for (auto _ : state) {
-    auto verified = IsHmac(alg) ? f.validator.Verify(f.token, f.key, kNow)
-                                : f.validator.Verify(f.token, f.public_keys,
-                                                     kNow);
+    auto verified = IsHmac(alg)
+                        ? f.validator.Verify(f.token, f.key, kNow)
+                        : f.validator.Verify(f.token, f.public_keys, kNow);
     if (!verified.ok()) state.SkipWithError("Verify failed");
     benchmark::DoNotOptimize(verified);
   }
@@ -244,13 +244,20 @@ void Verify(benchmark::State& state, Algorithm alg) {
 // primitive's (median of repetitions when there are several).
 class SummaryReporter : public benchmark::ConsoleReporter {
  public:
+  SummaryReporter()
+      : ConsoleReporter(isatty(fileno(stdout))
+                            ? OutputOptions(OO_Tabular | OO_Color)
+                            : OO_Tabular) {}
+
   void ReportRuns(const std::vector<Run>& runs) override {
     ConsoleReporter::ReportRuns(runs);
     for (const Run& run : runs) {
       if (run.error_occurred) continue;
       const bool aggregate = run.run_type == Run::RT_Aggregate;
       if (aggregate && run.aggregate_name != "median") continue;
-      const double us = run.GetAdjustedRealTime();  // Per op, microseconds.
+      // CPU time: the machine may be shared, and time spent descheduled
+      // would otherwise land on whichever benchmark happened to run then.
+      const double us = run.GetAdjustedCPUTime();  // Per op, microseconds.
       if (us <= 0) continue;
       std::string name = run.run_name.function_name;
       // Medians replace single iterations.
@@ -283,15 +290,13 @@ class SummaryReporter : public benchmark::ConsoleReporter {
 };
 
 void RegisterAll() {
-  for (Algorithm alg : {Algorithm::kEs256, Algorithm::kRs256,
-                        Algorithm::kPs256, Algorithm::kEdDsa,
-                        Algorithm::kHs256}) {
+  for (Algorithm alg : {Algorithm::kEs256, Algorithm::kRs256, Algorithm::kPs256,
+                        Algorithm::kEdDsa, Algorithm::kHs256}) {
     const std::string n(AlgorithmName(alg));
-    auto reg = [&](const std::string& name, void (*fn)(benchmark::State&,
-                                                       Algorithm)) {
+    auto reg = [&](const std::string& name,
+                   void (*fn)(benchmark::State&, Algorithm)) {
       benchmark::RegisterBenchmark(name.c_str(), fn, alg)
-          ->Unit(benchmark::kMicrosecond)
-          ->UseRealTime();
+          ->Unit(benchmark::kMicrosecond);
     };
     reg("sign/" + n + "/raw", RawSign);
     reg("sign/" + n + "/SignAndEncode", SignAndEncode);

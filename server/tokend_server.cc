@@ -1,5 +1,6 @@
 #include "server/tokend_server.h"
 
+#include <arpa/inet.h>
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/security/server_credentials.h>
@@ -70,10 +71,16 @@ absl::StatusOr<std::string> ReadFile(const std::string& path) {
   return buffer.str();
 }
 
+// True for "localhost:P", "[::1]:P" and an IPv4 literal in 127/8 — parsed,
+// so that a name such as "127.example.com" does not pass.
 bool IsLoopback(absl::string_view listen) {
-  return absl::StartsWith(listen, "127.") ||
-         absl::StartsWith(listen, "localhost:") ||
-         absl::StartsWith(listen, "[::1]:");
+  size_t colon = listen.rfind(':');
+  if (colon == absl::string_view::npos) return false;
+  absl::string_view host = listen.substr(0, colon);
+  if (host == "localhost" || host == "[::1]") return true;
+  in_addr addr;
+  return inet_pton(AF_INET, std::string(host).c_str(), &addr) == 1 &&
+         (ntohl(addr.s_addr) >> 24) == 127;
 }
 
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(

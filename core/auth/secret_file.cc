@@ -57,21 +57,29 @@ absl::StatusOr<std::string> LoadOrCreateSecretFile(
   if (errno != ENOENT) return ErrnoStatus("open", path);
 
   ASSIGN_OR_RETURN(std::string secret, generate());
-  fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0 && errno == EEXIST) {
-    // Another process created it first: use theirs.
-    return LoadOrCreateSecretFile(path, generate);
-  }
-  if (fd < 0) return ErrnoStatus("create", path);
+  // Write the whole file under a temporary name, then link() it into place:
+  // link never replaces an existing file, so the first creator wins and no
+  // reader ever sees a partly written file.
+  std::string tmp = path + ".tmp-XXXXXX";
+  fd = mkostemp(tmp.data(), O_CLOEXEC);  // O_EXCL, mode 0600.
+  if (fd < 0) return ErrnoStatus("create", tmp);
   std::string line = secret + "\n";
-  bool ok = write(fd, line.data(), line.size()) ==
+  bool ok = fchmod(fd, 0600) == 0 &&
+            write(fd, line.data(), line.size()) ==
                 static_cast<ssize_t>(line.size()) &&
             fsync(fd) == 0;
+  absl::Status error = ok ? absl::OkStatus() : ErrnoStatus("write", tmp);
   close(fd);
-  if (!ok) {
-    unlink(path.c_str());
-    return ErrnoStatus("write", path);
+  if (ok && link(tmp.c_str(), path.c_str()) != 0) {
+    if (errno == EEXIST) {
+      // Another thread or process created it first: use theirs.
+      unlink(tmp.c_str());
+      return LoadOrCreateSecretFile(path, generate);
+    }
+    error = ErrnoStatus("link", path);
   }
+  unlink(tmp.c_str());
+  if (!error.ok()) return error;
   return secret;
 }
 

@@ -4,6 +4,7 @@
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
+#include <algorithm>
 #include <string>
 
 #include "absl/status/status.h"
@@ -34,8 +35,9 @@ bool HashesEqual(absl::string_view a, absl::string_view b) {
 }
 
 std::string DisplayPrefix(absl::string_view secret) {
-  // Keep the type prefix (up to the last '_' in the first 8 chars) + 4.
-  size_t cut = secret.substr(0, 8).rfind('_');
+  // Keep the type prefix (up to the first '_' in the first 8 chars) + 4. Not
+  // the last: base64url secrets contain '_' themselves.
+  size_t cut = secret.substr(0, 8).find('_');
   size_t keep = (cut == absl::string_view::npos ? 0 : cut + 1) + 4;
   return std::string(secret.substr(0, std::min(keep, secret.size())));
 }

@@ -30,6 +30,10 @@ absl::StatusOr<nlohmann::json> ParseJsonObject(absl::string_view text,
 absl::StatusOr<nlohmann::json> ParseJsonValue(absl::string_view text,
                                               const JsonLimits& limits = {});
 
+// True iff `s` is well-formed UTF-8 (RFC 3629: no overlong forms, no
+// surrogates, nothing above U+10FFFF); what nlohmann accepts and emits.
+bool IsValidUtf8(absl::string_view s);
+
 }  // namespace tokend::jose
 
 #endif  // TOKEND_CORE_JOSE_BOUNDED_JSON_H_

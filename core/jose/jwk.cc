@@ -121,6 +121,23 @@ absl::Status CheckKeyFits(EVP_PKEY* pkey, Algorithm alg) {
   return Invalid("HMAC keys are not libcrypto keys");
 }
 
+// Imported private keys must be internally consistent: an RSA key whose CRT
+// values disagree with n signs wrongly and can leak its factors through the
+// faulty signatures; an EC scalar must match its point.
+absl::Status CheckPrivateKey(EVP_PKEY* pkey, Algorithm alg) {
+  int ok = 1;
+  if (IsRsa(alg)) {
+    ok = RSA_check_key(EVP_PKEY_get0_RSA(pkey));
+  } else if (IsEc(alg)) {
+    ok = EC_KEY_check_key(EVP_PKEY_get0_EC_KEY(pkey));
+  }
+  if (ok != 1) {
+    ERR_clear_error();
+    return Invalid("private key members are inconsistent");
+  }
+  return absl::OkStatus();
+}
+
 // Reads an optional base64url-encoded string member.
 absl::StatusOr<std::optional<std::string>> OptionalB64(const json& obj,
                                                        const char* name) {
@@ -562,15 +579,7 @@ absl::StatusOr<Jwk> Jwk::FromJsonObject(const nlohmann::json& obj,
     ASSIGN_OR_RETURN(pkey, OkpFromJwk(obj, &has_private));
   }
   RETURN_IF_ERROR(CheckKeyFits(pkey.get(), *alg));
-  if (has_private && IsRsa(*alg)) {
-    // Catches p*q != n and inconsistent CRT values before they produce bad
-    // signatures (or leak factors through faults).
-    const RSA* rsa = EVP_PKEY_get0_RSA(pkey.get());
-    if (RSA_check_key(rsa) != 1) {
-      ERR_clear_error();
-      return Invalid("RSA JWK private members are inconsistent");
-    }
-  }
+  if (has_private) RETURN_IF_ERROR(CheckPrivateKey(pkey.get(), *alg));
   return Make(NewMaterial(std::move(pkey), has_private), *alg, std::move(kid));
 }
 
@@ -601,6 +610,7 @@ absl::StatusOr<Jwk> Jwk::FromPem(absl::string_view pem, Algorithm alg) {
   }
   EvpPkeyPtr pkey(raw);
   RETURN_IF_ERROR(CheckKeyFits(pkey.get(), alg));
+  if (has_private) RETURN_IF_ERROR(CheckPrivateKey(pkey.get(), alg));
   return Make(NewMaterial(std::move(pkey), has_private), alg, "");
 }
 

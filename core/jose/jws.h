@@ -6,7 +6,9 @@
 // bytes); other lengths never verify. RSASSA-PSS uses MGF1 with the same hash
 // and a salt as long as the hash. Prepared libcrypto contexts are cached per
 // thread and per key material, so repeated use of a key costs one hash plus
-// the raw primitive; both functions are thread-safe.
+// the raw primitive; both functions are thread-safe. A thread keeps at most a
+// few such contexts; one may hold a reference to a key (or a copy of an HMAC
+// secret) until it is evicted or the thread exits.
 #ifndef TOKEND_CORE_JOSE_JWS_H_
 #define TOKEND_CORE_JOSE_JWS_H_
 

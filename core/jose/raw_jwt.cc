@@ -14,17 +14,6 @@ using json = nlohmann::json;
 // Claim values supplied as text get the same bounds as token payloads.
 constexpr JsonLimits kClaimLimits{/*max_bytes=*/16384, /*max_depth=*/15};
 
-bool IsValidUtf8(absl::string_view s) {
-  // Reuse the JSON lexer's UTF-8 check: a string is valid iff its JSON
-  // serialisation with strict error handling succeeds.
-  try {
-    (void)json(std::string(s)).dump();
-    return true;
-  } catch (const json::exception&) {
-    return false;
-  }
-}
-
 // nlohmann serialises NaN and infinities as null; refuse them instead.
 bool AllNumbersFinite(const json& value) {
   if (value.is_number_float()) return std::isfinite(value.get<double>());
@@ -43,9 +32,10 @@ bool IsRegisteredClaimName(absl::string_view name) {
          name == "nbf" || name == "iat" || name == "jti";
 }
 
-RawJwt::RawJwt(nlohmann::json claims, std::optional<std::string> type_header)
+RawJwt::RawJwt(nlohmann::json claims, std::string payload_json,
+               std::optional<std::string> type_header)
     : claims_(std::move(claims)),
-      payload_json_(claims_.dump()),
+      payload_json_(std::move(payload_json)),
       type_header_(std::move(type_header)) {}
 
 bool RawJwt::HasClaim(absl::string_view name) const {
@@ -265,12 +255,13 @@ absl::StatusOr<RawJwt> RawJwtBuilder::Build() const {
   if (!AllNumbersFinite(claims_)) {
     return absl::InvalidArgumentError("claims hold a non-finite number");
   }
+  std::string payload;
   try {
-    (void)claims_.dump();
+    payload = claims_.dump();
   } catch (const nlohmann::json::exception&) {
     return absl::InvalidArgumentError("claims are not valid JSON text");
   }
-  return RawJwt(claims_, type_header_);
+  return RawJwt(claims_, std::move(payload), type_header_);
 }
 
 }  // namespace tokend::jose

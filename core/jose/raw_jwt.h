@@ -39,7 +39,8 @@ class RawJwt {
 
  private:
   friend class RawJwtBuilder;
-  RawJwt(nlohmann::json claims, std::optional<std::string> type_header);
+  RawJwt(nlohmann::json claims, std::string payload_json,
+         std::optional<std::string> type_header);
 
   nlohmann::json claims_;
   std::string payload_json_;

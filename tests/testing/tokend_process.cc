@@ -41,8 +41,12 @@ std::string Runfile(const std::string& path) {
   return absl::StrCat(dir ? dir : ".", "/", path);
 }
 
-absl::StatusOr<TokendProcess> TokendProcess::Start(
-    const std::string& data_dir, std::vector<std::string> extra_args) {
+namespace {
+
+// Forks and execs tokend with the standard flags plus `extra_args`, stderr
+// appended to <data_dir>/tokend.log. The ready file is removed first.
+absl::StatusOr<pid_t> Spawn(const std::string& data_dir,
+                            const std::vector<std::string>& extra_args) {
   const std::string ready = data_dir + "/ready.json";
   unlink(ready.c_str());
   std::vector<std::string> args = {
@@ -65,6 +69,24 @@ absl::StatusOr<TokendProcess> TokendProcess::Start(
     execv(argv[0], argv.data());
     _exit(127);
   }
+  return pid;
+}
+
+int ExitCode(int status) {
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return -WTERMSIG(status);
+  return -1;
+}
+
+}  // namespace
+
+absl::StatusOr<TokendProcess> TokendProcess::Start(
+    const std::string& data_dir, std::vector<std::string> extra_args) {
+  const std::string ready = data_dir + "/ready.json";
+  const std::string log = data_dir + "/tokend.log";
+  absl::StatusOr<pid_t> spawned = Spawn(data_dir, extra_args);
+  if (!spawned.ok()) return spawned.status();
+  const pid_t pid = *spawned;
   absl::Time deadline = absl::Now() + absl::Seconds(30);
   while (absl::Now() < deadline) {
     std::string content = ReadAll(ready);
@@ -86,6 +108,33 @@ absl::StatusOr<TokendProcess> TokendProcess::Start(
   return absl::DeadlineExceededError("tokend not ready within 30 s");
 }
 
+absl::StatusOr<TokendProcess::Exited> TokendProcess::RunUntilExit(
+    const std::string& data_dir, std::vector<std::string> extra_args,
+    absl::Duration timeout) {
+  const std::string ready = data_dir + "/ready.json";
+  const std::string log = data_dir + "/tokend.log";
+  absl::StatusOr<pid_t> spawned = Spawn(data_dir, extra_args);
+  if (!spawned.ok()) return spawned.status();
+  const pid_t pid = *spawned;
+  const absl::Time deadline = absl::Now() + timeout;
+  while (absl::Now() < deadline) {
+    int status;
+    if (waitpid(pid, &status, WNOHANG) == pid) {
+      Exited exited;
+      exited.exit_code = ExitCode(status);
+      exited.log = ReadAll(log);
+      exited.ready = !ReadAll(ready).empty();
+      return exited;
+    }
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  kill(pid, SIGKILL);
+  waitpid(pid, nullptr, 0);
+  return absl::DeadlineExceededError(absl::StrCat("tokend still running after ",
+                                                  absl::FormatDuration(timeout),
+                                                  ": ", ReadAll(log)));
+}
+
 TokendProcess::TokendProcess(TokendProcess&& other) noexcept
     : pid_(other.pid_),
       data_dir_(std::move(other.data_dir_)),
@@ -97,6 +146,10 @@ TokendProcess::~TokendProcess() {
   if (pid_ > 0) Kill();
 }
 
+std::string TokendProcess::Log() const {
+  return ReadAll(data_dir_ + "/tokend.log");
+}
+
 std::string TokendProcess::AdminKey() const {
   return std::string(
       absl::StripAsciiWhitespace(ReadAll(data_dir_ + "/admin.key")));
@@ -106,9 +159,7 @@ int TokendProcess::Wait() {
   int status = 0;
   waitpid(pid_, &status, 0);
   pid_ = -1;
-  if (WIFEXITED(status)) return WEXITSTATUS(status);
-  if (WIFSIGNALED(status)) return -WTERMSIG(status);
-  return -1;
+  return ExitCode(status);
 }
 
 int TokendProcess::Stop() {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 
 namespace tokend::testing {
 
@@ -26,6 +27,21 @@ class TokendProcess {
   static absl::StatusOr<TokendProcess> Start(
       const std::string& data_dir, std::vector<std::string> extra_args = {});
 
+  // How a process that was expected to refuse its configuration ended.
+  struct Exited {
+    int exit_code = -1;  // The exit status, or -signal when killed.
+    std::string log;     // Everything it wrote to stderr.
+    bool ready = false;  // Whether it got as far as writing the ready file.
+  };
+
+  // Starts `binary` exactly as Start() does (`extra_args` come last, so they
+  // override the defaults, e.g. --grpc_listen) and waits for it to exit on
+  // its own. DeadlineExceeded (and the process is killed) if it is still
+  // running after `timeout`.
+  static absl::StatusOr<Exited> RunUntilExit(
+      const std::string& data_dir, std::vector<std::string> extra_args,
+      absl::Duration timeout = absl::Seconds(30));
+
   TokendProcess(TokendProcess&& other) noexcept;
   TokendProcess& operator=(TokendProcess&&) = delete;
   ~TokendProcess();
@@ -33,6 +49,8 @@ class TokendProcess {
   const std::string& grpc_address() const { return grpc_address_; }
   const std::string& data_dir() const { return data_dir_; }
   std::string AdminKey() const;
+  // What the process has written to stderr so far.
+  std::string Log() const;
   pid_t pid() const { return pid_; }
 
   // SIGTERM and wait; the exit status (or -signal when killed).

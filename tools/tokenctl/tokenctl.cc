@@ -23,6 +23,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -88,8 +89,11 @@ void AddAdminKey(grpc::ClientContext* context) {
 int PrintOrFail(const grpc::Status& status,
                 const google::protobuf::Message& message) {
   if (!status.ok()) {
-    std::cerr << "tokenctl: " << status.error_code() << " "
-              << status.error_message() << "\n";
+    // gRPC's codes are absl's, numerically: print the name, not the number.
+    std::cerr << "tokenctl: "
+              << absl::StatusCodeToString(
+                     static_cast<absl::StatusCode>(status.error_code()))
+              << ": " << status.error_message() << "\n";
     return 1;
   }
   std::string json;
