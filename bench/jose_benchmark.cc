@@ -7,6 +7,8 @@
 //   sign/<alg>/Build+Sign    RawJwtBuilder...Build() + SignAndEncode
 //   verify/<alg>/raw         EVP_PKEY_verify / Ed25519 / HMAC, prepared
 //   verify/<alg>/Verify      JwtValidator::Verify against a JwkSet
+//   paired/{sign,verify}/<alg>  raw and core/jose alternated in one loop,
+//                            timed separately: the most load-proof ratio
 // After the usual table, a summary prints ops/s (from CPU time per op, median
 // over repetitions if any) and the ratio to raw.
 // Run: bazel run -c opt //bench:jose_benchmark [-- --benchmark_repetitions=5]
@@ -18,6 +20,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <map>
 #include <memory>
@@ -130,6 +133,71 @@ RawContext MakeRaw(const Jwk& key) {
   return raw;
 }
 
+// One raw signature / verification on prepared contexts; false on failure.
+class RawOps {
+ public:
+  explicit RawOps(const Jwk& key) : key_(key), raw_(MakeRaw(key)) {
+    SHA256(reinterpret_cast<const uint8_t*>("digest"), 6, msg_);
+    scratch_ = EVP_MD_CTX_new();
+    sig_len_ = sizeof(sig_);
+    Sign(sig_, &sig_len_);
+  }
+  ~RawOps() {
+    EVP_MD_CTX_free(scratch_);
+    EVP_PKEY_CTX_free(raw_.sign);
+    EVP_PKEY_CTX_free(raw_.verify);
+    EVP_MD_CTX_free(raw_.md_template);
+    EVP_MD_CTX_free(raw_.md_verify);
+    HMAC_CTX_free(raw_.hmac);
+  }
+
+  bool Sign(uint8_t* sig, size_t* len) {
+    if (raw_.hmac != nullptr) {
+      unsigned int hlen = 0;
+      const bool ok =
+          HMAC_Init_ex(raw_.hmac, nullptr, 0, nullptr, nullptr) == 1 &&
+          HMAC_Update(raw_.hmac, msg_, sizeof(msg_)) == 1 &&
+          HMAC_Final(raw_.hmac, sig, &hlen) == 1;
+      *len = hlen;
+      return ok;
+    }
+    if (raw_.md_template != nullptr) {
+      return EVP_MD_CTX_copy_ex(scratch_, raw_.md_template) == 1 &&
+             EVP_DigestSign(scratch_, sig, len, msg_, sizeof(msg_)) == 1;
+    }
+    return EVP_PKEY_sign(raw_.sign, sig, len, msg_, sizeof(msg_)) == 1;
+  }
+
+  bool Sign() {
+    uint8_t sig[1024];
+    size_t len = sizeof(sig);
+    return Sign(sig, &len);
+  }
+
+  bool Verify() {
+    if (raw_.hmac != nullptr) {
+      uint8_t mac[32];
+      size_t len = 0;
+      return Sign(mac, &len) && CRYPTO_memcmp(mac, sig_, 32) == 0;
+    }
+    if (raw_.md_verify != nullptr) {
+      return EVP_MD_CTX_copy_ex(scratch_, raw_.md_verify) == 1 &&
+             EVP_DigestVerify(scratch_, sig_, sig_len_, msg_, sizeof(msg_)) ==
+                 1;
+    }
+    return EVP_PKEY_verify(raw_.verify, sig_, sig_len_, msg_, sizeof(msg_)) ==
+           1;
+  }
+
+ private:
+  Jwk key_;
+  RawContext raw_;
+  EVP_MD_CTX* scratch_ = nullptr;
+  uint8_t msg_[32];
+  uint8_t sig_[1024];
+  size_t sig_len_ = 0;
+};
+
 void Label(benchmark::State& state, const std::string& what) {
   state.SetLabel(what);
   state.counters["ops/s"] = benchmark::Counter(
@@ -137,71 +205,18 @@ void Label(benchmark::State& state, const std::string& what) {
 }
 
 void RawSign(benchmark::State& state, Algorithm alg) {
-  Fixture& f = GetFixture(alg);
-  RawContext raw = MakeRaw(f.key);
-  uint8_t msg[32];
-  SHA256(reinterpret_cast<const uint8_t*>("digest"), 6, msg);
-  uint8_t sig[1024];
-  EVP_MD_CTX* scratch = EVP_MD_CTX_new();
+  RawOps raw(GetFixture(alg).key);
   for (auto _ : state) {
-    size_t len = sizeof(sig);
-    bool ok;
-    if (raw.hmac != nullptr) {
-      unsigned int hlen = 0;
-      ok = HMAC_Init_ex(raw.hmac, nullptr, 0, nullptr, nullptr) == 1 &&
-           HMAC_Update(raw.hmac, msg, sizeof(msg)) == 1 &&
-           HMAC_Final(raw.hmac, sig, &hlen) == 1;
-    } else if (raw.md_template != nullptr) {
-      ok = EVP_MD_CTX_copy_ex(scratch, raw.md_template) == 1 &&
-           EVP_DigestSign(scratch, sig, &len, msg, sizeof(msg)) == 1;
-    } else {
-      ok = EVP_PKEY_sign(raw.sign, sig, &len, msg, sizeof(msg)) == 1;
-    }
-    if (!ok) state.SkipWithError("raw sign failed");
-    benchmark::DoNotOptimize(sig);
+    if (!raw.Sign()) state.SkipWithError("raw sign failed");
   }
-  EVP_MD_CTX_free(scratch);
   Label(state, "libcrypto primitive");
 }
 
 void RawVerify(benchmark::State& state, Algorithm alg) {
-  Fixture& f = GetFixture(alg);
-  RawContext raw = MakeRaw(f.key);
-  uint8_t msg[32];
-  SHA256(reinterpret_cast<const uint8_t*>("digest"), 6, msg);
-  uint8_t sig[1024];
-  size_t sig_len = sizeof(sig);
-  unsigned int hlen = 0;
-  if (raw.hmac != nullptr) {
-    HMAC(Sha256(), f.key.secret().data(), f.key.secret().size(), msg,
-         sizeof(msg), sig, &hlen);
-  } else if (raw.md_template != nullptr) {
-    EVP_MD_CTX* c = EVP_MD_CTX_new();
-    EVP_MD_CTX_copy_ex(c, raw.md_template);
-    EVP_DigestSign(c, sig, &sig_len, msg, sizeof(msg));
-    EVP_MD_CTX_free(c);
-  } else {
-    EVP_PKEY_sign(raw.sign, sig, &sig_len, msg, sizeof(msg));
-  }
-  EVP_MD_CTX* scratch = EVP_MD_CTX_new();
+  RawOps raw(GetFixture(alg).key);
   for (auto _ : state) {
-    bool ok;
-    if (raw.hmac != nullptr) {
-      uint8_t mac[32];
-      unsigned int len = 0;
-      ok = HMAC_Init_ex(raw.hmac, nullptr, 0, nullptr, nullptr) == 1 &&
-           HMAC_Update(raw.hmac, msg, sizeof(msg)) == 1 &&
-           HMAC_Final(raw.hmac, mac, &len) == 1 &&
-           CRYPTO_memcmp(mac, sig, 32) == 0;
-    } else if (raw.md_verify != nullptr) {
-      ok = EVP_MD_CTX_copy_ex(scratch, raw.md_verify) == 1 &&
-           EVP_DigestVerify(scratch, sig, sig_len, msg, sizeof(msg)) == 1;
-    } else {
-      ok = EVP_PKEY_verify(raw.verify, sig, sig_len, msg, sizeof(msg)) == 1;
-    }
-    if (!ok) state.SkipWithError("raw verify failed");
+    if (!raw.Verify()) state.SkipWithError("raw verify failed");
   }
-  EVP_MD_CTX_free(scratch);
   Label(state, "libcrypto primitive");
 }
 
@@ -240,6 +255,54 @@ void Verify(benchmark::State& state, Algorithm alg) {
   Label(state, "JwtValidator::Verify, all checks");
 }
 
+// Alternates the raw primitive and the core/jose call in one loop and times
+// each separately, so load from other processes hits both alike; the
+// counters give each rate and jose's as a percentage of raw.
+void Paired(benchmark::State& state, Algorithm alg, bool sign) {
+  Fixture& f = GetFixture(alg);
+  RawOps raw(f.key);
+  const RawJwt jwt = TypicalClaims(kNow);
+  using Clock = std::chrono::steady_clock;
+  Clock::duration raw_time{}, jose_time{};
+  for (auto _ : state) {
+    const auto t0 = Clock::now();
+    const bool raw_ok = sign ? raw.Sign() : raw.Verify();
+    const auto t1 = Clock::now();
+    bool jose_ok;
+    if (sign) {
+      auto token = f.signer->SignAndEncode(jwt);
+      jose_ok = token.ok();
+      benchmark::DoNotOptimize(token);
+    } else {
+      auto verified = IsHmac(alg)
+                          ? f.validator.Verify(f.token, f.key, kNow)
+                          : f.validator.Verify(f.token, f.public_keys, kNow);
+      jose_ok = verified.ok();
+      benchmark::DoNotOptimize(verified);
+    }
+    const auto t2 = Clock::now();
+    if (!raw_ok || !jose_ok) state.SkipWithError("operation failed");
+    raw_time += t1 - t0;
+    jose_time += t2 - t1;
+  }
+  const double n = static_cast<double>(state.iterations());
+  const double raw_rate = n / std::chrono::duration<double>(raw_time).count();
+  const double jose_rate = n / std::chrono::duration<double>(jose_time).count();
+  state.counters["raw/s"] = raw_rate;
+  state.counters["jose/s"] = jose_rate;
+  state.counters["jose%"] = 100.0 * jose_rate / raw_rate;
+  state.SetLabel(sign ? "raw sign vs SignAndEncode, interleaved"
+                      : "raw verify vs JwtValidator::Verify, interleaved");
+}
+
+void PairedSign(benchmark::State& state, Algorithm alg) {
+  Paired(state, alg, /*sign=*/true);
+}
+
+void PairedVerify(benchmark::State& state, Algorithm alg) {
+  Paired(state, alg, /*sign=*/false);
+}
+
 // Prints, after the normal output, each operation's rate next to the raw
 // primitive's (median of repetitions when there are several).
 class SummaryReporter : public benchmark::ConsoleReporter {
@@ -261,6 +324,18 @@ class SummaryReporter : public benchmark::ConsoleReporter {
       if (us <= 0) continue;
       std::string name = run.run_name.function_name;
       // Medians replace single iterations.
+      if (run.counters.count("jose%") != 0) {
+        if (aggregate || paired_.count(name) == 0) {
+          paired_[name] = {run.counters.at("jose/s").value,
+                           run.counters.at("raw/s").value,
+                           run.counters.at("jose%").value};
+        }
+        if (std::find(paired_order_.begin(), paired_order_.end(), name) ==
+            paired_order_.end()) {
+          paired_order_.push_back(name);
+        }
+        continue;
+      }
       if (aggregate || rates_.count(name) == 0) rates_[name] = 1e6 / us;
       if (std::find(order_.begin(), order_.end(), name) == order_.end()) {
         order_.push_back(name);
@@ -282,11 +357,23 @@ class SummaryReporter : public benchmark::ConsoleReporter {
       std::printf("%-28s %12.0f %12.0f %7.1f%%\n", name.c_str(), rates_[name],
                   rates_[raw], 100.0 * rates_[name] / rates_[raw]);
     }
+    std::printf("\n%-28s %12s %12s %8s\n", "interleaved (same loop)",
+                "jose ops/s", "raw ops/s", "ratio");
+    for (const std::string& name : paired_order_) {
+      const Paired& p = paired_[name];
+      std::printf("%-28s %12.0f %12.0f %7.1f%%\n", name.c_str(), p.jose, p.raw,
+                  p.percent);
+    }
   }
 
  private:
+  struct Paired {
+    double jose, raw, percent;
+  };
   std::map<std::string, double> rates_;
   std::vector<std::string> order_;
+  std::map<std::string, Paired> paired_;
+  std::vector<std::string> paired_order_;
 };
 
 void RegisterAll() {
@@ -303,6 +390,8 @@ void RegisterAll() {
     reg("sign/" + n + "/Build+Sign", BuildAndSign);
     reg("verify/" + n + "/raw", RawVerify);
     reg("verify/" + n + "/Verify", Verify);
+    reg("paired/sign/" + n, PairedSign);
+    reg("paired/verify/" + n, PairedVerify);
   }
 }
 

@@ -35,11 +35,10 @@ class BoundedDomBuilder {
   bool end_array() { return Close(); }
 
   bool key(json::string_t& name) {
-    json* top = stack_.back();
-    if (top->find(name) != top->end()) {
-      return Fail("duplicate member name");
-    }
-    key_ = std::move(name);
+    // Reserve the member now: one map lookup finds duplicates and the slot.
+    auto [it, inserted] = stack_.back()->emplace(std::move(name), nullptr);
+    if (!inserted) return Fail("duplicate member name");
+    slot_ = &it.value();
     return true;
   }
 
@@ -68,9 +67,8 @@ class BoundedDomBuilder {
       top->push_back(std::move(value));
       return &top->back();
     }
-    auto [it, inserted] = top->emplace(std::move(key_), std::move(value));
-    (void)inserted;  // key() already rejected duplicates.
-    return &it.value();
+    *slot_ = std::move(value);
+    return slot_;
   }
 
   bool Add(json&& value) {
@@ -94,7 +92,7 @@ class BoundedDomBuilder {
   const int max_depth_;
   json root_;
   std::vector<json*> stack_;
-  std::string key_;
+  json* slot_ = nullptr;  // The member key() reserved in the current object.
   std::string error_;
 };
 

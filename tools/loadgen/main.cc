@@ -15,6 +15,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
 #include "tools/loadgen/flags.h"
+#include "tools/loadgen/linked_protos.h"
 #include "tools/loadgen/loadgen.h"
 
 int main(int argc, char** argv) {
@@ -22,6 +23,7 @@ int main(int argc, char** argv) {
   // detection: a global graph updated on every lock and mutex destruction
   // inside gRPC, several percent of loadgen's CPU. It finds nothing here.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+  tokend::loadgen::EnsureProtosLinked();
   absl::SetProgramUsageMessage(
       "Closed-loop load generator for unary gRPC calls.\n"
       "  loadgen --target=host:port --method=pkg.Service/Method "

@@ -139,11 +139,11 @@ TEST(JwtSignerTest, HeaderWithoutTyp) {
 
 TEST(JwtSignerTest, KidIsJsonEscaped) {
   ASSERT_OK_AND_ASSIGN(Jwk key, Jwk::Generate(Algorithm::kEs256));
-  auto signer = JwtSigner::Create(key.WithKid("a\"b\\c")).value();
+  auto signer = JwtSigner::Create(key.WithKid("a\"b\\c\n\x01")).value();
   std::string token =
       signer->SignAndEncode(RawJwtBuilder().WithoutExpiration().Build().value())
           .value();
-  EXPECT_EQ(DecodeJson(Parts(token)[0])["kid"], "a\"b\\c");
+  EXPECT_EQ(DecodeJson(Parts(token)[0])["kid"], "a\"b\\c\n\x01");
   EXPECT_STATUS(JwtSigner::Create(key.WithKid("\xff")),
                 StatusCode::kInvalidArgument, "UTF-8");
 }
