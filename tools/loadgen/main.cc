@@ -12,6 +12,8 @@
 
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
 #include "tools/loadgen/flags.h"
@@ -30,6 +32,11 @@ int main(int argc, char** argv) {
       "[--request='{...}'] [--concurrency=16] [--duration=10s] [--warmup=2s] "
       "[--count=N] [--metadata='key: value']... [--tls_ca=roots.pem] "
       "[--channels=N] [--json]");
+  absl::FlagsUsageConfig usage;
+  usage.contains_help_flags = [](absl::string_view file) {
+    return absl::StrContains(file, "tools/loadgen/");
+  };
+  absl::SetFlagsUsageConfig(usage);
   std::vector<std::string> args(argv, argv + argc);
   args = tokend::loadgen::MergeRepeatedFlag(args, "metadata", '\n');
   std::vector<char*> merged;

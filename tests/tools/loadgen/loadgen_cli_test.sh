@@ -42,6 +42,28 @@ out=$("$loadgen" --target="$target" --method=tokend.loadgen.test.v1.TestService/
   --request=@"$dir/req.json" --count=10 --warmup=0s --json)
 expect_in '"ok":10' "$out"
 
+# TLS: a self-signed certificate for "localhost" is its own root.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 \
+  -subj /CN=localhost -addext subjectAltName=DNS:localhost \
+  -keyout "$dir/key.pem" -out "$dir/cert.pem" 2>/dev/null
+"$server" --port=0 --tls_cert="$dir/cert.pem" --tls_key="$dir/key.pem" \
+  >"$dir/tls.out" 2>"$dir/tls.err" &
+tls_pid=$!
+trap 'kill $pid $tls_pid 2>/dev/null || true; wait $pid $tls_pid 2>/dev/null || true' EXIT
+for _ in $(seq 300); do grep -q listening "$dir/tls.out" && break; sleep 0.05; done
+tls_target=$(sed -nE 's/^listening on (.*)$/\1/p' "$dir/tls.out")
+out=$("$loadgen" --target="$tls_target" --tls_ca="$dir/cert.pem" \
+  --tls_server_name=localhost --method=grpc.health.v1.Health/Check \
+  --count=20 --warmup=0s --json)
+expect_in '"ok":20' "$out"
+# Plaintext against the TLS port cannot connect.
+set +e
+err=$("$loadgen" --target="$tls_target" --method=grpc.health.v1.Health/Check \
+  --count=1 --connect_timeout=1s 2>&1); rc=$?
+set -e
+[ $rc -eq 1 ] || fail "plaintext to TLS: exit $rc"
+expect_in "cannot connect" "$err"
+
 # Exit codes: 1 for setup errors, 2 for usage errors.
 set +e
 err=$("$loadgen" --target="$target" --method=grpc.health.v1.Health/Chek 2>&1); rc=$?

@@ -3,9 +3,12 @@
 // tokend.loadgen.remote.v1.RemoteService with the callback API, plus the
 // default health service and server reflection, on --address:--port (port 0
 // picks a free one). Prints "listening on <host>:<port>" once serving, then
-// runs until killed.
+// runs until killed. --tls_cert/--tls_key serve TLS instead of plaintext.
 #include <cstdio>
+#include <cstdlib>
+#include <fstream>
 #include <memory>
+#include <sstream>
 #include <string>
 
 #include "absl/flags/flag.h"
@@ -20,6 +23,8 @@
 
 ABSL_FLAG(std::string, address, "127.0.0.1", "Address to listen on.");
 ABSL_FLAG(int, port, 0, "Port to listen on; 0 picks a free one.");
+ABSL_FLAG(std::string, tls_cert, "", "PEM certificate chain; enables TLS.");
+ABSL_FLAG(std::string, tls_key, "", "PEM private key (with --tls_cert).");
 
 namespace tokend::loadgen {
 namespace {
@@ -63,6 +68,28 @@ class RemoteServiceImpl final : public remote::RemoteService::CallbackService {
   }
 };
 
+std::string ReadFileOrDie(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    std::fprintf(stderr, "test_server: cannot read %s\n", path.c_str());
+    std::exit(1);
+  }
+  std::ostringstream contents;
+  contents << in.rdbuf();
+  return contents.str();
+}
+
+std::shared_ptr<grpc::ServerCredentials> Credentials() {
+  if (absl::GetFlag(FLAGS_tls_cert).empty()) {
+    return grpc::InsecureServerCredentials();
+  }
+  grpc::SslServerCredentialsOptions options;
+  options.pem_key_cert_pairs.push_back(
+      {ReadFileOrDie(absl::GetFlag(FLAGS_tls_key)),
+       ReadFileOrDie(absl::GetFlag(FLAGS_tls_cert))});
+  return grpc::SslServerCredentials(options);
+}
+
 int Main() {
   // Statically linked: refer to the health proto so its descriptor is
   // registered and reflection can serve grpc.health.v1.Health.
@@ -75,7 +102,7 @@ int Main() {
   int port = 0;
   builder.AddListeningPort(absl::StrCat(absl::GetFlag(FLAGS_address), ":",
                                         absl::GetFlag(FLAGS_port)),
-                           grpc::InsecureServerCredentials(), &port);
+                           Credentials(), &port);
   builder.RegisterService(&test_service);
   builder.RegisterService(&remote_service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
