@@ -3,6 +3,7 @@
 #include <string>
 
 #include "absl/random/random.h"
+#include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -55,26 +56,6 @@ std::string JsonEscape(absl::string_view in) {
   return out;
 }
 
-constexpr const char* kCodeNames[] = {
-    "OK",
-    "CANCELLED",
-    "UNKNOWN",
-    "INVALID_ARGUMENT",
-    "DEADLINE_EXCEEDED",
-    "NOT_FOUND",
-    "ALREADY_EXISTS",
-    "PERMISSION_DENIED",
-    "RESOURCE_EXHAUSTED",
-    "FAILED_PRECONDITION",
-    "ABORTED",
-    "OUT_OF_RANGE",
-    "UNIMPLEMENTED",
-    "INTERNAL",
-    "UNAVAILABLE",
-    "DATA_LOSS",
-    "UNAUTHENTICATED",
-};
-
 class RequestLogInterceptor : public grpc::experimental::Interceptor {
  public:
   RequestLogInterceptor(grpc::experimental::ServerRpcInfo* info,
@@ -99,8 +80,8 @@ class RequestLogInterceptor : public grpc::experimental::Interceptor {
             InterceptionHookPoints::PRE_SEND_STATUS)) {
       grpc::Status status = m->GetSendStatus();
       if (request_id_.empty()) request_id_ = NewRequestId();
-      int code = status.error_code();
-      const char* name = code >= 0 && code <= 16 ? kCodeNames[code] : "UNKNOWN";
+      const std::string name = absl::StatusCodeToString(
+          static_cast<absl::StatusCode>(status.error_code()));
       std::string message = status.error_message();
       if (message.size() > kMaxLoggedMessage) message.resize(kMaxLoggedMessage);
       std::string line = absl::StrFormat(

@@ -21,6 +21,7 @@
 #include "core/auth/api_keys.h"
 #include "core/auth/secret_file.h"
 #include "core/auth/secrets.h"
+#include "core/common/files.h"
 #include "core/common/status_macros.h"
 #include "core/keys/keyring.h"
 #include "core/keys/master_key.h"
@@ -63,14 +64,6 @@ absl::Status EnsureDirectory(const std::string& path) {
       "cannot create data directory ", path, ": ", std::strerror(errno)));
 }
 
-absl::StatusOr<std::string> ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path));
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
-
 // True for "localhost:P", "[::1]:P" and an IPv4 literal in 127/8 — parsed,
 // so that a name such as "127.example.com" does not pass.
 bool IsLoopback(absl::string_view listen) {
@@ -104,11 +97,12 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(
       options.tls_client_ca.empty()
           ? GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE
           : GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
-  ASSIGN_OR_RETURN(std::string cert, ReadFile(options.tls_cert));
-  ASSIGN_OR_RETURN(std::string key, ReadFile(options.tls_key));
+  ASSIGN_OR_RETURN(std::string cert, ReadFileToString(options.tls_cert));
+  ASSIGN_OR_RETURN(std::string key, ReadFileToString(options.tls_key));
   ssl.pem_key_cert_pairs.push_back({std::move(key), std::move(cert)});
   if (!options.tls_client_ca.empty()) {
-    ASSIGN_OR_RETURN(ssl.pem_root_certs, ReadFile(options.tls_client_ca));
+    ASSIGN_OR_RETURN(ssl.pem_root_certs,
+                     ReadFileToString(options.tls_client_ca));
   }
   return grpc::SslServerCredentials(ssl);
 }

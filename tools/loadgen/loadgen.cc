@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "core/common/files.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "grpcpp/support/channel_arguments.h"
@@ -16,15 +17,6 @@
 
 namespace tokend::loadgen {
 namespace {
-
-absl::StatusOr<std::string> ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot open ", path));
-  std::ostringstream contents;
-  contents << in.rdbuf();
-  if (in.bad()) return absl::DataLossError(absl::StrCat("cannot read ", path));
-  return contents.str();
-}
 
 absl::Status WaitForConnections(
     const std::vector<std::shared_ptr<grpc::Channel>>& channels,
@@ -49,7 +41,7 @@ absl::StatusOr<std::vector<std::shared_ptr<grpc::Channel>>> CreateChannels(
   if (options.tls_ca_file.empty()) {
     credentials = grpc::InsecureChannelCredentials();
   } else {
-    auto roots = ReadFile(options.tls_ca_file);
+    auto roots = ReadFileToString(options.tls_ca_file);
     if (!roots.ok()) {
       return absl::InvalidArgumentError(
           absl::StrCat("--tls_ca: ", roots.status().message()));

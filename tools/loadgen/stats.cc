@@ -3,32 +3,13 @@
 #include <algorithm>
 #include <cmath>
 
+#include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "nlohmann/json.hpp"
 
 namespace tokend::loadgen {
 namespace {
-
-constexpr absl::string_view kCodeNames[kNumStatusCodes] = {
-    "OK",
-    "CANCELLED",
-    "UNKNOWN",
-    "INVALID_ARGUMENT",
-    "DEADLINE_EXCEEDED",
-    "NOT_FOUND",
-    "ALREADY_EXISTS",
-    "PERMISSION_DENIED",
-    "RESOURCE_EXHAUSTED",
-    "FAILED_PRECONDITION",
-    "ABORTED",
-    "OUT_OF_RANGE",
-    "UNIMPLEMENTED",
-    "INTERNAL",
-    "UNAVAILABLE",
-    "DATA_LOSS",
-    "UNAUTHENTICATED",
-};
 
 double Us(double ns) { return ns / 1000.0; }
 
@@ -48,7 +29,8 @@ double Round1(double v) { return std::round(v * 10.0) / 10.0; }
 }  // namespace
 
 std::string StatusCodeName(int code) {
-  if (code >= 0 && code < kNumStatusCodes) return std::string(kCodeNames[code]);
+  if (code >= 0 && code < kNumStatusCodes)
+    return absl::StatusCodeToString(static_cast<absl::StatusCode>(code));
   return absl::StrCat("CODE_", code);
 }
 

@@ -28,6 +28,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "core/common/files.h"
 #include "core/jose/base64url.h"
 #include "google/protobuf/util/json_util.h"
 #include "tokend/admin/v1/api_keys.grpc.pb.h"
@@ -48,14 +49,6 @@ constexpr const char* kUsage =
     "ID\n"
     "  verify TOKEN [AUDIENCE] | decode TOKEN\n";
 
-absl::StatusOr<std::string> ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path));
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
-
 std::shared_ptr<grpc::Channel> Connect() {
   std::string ca_file = absl::GetFlag(FLAGS_tls_ca);
   std::shared_ptr<grpc::ChannelCredentials> credentials;
@@ -63,7 +56,7 @@ std::shared_ptr<grpc::Channel> Connect() {
     credentials = grpc::InsecureChannelCredentials();
   } else {
     grpc::SslCredentialsOptions ssl;
-    auto ca = ReadFile(ca_file);
+    auto ca = tokend::ReadFileToString(ca_file);
     if (!ca.ok()) {
       std::cerr << "tokenctl: " << ca.status().message() << "\n";
       std::exit(2);
@@ -75,7 +68,7 @@ std::shared_ptr<grpc::Channel> Connect() {
 }
 
 void AddAdminKey(grpc::ClientContext* context) {
-  auto key = ReadFile(absl::GetFlag(FLAGS_admin_key_file));
+  auto key = tokend::ReadFileToString(absl::GetFlag(FLAGS_admin_key_file));
   if (!key.ok()) {
     std::cerr << "tokenctl: " << key.status().message()
               << " (use --admin_key_file)\n";

@@ -1,0 +1,27 @@
+// Whole-file reads for small files (certificates, key files, requests).
+#ifndef TOKEND_CORE_COMMON_FILES_H_
+#define TOKEND_CORE_COMMON_FILES_H_
+
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+
+namespace tokend {
+
+// NotFound when the file cannot be opened, DataLoss when reading fails.
+inline absl::StatusOr<std::string> ReadFileToString(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot open ", path));
+  std::ostringstream contents;
+  contents << in.rdbuf();
+  if (in.bad()) return absl::DataLossError(absl::StrCat("cannot read ", path));
+  return contents.str();
+}
+
+}  // namespace tokend
+
+#endif  // TOKEND_CORE_COMMON_FILES_H_
