@@ -33,8 +33,8 @@ absl::StatusOr<std::string> Mint() {
   if (!master.ok()) return master.status();
   auto sealer = tokend::keys::Sealer::Create(*master);
   if (!sealer.ok()) return sealer.status();
-  auto keyring = tokend::keys::Keyring::Open(
-      store->get(), sealer->get(), {}, tokend::RealClock::Get());
+  auto keyring = tokend::keys::Keyring::Open(store->get(), sealer->get(), {},
+                                             tokend::RealClock::Get());
   if (!keyring.ok()) return keyring.status();
   auto signer = (*keyring)->Signer(absl::GetFlag(FLAGS_slot));
   if (!signer.ok()) return signer.status();

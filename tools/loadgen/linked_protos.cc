@@ -1,6 +1,9 @@
 #include "tools/loadgen/linked_protos.h"
 
 #include "grpc/health/v1/health.pb.h"
+#include "tokend/admin/v1/api_keys.pb.h"
+#include "tokend/keys/v1/keyring.pb.h"
+#include "tokend/verify/v1/verification.pb.h"
 
 namespace tokend::loadgen {
 
@@ -9,6 +12,9 @@ void EnsureProtosLinked() {
   // :linked_protos deps).
   static const void* const kLinked[] = {
       grpc::health::v1::HealthCheckRequest::descriptor(),
+      tokend::admin::v1::CreateApiKeyRequest::descriptor(),
+      tokend::keys::v1::GetJwksRequest::descriptor(),
+      tokend::verify::v1::VerifyRequest::descriptor(),
   };
   (void)kLinked;
 }
