@@ -29,29 +29,33 @@ start
 
 load() {  # method request concurrency
   taskset -c 1 "$bin/tools/loadgen/loadgen" --target="$addr" --method="$1" \
-    --request="$2" --concurrency="$3" --channels=2 --duration="${secs}s" --warmup=2s --json
+    --request="$2" --concurrency="$3" --channels=$(( $3 < 2 ? 1 : 2 )) --duration="${secs}s" --warmup=2s --json
 }
 field() { /usr/bin/python3 -c "import json,sys; d=json.load(sys.stdin); print(d$1)"; }
 
+empty1=$(load grpc.health.v1.Health/Check '{}' 1)
 empty16=$(load grpc.health.v1.Health/Check '{}' 16)
 v1=$(load tokend.verify.v1.VerificationService/Verify "{\"token\":\"$token\",\"audience\":\"bench\"}" 1)
 v16=$(load tokend.verify.v1.VerificationService/Verify "{\"token\":\"$token\",\"audience\":\"bench\"}" 16)
 stop
-raw=$(taskset -c 0 "$bin/bench/jose_benchmark" --benchmark_filter='verify/ES256/raw' \
-  --benchmark_format=json 2>/dev/null |
-  /usr/bin/python3 -c "import json,sys; b=json.load(sys.stdin)['benchmarks'][0]; print(1e9/b['real_time'] if b['time_unit']=='ns' else 1e6/b['real_time'])")
+taskset -c 0 "$bin/bench/jose_benchmark" --benchmark_filter='^verify/ES256/raw$' \
+  --benchmark_out="$dir/raw.json" --benchmark_out_format=json >/dev/null 2>&1
+raw=$(/usr/bin/python3 -c "import json; b=json.load(open('$dir/raw.json'))['benchmarks'][0]; print({'ns':1e9,'us':1e6,'ms':1e3}[b['time_unit']]/b['cpu_time'])")
 
-/usr/bin/python3 - "$empty16" "$v1" "$v16" "$raw" <<'PY'
+/usr/bin/python3 - "$empty1" "$empty16" "$v1" "$v16" "$raw" <<'PY'
 import json, sys
-empty, v1, v16, raw = json.loads(sys.argv[1]), json.loads(sys.argv[2]), json.loads(sys.argv[3]), float(sys.argv[4])
-e = empty["throughput"]
-ceiling = 1 / (1 / raw + 1 / e)
-print(f"raw ES256 verify (1 core):        {raw:10.0f}/s")
-print(f"empty RPC Health/Check, c=16:     {e:10.0f}/s  p50 {empty['latency_us']['p50']:.0f} us")
-print(f"ceiling 1/(1/raw + 1/empty):      {ceiling:10.0f}/s")
-for name, r in (("Verify c=1 ", v1), ("Verify c=16", v16)):
+e1, e16, v1, v16 = (json.loads(a) for a in sys.argv[1:5])
+raw = float(sys.argv[5])
+print(f"raw ES256 verify (1 core): {raw:8.0f}/s")
+print("| workload | c | calls/s | p50 us | p99 us | p99.9 us | errors | empty RPC/s (same c) | ceiling/s | ratio |")
+print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+for name, c, r, e in (("Health/Check (empty)", 1, e1, None), ("Health/Check (empty)", 16, e16, None),
+                      ("Verify", 1, v1, e1), ("Verify", 16, v16, e16)):
     t, l = r["throughput"], r["latency_us"]
-    print(f"{name}: {t:10.0f}/s = {100*t/ceiling:5.1f}% of ceiling; "
-          f"p50 {l['p50']:.0f} us, p99 {l['p99']:.0f} us, p99.9 {l['p999']:.0f} us; "
-          f"errors {r['errors']}")
+    if e is None:
+        tail = "| — | — | — |"
+    else:
+        ceiling = 1 / (1 / raw + 1 / e["throughput"])
+        tail = f"| {e['throughput']:.0f} | {ceiling:.0f} | {100 * t / ceiling:.0f}% |"
+    print(f"| {name} | {c} | {t:.0f} | {l['p50']:.0f} | {l['p99']:.0f} | {l['p999']:.0f} | {r['errors']} {tail}")
 PY

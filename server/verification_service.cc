@@ -1,11 +1,11 @@
 #include "server/verification_service.h"
 
-#include <google/protobuf/util/json_util.h>
 #include <google/protobuf/util/time_util.h>
 
 #include "absl/time/time.h"
 #include "core/jose/algorithm.h"
 #include "server/grpc_status.h"
+#include "server/json_struct.h"
 
 namespace tokend::server {
 namespace {
@@ -14,11 +14,7 @@ constexpr size_t kMaxTokenBytes = 8000;
 
 absl::Status FillResponse(const jose::VerifiedJwt& jwt,
                           tokend::verify::v1::VerifyResponse* response) {
-  auto parsed = google::protobuf::util::JsonStringToMessage(
-      jwt.GetJsonPayload(), response->mutable_claims());
-  if (!parsed.ok()) {
-    return absl::InternalError("verified claims do not convert to a Struct");
-  }
+  JsonToStruct(jwt.claims(), response->mutable_claims());
   response->set_kid(jwt.kid());
   response->set_algorithm(std::string(jose::AlgorithmName(jwt.algorithm())));
   if (auto exp = jwt.GetExpiration(); exp.ok()) {
