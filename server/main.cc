@@ -1,7 +1,9 @@
 // tokend: issues short-lived tokens over gRPC. Flags as in DESIGN.md §2.5a.
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <string>
@@ -12,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "server/tokend_server.h"
 
@@ -42,7 +45,10 @@ ABSL_FLAG(bool, log_requests, true, "one JSON log line per request on stderr");
 namespace {
 
 constexpr absl::Duration kShutdownGrace = absl::Seconds(10);
-constexpr int kMaintainEverySeconds = 5;
+// Key maintenance runs when a transition is due, and at least this often (to
+// pick up rotations made by other processes sharing the store).
+constexpr absl::Duration kMaxMaintenanceInterval = absl::Seconds(5);
+constexpr absl::Duration kMinMaintenanceInterval = absl::Milliseconds(50);
 
 bool WriteReadyFile(const std::string& path, const std::string& grpc) {
   std::string tmp = path + ".tmp";
@@ -62,6 +68,9 @@ int main(int argc, char** argv) {
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   absl::SetProgramUsageMessage("tokend: a short-lived token service");
   absl::ParseCommandLine(argc, argv);
+  // The data directory holds sealed keys and credential hashes: nothing
+  // tokend creates is for other users.
+  umask(077);
 
   // Signals are taken synchronously by this thread; block them before gRPC
   // starts its threads so they inherit the mask.
@@ -100,8 +109,11 @@ int main(int argc, char** argv) {
     return 1;
   }
 
-  const timespec tick = {kMaintainEverySeconds, 0};
   while (true) {
+    const absl::Duration wait =
+        std::clamp((*server)->NextMaintenance() - absl::Now(),
+                   kMinMaintenanceInterval, kMaxMaintenanceInterval);
+    const timespec tick = absl::ToTimespec(wait);
     int sig = sigtimedwait(&signals, nullptr, &tick);
     if (sig == SIGTERM || sig == SIGINT) break;
     absl::Status maintained = (*server)->Maintain();

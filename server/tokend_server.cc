@@ -208,6 +208,10 @@ const std::string& TokendServer::issuer() const {
 
 absl::Status TokendServer::Maintain() { return state_->keyring->Tick(); }
 
+absl::Time TokendServer::NextMaintenance() const {
+  return state_->keyring->NextTransition();
+}
+
 void TokendServer::Shutdown(absl::Duration grace) {
   if (state_->server == nullptr) return;
   auto* health = state_->server->GetHealthCheckService();

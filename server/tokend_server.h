@@ -45,6 +45,8 @@ class TokendServer {
 
   // Advances key rotation states; called periodically by main.
   absl::Status Maintain();
+  // When Maintain() next has work (InfiniteFuture when nothing is due).
+  absl::Time NextMaintenance() const;
 
   // Stops accepting calls, lets in-flight ones finish within `grace`.
   void Shutdown(absl::Duration grace);

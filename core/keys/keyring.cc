@@ -149,6 +149,10 @@ absl::Status Keyring::Bootstrap() {
   ASSIGN_OR_RETURN(std::vector<SigningKeyRecord> rows,
                    store_->ListSigningKeys());
   const absl::Time now = clock_->Now();
+  // Verifiers cache the whole JWKS, not one slot: only a store with no key at
+  // all (first start) may sign at once. A slot added later publishes its
+  // first key for the lead time like any rotation.
+  const bool first_start = rows.empty();
   bool created = false;
   for (const SlotConfig& slot : options_.slots) {
     const bool has_live_key =
@@ -156,9 +160,10 @@ absl::Status Keyring::Bootstrap() {
           return r.slot == slot.name && r.state != KeyState::kRetired;
         });
     if (has_live_key) continue;
-    // Nothing can have cached a JWKS holding a key of this slot: activate at
-    // once.
-    absl::Status status = CreateKey(slot, KeyState::kActive, now, now);
+    absl::Status status = first_start
+                              ? CreateKey(slot, KeyState::kActive, now, now)
+                              : CreateKey(slot, KeyState::kNext, now,
+                                          now + options_.publish_lead_time);
     // AlreadyExists: another process sharing the store bootstrapped the slot
     // first; use its key.
     if (!status.ok() && status.code() != absl::StatusCode::kAlreadyExists) {
@@ -351,7 +356,7 @@ absl::Status Keyring::TickLocked() {
       SigningKeyRecord retired = *active;
       retired.state = KeyState::kRetired;
       retired.retired_at = now;
-      retired.delete_after = now + slot.max_token_lifetime;
+      retired.delete_after = now + slot.max_token_lifetime + RetirementMargin();
       updates.push_back(std::move(retired));
     }
     // Due keys that lost never signed anything: drop them.

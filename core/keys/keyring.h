@@ -12,11 +12,14 @@
 //            fetched the key before any token signed with it exists.
 //   active   the slot's signer; one per slot.
 //   retired  published until every token it signed has expired:
-//            delete_after = retired_at + the slot's max_token_lifetime.
+//            delete_after = retired_at + the slot's max_token_lifetime +
+//            RetirementMargin() (a signer taken just before the swap may
+//            still sign; verifiers allow clock skew past exp).
 //
-// A slot that has no key at all (first start, or a slot newly configured) gets
-// one generated and activated at once: no verifier can have cached a JWKS for
-// a slot that never had a key.
+// On first start (an empty store) every slot gets a key activated at once: no
+// verifier can have cached a JWKS yet. A slot configured later gets a next
+// key, published for the lead time before it signs, since verifiers cache the
+// whole JWKS; until then Signer() for that slot is Unavailable.
 //
 // Every transition is one Store::UpdateSigningKeys call, so the database
 // never shows a slot half-rotated. The keyring re-reads the store on every
@@ -125,6 +128,12 @@ class Keyring {
                                                        const Sealer* sealer,
                                                        KeyringOptions options,
                                                        const Clock* clock);
+
+  // How long past retired_at + max_token_lifetime a retired key stays
+  // published: the JWKS max-age plus 5 minutes of verifier clock skew.
+  absl::Duration RetirementMargin() const {
+    return options_.jwks_max_age + absl::Minutes(5);
+  }
 
   // Associated data binding a sealed private key to its kid.
   static std::string SealingContext(absl::string_view kid);

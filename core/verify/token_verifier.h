@@ -29,19 +29,14 @@ class TokenVerifier {
                                            absl::string_view audience) const;
 
  private:
-  TokenVerifier(const keys::Keyring* keyring, std::string issuer,
-                const Clock* clock, absl::Duration skew,
+  TokenVerifier(const keys::Keyring* keyring, const Clock* clock,
                 jose::JwtValidator any_audience)
       : keyring_(keyring),
-        issuer_(std::move(issuer)),
         clock_(clock),
-        skew_(skew),
         any_audience_(std::move(any_audience)) {}
 
   const keys::Keyring* keyring_;
-  std::string issuer_;
   const Clock* clock_;
-  absl::Duration skew_;
   jose::JwtValidator any_audience_;
 };
 

@@ -284,35 +284,135 @@ TEST(TokendIntegration, ApiKeysAreShownOnceAndRevocable) {
   EXPECT_FALSE(absl::StrContains(text, p->AdminKey()));
 }
 
-TEST(TokendIntegration, KillDuringRotationLeavesConsistentStore) {
-  const std::string dir = MakeTempDir("kill9");
-  auto p = TokendProcess::Start(dir);
-  ASSERT_TRUE(p.ok()) << p.status();
-  const std::string admin_key = p->AdminKey();
-  std::atomic<bool> stop{false};
-  std::thread rotator([&] {
-    auto stub = KeyringService::NewStub(Channel(*p));
-    const char* slots[] = {"session", "iam", "scoped"};
-    for (int i = 0; !stop; ++i) {
-      grpc::ClientContext c;
-      c.AddMetadata("authorization", "Bearer " + admin_key);
-      c.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(2)));
-      keys::v1::RotateSigningKeysRequest request;
-      request.set_slot(slots[i % 3]);
-      keys::v1::RotateSigningKeysResponse response;
-      (void)stub->RotateSigningKeys(&c, request, &response);
-    }
-  });
-  absl::SleepFor(absl::Milliseconds(300));
-  p->Kill();
-  stop = true;
-  rotator.join();
+keys::v1::ListSigningKeysResponse ListKeys(const TokendProcess& p) {
+  auto stub = KeyringService::NewStub(Channel(p));
+  grpc::ClientContext context;
+  Admin(&context, p);
+  keys::v1::ListSigningKeysResponse keys;
+  grpc::Status status = stub->ListSigningKeys(&context, {}, &keys);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  return keys;
+}
 
-  // The store opens, and the keyring loads with exactly one active key per
-  // slot; the server starts again on it.
+keys::v1::SigningKey::State StateOf(const TokendProcess& p,
+                                    const std::string& kid) {
+  const keys::v1::ListSigningKeysResponse listed = ListKeys(p);
+  for (const auto& key : listed.keys()) {
+    if (key.kid() == kid) return key.state();
+  }
+  return keys::v1::SigningKey::STATE_UNSPECIFIED;
+}
+
+// Short publish lead time so rotations complete within a test.
+std::vector<std::string> FastRotationFlags() {
+  return {absl::StrCat("--issuer=", kIssuer), "--jwks_max_age=0s",
+          "--publish_lead_time=1s"};
+}
+
+TEST(TokendIntegration, RotationActivatesAfterLeadTimeAndOldTokensVerify) {
+  const std::string dir = MakeTempDir("activate");
+  std::string old_kid;
   {
+    auto p = TokendProcess::Start(dir, FastRotationFlags());
+    ASSERT_TRUE(p.ok()) << p.status();
+    ASSERT_EQ(p->Stop(), 0);
+  }
+  const std::string token = MintWithDataDir(dir, "svc-a");
+
+  auto p = TokendProcess::Start(dir, FastRotationFlags());
+  ASSERT_TRUE(p.ok()) << p.status();
+  verify::v1::VerifyResponse before;
+  ASSERT_TRUE(Verify(*p, token, "svc-a", &before).ok());
+  old_kid = before.kid();
+
+  auto stub = KeyringService::NewStub(Channel(*p));
+  grpc::ClientContext rc;
+  Admin(&rc, *p);
+  keys::v1::RotateSigningKeysRequest rotate;
+  rotate.set_slot("iam");
+  keys::v1::RotateSigningKeysResponse rotated;
+  ASSERT_TRUE(stub->RotateSigningKeys(&rc, rotate, &rotated).ok());
+  std::string new_kid;
+  for (const auto& key : rotated.keys()) {
+    if (key.slot() == "iam" && key.state() == keys::v1::SigningKey::NEXT) {
+      new_kid = key.kid();
+    }
+  }
+  ASSERT_FALSE(new_kid.empty());
+  // Published at once, not yet signing.
+  EXPECT_EQ(StateOf(*p, old_kid), keys::v1::SigningKey::ACTIVE);
+  EXPECT_TRUE(JwksKids(*p).count(new_kid));
+
+  // tokend's own maintenance loop activates it after the lead time (1 s).
+  absl::Time deadline = absl::Now() + absl::Seconds(15);
+  while (StateOf(*p, new_kid) != keys::v1::SigningKey::ACTIVE &&
+         absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  ASSERT_EQ(StateOf(*p, new_kid), keys::v1::SigningKey::ACTIVE);
+  EXPECT_EQ(StateOf(*p, old_kid), keys::v1::SigningKey::RETIRED);
+  EXPECT_TRUE(JwksKids(*p).count(old_kid));  // Retired keys stay published.
+
+  // The token signed by the retired key still verifies, also after restart.
+  verify::v1::VerifyResponse after;
+  ASSERT_TRUE(Verify(*p, token, "svc-a", &after).ok());
+  EXPECT_EQ(after.kid(), old_kid);
+  ASSERT_EQ(p->Stop(), 0);
+  auto q = TokendProcess::Start(dir, FastRotationFlags());
+  ASSERT_TRUE(q.ok()) << q.status();
+  EXPECT_EQ(StateOf(*q, new_kid), keys::v1::SigningKey::ACTIVE);
+  EXPECT_EQ(StateOf(*q, old_kid), keys::v1::SigningKey::RETIRED);
+  ASSERT_TRUE(Verify(*q, token, "svc-a", &after).ok());
+  ASSERT_EQ(q->Stop(), 0);
+
+  // Tokens minted now carry the new kid.
+  const std::string fresh = MintWithDataDir(dir, "svc-a");
+  auto r = TokendProcess::Start(dir, FastRotationFlags());
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_TRUE(Verify(*r, fresh, "svc-a", &after).ok());
+  EXPECT_EQ(after.kid(), new_kid);
+}
+
+TEST(TokendIntegration, KillDuringRotationsLeavesConsistentStore) {
+  const std::string dir = MakeTempDir("kill9");
+  std::vector<std::string> flags = FastRotationFlags();
+  flags.back() = "--publish_lead_time=0.2s";  // Transitions every ~200 ms.
+  {
+    auto p = TokendProcess::Start(dir, flags);
+    ASSERT_TRUE(p.ok()) << p.status();
+    ASSERT_EQ(p->Stop(), 0);
+  }
+  const std::string token = MintWithDataDir(dir, "svc-a");
+
+  for (int round = 0; round < 3; ++round) {
+    auto p = TokendProcess::Start(dir, flags);
+    ASSERT_TRUE(p.ok()) << p.status();
+    const std::string admin_key = p->AdminKey();
+    std::atomic<bool> stop{false};
+    std::atomic<int> rotations{0};
+    std::thread rotator([&] {
+      auto stub = KeyringService::NewStub(Channel(*p));
+      while (!stop) {
+        grpc::ClientContext c;
+        c.AddMetadata("authorization", "Bearer " + admin_key);
+        c.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(2)));
+        keys::v1::RotateSigningKeysResponse response;
+        if (stub->RotateSigningKeys(&c, {}, &response).ok()) ++rotations;
+        absl::SleepFor(absl::Milliseconds(20));
+      }
+    });
+    // Kill at a different point of the rotate/activate/retire cycle each round.
+    absl::SleepFor(absl::Milliseconds(700 + 230 * round));
+    p->Kill();
+    stop = true;
+    rotator.join();
+    EXPECT_GT(rotations, 0);
+
+    // The store opens, every row unseals (MintWithDataDir opens the keyring),
+    // each slot has exactly one active key, and the first token verifies.
     auto store = store::SqliteStore::Open(dir + "/tokend.db");
     ASSERT_TRUE(store.ok()) << store.status();
+    ASSERT_TRUE((*store)->CheckIntegrity().ok());
     auto records = (*store)->ListSigningKeys();
     ASSERT_TRUE(records.ok());
     std::map<std::string, int> active;
@@ -321,10 +421,15 @@ TEST(TokendIntegration, KillDuringRotationLeavesConsistentStore) {
     }
     EXPECT_EQ(active, (std::map<std::string, int>{
                           {"iam", 1}, {"scoped", 1}, {"session", 1}}));
+    store->reset();
+    EXPECT_FALSE(MintWithDataDir(dir, "svc-a").empty());
+    auto q = TokendProcess::Start(dir, flags);
+    ASSERT_TRUE(q.ok()) << q.status();
+    verify::v1::VerifyResponse response;
+    grpc::Status status = Verify(*q, token, "svc-a", &response);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    ASSERT_EQ(q->Stop(), 0);
   }
-  auto q = TokendProcess::Start(dir);
-  ASSERT_TRUE(q.ok()) << q.status();
-  EXPECT_GE(JwksKids(*q).size(), 3u);
 }
 
 }  // namespace

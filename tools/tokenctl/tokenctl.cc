@@ -26,6 +26,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "core/common/files.h"
@@ -39,6 +40,9 @@ ABSL_FLAG(std::string, server, "127.0.0.1:50051", "tokend gRPC address");
 ABSL_FLAG(std::string, admin_key_file, "./var/admin.key",
           "file holding the admin key");
 ABSL_FLAG(std::string, tls_ca, "", "PEM CA bundle; when set, connect with TLS");
+ABSL_FLAG(std::string, tls_cert, "",
+          "PEM client certificate, for servers that require mTLS");
+ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls_cert");
 
 namespace {
 
@@ -49,22 +53,43 @@ constexpr const char* kUsage =
     "ID\n"
     "  verify TOKEN [AUDIENCE] | decode TOKEN\n";
 
+[[noreturn]] void Fail(absl::string_view message) {
+  std::cerr << "tokenctl: " << message << "\n";
+  std::exit(2);
+}
+
+std::string MustRead(const std::string& path) {
+  auto contents = tokend::ReadFileToString(path);
+  if (!contents.ok()) Fail(contents.status().message());
+  return *std::move(contents);
+}
+
+bool IsLoopback(absl::string_view target) {
+  return absl::StartsWith(target, "127.") ||
+         absl::StartsWith(target, "localhost:") ||
+         absl::StartsWith(target, "[::1]:");
+}
+
 std::shared_ptr<grpc::Channel> Connect() {
-  std::string ca_file = absl::GetFlag(FLAGS_tls_ca);
+  const std::string server = absl::GetFlag(FLAGS_server);
+  const std::string ca_file = absl::GetFlag(FLAGS_tls_ca);
   std::shared_ptr<grpc::ChannelCredentials> credentials;
   if (ca_file.empty()) {
+    // Credentials (the admin key) must not cross a network in the clear.
+    if (!IsLoopback(server)) {
+      Fail("refusing plaintext to a non-loopback server; give --tls_ca");
+    }
     credentials = grpc::InsecureChannelCredentials();
   } else {
     grpc::SslCredentialsOptions ssl;
-    auto ca = tokend::ReadFileToString(ca_file);
-    if (!ca.ok()) {
-      std::cerr << "tokenctl: " << ca.status().message() << "\n";
-      std::exit(2);
+    ssl.pem_root_certs = MustRead(ca_file);
+    if (!absl::GetFlag(FLAGS_tls_cert).empty()) {
+      ssl.pem_cert_chain = MustRead(absl::GetFlag(FLAGS_tls_cert));
+      ssl.pem_private_key = MustRead(absl::GetFlag(FLAGS_tls_key));
     }
-    ssl.pem_root_certs = *ca;
     credentials = grpc::SslCredentials(ssl);
   }
-  return grpc::CreateChannel(absl::GetFlag(FLAGS_server), credentials);
+  return grpc::CreateChannel(server, credentials);
 }
 
 void AddAdminKey(grpc::ClientContext* context) {

@@ -275,7 +275,9 @@ TEST_F(KeyringTest, RotationLifecycle) {
   ASSERT_NE(retired, nullptr);
   EXPECT_EQ(retired->kid, old_kid);
   EXPECT_EQ(retired->retired_at, activated_at);
-  EXPECT_EQ(retired->delete_after, activated_at + absl::Hours(12));
+  // Max token lifetime + JWKS max-age (5 min) + 5 min of clock skew.
+  const absl::Duration margin = absl::Minutes(10);
+  EXPECT_EQ(retired->delete_after, activated_at + absl::Hours(12) + margin);
   EXPECT_EQ(FindKey(keys, "iam", KeyState::kNext), nullptr);
   EXPECT_EQ(FindKey(keys, "iam", KeyState::kActive)->kid, new_kid);
   EXPECT_NE(keyring->PublicJwks().Find(old_kid), nullptr);
@@ -285,10 +287,10 @@ TEST_F(KeyringTest, RotationLifecycle) {
   auto verified = VerifyToken(*new_token, keyring->PublicJwks(), clock_.Now());
   ASSERT_TRUE(verified.ok()) << verified.status();
   EXPECT_EQ(verified->kid(), new_kid);
-  EXPECT_EQ(keyring->NextTransition(), activated_at + absl::Hours(12));
+  EXPECT_EQ(keyring->NextTransition(), activated_at + absl::Hours(12) + margin);
 
   // Still published until every token it signed has expired...
-  clock_.Advance(absl::Hours(12) - absl::Seconds(1));
+  clock_.Advance(absl::Hours(12) + margin - absl::Seconds(1));
   ASSERT_TRUE(keyring->Tick().ok());
   EXPECT_NE(keyring->PublicJwks().Find(old_kid), nullptr);
   // ...then gone, from the JWKS and from the store.
@@ -540,10 +542,17 @@ TEST_F(KeyringTest, NewlyConfiguredSlotGetsAKey) {
   clock_.Advance(absl::Hours(1));
   auto keyring = MustOpen(EcOptions());
   EXPECT_EQ(SignerKid(*keyring, "iam"), iam_kid);
+  // The new slot's key is published first and signs only after the lead
+  // time: verifiers may hold a cached JWKS from before the restart.
   const std::vector<KeyInfo> keys = keyring->List();
-  const KeyInfo* scoped = FindKey(keys, "scoped", KeyState::kActive);
+  const KeyInfo* scoped = FindKey(keys, "scoped", KeyState::kNext);
   ASSERT_NE(scoped, nullptr);
-  EXPECT_EQ(scoped->activate_at, kT0 + absl::Hours(1));
+  EXPECT_EQ(scoped->activate_at, kT0 + absl::Hours(1) + absl::Minutes(15));
+  EXPECT_NE(keyring->PublicJwks().Find(scoped->kid), nullptr);
+  EXPECT_EQ(keyring->Signer("scoped").status().code(),
+            absl::StatusCode::kUnavailable);
+  clock_.Advance(absl::Minutes(15));
+  ASSERT_TRUE(keyring->Tick().ok());
   EXPECT_EQ(SignerKid(*keyring, "scoped"), scoped->kid);
 }
 
