@@ -26,6 +26,7 @@ _PKG_LIBS = {
         "absl_time",
     ], []),
     "openssl_crypto": (["libcrypto"], []),
+    "re2": (["re2"], []),
     "openssl_ssl": (["libssl", "libcrypto"], []),
     "sqlite3": (["sqlite3"], []),
     "gtest": (["gmock", "gtest"], []),
