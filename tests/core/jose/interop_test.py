@@ -3,11 +3,15 @@
 Run by interop_test.sh with Debian's /usr/bin/python3 (PyJWT 2.6,
 python3-jwcrypto, python3-cryptography). Both directions, every algorithm:
   1. tokens signed by interop_tool verify in PyJWT and jwcrypto;
-  2. tokens signed by PyJWT verify in interop_tool, and tampered or
-     alg=none versions of them do not.
+  2. tokens signed by PyJWT verify in interop_tool, and tampered, expired,
+     wrong-audience (string and array), wrong-issuer, alg=none,
+     algorithm-confusion and oversized ones are refused, each with the
+     status code and rule named in core/jose/jwt_validator.h.
 """
 
 import base64
+import hashlib
+import hmac
 import json
 import subprocess
 import sys
@@ -113,6 +117,31 @@ def run_verify(tool, lines):
     return results
 
 
+def rejection(name, alg, token, jwk_obj, code, message, allow=None):
+    """A token interop_tool must refuse with `code` and a message containing
+    `message`. Expectations come from core/jose/jwt_validator.h: shape and
+    claim-type errors are INVALID_ARGUMENT, every policy, key and signature
+    refusal is UNAUTHENTICATED, and messages name the rule."""
+    line = {"alg": alg, "token": token, "jwk": jwk_obj}
+    if allow is not None:
+        line["allow"] = allow
+    return {"name": name, "line": line, "code": code, "message": message}
+
+
+def public_pem(private):
+    return private.public_key().public_bytes(
+        serialization.Encoding.PEM,
+        serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+def hand_built(header, claims, sign=None):
+    """Compact JWS without PyJWT, for tokens PyJWT refuses to produce."""
+    signing_input = (b64u(json.dumps(header).encode()) + "." +
+                     b64u(json.dumps(claims).encode()))
+    sig = sign(signing_input.encode()) if sign else b""
+    return signing_input + "." + b64u(sig)
+
+
 def check_pyjwt_in_ours(tool):
     now = int(time.time())
     good, bad = [], []
@@ -121,32 +150,91 @@ def check_pyjwt_in_ours(tool):
         jwk_obj = dict(jwk_obj, kid=kid, alg=alg, use="sig")
         claims = {"iss": "pyjwt-interop", "aud": ["other", "tokend"],
                   "sub": "py-" + alg, "iat": now, "exp": now + 300}
-        token = jwt.encode(claims, private, algorithm=alg,
-                           headers={"kid": kid})
+
+        def sign(c, alg=alg, private=private, kid=kid):
+            return jwt.encode(c, private, algorithm=alg,
+                              headers={"kid": kid, "typ": "JWT"})
+
+        token = sign(claims)
         good.append({"alg": alg, "token": token, "jwk": jwk_obj})
         head, payload, sig = token.split(".")
+
         raw_sig = bytearray(base64.urlsafe_b64decode(sig + "=="))
         raw_sig[len(raw_sig) // 2] ^= 1
-        bad.append({"alg": alg, "token": ".".join(
-            [head, payload, b64u(bytes(raw_sig))]), "jwk": jwk_obj})
-        other = dict(claims, sub="admin")
-        bad.append({"alg": alg, "token": ".".join(
-            [head, b64u(json.dumps(other).encode()), sig]), "jwk": jwk_obj})
-        bad.append({"alg": alg, "token": jwt.encode(
-            claims, None, algorithm="none", headers={"kid": kid}),
-            "jwk": jwk_obj})
-        bad.append({"alg": alg, "token": jwt.encode(
-            dict(claims, aud="someone-else"), private, algorithm=alg,
-            headers={"kid": kid}), "jwk": jwk_obj})
+        bad.append(rejection(
+            "tampered signature", alg, ".".join(
+                [head, payload, b64u(bytes(raw_sig))]), jwk_obj,
+            "UNAUTHENTICATED", "signature"))
+        bad.append(rejection(
+            "tampered payload", alg, ".".join(
+                [head, b64u(json.dumps(dict(claims, sub="admin")).encode()),
+                 sig]), jwk_obj, "UNAUTHENTICATED", "signature"))
+        # Past the verifier's 30 s clock skew.
+        bad.append(rejection(
+            "expired", alg, sign(dict(claims, iat=now - 7200,
+                                      exp=now - 3600)), jwk_obj,
+            "UNAUTHENTICATED", "token expired"))
+        bad.append(rejection(
+            "wrong audience (string)", alg,
+            sign(dict(claims, aud="someone-else")), jwk_obj,
+            "UNAUTHENTICATED", "audience mismatch"))
+        bad.append(rejection(
+            "wrong audience (array)", alg,
+            sign(dict(claims, aud=["someone-else", "tokend-not"])), jwk_obj,
+            "UNAUTHENTICATED", "audience mismatch"))
+        bad.append(rejection(
+            "wrong issuer", alg, sign(dict(claims, iss="pyjwt-evil")),
+            jwk_obj, "UNAUTHENTICATED", "issuer mismatch"))
+        bad.append(rejection(
+            "alg=none", alg, hand_built(
+                {"alg": "none", "typ": "JWT", "kid": kid}, claims), jwk_obj,
+            "UNAUTHENTICATED", "algorithm not allowed"))
+        big = sign(dict(claims, pad="x" * 9000))
+        if len(big) <= 8000:
+            fail("oversized token is only %d bytes" % len(big))
+        bad.append(rejection(
+            "oversized", alg, big, jwk_obj, "INVALID_ARGUMENT",
+            "token too large"))
+        if not alg.startswith("HS"):
+            # The classic confusion: HS256 keyed with the public key's PEM
+            # (PyJWT refuses to do this, hence by hand), presented with the
+            # public key's kid. Refused by the policy, and, when the policy
+            # does allow HS256, by the key's bound algorithm.
+            pem = public_pem(private)
+            confused = hand_built(
+                {"alg": "HS256", "typ": "JWT", "kid": kid}, claims,
+                lambda data, pem=pem: hmac.new(pem, data,
+                                               hashlib.sha256).digest())
+            bad.append(rejection(
+                "algorithm confusion", alg, confused, jwk_obj,
+                "UNAUTHENTICATED", "algorithm not allowed"))
+            bad.append(rejection(
+                "algorithm confusion, HS256 allowed", alg, confused, jwk_obj,
+                "UNAUTHENTICATED", "algorithm does not match key",
+                allow=["HS256"]))
     for result, line in zip(run_verify(tool, good), good):
         if not result["ok"] or result["sub"] != "py-" + line["alg"]:
             fail("PyJWT %s token rejected: %r" % (line["alg"], result))
         print("ok  PyJWT -> tokend  %s" % line["alg"])
-    for result, line in zip(run_verify(tool, bad), bad):
+    failures = 0
+    for result, case in zip(run_verify(tool, [c["line"] for c in bad]), bad):
+        what = "%s %s" % (case["line"]["alg"], case["name"])
         if result["ok"]:
-            fail("bad %s token accepted: %s" % (line["alg"], line["token"]))
-    print("ok  %d tampered / alg=none / wrong-audience tokens rejected" %
-          len(bad))
+            print("FAIL: %s accepted: %s" % (what, case["line"]["token"]))
+            failures += 1
+        elif result.get("stage") != "verify" or \
+                result.get("code") != case["code"] or \
+                case["message"] not in result.get("message", ""):
+            print("FAIL: %s: want %s containing %r from verify, got %r" %
+                  (what, case["code"], case["message"], result))
+            failures += 1
+        else:
+            print("ok  rejected  %-40s %s: %s" %
+                  (what, result["code"], result["message"]))
+    if failures:
+        fail("%d of %d bad tokens not rejected as specified" %
+             (failures, len(bad)))
+    print("ok  %d bad tokens rejected with the specified status" % len(bad))
 
 
 def main():

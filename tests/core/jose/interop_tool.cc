@@ -3,14 +3,22 @@
 //   interop_tool sign    For every algorithm: generate a key, sign a token,
 //                        print one JSON line {alg, token, jwk} (the public
 //                        JWK, or for HS* the oct JWK holding the secret).
-//   interop_tool verify  Read JSON lines {alg, token, jwk} from stdin, verify
-//                        each token (iss "pyjwt-interop", aud "tokend") and
-//                        print {alg, ok, error, sub} per line.
+//   interop_tool verify  Read JSON lines {alg, token, jwk[, allow]} from
+//                        stdin, verify each token (iss "pyjwt-interop", aud
+//                        "tokend", skew 30 s; algorithms {alg} plus the
+//                        optional "allow" list) and print one line per token:
+//                        {alg, ok, stage, code, message, error, sub}. "stage"
+//                        is "verify" when the status came from
+//                        JwtValidator::Verify, else where the tool gave up
+//                        ("input", "key", "policy"); "code" is the absl status
+//                        code name (e.g. "UNAUTHENTICATED").
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 
+#include "absl/status/status.h"
 #include "absl/time/clock.h"
 #include "core/jose/jwk.h"
 #include "core/jose/jwk_set.h"
@@ -64,34 +72,59 @@ int Sign() {
   return 0;
 }
 
+// Records a failure: where it happened, its code name and message.
+void SetError(json& out, const char* stage, const absl::Status& status) {
+  out["ok"] = false;
+  out["stage"] = stage;
+  out["code"] = absl::StatusCodeToString(status.code());
+  out["message"] = std::string(status.message());
+  out["error"] = std::string(stage) + ": " + status.ToString();
+}
+
 json VerifyLine(const std::string& text) {
   json in = json::parse(text, nullptr, /*allow_exceptions=*/false);
   json out = {{"ok", false}};
   if (!in.is_object() || !in.contains("alg") || !in["alg"].is_string() ||
       !in.contains("token") || !in["token"].is_string() ||
       !in.contains("jwk")) {
-    out["error"] = "bad input line";
+    SetError(out, "input", absl::InvalidArgumentError("bad input line"));
     return out;
   }
   out["alg"] = in["alg"];
   auto alg = AlgorithmFromName(in["alg"].get<std::string>());
   if (!alg.ok()) {
-    out["error"] = std::string(alg.status().message());
+    SetError(out, "input", alg.status());
     return out;
+  }
+  std::set<Algorithm> allowed = {*alg};
+  if (in.contains("allow")) {
+    if (!in["allow"].is_array()) {
+      SetError(out, "input", absl::InvalidArgumentError("allow not a list"));
+      return out;
+    }
+    for (const json& name : in["allow"]) {
+      auto extra = AlgorithmFromName(name.is_string() ? name.get<std::string>()
+                                                      : std::string());
+      if (!extra.ok()) {
+        SetError(out, "input", extra.status());
+        return out;
+      }
+      allowed.insert(*extra);
+    }
   }
   auto key = Jwk::FromJsonObject(in["jwk"], *alg);
   if (!key.ok()) {
-    out["error"] = "key: " + std::string(key.status().message());
+    SetError(out, "key", key.status());
     return out;
   }
   auto validator = JwtValidatorBuilder()
                        .ExpectIssuer("pyjwt-interop")
                        .ExpectAudience("tokend")
-                       .AllowAlgorithms({*alg})
+                       .AllowAlgorithms(allowed)
                        .SetClockSkew(absl::Seconds(30))
                        .Build();
   if (!validator.ok()) {
-    out["error"] = std::string(validator.status().message());
+    SetError(out, "policy", validator.status());
     return out;
   }
   const std::string token = in["token"].get<std::string>();
@@ -104,16 +137,18 @@ json VerifyLine(const std::string& text) {
     auto pub = key->PublicOnly();
     absl::Status added = pub.ok() ? set.Add(*pub) : pub.status();
     if (!added.ok()) {
-      out["error"] = "key set: " + std::string(added.message());
+      SetError(out, "key", added);
       return out;
     }
     verified = validator->Verify(token, set, absl::Now());
   }
   if (!verified.ok()) {
-    out["error"] = std::string(verified.status().message());
+    SetError(out, "verify", verified.status());
     return out;
   }
   out["ok"] = true;
+  out["stage"] = "verify";
+  out["code"] = "OK";
   out["sub"] = verified->GetSubject().value_or("");
   return out;
 }
