@@ -8,6 +8,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
@@ -55,6 +56,46 @@ struct ApiKeyRecord {
   std::string secret_hash;     // SHA-256 of the secret, raw 32 bytes.
   absl::Time created_at = absl::UnixEpoch();
   std::optional<absl::Time> revoked_at;  // Unset while the key is valid.
+};
+
+// A service account (DESIGN §2.1). Ids follow the public scheme: "aje" and 17
+// lowercase base32hex characters (core/iam/ids.h).
+struct ServiceAccountRecord {
+  std::string id;
+  std::string name;  // Unique among accounts that are not deleted.
+  std::string description;
+  absl::Time created_at = absl::UnixEpoch();
+  std::optional<absl::Time> deleted_at;  // Unset while the account exists.
+  // Subject ids allowed to call CreateForServiceAccount for this account, in
+  // the order they were set (no duplicates).
+  std::vector<std::string> token_creators;
+};
+
+// An authorized key of a service account. Only the public half is stored.
+struct AuthorizedKeyRecord {
+  std::string id;  // The JWT "kid".
+  std::string service_account_id;
+  std::string description;
+  std::string key_algorithm;   // "RSA_2048" | "RSA_4096".
+  std::string public_key_pem;  // SPKI "PUBLIC KEY" PEM.
+  absl::Time created_at = absl::UnixEpoch();
+  std::optional<absl::Time> deleted_at;  // Unset while the key is usable.
+};
+
+// An OAuth token (Create's yandex_passport_oauth_token); stored hashed.
+struct OAuthTokenRecord {
+  std::string id;
+  std::string account_id;   // Any subject: not tied to service_accounts.
+  std::string secret_hash;  // SHA-256 of the secret, raw 32 bytes.
+  absl::Time created_at = absl::UnixEpoch();
+  std::optional<absl::Time> revoked_at;  // Unset while the token is valid.
+};
+
+// A revoked IAM token, kept until it would have expired anyway.
+struct RevokedTokenRecord {
+  std::string jti;
+  std::string subject_id;
+  absl::Time expires_at = absl::UnixEpoch();
 };
 
 }  // namespace tokend::store

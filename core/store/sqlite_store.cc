@@ -52,6 +52,56 @@ CREATE TABLE api_keys (
 ) STRICT;
 CREATE INDEX api_keys_by_surface ON api_keys (surface, created_at_us, id);
 )sql"},
+    {2, "service accounts, authorized keys, OAuth tokens, revoked tokens",
+     R"sql(
+CREATE TABLE service_accounts (
+  id            TEXT    NOT NULL PRIMARY KEY,
+  name          TEXT    NOT NULL,
+  description   TEXT    NOT NULL,
+  created_at_us INTEGER NOT NULL,
+  deleted_at_us INTEGER            -- NULL: not deleted
+) STRICT;
+-- Names are unique among live accounts; a deleted account frees its name.
+CREATE UNIQUE INDEX service_accounts_live_name ON service_accounts (name)
+  WHERE deleted_at_us IS NULL;
+CREATE INDEX service_accounts_by_time ON service_accounts (created_at_us, id);
+
+CREATE TABLE sa_token_creators (
+  account_id TEXT    NOT NULL REFERENCES service_accounts (id),
+  position   INTEGER NOT NULL,
+  subject_id TEXT    NOT NULL,
+  PRIMARY KEY (account_id, position),
+  UNIQUE (account_id, subject_id)
+) STRICT;
+
+CREATE TABLE authorized_keys (
+  id                 TEXT    NOT NULL PRIMARY KEY,
+  service_account_id TEXT    NOT NULL REFERENCES service_accounts (id),
+  description        TEXT    NOT NULL,
+  key_algorithm      TEXT    NOT NULL,
+  public_key_pem     TEXT    NOT NULL,
+  created_at_us      INTEGER NOT NULL,
+  deleted_at_us      INTEGER            -- NULL: not deleted
+) STRICT;
+CREATE INDEX authorized_keys_by_account
+  ON authorized_keys (service_account_id, created_at_us, id);
+
+-- account_id is any subject (service or user account): no foreign key.
+CREATE TABLE oauth_tokens (
+  id            TEXT    NOT NULL PRIMARY KEY,
+  account_id    TEXT    NOT NULL,
+  secret_hash   BLOB    NOT NULL UNIQUE,
+  created_at_us INTEGER NOT NULL,
+  revoked_at_us INTEGER            -- NULL: valid
+) STRICT;
+
+CREATE TABLE revoked_tokens (
+  jti           TEXT    NOT NULL PRIMARY KEY,
+  subject_id    TEXT    NOT NULL,
+  expires_at_us INTEGER NOT NULL
+) STRICT;
+CREATE INDEX revoked_tokens_by_expiry ON revoked_tokens (expires_at_us);
+)sql"},
 };
 
 constexpr int kLatestVersion =
@@ -232,6 +282,55 @@ ApiKeyRecord ReadApiKey(const ScopedStmt& s) {
   rec.created_at = s.GetTime(5);
   if (!s.IsNull(6)) rec.revoked_at = absl::FromUnixMicros(s.Int(6));
   return rec;
+}
+
+constexpr char kServiceAccountColumns[] =
+    "id, name, description, created_at_us, deleted_at_us";
+
+ServiceAccountRecord ReadServiceAccount(const ScopedStmt& s) {
+  ServiceAccountRecord rec;
+  rec.id = s.Text(0);
+  rec.name = s.Text(1);
+  rec.description = s.Text(2);
+  rec.created_at = s.GetTime(3);
+  if (!s.IsNull(4)) rec.deleted_at = absl::FromUnixMicros(s.Int(4));
+  return rec;
+}
+
+constexpr char kAuthorizedKeyColumns[] =
+    "id, service_account_id, description, key_algorithm, public_key_pem, "
+    "created_at_us, deleted_at_us";
+
+AuthorizedKeyRecord ReadAuthorizedKey(const ScopedStmt& s) {
+  AuthorizedKeyRecord rec;
+  rec.id = s.Text(0);
+  rec.service_account_id = s.Text(1);
+  rec.description = s.Text(2);
+  rec.key_algorithm = s.Text(3);
+  rec.public_key_pem = s.Text(4);
+  rec.created_at = s.GetTime(5);
+  if (!s.IsNull(6)) rec.deleted_at = absl::FromUnixMicros(s.Int(6));
+  return rec;
+}
+
+constexpr char kOAuthTokenColumns[] =
+    "id, account_id, secret_hash, created_at_us, revoked_at_us";
+
+OAuthTokenRecord ReadOAuthToken(const ScopedStmt& s) {
+  OAuthTokenRecord rec;
+  rec.id = s.Text(0);
+  rec.account_id = s.Text(1);
+  rec.secret_hash = s.Blob(2);
+  rec.created_at = s.GetTime(3);
+  if (!s.IsNull(4)) rec.revoked_at = absl::FromUnixMicros(s.Int(4));
+  return rec;
+}
+
+absl::Status BindOptionalTime(ScopedStmt& s, int i,
+                              const std::optional<absl::Time>& t,
+                              absl::string_view field) {
+  if (!t.has_value()) return absl::OkStatus();  // Cleared bindings are NULL.
+  return s.BindTime(i, *t, false, field);
 }
 
 }  // namespace
@@ -585,6 +684,303 @@ absl::Status SqliteStore::RevokeApiKey(absl::string_view id, absl::Time at) {
     return absl::NotFoundError(absl::StrCat("API key '", id, "' not found"));
   }
   return absl::OkStatus();
+}
+
+// ---- Service accounts ----
+
+absl::Status SqliteStore::InsertServiceAccount(
+    const ServiceAccountRecord& rec) {
+  absl::MutexLock lock(&mu_);
+  return Transact([&]() -> absl::Status {
+    static const std::string* const kSql = new std::string(
+        absl::StrCat("INSERT INTO service_accounts (", kServiceAccountColumns,
+                     ") VALUES (?, ?, ?, ?, ?)"));
+    ASSIGN_OR_RETURN(sqlite3_stmt * raw, Prepared(*kSql));
+    ScopedStmt s(db_, raw);
+    RETURN_IF_ERROR(s.BindText(1, rec.id));
+    RETURN_IF_ERROR(s.BindText(2, rec.name));
+    RETURN_IF_ERROR(s.BindText(3, rec.description));
+    RETURN_IF_ERROR(s.BindTime(4, rec.created_at, false, "created_at"));
+    RETURN_IF_ERROR(BindOptionalTime(s, 5, rec.deleted_at, "deleted_at"));
+    RETURN_IF_ERROR(s.Run());
+    return WriteTokenCreators(rec.id, rec.token_creators);
+  });
+}
+
+absl::Status SqliteStore::LoadTokenCreators(ServiceAccountRecord* rec) {
+  ASSIGN_OR_RETURN(sqlite3_stmt * raw,
+                   Prepared("SELECT subject_id FROM sa_token_creators WHERE "
+                            "account_id = ? ORDER BY position"));
+  ScopedStmt s(db_, raw);
+  RETURN_IF_ERROR(s.BindText(1, rec->id));
+  rec->token_creators.clear();
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) return absl::OkStatus();
+    rec->token_creators.push_back(s.Text(0));
+  }
+}
+
+absl::Status SqliteStore::WriteTokenCreators(
+    absl::string_view id, const std::vector<std::string>& subject_ids) {
+  {
+    ASSIGN_OR_RETURN(
+        sqlite3_stmt * raw,
+        Prepared("DELETE FROM sa_token_creators WHERE account_id = ?"));
+    ScopedStmt s(db_, raw);
+    RETURN_IF_ERROR(s.BindText(1, id));
+    RETURN_IF_ERROR(s.Run());
+  }
+  absl::flat_hash_set<absl::string_view> seen;
+  int position = 0;
+  for (const std::string& subject : subject_ids) {
+    if (!seen.insert(subject).second) continue;
+    ASSIGN_OR_RETURN(sqlite3_stmt * raw,
+                     Prepared("INSERT INTO sa_token_creators "
+                              "(account_id, position, subject_id) "
+                              "VALUES (?, ?, ?)"));
+    ScopedStmt s(db_, raw);
+    RETURN_IF_ERROR(s.BindText(1, id));
+    RETURN_IF_ERROR(s.BindInt(2, position++));
+    RETURN_IF_ERROR(s.BindText(3, subject));
+    RETURN_IF_ERROR(s.Run());
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<ServiceAccountRecord> SqliteStore::GetServiceAccount(
+    absl::string_view id) {
+  absl::MutexLock lock(&mu_);
+  static const std::string* const kSql =
+      new std::string(absl::StrCat("SELECT ", kServiceAccountColumns,
+                                   " FROM service_accounts WHERE id = ?"));
+  ServiceAccountRecord rec;
+  {
+    ASSIGN_OR_RETURN(sqlite3_stmt * raw, Prepared(*kSql));
+    ScopedStmt s(db_, raw);
+    RETURN_IF_ERROR(s.BindText(1, id));
+    ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) {
+      return absl::NotFoundError(
+          absl::StrCat("service account '", id, "' not found"));
+    }
+    rec = ReadServiceAccount(s);
+  }
+  RETURN_IF_ERROR(LoadTokenCreators(&rec));
+  return rec;
+}
+
+absl::StatusOr<std::vector<ServiceAccountRecord>>
+SqliteStore::ListServiceAccounts() {
+  absl::MutexLock lock(&mu_);
+  static const std::string* const kSql = new std::string(
+      absl::StrCat("SELECT ", kServiceAccountColumns,
+                   " FROM service_accounts WHERE deleted_at_us IS NULL "
+                   "ORDER BY created_at_us, id"));
+  std::vector<ServiceAccountRecord> out;
+  {
+    ASSIGN_OR_RETURN(sqlite3_stmt * raw, Prepared(*kSql));
+    ScopedStmt s(db_, raw);
+    while (true) {
+      ASSIGN_OR_RETURN(bool row, s.Step());
+      if (!row) break;
+      out.push_back(ReadServiceAccount(s));
+    }
+  }
+  for (ServiceAccountRecord& rec : out) {
+    RETURN_IF_ERROR(LoadTokenCreators(&rec));
+  }
+  return out;
+}
+
+absl::Status SqliteStore::MarkTime(absl::string_view sql,
+                                   absl::string_view what, absl::string_view id,
+                                   absl::Time at) {
+  ASSIGN_OR_RETURN(sqlite3_stmt * raw, Prepared(sql));
+  ScopedStmt s(db_, raw);
+  RETURN_IF_ERROR(s.BindTime(1, at, false, "time"));
+  RETURN_IF_ERROR(s.BindText(2, id));
+  RETURN_IF_ERROR(s.Run());
+  if (sqlite3_changes(db_) == 0) {
+    return absl::NotFoundError(absl::StrCat(what, " '", id, "' not found"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SqliteStore::MarkServiceAccountDeleted(absl::string_view id,
+                                                    absl::Time at) {
+  absl::MutexLock lock(&mu_);
+  return MarkTime(
+      "UPDATE service_accounts SET deleted_at_us = COALESCE(deleted_at_us, ?1) "
+      "WHERE id = ?2",
+      "service account", id, at);
+}
+
+absl::Status SqliteStore::SetTokenCreators(
+    absl::string_view id, const std::vector<std::string>& subject_ids) {
+  absl::MutexLock lock(&mu_);
+  return Transact([&]() -> absl::Status {
+    {
+      ASSIGN_OR_RETURN(
+          sqlite3_stmt * raw,
+          Prepared("SELECT deleted_at_us FROM service_accounts WHERE id = ?"));
+      ScopedStmt s(db_, raw);
+      RETURN_IF_ERROR(s.BindText(1, id));
+      ASSIGN_OR_RETURN(bool row, s.Step());
+      if (!row) {
+        return absl::NotFoundError(
+            absl::StrCat("service account '", id, "' not found"));
+      }
+      if (!s.IsNull(0)) {
+        return absl::FailedPreconditionError(
+            absl::StrCat("service account '", id, "' is deleted"));
+      }
+    }
+    return WriteTokenCreators(id, subject_ids);
+  });
+}
+
+// ---- Authorized keys ----
+
+absl::Status SqliteStore::InsertAuthorizedKey(const AuthorizedKeyRecord& rec) {
+  absl::MutexLock lock(&mu_);
+  static const std::string* const kSql = new std::string(
+      absl::StrCat("INSERT INTO authorized_keys (", kAuthorizedKeyColumns,
+                   ") VALUES (?, ?, ?, ?, ?, ?, ?)"));
+  ASSIGN_OR_RETURN(sqlite3_stmt * raw, Prepared(*kSql));
+  ScopedStmt s(db_, raw);
+  RETURN_IF_ERROR(s.BindText(1, rec.id));
+  RETURN_IF_ERROR(s.BindText(2, rec.service_account_id));
+  RETURN_IF_ERROR(s.BindText(3, rec.description));
+  RETURN_IF_ERROR(s.BindText(4, rec.key_algorithm));
+  RETURN_IF_ERROR(s.BindText(5, rec.public_key_pem));
+  RETURN_IF_ERROR(s.BindTime(6, rec.created_at, false, "created_at"));
+  RETURN_IF_ERROR(BindOptionalTime(s, 7, rec.deleted_at, "deleted_at"));
+  absl::Status status = s.Run();
+  if (!status.ok() &&
+      sqlite3_extended_errcode(db_) == SQLITE_CONSTRAINT_FOREIGNKEY) {
+    return absl::NotFoundError(absl::StrCat(
+        "service account '", rec.service_account_id, "' not found"));
+  }
+  return status;
+}
+
+absl::StatusOr<AuthorizedKeyRecord> SqliteStore::GetAuthorizedKey(
+    absl::string_view id) {
+  absl::MutexLock lock(&mu_);
+  static const std::string* const kSql = new std::string(absl::StrCat(
+      "SELECT ", kAuthorizedKeyColumns, " FROM authorized_keys WHERE id = ?"));
+  ASSIGN_OR_RETURN(sqlite3_stmt * raw, Prepared(*kSql));
+  ScopedStmt s(db_, raw);
+  RETURN_IF_ERROR(s.BindText(1, id));
+  ASSIGN_OR_RETURN(bool row, s.Step());
+  if (!row) {
+    return absl::NotFoundError(
+        absl::StrCat("authorized key '", id, "' not found"));
+  }
+  return ReadAuthorizedKey(s);
+}
+
+absl::StatusOr<std::vector<AuthorizedKeyRecord>>
+SqliteStore::ListAuthorizedKeys(absl::string_view service_account_id) {
+  absl::MutexLock lock(&mu_);
+  static const std::string* const kSql = new std::string(absl::StrCat(
+      "SELECT ", kAuthorizedKeyColumns,
+      " FROM authorized_keys WHERE service_account_id = ? AND deleted_at_us "
+      "IS NULL ORDER BY created_at_us, id"));
+  ASSIGN_OR_RETURN(sqlite3_stmt * raw, Prepared(*kSql));
+  ScopedStmt s(db_, raw);
+  RETURN_IF_ERROR(s.BindText(1, service_account_id));
+  std::vector<AuthorizedKeyRecord> out;
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) return out;
+    out.push_back(ReadAuthorizedKey(s));
+  }
+}
+
+absl::Status SqliteStore::MarkAuthorizedKeyDeleted(absl::string_view id,
+                                                   absl::Time at) {
+  absl::MutexLock lock(&mu_);
+  return MarkTime(
+      "UPDATE authorized_keys SET deleted_at_us = COALESCE(deleted_at_us, ?1) "
+      "WHERE id = ?2",
+      "authorized key", id, at);
+}
+
+// ---- OAuth tokens ----
+
+absl::Status SqliteStore::InsertOAuthToken(const OAuthTokenRecord& rec) {
+  absl::MutexLock lock(&mu_);
+  static const std::string* const kSql = new std::string(
+      absl::StrCat("INSERT INTO oauth_tokens (", kOAuthTokenColumns,
+                   ") VALUES (?, ?, ?, ?, ?)"));
+  ASSIGN_OR_RETURN(sqlite3_stmt * raw, Prepared(*kSql));
+  ScopedStmt s(db_, raw);
+  RETURN_IF_ERROR(s.BindText(1, rec.id));
+  RETURN_IF_ERROR(s.BindText(2, rec.account_id));
+  RETURN_IF_ERROR(s.BindBlob(3, rec.secret_hash));
+  RETURN_IF_ERROR(s.BindTime(4, rec.created_at, false, "created_at"));
+  RETURN_IF_ERROR(BindOptionalTime(s, 5, rec.revoked_at, "revoked_at"));
+  return s.Run();
+}
+
+absl::StatusOr<OAuthTokenRecord> SqliteStore::FindOAuthTokenByHash(
+    absl::string_view secret_hash) {
+  absl::MutexLock lock(&mu_);
+  static const std::string* const kSql =
+      new std::string(absl::StrCat("SELECT ", kOAuthTokenColumns,
+                                   " FROM oauth_tokens WHERE secret_hash = ?"));
+  ASSIGN_OR_RETURN(sqlite3_stmt * raw, Prepared(*kSql));
+  ScopedStmt s(db_, raw);
+  RETURN_IF_ERROR(s.BindBlob(1, secret_hash));
+  ASSIGN_OR_RETURN(bool row, s.Step());
+  if (!row) return absl::NotFoundError("OAuth token not found");
+  return ReadOAuthToken(s);
+}
+
+absl::Status SqliteStore::RevokeOAuthToken(absl::string_view id,
+                                           absl::Time at) {
+  absl::MutexLock lock(&mu_);
+  return MarkTime(
+      "UPDATE oauth_tokens SET revoked_at_us = COALESCE(revoked_at_us, ?1) "
+      "WHERE id = ?2",
+      "OAuth token", id, at);
+}
+
+// ---- Revoked IAM tokens ----
+
+absl::Status SqliteStore::InsertRevokedToken(const RevokedTokenRecord& rec) {
+  absl::MutexLock lock(&mu_);
+  ASSIGN_OR_RETURN(sqlite3_stmt * raw,
+                   Prepared("INSERT INTO revoked_tokens (jti, subject_id, "
+                            "expires_at_us) VALUES (?, ?, ?) "
+                            "ON CONFLICT (jti) DO NOTHING"));
+  ScopedStmt s(db_, raw);
+  RETURN_IF_ERROR(s.BindText(1, rec.jti));
+  RETURN_IF_ERROR(s.BindText(2, rec.subject_id));
+  RETURN_IF_ERROR(s.BindTime(3, rec.expires_at, false, "expires_at"));
+  return s.Run();
+}
+
+absl::StatusOr<bool> SqliteStore::IsTokenRevoked(absl::string_view jti) {
+  absl::MutexLock lock(&mu_);
+  ASSIGN_OR_RETURN(sqlite3_stmt * raw,
+                   Prepared("SELECT 1 FROM revoked_tokens WHERE jti = ?"));
+  ScopedStmt s(db_, raw);
+  RETURN_IF_ERROR(s.BindText(1, jti));
+  return s.Step();
+}
+
+absl::StatusOr<int> SqliteStore::DeleteExpiredRevokedTokens(absl::Time now) {
+  absl::MutexLock lock(&mu_);
+  ASSIGN_OR_RETURN(
+      sqlite3_stmt * raw,
+      Prepared("DELETE FROM revoked_tokens WHERE expires_at_us <= ?"));
+  ScopedStmt s(db_, raw);
+  RETURN_IF_ERROR(s.BindTime(1, now, false, "now"));
+  RETURN_IF_ERROR(s.Run());
+  return sqlite3_changes(db_);
 }
 
 }  // namespace tokend::store

@@ -81,6 +81,30 @@ class SqliteStore final : public Store {
   absl::StatusOr<std::vector<ApiKeyRecord>> ListApiKeys(
       std::optional<absl::string_view> surface) override;
   absl::Status RevokeApiKey(absl::string_view id, absl::Time at) override;
+  absl::Status InsertServiceAccount(const ServiceAccountRecord& rec) override;
+  absl::StatusOr<ServiceAccountRecord> GetServiceAccount(
+      absl::string_view id) override;
+  absl::StatusOr<std::vector<ServiceAccountRecord>> ListServiceAccounts()
+      override;
+  absl::Status MarkServiceAccountDeleted(absl::string_view id,
+                                         absl::Time at) override;
+  absl::Status SetTokenCreators(
+      absl::string_view id,
+      const std::vector<std::string>& subject_ids) override;
+  absl::Status InsertAuthorizedKey(const AuthorizedKeyRecord& rec) override;
+  absl::StatusOr<AuthorizedKeyRecord> GetAuthorizedKey(
+      absl::string_view id) override;
+  absl::StatusOr<std::vector<AuthorizedKeyRecord>> ListAuthorizedKeys(
+      absl::string_view service_account_id) override;
+  absl::Status MarkAuthorizedKeyDeleted(absl::string_view id,
+                                        absl::Time at) override;
+  absl::Status InsertOAuthToken(const OAuthTokenRecord& rec) override;
+  absl::StatusOr<OAuthTokenRecord> FindOAuthTokenByHash(
+      absl::string_view secret_hash) override;
+  absl::Status RevokeOAuthToken(absl::string_view id, absl::Time at) override;
+  absl::Status InsertRevokedToken(const RevokedTokenRecord& rec) override;
+  absl::StatusOr<bool> IsTokenRevoked(absl::string_view jti) override;
+  absl::StatusOr<int> DeleteExpiredRevokedTokens(absl::Time now) override;
 
  private:
   explicit SqliteStore(sqlite3* db);
@@ -104,6 +128,16 @@ class SqliteStore final : public Store {
   absl::Status UpdateOneSigningKey(const SigningKeyRecord& rec)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status DeleteOneSigningKey(const std::string& kid)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Fills rec->token_creators from sa_token_creators.
+  absl::Status LoadTokenCreators(ServiceAccountRecord* rec)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status WriteTokenCreators(absl::string_view id,
+                                  const std::vector<std::string>& subject_ids)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // UPDATE <sql> binding (?1 at, ?2 id); NotFound naming `what` if no row.
+  absl::Status MarkTime(absl::string_view sql, absl::string_view what,
+                        absl::string_view id, absl::Time at)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   mutable absl::Mutex mu_;

@@ -70,7 +70,123 @@ class Store {
   // Marks the key revoked at `at`. Revoking a revoked key succeeds and keeps
   // the first time. NotFound if `id` is unknown.
   virtual absl::Status RevokeApiKey(absl::string_view id, absl::Time at) = 0;
+
+  // The methods below have default bodies returning Unimplemented, so test
+  // doubles that only forward the older methods keep compiling. Every real
+  // backend overrides all of them.
+
+  // ---- Service accounts ----
+
+  // AlreadyExists if the id, or the name of an account not deleted, is taken.
+  virtual absl::Status InsertServiceAccount(const ServiceAccountRecord& rec);
+  // The account, deleted or not (callers check deleted_at). NotFound if none.
+  virtual absl::StatusOr<ServiceAccountRecord> GetServiceAccount(
+      absl::string_view id);
+  // Accounts not deleted, ordered by (created_at, id).
+  virtual absl::StatusOr<std::vector<ServiceAccountRecord>>
+  ListServiceAccounts();
+  // Marks the account deleted at `at`; deleting a deleted account succeeds
+  // and keeps the first time. NotFound if `id` is unknown.
+  virtual absl::Status MarkServiceAccountDeleted(absl::string_view id,
+                                                 absl::Time at);
+  // Replaces the token creators (duplicates are dropped, order kept).
+  // NotFound if `id` is unknown; FailedPrecondition if it is deleted.
+  virtual absl::Status SetTokenCreators(
+      absl::string_view id, const std::vector<std::string>& subject_ids);
+
+  // ---- Authorized keys ----
+
+  // AlreadyExists if the id is taken; NotFound if the account is unknown.
+  virtual absl::Status InsertAuthorizedKey(const AuthorizedKeyRecord& rec);
+  // The key, deleted or not. NotFound if none.
+  virtual absl::StatusOr<AuthorizedKeyRecord> GetAuthorizedKey(
+      absl::string_view id);
+  // The account's keys that are not deleted, ordered by (created_at, id).
+  virtual absl::StatusOr<std::vector<AuthorizedKeyRecord>> ListAuthorizedKeys(
+      absl::string_view service_account_id);
+  // As MarkServiceAccountDeleted, for a key.
+  virtual absl::Status MarkAuthorizedKeyDeleted(absl::string_view id,
+                                                absl::Time at);
+
+  // ---- OAuth tokens ----
+
+  // AlreadyExists if the id or the secret hash is taken.
+  virtual absl::Status InsertOAuthToken(const OAuthTokenRecord& rec);
+  // By SHA-256 of the secret (an index probe; see FindApiKeyByHash), revoked
+  // or not. NotFound if none.
+  virtual absl::StatusOr<OAuthTokenRecord> FindOAuthTokenByHash(
+      absl::string_view secret_hash);
+  // Marks the token revoked at `at` (keeps the first time). NotFound if `id`
+  // is unknown.
+  virtual absl::Status RevokeOAuthToken(absl::string_view id, absl::Time at);
+
+  // ---- Revoked IAM tokens ----
+
+  // Records a revocation. Idempotent: a jti already recorded is left as it
+  // is and OK is returned.
+  virtual absl::Status InsertRevokedToken(const RevokedTokenRecord& rec);
+  // Whether `jti` is recorded (expired records count until DeleteExpired).
+  virtual absl::StatusOr<bool> IsTokenRevoked(absl::string_view jti);
+  // Drops records with expires_at <= now; returns how many.
+  virtual absl::StatusOr<int> DeleteExpiredRevokedTokens(absl::Time now);
 };
+
+inline absl::Status NotImplementedByStore() {
+  return absl::UnimplementedError("not supported by this store");
+}
+inline absl::Status Store::InsertServiceAccount(const ServiceAccountRecord&) {
+  return NotImplementedByStore();
+}
+inline absl::StatusOr<ServiceAccountRecord> Store::GetServiceAccount(
+    absl::string_view) {
+  return NotImplementedByStore();
+}
+inline absl::StatusOr<std::vector<ServiceAccountRecord>>
+Store::ListServiceAccounts() {
+  return NotImplementedByStore();
+}
+inline absl::Status Store::MarkServiceAccountDeleted(absl::string_view,
+                                                     absl::Time) {
+  return NotImplementedByStore();
+}
+inline absl::Status Store::SetTokenCreators(absl::string_view,
+                                            const std::vector<std::string>&) {
+  return NotImplementedByStore();
+}
+inline absl::Status Store::InsertAuthorizedKey(const AuthorizedKeyRecord&) {
+  return NotImplementedByStore();
+}
+inline absl::StatusOr<AuthorizedKeyRecord> Store::GetAuthorizedKey(
+    absl::string_view) {
+  return NotImplementedByStore();
+}
+inline absl::StatusOr<std::vector<AuthorizedKeyRecord>>
+Store::ListAuthorizedKeys(absl::string_view) {
+  return NotImplementedByStore();
+}
+inline absl::Status Store::MarkAuthorizedKeyDeleted(absl::string_view,
+                                                    absl::Time) {
+  return NotImplementedByStore();
+}
+inline absl::Status Store::InsertOAuthToken(const OAuthTokenRecord&) {
+  return NotImplementedByStore();
+}
+inline absl::StatusOr<OAuthTokenRecord> Store::FindOAuthTokenByHash(
+    absl::string_view) {
+  return NotImplementedByStore();
+}
+inline absl::Status Store::RevokeOAuthToken(absl::string_view, absl::Time) {
+  return NotImplementedByStore();
+}
+inline absl::Status Store::InsertRevokedToken(const RevokedTokenRecord&) {
+  return NotImplementedByStore();
+}
+inline absl::StatusOr<bool> Store::IsTokenRevoked(absl::string_view) {
+  return NotImplementedByStore();
+}
+inline absl::StatusOr<int> Store::DeleteExpiredRevokedTokens(absl::Time) {
+  return NotImplementedByStore();
+}
 
 }  // namespace tokend::store
 

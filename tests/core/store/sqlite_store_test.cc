@@ -573,5 +573,208 @@ TEST(SqliteStoreTest, SurvivesSigkillMidTransaction) {
   }
 }
 
+// ---- Service accounts, authorized keys, OAuth tokens, revoked tokens ----
+
+ServiceAccountRecord Account(std::string id, absl::Time created) {
+  ServiceAccountRecord rec;
+  rec.id = std::move(id);
+  rec.name = "name-" + rec.id;
+  rec.description = "about " + rec.id;
+  rec.created_at = created;
+  return rec;
+}
+
+AuthorizedKeyRecord AuthKey(std::string id, std::string account,
+                            absl::Time created) {
+  AuthorizedKeyRecord rec;
+  rec.id = std::move(id);
+  rec.service_account_id = std::move(account);
+  rec.description = "key " + rec.id;
+  rec.key_algorithm = "RSA_2048";
+  rec.public_key_pem =
+      "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n";
+  rec.created_at = created;
+  return rec;
+}
+
+TEST(SqliteStoreIamTest, ServiceAccountRoundTripAndDeletedFiltering) {
+  auto store = MustOpen(TempPath("sa"));
+  ASSERT_NE(store, nullptr);
+  ServiceAccountRecord a = Account("aje00000000000000001", kT0);
+  a.token_creators = {"user-1", "user-2", "user-1"};
+  ASSERT_TRUE(store->InsertServiceAccount(a).ok());
+  ASSERT_TRUE(store
+                  ->InsertServiceAccount(
+                      Account("aje00000000000000002", kT0 + absl::Seconds(1)))
+                  .ok());
+
+  auto got = store->GetServiceAccount(a.id);
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(got->name, a.name);
+  EXPECT_EQ(got->description, a.description);
+  EXPECT_EQ(got->created_at, kT0);
+  EXPECT_FALSE(got->deleted_at.has_value());
+  EXPECT_THAT(got->token_creators, ElementsAre("user-1", "user-2"));
+
+  EXPECT_EQ(store->InsertServiceAccount(a).code(),
+            absl::StatusCode::kAlreadyExists);
+  ServiceAccountRecord same_name = Account("aje00000000000000003", kT0);
+  same_name.name = a.name;
+  EXPECT_EQ(store->InsertServiceAccount(same_name).code(),
+            absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(store->GetServiceAccount("aje-missing").status().code(),
+            absl::StatusCode::kNotFound);
+
+  auto list = store->ListServiceAccounts();
+  ASSERT_TRUE(list.ok());
+  EXPECT_THAT(*list, ElementsAre(Field(&ServiceAccountRecord::id, a.id),
+                                 Field(&ServiceAccountRecord::id,
+                                       "aje00000000000000002")));
+
+  ASSERT_TRUE(
+      store->MarkServiceAccountDeleted(a.id, kT0 + absl::Hours(1)).ok());
+  // Idempotent; the first time is kept.
+  ASSERT_TRUE(
+      store->MarkServiceAccountDeleted(a.id, kT0 + absl::Hours(2)).ok());
+  EXPECT_EQ(store->MarkServiceAccountDeleted("aje-missing", kT0).code(),
+            absl::StatusCode::kNotFound);
+  got = store->GetServiceAccount(a.id);
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->deleted_at, kT0 + absl::Hours(1));
+  list = store->ListServiceAccounts();
+  ASSERT_TRUE(list.ok());
+  EXPECT_THAT(*list, ElementsAre(Field(&ServiceAccountRecord::id,
+                                       "aje00000000000000002")));
+  // A deleted account frees its name.
+  EXPECT_TRUE(store->InsertServiceAccount(same_name).ok());
+}
+
+TEST(SqliteStoreIamTest, SetTokenCreators) {
+  auto store = MustOpen(TempPath("creators"));
+  ASSERT_NE(store, nullptr);
+  ServiceAccountRecord a = Account("aje00000000000000001", kT0);
+  a.token_creators = {"x"};
+  ASSERT_TRUE(store->InsertServiceAccount(a).ok());
+  ASSERT_TRUE(store->SetTokenCreators(a.id, {"c", "a", "b", "a"}).ok());
+  EXPECT_THAT(store->GetServiceAccount(a.id)->token_creators,
+              ElementsAre("c", "a", "b"));
+  ASSERT_TRUE(store->SetTokenCreators(a.id, {}).ok());
+  EXPECT_THAT(store->GetServiceAccount(a.id)->token_creators, SizeIs(0));
+  EXPECT_EQ(store->SetTokenCreators("aje-missing", {"a"}).code(),
+            absl::StatusCode::kNotFound);
+  ASSERT_TRUE(store->MarkServiceAccountDeleted(a.id, kT0).ok());
+  EXPECT_EQ(store->SetTokenCreators(a.id, {"a"}).code(),
+            absl::StatusCode::kFailedPrecondition);
+}
+
+TEST(SqliteStoreIamTest, AuthorizedKeys) {
+  auto store = MustOpen(TempPath("authkeys"));
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store->InsertServiceAccount(Account("sa1", kT0)).ok());
+  ASSERT_TRUE(store->InsertServiceAccount(Account("sa2", kT0)).ok());
+  AuthorizedKeyRecord k1 = AuthKey("k1", "sa1", kT0);
+  k1.key_algorithm = "RSA_4096";
+  ASSERT_TRUE(store->InsertAuthorizedKey(k1).ok());
+  ASSERT_TRUE(
+      store->InsertAuthorizedKey(AuthKey("k2", "sa1", kT0 + absl::Seconds(1)))
+          .ok());
+  ASSERT_TRUE(store->InsertAuthorizedKey(AuthKey("k3", "sa2", kT0)).ok());
+  EXPECT_EQ(store->InsertAuthorizedKey(k1).code(),
+            absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(store->InsertAuthorizedKey(AuthKey("k4", "nope", kT0)).code(),
+            absl::StatusCode::kNotFound);
+
+  auto got = store->GetAuthorizedKey("k1");
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(got->service_account_id, "sa1");
+  EXPECT_EQ(got->description, k1.description);
+  EXPECT_EQ(got->key_algorithm, "RSA_4096");
+  EXPECT_EQ(got->public_key_pem, k1.public_key_pem);
+  EXPECT_EQ(got->created_at, kT0);
+  EXPECT_FALSE(got->deleted_at.has_value());
+  EXPECT_EQ(store->GetAuthorizedKey("k9").status().code(),
+            absl::StatusCode::kNotFound);
+
+  auto list = store->ListAuthorizedKeys("sa1");
+  ASSERT_TRUE(list.ok());
+  EXPECT_THAT(*list, ElementsAre(Field(&AuthorizedKeyRecord::id, "k1"),
+                                 Field(&AuthorizedKeyRecord::id, "k2")));
+
+  ASSERT_TRUE(store->MarkAuthorizedKeyDeleted("k1", kT0 + absl::Hours(1)).ok());
+  ASSERT_TRUE(store->MarkAuthorizedKeyDeleted("k1", kT0 + absl::Hours(2)).ok());
+  EXPECT_EQ(store->MarkAuthorizedKeyDeleted("k9", kT0).code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(store->GetAuthorizedKey("k1")->deleted_at, kT0 + absl::Hours(1));
+  list = store->ListAuthorizedKeys("sa1");
+  ASSERT_TRUE(list.ok());
+  EXPECT_THAT(*list, ElementsAre(Field(&AuthorizedKeyRecord::id, "k2")));
+}
+
+TEST(SqliteStoreIamTest, OAuthTokens) {
+  auto store = MustOpen(TempPath("oauth"));
+  ASSERT_NE(store, nullptr);
+  OAuthTokenRecord t;
+  t.id = "ot1";
+  t.account_id = "user-7";
+  t.secret_hash = std::string("\x00\x01hash", 6);
+  t.created_at = kT0;
+  ASSERT_TRUE(store->InsertOAuthToken(t).ok());
+  OAuthTokenRecord dup_hash = t;
+  dup_hash.id = "ot2";
+  EXPECT_EQ(store->InsertOAuthToken(dup_hash).code(),
+            absl::StatusCode::kAlreadyExists);
+
+  auto found = store->FindOAuthTokenByHash(t.secret_hash);
+  ASSERT_TRUE(found.ok()) << found.status();
+  EXPECT_EQ(found->id, "ot1");
+  EXPECT_EQ(found->account_id, "user-7");
+  EXPECT_EQ(found->created_at, kT0);
+  EXPECT_FALSE(found->revoked_at.has_value());
+  EXPECT_EQ(store->FindOAuthTokenByHash("other").status().code(),
+            absl::StatusCode::kNotFound);
+
+  ASSERT_TRUE(store->RevokeOAuthToken("ot1", kT0 + absl::Minutes(1)).ok());
+  ASSERT_TRUE(store->RevokeOAuthToken("ot1", kT0 + absl::Minutes(2)).ok());
+  EXPECT_EQ(store->RevokeOAuthToken("ot9", kT0).code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(store->FindOAuthTokenByHash(t.secret_hash)->revoked_at,
+            kT0 + absl::Minutes(1));
+}
+
+TEST(SqliteStoreIamTest, RevokedTokensIdempotentAndExpire) {
+  auto store = MustOpen(TempPath("revoked"));
+  ASSERT_NE(store, nullptr);
+  RevokedTokenRecord r{"jti-1", "sa1", kT0 + absl::Hours(12)};
+  ASSERT_TRUE(store->InsertRevokedToken(r).ok());
+  ASSERT_TRUE(store->InsertRevokedToken(r).ok());  // Twice: not an error.
+  ASSERT_TRUE(
+      store->InsertRevokedToken({"jti-2", "sa1", kT0 + absl::Hours(1)}).ok());
+  EXPECT_TRUE(*store->IsTokenRevoked("jti-1"));
+  EXPECT_TRUE(*store->IsTokenRevoked("jti-2"));
+  EXPECT_FALSE(*store->IsTokenRevoked("jti-3"));
+
+  auto deleted = store->DeleteExpiredRevokedTokens(kT0 + absl::Hours(1));
+  ASSERT_TRUE(deleted.ok());
+  EXPECT_EQ(*deleted, 1);
+  EXPECT_TRUE(*store->IsTokenRevoked("jti-1"));
+  EXPECT_FALSE(*store->IsTokenRevoked("jti-2"));
+  EXPECT_EQ(*store->DeleteExpiredRevokedTokens(kT0 + absl::Hours(1)), 0);
+}
+
+TEST(SqliteStoreIamTest, NewTablesSurviveReopen) {
+  const std::string path = TempPath("iam-reopen");
+  {
+    auto store = MustOpen(path);
+    ASSERT_NE(store, nullptr);
+    ASSERT_TRUE(store->InsertServiceAccount(Account("sa1", kT0)).ok());
+    ASSERT_TRUE(store->InsertAuthorizedKey(AuthKey("k1", "sa1", kT0)).ok());
+  }
+  auto store = MustOpen(path);
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(store->migrations_applied(), 0);
+  EXPECT_TRUE(store->GetAuthorizedKey("k1").ok());
+  EXPECT_TRUE(store->CheckIntegrity().ok());
+}
+
 }  // namespace
 }  // namespace tokend::store
