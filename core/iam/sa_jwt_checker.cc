@@ -1,0 +1,250 @@
+#include "core/iam/sa_jwt_checker.h"
+
+#include <nlohmann/json.hpp>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "core/common/status_macros.h"
+#include "core/jose/base64url.h"
+#include "core/jose/bounded_json.h"
+#include "core/jose/verified_jwt.h"
+
+namespace tokend::iam {
+namespace {
+
+constexpr char kMissingKid[] =
+    "The required field 'kid' is missing from the JWT header";
+
+absl::Status Unauth(absl::string_view message) {
+  return absl::UnauthenticatedError(message);
+}
+
+// `s` quoted when it is short printable ASCII, else a placeholder: token
+// contents are attacker-chosen and end up in logs.
+std::string Quoted(absl::string_view s) {
+  if (s.size() > 64) return "(unprintable)";
+  for (char c : s) {
+    if (c < 0x20 || c > 0x7e || c == '\'') return "(unprintable)";
+  }
+  return absl::StrCat("'", s, "'");
+}
+
+// The validator's failures, as this service words them. Its InvalidArgument
+// (malformed token) is an authentication failure here too.
+absl::Status FromValidator(const absl::Status& status) {
+  if (status.code() != absl::StatusCode::kInvalidArgument &&
+      status.code() != absl::StatusCode::kUnauthenticated) {
+    return status;
+  }
+  const absl::string_view m = status.message();
+  if (m == "signature invalid") return Unauth("JWT signature is invalid");
+  if (m == "token expired") return Unauth("JWT has expired (exp)");
+  if (m == "token not yet valid") return Unauth("JWT is not yet valid (nbf)");
+  if (m == "token issued in the future") {
+    return Unauth("JWT is issued in the future (iat)");
+  }
+  if (m == "token has no expiration") return Unauth("JWT has no exp claim");
+  if (m == "token has no iat") return Unauth("JWT has no iat claim");
+  if (m == "token lifetime exceeds maximum") {
+    return Unauth("JWT lifetime exp - iat exceeds 3600 seconds");
+  }
+  if (m == "audience mismatch" || m == "token has no audience") {
+    return Unauth("JWT audience (aud) is not accepted by this service");
+  }
+  if (m == "missing required claim: iss") return Unauth("JWT has no iss claim");
+  if (status.code() == absl::StatusCode::kInvalidArgument) {
+    return Unauth(absl::StrCat("malformed JWT: ", m));
+  }
+  return Unauth(absl::StrCat("invalid JWT: ", m));
+}
+
+}  // namespace
+
+std::vector<std::string> SaJwtCheckerOptions::DefaultAudiences(
+    absl::string_view issuer) {
+  return {absl::StrCat(issuer, "/iam/v1/tokens"), kYandexIamAudience};
+}
+
+absl::StatusOr<std::unique_ptr<SaJwtChecker>> SaJwtChecker::Create(
+    store::Store* store, const Clock* clock, SaJwtCheckerOptions options) {
+  if (store == nullptr || clock == nullptr) {
+    return absl::InvalidArgumentError("store and clock are required");
+  }
+  if (options.audiences.empty()) {
+    return absl::InvalidArgumentError("at least one audience is required");
+  }
+  if (options.cache_ttl < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("cache_ttl must not be negative");
+  }
+  jose::JwtValidatorBuilder builder;
+  builder.AllowAlgorithms({jose::Algorithm::kPs256})
+      .IgnoreIssuer()
+      .RequireClaim("iss")
+      .SetClockSkew(options.clock_skew)
+      .SetMaxLifetime(options.max_lifetime)
+      .SetMaxTokenBytes(options.max_token_bytes);
+  for (const std::string& aud : options.audiences) builder.ExpectAudience(aud);
+  ASSIGN_OR_RETURN(jose::JwtValidator validator, builder.Build());
+  return std::unique_ptr<SaJwtChecker>(
+      new SaJwtChecker(store, clock, std::move(options), std::move(validator)));
+}
+
+SaJwtChecker::SaJwtChecker(store::Store* store, const Clock* clock,
+                           SaJwtCheckerOptions options,
+                           jose::JwtValidator validator)
+    : store_(store),
+      clock_(clock),
+      options_(std::move(options)),
+      validator_(std::move(validator)) {}
+
+absl::StatusOr<CheckedSaJwt> SaJwtChecker::Check(absl::string_view jwt) const {
+  const absl::Time now = clock_->Now();
+  if (jwt.size() > options_.max_token_bytes) {
+    return Unauth(
+        absl::StrCat("JWT exceeds ", options_.max_token_bytes, " bytes"));
+  }
+  // The header is read here, before any key is chosen: alg and kid pick the
+  // key; the validator re-parses and checks everything again.
+  std::vector<absl::string_view> parts = absl::StrSplit(jwt, '.');
+  if (parts.size() != 3) return Unauth("malformed JWT: expected three parts");
+  auto header_bytes = jose::Base64UrlDecode(parts[0]);
+  if (!header_bytes.ok())
+    return Unauth("malformed JWT: header is not base64url");
+  auto header = jose::ParseJsonObject(*header_bytes);
+  if (!header.ok()) return Unauth("malformed JWT: header is not a JSON object");
+
+  auto alg = header->find("alg");
+  if (alg == header->end() || !alg->is_string()) {
+    return Unauth("JWT header has no alg; only PS256 is accepted");
+  }
+  if (alg->get_ref<const std::string&>() != "PS256") {
+    return Unauth(absl::StrCat("JWT algorithm ",
+                               Quoted(alg->get_ref<const std::string&>()),
+                               " is not supported; only PS256 is accepted"));
+  }
+  auto kid_it = header->find("kid");
+  if (kid_it == header->end() || kid_it->is_null()) return Unauth(kMissingKid);
+  if (!kid_it->is_string() || kid_it->get_ref<const std::string&>().empty()) {
+    return Unauth("JWT header field 'kid' must be a non-empty string");
+  }
+  const std::string& kid = kid_it->get_ref<const std::string&>();
+
+  ASSIGN_OR_RETURN(std::shared_ptr<const CachedKey> key, LookupKey(kid, now));
+  auto verified = validator_.Verify(jwt, *key->jwk, now);
+  if (!verified.ok()) return FromValidator(verified.status());
+
+  auto iss = verified->GetIssuer();
+  if (!iss.ok()) return Unauth("JWT iss claim is not a string");
+  if (*iss != key->record.service_account_id) {
+    return Unauth(absl::StrCat("key ", Quoted(kid),
+                               " does not belong to the service account "
+                               "named by iss"));
+  }
+  ASSIGN_OR_RETURN(std::shared_ptr<const CachedAccount> account,
+                   LookupAccount(*iss, now));
+  (void)account;
+
+  CheckedSaJwt out;
+  out.service_account_id = *std::move(iss);
+  out.key_id = kid;
+  out.issued_at = verified->GetIssuedAt().value_or(absl::InfinitePast());
+  out.expires_at = verified->GetExpiration().value_or(absl::InfinitePast());
+  return out;
+}
+
+absl::StatusOr<std::shared_ptr<const SaJwtChecker::CachedKey>>
+SaJwtChecker::LookupKey(const std::string& key_id, absl::Time now) const {
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = keys_.find(key_id);
+    if (it != keys_.end() &&
+        now - it->second->fetched_at < options_.cache_ttl &&
+        now >= it->second->fetched_at) {
+      return it->second;
+    }
+  }
+  auto rec = store_->GetAuthorizedKey(key_id);
+  if (absl::IsNotFound(rec.status())) {
+    return Unauth(
+        absl::StrCat("JWT kid ", Quoted(key_id), " is not an authorized key"));
+  }
+  if (!rec.ok()) return rec.status();
+  if (rec->deleted_at.has_value()) {
+    InvalidateKey(key_id);
+    return Unauth(
+        absl::StrCat("authorized key ", Quoted(key_id), " has been deleted"));
+  }
+  auto jwk = jose::Jwk::FromPem(rec->public_key_pem, jose::Algorithm::kPs256);
+  if (!jwk.ok()) {
+    return absl::InternalError(absl::StrCat("authorized key ", Quoted(key_id),
+                                            " has an unusable public key"));
+  }
+  auto entry = std::make_shared<CachedKey>();
+  rec->public_key_pem.clear();
+  entry->record = *std::move(rec);
+  entry->jwk = std::make_shared<const jose::Jwk>(jwk->WithKid(key_id));
+  entry->fetched_at = now;
+  absl::MutexLock lock(&mu_);
+  if (keys_.size() >= options_.max_cache_entries) keys_.clear();
+  keys_[key_id] = entry;
+  return std::shared_ptr<const CachedKey>(std::move(entry));
+}
+
+absl::StatusOr<std::shared_ptr<const SaJwtChecker::CachedAccount>>
+SaJwtChecker::LookupAccount(const std::string& account_id,
+                            absl::Time now) const {
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = accounts_.find(account_id);
+    if (it != accounts_.end() &&
+        now - it->second->fetched_at < options_.cache_ttl &&
+        now >= it->second->fetched_at) {
+      return it->second;
+    }
+  }
+  auto rec = store_->GetServiceAccount(account_id);
+  if (absl::IsNotFound(rec.status())) {
+    return Unauth(absl::StrCat("service account ", Quoted(account_id),
+                               " does not exist"));
+  }
+  if (!rec.ok()) return rec.status();
+  if (rec->deleted_at.has_value()) {
+    InvalidateServiceAccount(account_id);
+    return Unauth(absl::StrCat("service account ", Quoted(account_id),
+                               " has been deleted"));
+  }
+  auto entry = std::make_shared<CachedAccount>();
+  entry->record = *std::move(rec);
+  entry->fetched_at = now;
+  absl::MutexLock lock(&mu_);
+  if (accounts_.size() >= options_.max_cache_entries) accounts_.clear();
+  accounts_[account_id] = entry;
+  return std::shared_ptr<const CachedAccount>(std::move(entry));
+}
+
+absl::Status SaJwtChecker::DeleteKey(absl::string_view key_id) {
+  absl::Status status = store_->MarkAuthorizedKeyDeleted(key_id, clock_->Now());
+  InvalidateKey(key_id);
+  return status;
+}
+
+absl::Status SaJwtChecker::DeleteServiceAccount(absl::string_view account_id) {
+  absl::Status status =
+      store_->MarkServiceAccountDeleted(account_id, clock_->Now());
+  InvalidateServiceAccount(account_id);
+  return status;
+}
+
+void SaJwtChecker::InvalidateKey(absl::string_view key_id) const {
+  absl::MutexLock lock(&mu_);
+  keys_.erase(key_id);
+}
+
+void SaJwtChecker::InvalidateServiceAccount(
+    absl::string_view account_id) const {
+  absl::MutexLock lock(&mu_);
+  accounts_.erase(account_id);
+}
+
+}  // namespace tokend::iam
