@@ -23,6 +23,8 @@
 #include "core/auth/secrets.h"
 #include "core/common/files.h"
 #include "core/common/status_macros.h"
+#include "core/iam/iam_token_issuer.h"
+#include "core/iam/sa_jwt_checker.h"
 #include "core/keys/keyring.h"
 #include "core/keys/master_key.h"
 #include "core/keys/sealer.h"
@@ -31,6 +33,8 @@
 #include "grpc/health/v1/health.pb.h"
 #include "server/api_key_service.h"
 #include "server/auth.h"
+#include "server/iam_admin_services.h"
+#include "server/iam_token_service.h"
 #include "server/keyring_service.h"
 #include "server/request_log.h"
 #include "server/verification_service.h"
@@ -47,6 +51,8 @@ struct TokendServer::State {
   std::unique_ptr<AdminAuthenticator> admin;
   std::unique_ptr<auth::ApiKeyManager> api_keys;
   std::unique_ptr<verify::TokenVerifier> verifier;
+  std::unique_ptr<iam::SaJwtChecker> sa_jwt_checker;
+  std::unique_ptr<iam::IamTokenIssuer> iam_issuer;
   std::vector<std::unique_ptr<grpc::Service>> services;
   std::unique_ptr<grpc::Server> server;
 };
@@ -163,12 +169,42 @@ absl::StatusOr<std::unique_ptr<TokendServer>> TokendServer::Start(
   state->verifier =
       std::make_unique<verify::TokenVerifier>(std::move(verifier));
 
+  iam::SaJwtCheckerOptions checker_options;
+  checker_options.audiences =
+      iam::SaJwtCheckerOptions::DefaultAudiences(options.issuer);
+  ASSIGN_OR_RETURN(state->sa_jwt_checker,
+                   iam::SaJwtChecker::Create(state->store.get(), clock,
+                                             std::move(checker_options)));
+  iam::IamTokenIssuerOptions issuer_options;
+  issuer_options.issuer = options.issuer;
+  ASSIGN_OR_RETURN(
+      state->iam_issuer,
+      iam::IamTokenIssuer::Create(state->store.get(), state->keyring.get(),
+                                  clock, std::move(issuer_options)));
+  // Verify rejects revoked IAM tokens (set before serving starts).
+  state->verifier->SetRevocationCheck(
+      [issuer = state->iam_issuer.get()](absl::string_view jti) {
+        return issuer->IsRevoked(jti);
+      });
+
   state->services.push_back(std::make_unique<KeyringServiceImpl>(
       state->keyring.get(), state->admin.get(), options.issuer));
   state->services.push_back(
       std::make_unique<VerificationServiceImpl>(state->verifier.get()));
   state->services.push_back(std::make_unique<ApiKeyServiceImpl>(
       state->api_keys.get(), state->admin.get()));
+  state->services.push_back(std::make_unique<IamTokenServiceImpl>(
+      state->sa_jwt_checker.get(), state->iam_issuer.get()));
+  IamAdminDeps iam_admin;
+  iam_admin.store = state->store.get();
+  iam_admin.clock = clock;
+  iam_admin.checker = state->sa_jwt_checker.get();
+  iam_admin.issuer = state->iam_issuer.get();
+  iam_admin.admin = state->admin.get();
+  state->services.push_back(std::make_unique<KeyServiceImpl>(iam_admin));
+  state->services.push_back(
+      std::make_unique<ServiceAccountServiceImpl>(iam_admin));
+  state->services.push_back(std::make_unique<OAuthTokenServiceImpl>(iam_admin));
 
   // libgrpc++'s health service does not use protobuf, so its descriptor is
   // not in the pool unless we link and touch it; reflection clients (buf

@@ -41,6 +41,11 @@ absl::StatusOr<jose::VerifiedJwt> TokenVerifier::Verify(
   std::shared_ptr<const keys::PublishedJwks> published = keyring_->Published();
   ASSIGN_OR_RETURN(jose::VerifiedJwt jwt,
                    any_audience_.Verify(token, published->keys, clock_->Now()));
+  if (revocation_check_ && jwt.HasJwtId()) {
+    ASSIGN_OR_RETURN(std::string jti, jwt.GetJwtId());
+    ASSIGN_OR_RETURN(bool revoked, revocation_check_(jti));
+    if (revoked) return absl::UnauthenticatedError("token revoked");
+  }
   if (audience.empty()) return jwt;
   // One prebuilt validator serves every audience; the audience rule is the
   // validator's (aud a string or an array containing the expected value).

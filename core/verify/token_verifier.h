@@ -2,11 +2,14 @@
 // valid when it was signed by a key the keyring publishes (selected by kid,
 // algorithm bound to the key), carries this server's issuer, is inside its
 // validity window (with a small skew) and, when an audience is asked for,
-// names it. Later issues add revocation (IAM Revoke, revoked sessions).
+// names it, and its jti (when it has one) is not revoked according to the
+// revocation check, if one is set (IAM Revoke; later, revoked sessions).
 #ifndef TOKEND_CORE_VERIFY_TOKEN_VERIFIER_H_
 #define TOKEND_CORE_VERIFY_TOKEN_VERIFIER_H_
 
+#include <functional>
 #include <string>
+#include <utility>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -20,13 +23,24 @@ namespace tokend::verify {
 
 class TokenVerifier {
  public:
+  // Whether a token id has been revoked; errors are passed through.
+  using RevocationCheck =
+      std::function<absl::StatusOr<bool>(absl::string_view jti)>;
+
   static absl::StatusOr<TokenVerifier> Create(
       const keys::Keyring* keyring, std::string issuer, const Clock* clock,
       absl::Duration clock_skew = absl::Seconds(30));
 
   // `audience` empty: the token's audience is not checked.
+  // A revoked token is UNAUTHENTICATED "token revoked".
   absl::StatusOr<jose::VerifiedJwt> Verify(absl::string_view token,
                                            absl::string_view audience) const;
+
+  // Consulted for every token that carries a jti. Not thread-safe with
+  // Verify(): set it before the verifier is shared.
+  void SetRevocationCheck(RevocationCheck check) {
+    revocation_check_ = std::move(check);
+  }
 
  private:
   TokenVerifier(const keys::Keyring* keyring, const Clock* clock,
@@ -38,6 +52,7 @@ class TokenVerifier {
   const keys::Keyring* keyring_;
   const Clock* clock_;
   jose::JwtValidator any_audience_;
+  RevocationCheck revocation_check_;
 };
 
 }  // namespace tokend::verify

@@ -1,0 +1,343 @@
+#include "server/iam_admin_services.h"
+
+#include <google/protobuf/empty.pb.h>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "core/auth/secrets.h"
+#include "core/common/status_macros.h"
+#include "core/iam/authorized_keys.h"
+#include "core/iam/ids.h"
+#include "server/grpc_status.h"
+#include "server/proto_time.h"
+#include "server/validation/grpc_validation.h"
+
+namespace tokend::server {
+namespace {
+
+namespace yiam = ::yandex::cloud::iam::v1;
+namespace tiam = ::tokend::iam::v1;
+
+constexpr int64_t kDefaultPageSize = 100;
+
+grpc::ServerUnaryReactor* Done(grpc::CallbackServerContext* context,
+                               const absl::Status& status) {
+  auto* reactor = context->DefaultReactor();
+  reactor->Finish(ToGrpcStatus(status));
+  return reactor;
+}
+
+// Offset paging: the page token is the decimal index of the next item.
+struct Page {
+  size_t begin = 0;
+  size_t end = 0;
+  std::string next_token;
+};
+
+absl::StatusOr<Page> Paginate(size_t total, int64_t page_size,
+                              const std::string& page_token) {
+  Page page;
+  if (!page_token.empty()) {
+    uint64_t offset = 0;
+    if (!absl::SimpleAtoi(page_token, &offset) || offset > total) {
+      return absl::InvalidArgumentError("page_token: invalid page token");
+    }
+    page.begin = static_cast<size_t>(offset);
+  }
+  const size_t size =
+      static_cast<size_t>(page_size > 0 ? page_size : kDefaultPageSize);
+  page.end = std::min(total, page.begin + size);
+  if (page.end < total) page.next_token = absl::StrCat(page.end);
+  return page;
+}
+
+yiam::Key::Algorithm ToProtoAlgorithm(absl::string_view name) {
+  if (name == "RSA_2048") return yiam::Key::RSA_2048;
+  if (name == "RSA_4096") return yiam::Key::RSA_4096;
+  return yiam::Key::ALGORITHM_UNSPECIFIED;
+}
+
+void ToProto(const store::AuthorizedKeyRecord& record, yiam::Key* out) {
+  out->set_id(record.id);
+  out->set_service_account_id(record.service_account_id);
+  *out->mutable_created_at() = ToTimestamp(record.created_at);
+  out->set_description(record.description);
+  out->set_key_algorithm(ToProtoAlgorithm(record.key_algorithm));
+  out->set_public_key(record.public_key_pem);
+}
+
+void ToProto(const store::ServiceAccountRecord& record,
+             tiam::ServiceAccount* out) {
+  out->set_id(record.id);
+  out->set_name(record.name);
+  out->set_description(record.description);
+  *out->mutable_created_at() = ToTimestamp(record.created_at);
+  for (const std::string& subject : record.token_creators) {
+    out->add_token_creators(subject);
+  }
+}
+
+void ToProto(const store::OAuthTokenRecord& record, tiam::OAuthToken* out) {
+  out->set_id(record.id);
+  out->set_account_id(record.account_id);
+  *out->mutable_created_at() = ToTimestamp(record.created_at);
+  if (record.revoked_at) {
+    *out->mutable_revoked_at() = ToTimestamp(*record.revoked_at);
+  }
+}
+
+absl::StatusOr<store::ServiceAccountRecord> LiveAccount(store::Store* store,
+                                                        absl::string_view id) {
+  ASSIGN_OR_RETURN(store::ServiceAccountRecord record,
+                   store->GetServiceAccount(id));
+  if (record.deleted_at) {
+    return absl::NotFoundError(
+        absl::StrCat("service account ", id, " not found"));
+  }
+  return record;
+}
+
+// Store times at microsecond precision, as the store keeps them.
+absl::Time Now(const Clock* clock) {
+  return absl::FromUnixMicros(absl::ToUnixMicros(clock->Now()));
+}
+
+}  // namespace
+
+// ---- KeyService ----
+
+grpc::ServerUnaryReactor* KeyServiceImpl::Get(
+    grpc::CallbackServerContext* context, const yiam::GetKeyRequest* request,
+    yiam::Key* response) {
+  if (auto* r = validation::RejectInvalidRequest(context, *request)) return r;
+  return Done(context, [&]() -> absl::Status {
+    RETURN_IF_ERROR(deps_.admin->Check(*context));
+    ASSIGN_OR_RETURN(store::AuthorizedKeyRecord record,
+                     deps_.store->GetAuthorizedKey(request->key_id()));
+    if (record.deleted_at) {
+      return absl::NotFoundError(
+          absl::StrCat("key ", request->key_id(), " not found"));
+    }
+    ToProto(record, response);
+    return absl::OkStatus();
+  }());
+}
+
+grpc::ServerUnaryReactor* KeyServiceImpl::List(
+    grpc::CallbackServerContext* context, const yiam::ListKeysRequest* request,
+    yiam::ListKeysResponse* response) {
+  if (auto* r = validation::RejectInvalidRequest(context, *request)) return r;
+  return Done(context, [&]() -> absl::Status {
+    RETURN_IF_ERROR(deps_.admin->Check(*context));
+    if (request->service_account_id().empty()) {
+      return absl::InvalidArgumentError(
+          "service_account_id: Field is required");
+    }
+    ASSIGN_OR_RETURN(
+        std::vector<store::AuthorizedKeyRecord> records,
+        deps_.store->ListAuthorizedKeys(request->service_account_id()));
+    ASSIGN_OR_RETURN(Page page, Paginate(records.size(), request->page_size(),
+                                         request->page_token()));
+    for (size_t i = page.begin; i < page.end; ++i) {
+      ToProto(records[i], response->add_keys());
+    }
+    response->set_next_page_token(page.next_token);
+    return absl::OkStatus();
+  }());
+}
+
+grpc::ServerUnaryReactor* KeyServiceImpl::Create(
+    grpc::CallbackServerContext* context, const yiam::CreateKeyRequest* request,
+    yiam::CreateKeyResponse* response) {
+  if (auto* r = validation::RejectInvalidRequest(context, *request)) return r;
+  return Done(context, [&]() -> absl::Status {
+    RETURN_IF_ERROR(deps_.admin->Check(*context));
+    if (request->service_account_id().empty()) {
+      // The public API defaults to the caller's account; the admin has none.
+      return absl::InvalidArgumentError(
+          "service_account_id: Field is required");
+    }
+    iam::KeyAlgorithm algorithm = iam::KeyAlgorithm::kRsa2048;
+    switch (request->key_algorithm()) {
+      case yiam::Key::ALGORITHM_UNSPECIFIED:
+      case yiam::Key::RSA_2048:
+        break;
+      case yiam::Key::RSA_4096:
+        algorithm = iam::KeyAlgorithm::kRsa4096;
+        break;
+      default:
+        return absl::InvalidArgumentError(
+            "key_algorithm: unsupported algorithm");
+    }
+    ASSIGN_OR_RETURN(
+        iam::CreatedAuthorizedKey created,
+        iam::CreateAuthorizedKey(deps_.store, *deps_.clock,
+                                 request->service_account_id(), algorithm,
+                                 request->description()));
+    ToProto(created.key, response->mutable_key());
+    response->set_private_key(absl::StrCat(iam::ExplanatoryLine(created.key.id),
+                                           "\n", created.private_key_pem));
+    return absl::OkStatus();
+  }());
+}
+
+grpc::ServerUnaryReactor* KeyServiceImpl::Delete(
+    grpc::CallbackServerContext* context, const yiam::DeleteKeyRequest* request,
+    yandex::cloud::operation::Operation* response) {
+  if (auto* r = validation::RejectInvalidRequest(context, *request)) return r;
+  return Done(context, [&]() -> absl::Status {
+    RETURN_IF_ERROR(deps_.admin->Check(*context));
+    RETURN_IF_ERROR(deps_.checker->DeleteKey(request->key_id()));
+    // Deletion takes effect at once, so the operation is already done.
+    ASSIGN_OR_RETURN(std::string operation_id, iam::NewResourceId());
+    const absl::Time now = Now(deps_.clock);
+    response->set_id(std::move(operation_id));
+    response->set_description("Delete key");
+    *response->mutable_created_at() = ToTimestamp(now);
+    *response->mutable_modified_at() = ToTimestamp(now);
+    response->set_done(true);
+    yiam::DeleteKeyMetadata metadata;
+    metadata.set_key_id(request->key_id());
+    response->mutable_metadata()->PackFrom(metadata);
+    response->mutable_response()->PackFrom(google::protobuf::Empty());
+    return absl::OkStatus();
+  }());
+}
+
+// ---- ServiceAccountService ----
+
+grpc::ServerUnaryReactor* ServiceAccountServiceImpl::Create(
+    grpc::CallbackServerContext* context,
+    const tiam::CreateServiceAccountRequest* request,
+    tiam::ServiceAccount* response) {
+  if (auto* r = validation::RejectInvalidRequest(context, *request)) return r;
+  return Done(context, [&]() -> absl::Status {
+    RETURN_IF_ERROR(deps_.admin->Check(*context));
+    store::ServiceAccountRecord record;
+    ASSIGN_OR_RETURN(record.id, iam::NewResourceId());
+    record.name = request->name();
+    record.description = request->description();
+    record.created_at = Now(deps_.clock);
+    record.token_creators.assign(request->token_creators().begin(),
+                                 request->token_creators().end());
+    RETURN_IF_ERROR(deps_.store->InsertServiceAccount(record));
+    ToProto(record, response);
+    return absl::OkStatus();
+  }());
+}
+
+grpc::ServerUnaryReactor* ServiceAccountServiceImpl::Get(
+    grpc::CallbackServerContext* context,
+    const tiam::GetServiceAccountRequest* request,
+    tiam::ServiceAccount* response) {
+  if (auto* r = validation::RejectInvalidRequest(context, *request)) return r;
+  return Done(context, [&]() -> absl::Status {
+    RETURN_IF_ERROR(deps_.admin->Check(*context));
+    ASSIGN_OR_RETURN(store::ServiceAccountRecord record,
+                     LiveAccount(deps_.store, request->service_account_id()));
+    ToProto(record, response);
+    return absl::OkStatus();
+  }());
+}
+
+grpc::ServerUnaryReactor* ServiceAccountServiceImpl::List(
+    grpc::CallbackServerContext* context,
+    const tiam::ListServiceAccountsRequest* request,
+    tiam::ListServiceAccountsResponse* response) {
+  if (auto* r = validation::RejectInvalidRequest(context, *request)) return r;
+  return Done(context, [&]() -> absl::Status {
+    RETURN_IF_ERROR(deps_.admin->Check(*context));
+    ASSIGN_OR_RETURN(std::vector<store::ServiceAccountRecord> records,
+                     deps_.store->ListServiceAccounts());
+    ASSIGN_OR_RETURN(Page page, Paginate(records.size(), request->page_size(),
+                                         request->page_token()));
+    for (size_t i = page.begin; i < page.end; ++i) {
+      ToProto(records[i], response->add_service_accounts());
+    }
+    response->set_next_page_token(page.next_token);
+    return absl::OkStatus();
+  }());
+}
+
+grpc::ServerUnaryReactor* ServiceAccountServiceImpl::Delete(
+    grpc::CallbackServerContext* context,
+    const tiam::DeleteServiceAccountRequest* request,
+    google::protobuf::Empty* /*response*/) {
+  if (auto* r = validation::RejectInvalidRequest(context, *request)) return r;
+  return Done(context, [&]() -> absl::Status {
+    RETURN_IF_ERROR(deps_.admin->Check(*context));
+    return deps_.checker->DeleteServiceAccount(request->service_account_id());
+  }());
+}
+
+grpc::ServerUnaryReactor* ServiceAccountServiceImpl::SetTokenCreators(
+    grpc::CallbackServerContext* context,
+    const tiam::SetTokenCreatorsRequest* request,
+    tiam::ServiceAccount* response) {
+  if (auto* r = validation::RejectInvalidRequest(context, *request)) return r;
+  return Done(context, [&]() -> absl::Status {
+    RETURN_IF_ERROR(deps_.admin->Check(*context));
+    std::vector<std::string> creators(request->token_creators().begin(),
+                                      request->token_creators().end());
+    RETURN_IF_ERROR(
+        deps_.store->SetTokenCreators(request->service_account_id(), creators));
+    deps_.checker->InvalidateServiceAccount(request->service_account_id());
+    ASSIGN_OR_RETURN(store::ServiceAccountRecord record,
+                     LiveAccount(deps_.store, request->service_account_id()));
+    ToProto(record, response);
+    return absl::OkStatus();
+  }());
+}
+
+// ---- OAuthTokenService ----
+
+grpc::ServerUnaryReactor* OAuthTokenServiceImpl::Create(
+    grpc::CallbackServerContext* context,
+    const tiam::CreateOAuthTokenRequest* request,
+    tiam::CreateOAuthTokenResponse* response) {
+  if (auto* r = validation::RejectInvalidRequest(context, *request)) return r;
+  return Done(context, [&]() -> absl::Status {
+    RETURN_IF_ERROR(deps_.admin->Check(*context));
+    ASSIGN_OR_RETURN(iam::CreatedOAuthToken created,
+                     deps_.issuer->CreateOAuthToken(request->account_id()));
+    ToProto(created.record, response->mutable_oauth_token());
+    response->mutable_oauth_token()->set_description(request->description());
+    response->mutable_oauth_token()->set_display_prefix(
+        auth::DisplayPrefix(created.secret));
+    response->set_token(std::move(created.secret));
+    return absl::OkStatus();
+  }());
+}
+
+grpc::ServerUnaryReactor* OAuthTokenServiceImpl::Revoke(
+    grpc::CallbackServerContext* context,
+    const tiam::RevokeOAuthTokenRequest* request, tiam::OAuthToken* response) {
+  if (auto* r = validation::RejectInvalidRequest(context, *request)) return r;
+  return Done(context, [&]() -> absl::Status {
+    RETURN_IF_ERROR(deps_.admin->Check(*context));
+    const absl::Time now = Now(deps_.clock);
+    if (request->target_case() == tiam::RevokeOAuthTokenRequest::kOauthToken) {
+      auto record = deps_.store->FindOAuthTokenByHash(
+          auth::HashSecret(request->oauth_token()));
+      if (absl::IsNotFound(record.status())) {
+        return absl::NotFoundError("OAuth token not found");
+      }
+      RETURN_IF_ERROR(record.status());
+      RETURN_IF_ERROR(deps_.store->RevokeOAuthToken(record->id, now));
+      if (!record->revoked_at) record->revoked_at = now;
+      ToProto(*record, response);
+      return absl::OkStatus();
+    }
+    RETURN_IF_ERROR(
+        deps_.store->RevokeOAuthToken(request->oauth_token_id(), now));
+    response->set_id(request->oauth_token_id());
+    *response->mutable_revoked_at() = ToTimestamp(now);
+    return absl::OkStatus();
+  }());
+}
+
+}  // namespace tokend::server

@@ -1,0 +1,104 @@
+// Admin-only IAM management (DESIGN §2.1): authorized keys
+// (yandex.cloud.iam.v1.KeyService), service accounts
+// (tokend.iam.v1.ServiceAccountService) and OAuth tokens
+// (tokend.iam.v1.OAuthTokenService). Every handler validates the request from
+// its descriptor's options, then checks the admin key.
+#ifndef TOKEND_SERVER_IAM_ADMIN_SERVICES_H_
+#define TOKEND_SERVER_IAM_ADMIN_SERVICES_H_
+
+#include "core/common/clock.h"
+#include "core/iam/iam_token_issuer.h"
+#include "core/iam/sa_jwt_checker.h"
+#include "core/store/store.h"
+#include "server/auth.h"
+#include "tokend/iam/v1/service_accounts.grpc.pb.h"
+#include "yandex/cloud/iam/v1/key_service.grpc.pb.h"
+
+namespace tokend::server {
+
+// Pointers must outlive the services.
+struct IamAdminDeps {
+  store::Store* store = nullptr;
+  const Clock* clock = nullptr;
+  iam::SaJwtChecker* checker = nullptr;
+  const iam::IamTokenIssuer* issuer = nullptr;
+  const AdminAuthenticator* admin = nullptr;
+};
+
+class KeyServiceImpl final
+    : public yandex::cloud::iam::v1::KeyService::CallbackService {
+ public:
+  explicit KeyServiceImpl(IamAdminDeps deps) : deps_(deps) {}
+
+  grpc::ServerUnaryReactor* Get(
+      grpc::CallbackServerContext* context,
+      const yandex::cloud::iam::v1::GetKeyRequest* request,
+      yandex::cloud::iam::v1::Key* response) override;
+  grpc::ServerUnaryReactor* List(
+      grpc::CallbackServerContext* context,
+      const yandex::cloud::iam::v1::ListKeysRequest* request,
+      yandex::cloud::iam::v1::ListKeysResponse* response) override;
+  grpc::ServerUnaryReactor* Create(
+      grpc::CallbackServerContext* context,
+      const yandex::cloud::iam::v1::CreateKeyRequest* request,
+      yandex::cloud::iam::v1::CreateKeyResponse* response) override;
+  grpc::ServerUnaryReactor* Delete(
+      grpc::CallbackServerContext* context,
+      const yandex::cloud::iam::v1::DeleteKeyRequest* request,
+      yandex::cloud::operation::Operation* response) override;
+
+ private:
+  const IamAdminDeps deps_;
+};
+
+class ServiceAccountServiceImpl final
+    : public tokend::iam::v1::ServiceAccountService::CallbackService {
+ public:
+  explicit ServiceAccountServiceImpl(IamAdminDeps deps) : deps_(deps) {}
+
+  grpc::ServerUnaryReactor* Create(
+      grpc::CallbackServerContext* context,
+      const tokend::iam::v1::CreateServiceAccountRequest* request,
+      tokend::iam::v1::ServiceAccount* response) override;
+  grpc::ServerUnaryReactor* Get(
+      grpc::CallbackServerContext* context,
+      const tokend::iam::v1::GetServiceAccountRequest* request,
+      tokend::iam::v1::ServiceAccount* response) override;
+  grpc::ServerUnaryReactor* List(
+      grpc::CallbackServerContext* context,
+      const tokend::iam::v1::ListServiceAccountsRequest* request,
+      tokend::iam::v1::ListServiceAccountsResponse* response) override;
+  grpc::ServerUnaryReactor* Delete(
+      grpc::CallbackServerContext* context,
+      const tokend::iam::v1::DeleteServiceAccountRequest* request,
+      google::protobuf::Empty* response) override;
+  grpc::ServerUnaryReactor* SetTokenCreators(
+      grpc::CallbackServerContext* context,
+      const tokend::iam::v1::SetTokenCreatorsRequest* request,
+      tokend::iam::v1::ServiceAccount* response) override;
+
+ private:
+  const IamAdminDeps deps_;
+};
+
+class OAuthTokenServiceImpl final
+    : public tokend::iam::v1::OAuthTokenService::CallbackService {
+ public:
+  explicit OAuthTokenServiceImpl(IamAdminDeps deps) : deps_(deps) {}
+
+  grpc::ServerUnaryReactor* Create(
+      grpc::CallbackServerContext* context,
+      const tokend::iam::v1::CreateOAuthTokenRequest* request,
+      tokend::iam::v1::CreateOAuthTokenResponse* response) override;
+  grpc::ServerUnaryReactor* Revoke(
+      grpc::CallbackServerContext* context,
+      const tokend::iam::v1::RevokeOAuthTokenRequest* request,
+      tokend::iam::v1::OAuthToken* response) override;
+
+ private:
+  const IamAdminDeps deps_;
+};
+
+}  // namespace tokend::server
+
+#endif  // TOKEND_SERVER_IAM_ADMIN_SERVICES_H_
