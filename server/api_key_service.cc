@@ -21,20 +21,13 @@ void ToProto(const store::ApiKeyRecord& record, ApiKey* out) {
     *out->mutable_revoked_at() = ToTimestamp(*record.revoked_at);
 }
 
-grpc::ServerUnaryReactor* Done(grpc::CallbackServerContext* context,
-                               const absl::Status& status) {
-  auto* reactor = context->DefaultReactor();
-  reactor->Finish(ToGrpcStatus(status));
-  return reactor;
-}
-
 }  // namespace
 
 grpc::ServerUnaryReactor* ApiKeyServiceImpl::CreateApiKey(
     grpc::CallbackServerContext* context,
     const tokend::admin::v1::CreateApiKeyRequest* request,
     tokend::admin::v1::CreateApiKeyResponse* response) {
-  return Done(context, [&]() -> absl::Status {
+  return FinishUnary(context, [&]() -> absl::Status {
     RETURN_IF_ERROR(admin_->Check(*context));
     ASSIGN_OR_RETURN(auth::NewApiKey key,
                      keys_->Create(request->surface(), request->name()));
@@ -48,7 +41,7 @@ grpc::ServerUnaryReactor* ApiKeyServiceImpl::ListApiKeys(
     grpc::CallbackServerContext* context,
     const tokend::admin::v1::ListApiKeysRequest* request,
     tokend::admin::v1::ListApiKeysResponse* response) {
-  return Done(context, [&]() -> absl::Status {
+  return FinishUnary(context, [&]() -> absl::Status {
     RETURN_IF_ERROR(admin_->Check(*context));
     ASSIGN_OR_RETURN(std::vector<store::ApiKeyRecord> records,
                      keys_->List(request->surface()));
@@ -61,7 +54,7 @@ grpc::ServerUnaryReactor* ApiKeyServiceImpl::ListApiKeys(
 grpc::ServerUnaryReactor* ApiKeyServiceImpl::RevokeApiKey(
     grpc::CallbackServerContext* context,
     const tokend::admin::v1::RevokeApiKeyRequest* request, ApiKey* response) {
-  return Done(context, [&]() -> absl::Status {
+  return FinishUnary(context, [&]() -> absl::Status {
     RETURN_IF_ERROR(admin_->Check(*context));
     if (request->id().empty() || request->id().size() > kMaxIdBytes) {
       return absl::InvalidArgumentError("id: required, at most 64 characters");

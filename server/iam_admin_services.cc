@@ -12,9 +12,9 @@
 #include "core/common/status_macros.h"
 #include "core/iam/authorized_keys.h"
 #include "core/iam/ids.h"
+#include "server/admin_call.h"
 #include "server/grpc_status.h"
 #include "server/proto_time.h"
-#include "server/validation/grpc_validation.h"
 
 namespace tokend::server {
 namespace {
@@ -23,13 +23,6 @@ namespace yiam = ::yandex::cloud::iam::v1;
 namespace tiam = ::tokend::iam::v1;
 
 constexpr int64_t kDefaultPageSize = 100;
-
-grpc::ServerUnaryReactor* Done(grpc::CallbackServerContext* context,
-                               const absl::Status& status) {
-  auto* reactor = context->DefaultReactor();
-  reactor->Finish(ToGrpcStatus(status));
-  return reactor;
-}
 
 // Offset paging: the page token is the decimal index of the next item.
 struct Page {
@@ -113,9 +106,7 @@ absl::Time Now(const Clock* clock) {
 grpc::ServerUnaryReactor* KeyServiceImpl::Get(
     grpc::CallbackServerContext* context, const yiam::GetKeyRequest* request,
     yiam::Key* response) {
-  if (auto* r = validation::RejectInvalidRequest(context, *request)) return r;
-  return Done(context, [&]() -> absl::Status {
-    RETURN_IF_ERROR(deps_.admin->Check(*context));
+  return AdminCall(context, *request, *deps_.admin, [&]() -> absl::Status {
     ASSIGN_OR_RETURN(store::AuthorizedKeyRecord record,
                      deps_.store->GetAuthorizedKey(request->key_id()));
     if (record.deleted_at) {
@@ -124,15 +115,13 @@ grpc::ServerUnaryReactor* KeyServiceImpl::Get(
     }
     ToProto(record, response);
     return absl::OkStatus();
-  }());
+  });
 }
 
 grpc::ServerUnaryReactor* KeyServiceImpl::List(
     grpc::CallbackServerContext* context, const yiam::ListKeysRequest* request,
     yiam::ListKeysResponse* response) {
-  if (auto* r = validation::RejectInvalidRequest(context, *request)) return r;
-  return Done(context, [&]() -> absl::Status {
-    RETURN_IF_ERROR(deps_.admin->Check(*context));
+  return AdminCall(context, *request, *deps_.admin, [&]() -> absl::Status {
     if (request->service_account_id().empty()) {
       return absl::InvalidArgumentError(
           "service_account_id: Field is required");
@@ -147,15 +136,13 @@ grpc::ServerUnaryReactor* KeyServiceImpl::List(
     }
     response->set_next_page_token(page.next_token);
     return absl::OkStatus();
-  }());
+  });
 }
 
 grpc::ServerUnaryReactor* KeyServiceImpl::Create(
     grpc::CallbackServerContext* context, const yiam::CreateKeyRequest* request,
     yiam::CreateKeyResponse* response) {
-  if (auto* r = validation::RejectInvalidRequest(context, *request)) return r;
-  return Done(context, [&]() -> absl::Status {
-    RETURN_IF_ERROR(deps_.admin->Check(*context));
+  return AdminCall(context, *request, *deps_.admin, [&]() -> absl::Status {
     if (request->service_account_id().empty()) {
       // The public API defaults to the caller's account; the admin has none.
       return absl::InvalidArgumentError(
@@ -182,15 +169,13 @@ grpc::ServerUnaryReactor* KeyServiceImpl::Create(
     response->set_private_key(absl::StrCat(iam::ExplanatoryLine(created.key.id),
                                            "\n", created.private_key_pem));
     return absl::OkStatus();
-  }());
+  });
 }
 
 grpc::ServerUnaryReactor* KeyServiceImpl::Delete(
     grpc::CallbackServerContext* context, const yiam::DeleteKeyRequest* request,
     yandex::cloud::operation::Operation* response) {
-  if (auto* r = validation::RejectInvalidRequest(context, *request)) return r;
-  return Done(context, [&]() -> absl::Status {
-    RETURN_IF_ERROR(deps_.admin->Check(*context));
+  return AdminCall(context, *request, *deps_.admin, [&]() -> absl::Status {
     RETURN_IF_ERROR(deps_.checker->DeleteKey(request->key_id()));
     // Deletion takes effect at once, so the operation is already done.
     ASSIGN_OR_RETURN(std::string operation_id, iam::NewResourceId());
@@ -205,7 +190,7 @@ grpc::ServerUnaryReactor* KeyServiceImpl::Delete(
     response->mutable_metadata()->PackFrom(metadata);
     response->mutable_response()->PackFrom(google::protobuf::Empty());
     return absl::OkStatus();
-  }());
+  });
 }
 
 // ---- ServiceAccountService ----
@@ -214,9 +199,7 @@ grpc::ServerUnaryReactor* ServiceAccountServiceImpl::Create(
     grpc::CallbackServerContext* context,
     const tiam::CreateServiceAccountRequest* request,
     tiam::ServiceAccount* response) {
-  if (auto* r = validation::RejectInvalidRequest(context, *request)) return r;
-  return Done(context, [&]() -> absl::Status {
-    RETURN_IF_ERROR(deps_.admin->Check(*context));
+  return AdminCall(context, *request, *deps_.admin, [&]() -> absl::Status {
     store::ServiceAccountRecord record;
     ASSIGN_OR_RETURN(record.id, iam::NewResourceId());
     record.name = request->name();
@@ -227,30 +210,26 @@ grpc::ServerUnaryReactor* ServiceAccountServiceImpl::Create(
     RETURN_IF_ERROR(deps_.store->InsertServiceAccount(record));
     ToProto(record, response);
     return absl::OkStatus();
-  }());
+  });
 }
 
 grpc::ServerUnaryReactor* ServiceAccountServiceImpl::Get(
     grpc::CallbackServerContext* context,
     const tiam::GetServiceAccountRequest* request,
     tiam::ServiceAccount* response) {
-  if (auto* r = validation::RejectInvalidRequest(context, *request)) return r;
-  return Done(context, [&]() -> absl::Status {
-    RETURN_IF_ERROR(deps_.admin->Check(*context));
+  return AdminCall(context, *request, *deps_.admin, [&]() -> absl::Status {
     ASSIGN_OR_RETURN(store::ServiceAccountRecord record,
                      LiveAccount(deps_.store, request->service_account_id()));
     ToProto(record, response);
     return absl::OkStatus();
-  }());
+  });
 }
 
 grpc::ServerUnaryReactor* ServiceAccountServiceImpl::List(
     grpc::CallbackServerContext* context,
     const tiam::ListServiceAccountsRequest* request,
     tiam::ListServiceAccountsResponse* response) {
-  if (auto* r = validation::RejectInvalidRequest(context, *request)) return r;
-  return Done(context, [&]() -> absl::Status {
-    RETURN_IF_ERROR(deps_.admin->Check(*context));
+  return AdminCall(context, *request, *deps_.admin, [&]() -> absl::Status {
     ASSIGN_OR_RETURN(std::vector<store::ServiceAccountRecord> records,
                      deps_.store->ListServiceAccounts());
     ASSIGN_OR_RETURN(Page page, Paginate(records.size(), request->page_size(),
@@ -260,27 +239,23 @@ grpc::ServerUnaryReactor* ServiceAccountServiceImpl::List(
     }
     response->set_next_page_token(page.next_token);
     return absl::OkStatus();
-  }());
+  });
 }
 
 grpc::ServerUnaryReactor* ServiceAccountServiceImpl::Delete(
     grpc::CallbackServerContext* context,
     const tiam::DeleteServiceAccountRequest* request,
     google::protobuf::Empty* /*response*/) {
-  if (auto* r = validation::RejectInvalidRequest(context, *request)) return r;
-  return Done(context, [&]() -> absl::Status {
-    RETURN_IF_ERROR(deps_.admin->Check(*context));
+  return AdminCall(context, *request, *deps_.admin, [&]() -> absl::Status {
     return deps_.checker->DeleteServiceAccount(request->service_account_id());
-  }());
+  });
 }
 
 grpc::ServerUnaryReactor* ServiceAccountServiceImpl::SetTokenCreators(
     grpc::CallbackServerContext* context,
     const tiam::SetTokenCreatorsRequest* request,
     tiam::ServiceAccount* response) {
-  if (auto* r = validation::RejectInvalidRequest(context, *request)) return r;
-  return Done(context, [&]() -> absl::Status {
-    RETURN_IF_ERROR(deps_.admin->Check(*context));
+  return AdminCall(context, *request, *deps_.admin, [&]() -> absl::Status {
     std::vector<std::string> creators(request->token_creators().begin(),
                                       request->token_creators().end());
     RETURN_IF_ERROR(
@@ -290,7 +265,7 @@ grpc::ServerUnaryReactor* ServiceAccountServiceImpl::SetTokenCreators(
                      LiveAccount(deps_.store, request->service_account_id()));
     ToProto(record, response);
     return absl::OkStatus();
-  }());
+  });
 }
 
 // ---- OAuthTokenService ----
@@ -299,9 +274,7 @@ grpc::ServerUnaryReactor* OAuthTokenServiceImpl::Create(
     grpc::CallbackServerContext* context,
     const tiam::CreateOAuthTokenRequest* request,
     tiam::CreateOAuthTokenResponse* response) {
-  if (auto* r = validation::RejectInvalidRequest(context, *request)) return r;
-  return Done(context, [&]() -> absl::Status {
-    RETURN_IF_ERROR(deps_.admin->Check(*context));
+  return AdminCall(context, *request, *deps_.admin, [&]() -> absl::Status {
     ASSIGN_OR_RETURN(iam::CreatedOAuthToken created,
                      deps_.issuer->CreateOAuthToken(request->account_id()));
     ToProto(created.record, response->mutable_oauth_token());
@@ -310,15 +283,13 @@ grpc::ServerUnaryReactor* OAuthTokenServiceImpl::Create(
         auth::DisplayPrefix(created.secret));
     response->set_token(std::move(created.secret));
     return absl::OkStatus();
-  }());
+  });
 }
 
 grpc::ServerUnaryReactor* OAuthTokenServiceImpl::Revoke(
     grpc::CallbackServerContext* context,
     const tiam::RevokeOAuthTokenRequest* request, tiam::OAuthToken* response) {
-  if (auto* r = validation::RejectInvalidRequest(context, *request)) return r;
-  return Done(context, [&]() -> absl::Status {
-    RETURN_IF_ERROR(deps_.admin->Check(*context));
+  return AdminCall(context, *request, *deps_.admin, [&]() -> absl::Status {
     const absl::Time now = Now(deps_.clock);
     if (request->target_case() == tiam::RevokeOAuthTokenRequest::kOauthToken) {
       auto record = deps_.store->FindOAuthTokenByHash(
@@ -337,7 +308,7 @@ grpc::ServerUnaryReactor* OAuthTokenServiceImpl::Revoke(
     response->set_id(request->oauth_token_id());
     *response->mutable_revoked_at() = ToTimestamp(now);
     return absl::OkStatus();
-  }());
+  });
 }
 
 }  // namespace tokend::server

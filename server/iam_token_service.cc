@@ -18,13 +18,6 @@ using ::yandex::cloud::iam::v1::CreateIamTokenResponse;
 using ::yandex::cloud::iam::v1::RevokeIamTokenRequest;
 using ::yandex::cloud::iam::v1::RevokeIamTokenResponse;
 
-grpc::ServerUnaryReactor* Done(grpc::CallbackServerContext* context,
-                               const absl::Status& status) {
-  auto* reactor = context->DefaultReactor();
-  reactor->Finish(ToGrpcStatus(status));
-  return reactor;
-}
-
 void ToResponse(iam::IamToken token, CreateIamTokenResponse* response) {
   response->set_iam_token(std::move(token.token));
   *response->mutable_expires_at() = ToTimestamp(token.expires_at);
@@ -36,7 +29,7 @@ grpc::ServerUnaryReactor* IamTokenServiceImpl::Create(
     grpc::CallbackServerContext* context, const CreateIamTokenRequest* request,
     CreateIamTokenResponse* response) {
   if (auto* r = validation::RejectInvalidRequest(context, *request)) return r;
-  return Done(context, [&]() -> absl::Status {
+  return FinishUnary(context, [&]() -> absl::Status {
     switch (request->identity_case()) {
       case CreateIamTokenRequest::kJwt: {
         ASSIGN_OR_RETURN(iam::CheckedSaJwt checked,
@@ -70,7 +63,7 @@ grpc::ServerUnaryReactor* IamTokenServiceImpl::CreateForServiceAccount(
     const CreateIamTokenForServiceAccountRequest* request,
     CreateIamTokenResponse* response) {
   if (auto* r = validation::RejectInvalidRequest(context, *request)) return r;
-  return Done(context, [&]() -> absl::Status {
+  return FinishUnary(context, [&]() -> absl::Status {
     ASSIGN_OR_RETURN(absl::string_view caller, BearerCredential(*context));
     ASSIGN_OR_RETURN(
         iam::IamToken token,
@@ -84,7 +77,7 @@ grpc::ServerUnaryReactor* IamTokenServiceImpl::Revoke(
     grpc::CallbackServerContext* context, const RevokeIamTokenRequest* request,
     RevokeIamTokenResponse* response) {
   if (auto* r = validation::RejectInvalidRequest(context, *request)) return r;
-  return Done(context, [&]() -> absl::Status {
+  return FinishUnary(context, [&]() -> absl::Status {
     ASSIGN_OR_RETURN(std::string subject_id,
                      issuer_->Revoke(request->iam_token()));
     response->set_subject_id(std::move(subject_id));

@@ -17,13 +17,6 @@ using tokend::keys::v1::SigningKey;
 
 constexpr size_t kMaxSlotBytes = 32;
 
-grpc::ServerUnaryReactor* Done(grpc::CallbackServerContext* context,
-                               const absl::Status& status) {
-  auto* reactor = context->DefaultReactor();
-  reactor->Finish(ToGrpcStatus(status));
-  return reactor;
-}
-
 SigningKey::State ToProtoState(store::KeyState state) {
   switch (state) {
     case store::KeyState::kNext:
@@ -85,10 +78,10 @@ grpc::ServerUnaryReactor* KeyringServiceImpl::GetJwks(
     tokend::keys::v1::Jwks* response) {
   auto jwks = CurrentJwks();
   if (jwks == nullptr) {
-    return Done(context, absl::InternalError("JWKS does not convert"));
+    return FinishUnary(context, absl::InternalError("JWKS does not convert"));
   }
   *response = *jwks;
-  return Done(context, absl::OkStatus());
+  return FinishUnary(context, absl::OkStatus());
 }
 
 grpc::ServerUnaryReactor* KeyringServiceImpl::GetOpenIdConfiguration(
@@ -109,14 +102,14 @@ grpc::ServerUnaryReactor* KeyringServiceImpl::GetOpenIdConfiguration(
   for (const char* claim : {"iss", "sub", "aud", "exp", "iat", "nbf", "jti"}) {
     response->add_claims_supported(claim);
   }
-  return Done(context, absl::OkStatus());
+  return FinishUnary(context, absl::OkStatus());
 }
 
 grpc::ServerUnaryReactor* KeyringServiceImpl::ListSigningKeys(
     grpc::CallbackServerContext* context,
     const tokend::keys::v1::ListSigningKeysRequest* request,
     tokend::keys::v1::ListSigningKeysResponse* response) {
-  return Done(context, [&]() -> absl::Status {
+  return FinishUnary(context, [&]() -> absl::Status {
     RETURN_IF_ERROR(admin_->Check(*context));
     for (const auto& key : keyring_->List()) ToProto(key, response->add_keys());
     return absl::OkStatus();
@@ -127,7 +120,7 @@ grpc::ServerUnaryReactor* KeyringServiceImpl::RotateSigningKeys(
     grpc::CallbackServerContext* context,
     const tokend::keys::v1::RotateSigningKeysRequest* request,
     tokend::keys::v1::RotateSigningKeysResponse* response) {
-  return Done(context, [&]() -> absl::Status {
+  return FinishUnary(context, [&]() -> absl::Status {
     RETURN_IF_ERROR(admin_->Check(*context));
     if (request->slot().size() > kMaxSlotBytes) {
       return absl::InvalidArgumentError("slot: at most 32 characters");
