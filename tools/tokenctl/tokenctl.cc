@@ -11,116 +11,49 @@
 //   apikey revoke ID          (admin)
 //   verify TOKEN [AUDIENCE]   asks the server's Verify RPC
 //   decode TOKEN              header and claims, NOT verified (local)
+//   sa create NAME [DESCRIPTION] | sa list | sa delete ID
+//   sa set-token-creators ID [SUBJECT...]          (admin)
+//   key create --service_account_id=ID [--algorithm=RSA_2048|RSA_4096]
+//              --out=key.json     writes the key file, mode 0600 (admin)
+//   key list SERVICE_ACCOUNT_ID | key delete KEY_ID  (admin)
+//   oauth create ACCOUNT_ID [DESCRIPTION]  prints the token once (admin)
+//   oauth revoke ID_OR_TOKEN  (admin)
+//   iam token --key=key.json [--audience=URL]
+//                             signs the SA JWT locally, exchanges it
 #include <grpcpp/grpcpp.h>
 
-#include <cstdio>
-#include <fstream>
 #include <iostream>
-#include <sstream>
 #include <string>
 #include <vector>
 
-#include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/strings/ascii.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "core/common/files.h"
 #include "core/jose/base64url.h"
-#include "google/protobuf/util/json_util.h"
 #include "tokend/admin/v1/api_keys.grpc.pb.h"
 #include "tokend/keys/v1/keyring.grpc.pb.h"
 #include "tokend/verify/v1/verification.grpc.pb.h"
-
-ABSL_FLAG(std::string, server, "127.0.0.1:50051", "tokend gRPC address");
-ABSL_FLAG(std::string, admin_key_file, "./var/admin.key",
-          "file holding the admin key");
-ABSL_FLAG(std::string, tls_ca, "", "PEM CA bundle; when set, connect with TLS");
-ABSL_FLAG(std::string, tls_cert, "",
-          "PEM client certificate, for servers that require mTLS");
-ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls_cert");
+#include "tools/tokenctl/ctl_common.h"
+#include "tools/tokenctl/iam_commands.h"
 
 namespace {
 
-constexpr const char* kUsage =
-    "usage: tokenctl [flags] COMMAND\n"
-    "  keys list | keys rotate [SLOT] | jwks\n"
-    "  apikey create SURFACE [NAME] | apikey list [SURFACE] | apikey revoke "
-    "ID\n"
-    "  verify TOKEN [AUDIENCE] | decode TOKEN\n";
+using tokend::tokenctl::AddAdminKey;
+using tokend::tokenctl::Connect;
+using tokend::tokenctl::PrintOrFail;
 
-[[noreturn]] void Fail(absl::string_view message) {
-  std::cerr << "tokenctl: " << message << "\n";
-  std::exit(2);
-}
-
-std::string MustRead(const std::string& path) {
-  auto contents = tokend::ReadFileToString(path);
-  if (!contents.ok()) Fail(contents.status().message());
-  return *std::move(contents);
-}
-
-bool IsLoopback(absl::string_view target) {
-  return absl::StartsWith(target, "127.") ||
-         absl::StartsWith(target, "localhost:") ||
-         absl::StartsWith(target, "[::1]:");
-}
-
-std::shared_ptr<grpc::Channel> Connect() {
-  const std::string server = absl::GetFlag(FLAGS_server);
-  const std::string ca_file = absl::GetFlag(FLAGS_tls_ca);
-  std::shared_ptr<grpc::ChannelCredentials> credentials;
-  if (ca_file.empty()) {
-    // Credentials (the admin key) must not cross a network in the clear.
-    if (!IsLoopback(server)) {
-      Fail("refusing plaintext to a non-loopback server; give --tls_ca");
-    }
-    credentials = grpc::InsecureChannelCredentials();
-  } else {
-    grpc::SslCredentialsOptions ssl;
-    ssl.pem_root_certs = MustRead(ca_file);
-    if (!absl::GetFlag(FLAGS_tls_cert).empty()) {
-      ssl.pem_cert_chain = MustRead(absl::GetFlag(FLAGS_tls_cert));
-      ssl.pem_private_key = MustRead(absl::GetFlag(FLAGS_tls_key));
-    }
-    credentials = grpc::SslCredentials(ssl);
-  }
-  return grpc::CreateChannel(server, credentials);
-}
-
-void AddAdminKey(grpc::ClientContext* context) {
-  auto key = tokend::ReadFileToString(absl::GetFlag(FLAGS_admin_key_file));
-  if (!key.ok()) {
-    std::cerr << "tokenctl: " << key.status().message()
-              << " (use --admin_key_file)\n";
-    std::exit(2);
-  }
-  context->AddMetadata(
-      "authorization",
-      absl::StrCat("Bearer ", absl::StripAsciiWhitespace(*key)));
-}
-
-int PrintOrFail(const grpc::Status& status,
-                const google::protobuf::Message& message) {
-  if (!status.ok()) {
-    // gRPC's codes are absl's, numerically: print the name, not the number.
-    std::cerr << "tokenctl: "
-              << absl::StatusCodeToString(
-                     static_cast<absl::StatusCode>(status.error_code()))
-              << ": " << status.error_message() << "\n";
-    return 1;
-  }
-  std::string json;
-  google::protobuf::util::JsonPrintOptions options;
-  options.add_whitespace = true;
-  options.preserve_proto_field_names = true;
-  (void)google::protobuf::util::MessageToJsonString(message, &json, options);
-  std::cout << json;
-  return 0;
+const std::string& Usage() {
+  static const std::string* usage = new std::string(absl::StrCat(
+      "usage: tokenctl [flags] COMMAND\n"
+      "  keys list | keys rotate [SLOT] | jwks\n"
+      "  apikey create SURFACE [NAME] | apikey list [SURFACE] | apikey revoke "
+      "ID\n"
+      "  verify TOKEN [AUDIENCE] | decode TOKEN\n",
+      tokend::tokenctl::kIamUsage));
+  return *usage;
 }
 
 int Decode(const std::string& token) {
@@ -207,14 +140,15 @@ int Run(const std::vector<std::string>& args) {
     verify::VerifyResponse response;
     return PrintOrFail(stub->Verify(&context, request, &response), response);
   }
-  std::cerr << kUsage;
+  if (auto rc = tokend::tokenctl::RunIamCommand(args)) return *rc;
+  std::cerr << Usage();
   return 2;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage(kUsage);
+  absl::SetProgramUsageMessage(Usage());
   std::vector<char*> rest = absl::ParseCommandLine(argc, argv);
   return Run(std::vector<std::string>(rest.begin() + 1, rest.end()));
 }

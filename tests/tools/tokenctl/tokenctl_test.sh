@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # The real tokenctl against the real tokend (DESIGN.md §2.5a, §2.6): admin
 # commands with the data dir's admin key and with a wrong one, key rotation,
-# the JWKS, API keys (secret shown once, never listed), local decode, verify,
-# and usage errors.
+# the JWKS, API keys (secret shown once, never listed), service accounts,
+# authorized key files (0600, never overwritten), IAM tokens from a key file,
+# OAuth tokens, local decode, verify, and usage errors.
 set -euo pipefail
 
 tokend="$TEST_SRCDIR/tokend/server/tokend"
 tokenctl="$TEST_SRCDIR/tokend/tools/tokenctl/tokenctl"
 python=/usr/bin/python3  # Debian's interpreter (TOOLCHAIN.md); stdlib only.
+openssl=/usr/bin/openssl  # Debian's, to check the key file's private key.
 
 dir=$(mktemp -d "${TEST_TMPDIR:-/tmp}/tokenctl.XXXXXX")
 "$tokend" --data_dir="$dir/data" --grpc_listen=127.0.0.1:0 \
@@ -183,8 +185,120 @@ grep -qE 'tokenctl: (INVALID_ARGUMENT|UNAUTHENTICATED): ' <<<"$err" ||
   fail "verify forged: $err"
 pass "verify forged token: $err"
 
+# --- service accounts ----------------------------------------------------
+ctl_ok sa create robot-1 "ci robot"
+sa_id=$(py 'd["id"]' <<<"$out")
+[[ "$sa_id" == aje* ]] || fail "sa create: id $sa_id: $out"
+[ "$(py 'd["name"]' <<<"$out")" = robot-1 ] || fail "sa create: name: $out"
+[ "$(py 'd["description"]' <<<"$out")" = "ci robot" ] || fail "sa create: description: $out"
+ctl_ok sa create robot-2
+sa2_id=$(py 'd["id"]' <<<"$out")
+ctl_ok sa list
+[ "$(py '" ".join(sorted(a["id"] for a in d["service_accounts"]))' <<<"$out")" = \
+  "$(printf '%s\n' "$sa_id" "$sa2_id" | sort | tr '\n' ' ' | sed 's/ $//')" ] ||
+  fail "sa list: want $sa_id and $sa2_id: $out"
+ctl_ok sa set-token-creators "$sa_id" "$sa2_id"
+[ "$(py 'd["token_creators"] == ["'"$sa2_id"'"]' <<<"$out")" = True ] ||
+  fail "sa set-token-creators: $out"
+ctl sa create Not_A_Name
+[ "$rc" -eq 1 ] && grep -q INVALID_ARGUMENT <<<"$err" || fail "sa create bad name: rc $rc: $err"
+pass "sa create / list / set-token-creators"
+
+# --- key create: the public key-file format, mode 0600, never overwritten --
+keyfile="$dir/key.json"
+ctl_ok key create --service_account_id="$sa_id" --out="$keyfile"
+key_id=$(py 'd["id"]' <<<"$out")
+[[ "$key_id" == aje* ]] || fail "key create: id $key_id: $out"
+grep -q 'PRIVATE KEY' <<<"$out" && fail "key create printed the private key: $out"
+[ "$(stat -c %a "$keyfile")" = 600 ] ||
+  fail "key file mode is $(stat -c %a "$keyfile"), want 600"
+[ "$(py 'list(d.keys())' <"$keyfile")" = \
+  "['id', 'service_account_id', 'created_at', 'key_algorithm', 'public_key', 'private_key']" ] ||
+  fail "key file fields: $(py 'list(d.keys())' <"$keyfile")"
+[ "$(py 'd["id"]' <"$keyfile")" = "$key_id" ] || fail "key file id"
+[ "$(py 'd["service_account_id"]' <"$keyfile")" = "$sa_id" ] || fail "key file account"
+[ "$(py 'd["key_algorithm"]' <"$keyfile")" = RSA_2048 ] || fail "key file algorithm"
+py 'd["created_at"]' <"$keyfile" | grep -qE '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z$' ||
+  fail "key file created_at: $(py 'd["created_at"]' <"$keyfile")"
+[ "$(py 'd["private_key"].splitlines()[0]' <"$keyfile")" = \
+  "PLEASE DO NOT REMOVE THIS LINE! Yandex.Cloud SA Key ID $key_id" ] ||
+  fail "key file: explanatory line: $(py 'd["private_key"].splitlines()[0]' <"$keyfile")"
+# The private key parses (PKCS#8, 2048-bit RSA) and matches public_key.
+py 'd["private_key"]' <"$keyfile" | sed -n '/-----BEGIN PRIVATE KEY-----/,$p' >"$dir/priv.pem"
+"$openssl" pkey -in "$dir/priv.pem" -noout -text 2>/dev/null | grep -q '2048 bit' ||
+  fail "key file private_key does not parse as a 2048-bit key"
+[ "$("$openssl" pkey -in "$dir/priv.pem" -pubout)" = "$(py 'd["public_key"].strip()' <"$keyfile")" ] ||
+  fail "key file: private_key does not match public_key"
+rm -f "$dir/priv.pem"
+pass "key create --out writes the 6-field key file, mode 600"
+
+sum=$(sha256sum <"$keyfile")
+ctl key create --service_account_id="$sa_id" --out="$keyfile"
+[ "$rc" -ne 0 ] || fail "key create overwrote $keyfile: $out"
+grep -q 'refusing to overwrite' <<<"$err" || fail "key create over a file: $err"
+[ "$(sha256sum <"$keyfile")" = "$sum" ] || fail "key create changed the existing file"
+ctl key create --service_account_id="$sa_id" --out="$dir/k2.json" --algorithm=RSA_1024
+[ "$rc" -eq 2 ] || fail "key create --algorithm=RSA_1024: rc $rc"
+[ ! -e "$dir/k2.json" ] || fail "key create with a bad algorithm left a file"
+ctl key create --service_account_id=ajenosuchaccount0000 --out="$dir/k3.json"
+[ "$rc" -eq 1 ] && grep -q NOT_FOUND <<<"$err" || fail "key create, unknown account: rc $rc: $err"
+[ ! -e "$dir/k3.json" ] || fail "a failed key create left its --out file"
+ctl_ok key list "$sa_id"
+[ "$(py '[k["id"] for k in d["keys"]] == ["'"$key_id"'"]' <<<"$out")" = True ] ||
+  fail "key list: want exactly $key_id (no key from the refused creates): $out"
+grep -q 'PRIVATE KEY' <<<"$out" && fail "key list shows a private key: $out"
+pass "key create refuses to overwrite; failed creates leave no file and no key"
+
+# --- iam token: SA JWT signed locally, exchanged, verifiable --------------
+set +e
+"$tokenctl" --server="$addr" --admin_key_file="$dir/no-such.key" \
+  iam token --key="$keyfile" >"$dir/out" 2>"$dir/err"
+rc=$?
+set -e
+out=$(cat "$dir/out")
+[ "$rc" -eq 0 ] || fail "iam token (no admin key) exited $rc: $(cat "$dir/err")"
+iam_token=$(py 'd["iam_token"]' <<<"$out")
+[ -n "$(py 'd["expires_at"]' <<<"$out")" ] || fail "iam token: no expires_at: $out"
+ctl_ok verify "$iam_token"
+[ "$(py 'd["claims"]["sub"]' <<<"$out")" = "$sa_id" ] || fail "verify iam token: sub: $out"
+pass "iam token --key → a token tokend verifies (sub $sa_id)"
+
+ctl iam token --key="$keyfile" --audience=https://elsewhere.example/iam/v1/tokens
+[ "$rc" -eq 1 ] && grep -q UNAUTHENTICATED <<<"$err" || fail "iam token, wrong audience: rc $rc: $err"
+ctl iam token --key="$dir/no-such.json"
+[ "$rc" -eq 2 ] || fail "iam token without a key file: rc $rc"
+
+ctl_ok key delete "$key_id"
+ctl iam token --key="$keyfile"
+[ "$rc" -eq 1 ] || fail "iam token with a deleted key: rc $rc: $out"
+grep -q 'UNAUTHENTICATED' <<<"$err" || fail "iam token with a deleted key: $err"
+pass "key delete → iam token fails: $err"
+
+# --- OAuth tokens ----------------------------------------------------------
+ctl_ok oauth create "$sa_id" laptop
+oauth1=$(py 'd["token"]' <<<"$out")
+[[ "$oauth1" == y0_* ]] || fail "oauth create: token $oauth1"
+[ "$(py 'd["oauth_token"]["account_id"]' <<<"$out")" = "$sa_id" ] || fail "oauth create: $out"
+ctl_ok oauth create "$sa_id"
+oauth2=$(py 'd["token"]' <<<"$out")
+oauth2_id=$(py 'd["oauth_token"]["id"]' <<<"$out")
+ctl_ok oauth revoke "$oauth1"
+[ "$(py '"revoked_at" in d' <<<"$out")" = True ] || fail "oauth revoke by value: $out"
+grep -qF "$oauth1" <<<"$out" && fail "oauth revoke printed the token: $out"
+ctl_ok oauth revoke "$oauth2_id"
+[ "$(py 'd["id"]' <<<"$out")" = "$oauth2_id" ] || fail "oauth revoke by id: $out"
+[ "$(py '"revoked_at" in d' <<<"$out")" = True ] || fail "oauth revoke by id: $out"
+pass "oauth create / revoke (by value and by id)"
+
+ctl_ok sa delete "$sa2_id"
+ctl_ok sa list
+[ "$(py '"'"$sa2_id"'" in [a["id"] for a in d["service_accounts"]]' <<<"$out")" = False ] ||
+  fail "sa list after delete still shows $sa2_id: $out"
+pass "sa delete"
+
 # --- usage --------------------------------------------------------------
-for args in "" "frobnicate" "keys" "keys delete" "apikey" "apikey revoke" "decode"; do
+for args in "" "frobnicate" "keys" "keys delete" "apikey" "apikey revoke" "decode" \
+  "sa" "sa delete" "key" "key list" "oauth" "oauth revoke" "iam" "iam token x"; do
   # shellcheck disable=SC2086  # word splitting intended
   ctl $args
   [ "$rc" -eq 2 ] || fail "tokenctl '$args': want exit 2, got $rc"
@@ -196,5 +310,8 @@ pass "usage errors exit 2"
 admin_key=$(tr -d '[:space:]' <"$dir/data/admin.key")
 grep -qF "$admin_key" "$dir/tokend.log" && fail "tokend logged the admin key"
 grep -qF "$secret" "$dir/tokend.log" && fail "tokend logged an API key secret"
+grep -qF "$oauth1" "$dir/tokend.log" && fail "tokend logged an OAuth token"
+grep -qF "$oauth2" "$dir/tokend.log" && fail "tokend logged an OAuth token"
+grep -q "PRIVATE KEY" "$dir/tokend.log" && fail "tokend logged a private key"
 
 echo "PASS"
