@@ -216,6 +216,10 @@ class ScopedStmt {
     return IsNull(col) ? absl::InfiniteFuture()
                        : absl::FromUnixMicros(Int(col));
   }
+  std::optional<absl::Time> GetOptionalTime(int col) const {
+    if (IsNull(col)) return std::nullopt;
+    return absl::FromUnixMicros(Int(col));
+  }
 
  private:
   absl::Status Check(int rc) {
@@ -280,7 +284,7 @@ ApiKeyRecord ReadApiKey(const ScopedStmt& s) {
   rec.display_prefix = s.Text(3);
   rec.secret_hash = s.Blob(4);
   rec.created_at = s.GetTime(5);
-  if (!s.IsNull(6)) rec.revoked_at = absl::FromUnixMicros(s.Int(6));
+  rec.revoked_at = s.GetOptionalTime(6);
   return rec;
 }
 
@@ -293,7 +297,7 @@ ServiceAccountRecord ReadServiceAccount(const ScopedStmt& s) {
   rec.name = s.Text(1);
   rec.description = s.Text(2);
   rec.created_at = s.GetTime(3);
-  if (!s.IsNull(4)) rec.deleted_at = absl::FromUnixMicros(s.Int(4));
+  rec.deleted_at = s.GetOptionalTime(4);
   return rec;
 }
 
@@ -309,7 +313,7 @@ AuthorizedKeyRecord ReadAuthorizedKey(const ScopedStmt& s) {
   rec.key_algorithm = s.Text(3);
   rec.public_key_pem = s.Text(4);
   rec.created_at = s.GetTime(5);
-  if (!s.IsNull(6)) rec.deleted_at = absl::FromUnixMicros(s.Int(6));
+  rec.deleted_at = s.GetOptionalTime(6);
   return rec;
 }
 
@@ -322,7 +326,7 @@ OAuthTokenRecord ReadOAuthToken(const ScopedStmt& s) {
   rec.account_id = s.Text(1);
   rec.secret_hash = s.Blob(2);
   rec.created_at = s.GetTime(3);
-  if (!s.IsNull(4)) rec.revoked_at = absl::FromUnixMicros(s.Int(4));
+  rec.revoked_at = s.GetOptionalTime(4);
   return rec;
 }
 
