@@ -55,6 +55,7 @@ struct TokendServer::State {
   std::unique_ptr<iam::IamTokenIssuer> iam_issuer;
   std::vector<std::unique_ptr<grpc::Service>> services;
   std::unique_ptr<grpc::Server> server;
+  absl::Time last_purge = absl::InfinitePast();
 };
 
 namespace {
@@ -242,7 +243,18 @@ const std::string& TokendServer::issuer() const {
   return state_->options.issuer;
 }
 
-absl::Status TokendServer::Maintain() { return state_->keyring->Tick(); }
+absl::Status TokendServer::Maintain() {
+  absl::Status status = state_->keyring->Tick();
+  // Revoked IAM tokens need recording only until they expire.
+  constexpr absl::Duration kPurgeInterval = absl::Minutes(1);
+  const absl::Time now = state_->clock->Now();
+  if (now - state_->last_purge >= kPurgeInterval) {
+    state_->last_purge = now;
+    absl::StatusOr<int> purged = state_->store->DeleteExpiredRevokedTokens(now);
+    if (!purged.ok() && status.ok()) status = purged.status();
+  }
+  return status;
+}
 
 absl::Time TokendServer::NextMaintenance() const {
   return state_->keyring->NextTransition();

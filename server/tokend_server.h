@@ -43,7 +43,8 @@ class TokendServer {
   const std::string& grpc_address() const;
   const std::string& issuer() const;
 
-  // Advances key rotation states; called periodically by main.
+  // Advances key rotation states and forgets revocations of expired tokens;
+  // called periodically by main.
   absl::Status Maintain();
   // When Maintain() next has work (InfiniteFuture when nothing is due).
   absl::Time NextMaintenance() const;
