@@ -1,6 +1,5 @@
 #include "server/tokend_server.h"
 
-#include <arpa/inet.h>
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/security/server_credentials.h>
@@ -22,6 +21,7 @@
 #include "core/auth/secret_file.h"
 #include "core/auth/secrets.h"
 #include "core/common/files.h"
+#include "core/common/net.h"
 #include "core/common/status_macros.h"
 #include "core/iam/iam_token_issuer.h"
 #include "core/iam/sa_jwt_checker.h"
@@ -71,18 +71,6 @@ absl::Status EnsureDirectory(const std::string& path) {
       "cannot create data directory ", path, ": ", std::strerror(errno)));
 }
 
-// True for "localhost:P", "[::1]:P" and an IPv4 literal in 127/8 — parsed,
-// so that a name such as "127.example.com" does not pass.
-bool IsLoopback(absl::string_view listen) {
-  size_t colon = listen.rfind(':');
-  if (colon == absl::string_view::npos) return false;
-  absl::string_view host = listen.substr(0, colon);
-  if (host == "localhost" || host == "[::1]") return true;
-  in_addr addr;
-  return inet_pton(AF_INET, std::string(host).c_str(), &addr) == 1 &&
-         (ntohl(addr.s_addr) >> 24) == 127;
-}
-
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(
     const ServerOptions& options) {
   if (options.tls_cert.empty() != options.tls_key.empty()) {
@@ -93,7 +81,7 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(
       return absl::InvalidArgumentError(
           "--tls_client_ca needs --tls_cert and --tls_key");
     }
-    if (!IsLoopback(options.grpc_listen)) {
+    if (!IsLoopbackHostPort(options.grpc_listen)) {
       return absl::InvalidArgumentError(
           absl::StrCat("refusing plaintext on non-loopback address ",
                        options.grpc_listen, "; give --tls_cert and --tls_key"));

@@ -9,6 +9,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "core/common/files.h"
+#include "core/common/net.h"
 #include "google/protobuf/util/json_util.h"
 
 ABSL_FLAG(std::string, server, "127.0.0.1:50051", "tokend gRPC address");
@@ -20,15 +21,7 @@ ABSL_FLAG(std::string, tls_cert, "",
 ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls_cert");
 
 namespace tokend::tokenctl {
-namespace {
-
-bool IsLoopback(absl::string_view target) {
-  return absl::StartsWith(target, "127.") ||
-         absl::StartsWith(target, "localhost:") ||
-         absl::StartsWith(target, "[::1]:");
-}
-
-}  // namespace
+namespace {}  // namespace
 
 void Fail(absl::string_view message) {
   std::cerr << "tokenctl: " << message << "\n";
@@ -47,7 +40,7 @@ std::shared_ptr<grpc::Channel> Connect() {
   std::shared_ptr<grpc::ChannelCredentials> credentials;
   if (ca_file.empty()) {
     // Credentials (the admin key) must not cross a network in the clear.
-    if (!IsLoopback(server)) {
+    if (!tokend::IsLoopbackHostPort(server)) {
       Fail("refusing plaintext to a non-loopback server; give --tls_ca");
     }
     credentials = grpc::InsecureChannelCredentials();
