@@ -238,7 +238,9 @@ absl::Status TokendServer::Maintain() {
   const absl::Time now = state_->clock->Now();
   if (now - state_->last_purge >= kPurgeInterval) {
     state_->last_purge = now;
-    absl::StatusOr<int> purged = state_->store->DeleteExpiredRevokedTokens(now);
+    // Through the issuer, so its in-memory revocation list forgets them too.
+    absl::StatusOr<int> purged =
+        state_->iam_issuer->PurgeExpiredRevocations(now);
     if (!purged.ok() && status.ok()) status = purged.status();
   }
   return status;

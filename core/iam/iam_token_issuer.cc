@@ -73,19 +73,25 @@ absl::StatusOr<std::unique_ptr<IamTokenIssuer>> IamTokenIssuer::Create(
                        .RequireClaim(kKindClaim)
                        .SetMaxTokenBytes(4096)
                        .Build());
-  return std::unique_ptr<IamTokenIssuer>(new IamTokenIssuer(
-      store, keyring, clock, std::move(options), std::move(validator)));
+  ASSIGN_OR_RETURN(
+      std::unique_ptr<RevocationList> revocations,
+      RevocationList::Create(store, clock, options.revocation_list));
+  return std::unique_ptr<IamTokenIssuer>(
+      new IamTokenIssuer(store, keyring, clock, std::move(options),
+                         std::move(validator), std::move(revocations)));
 }
 
 IamTokenIssuer::IamTokenIssuer(store::Store* store,
                                const keys::Keyring* keyring, const Clock* clock,
                                IamTokenIssuerOptions options,
-                               jose::JwtValidator validator)
+                               jose::JwtValidator validator,
+                               std::unique_ptr<RevocationList> revocations)
     : store_(store),
       keyring_(keyring),
       clock_(clock),
       options_(std::move(options)),
-      validator_(std::move(validator)) {}
+      validator_(std::move(validator)),
+      revocations_(std::move(revocations)) {}
 
 absl::StatusOr<IamToken> IamTokenIssuer::Issue(absl::string_view subject_id,
                                                AccountKind kind) const {
@@ -192,12 +198,17 @@ absl::StatusOr<std::string> IamTokenIssuer::Revoke(
   // by a skewed verifier stays rejected.
   store::RevokedTokenRecord rec{token.jti, token.subject_id,
                                 token.expires_at + options_.clock_skew};
-  RETURN_IF_ERROR(store_->InsertRevokedToken(rec));
+  RETURN_IF_ERROR(revocations_->Revoke(rec));
   return token.subject_id;
 }
 
 absl::StatusOr<bool> IamTokenIssuer::IsRevoked(absl::string_view jti) const {
-  return store_->IsTokenRevoked(jti);
+  return revocations_->IsRevoked(jti);
+}
+
+absl::StatusOr<int> IamTokenIssuer::PurgeExpiredRevocations(
+    absl::Time now) const {
+  return revocations_->PurgeExpired(now);
 }
 
 absl::StatusOr<IamToken> IamTokenIssuer::IssueForServiceAccount(

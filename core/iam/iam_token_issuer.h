@@ -15,7 +15,10 @@
 // Header: {"alg", "kid", "typ":"JWT"}. IamToken::expires_at equals exp.
 //
 // Revocation records the token's jti until its exp (Store revoked_tokens);
-// Verify() rejects revoked tokens. Thread-safe.
+// Verify() rejects revoked tokens. The issuer keeps those records in memory
+// (RevocationList, loaded at Create), so checking a token reads no database;
+// it must be the only writer of revocations to its store in this process.
+// Thread-safe.
 #ifndef TOKEND_CORE_IAM_IAM_TOKEN_ISSUER_H_
 #define TOKEND_CORE_IAM_IAM_TOKEN_ISSUER_H_
 
@@ -27,6 +30,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "core/common/clock.h"
+#include "core/iam/revocation_list.h"
 #include "core/jose/jwt_validator.h"
 #include "core/keys/keyring.h"
 #include "core/store/records.h"
@@ -49,6 +53,8 @@ struct IamTokenIssuerOptions {
   absl::Duration lifetime = absl::Hours(12);
   // Accepted clock difference when verifying (Verify, Revoke), 0..10 min.
   absl::Duration clock_skew = absl::Minutes(5);
+  // The in-memory copy of revoked jtis (its cap).
+  RevocationListOptions revocation_list;
 };
 
 struct IamToken {
@@ -72,7 +78,8 @@ class IamTokenIssuer {
  public:
   // InvalidArgument for bad options (no issuer, lifetime <= 0 or beyond the
   // iam slot's max_token_lifetime); NotFound if the keyring has no "iam"
-  // slot. All pointers must outlive the issuer.
+  // slot; store errors from loading the revocation list. All pointers must
+  // outlive the issuer.
   static absl::StatusOr<std::unique_ptr<IamTokenIssuer>> Create(
       store::Store* store, const keys::Keyring* keyring, const Clock* clock,
       IamTokenIssuerOptions options);
@@ -102,7 +109,12 @@ class IamTokenIssuer {
   // token that does not verify (including an expired one).
   absl::StatusOr<std::string> Revoke(absl::string_view iam_token) const;
 
+  // Whether `jti` is revoked; from memory (see RevocationList).
   absl::StatusOr<bool> IsRevoked(absl::string_view jti) const;
+
+  // Forgets revocations with expires_at <= now, in the store and in memory;
+  // returns how many store records were deleted. Call periodically.
+  absl::StatusOr<int> PurgeExpiredRevocations(absl::Time now) const;
 
   // CreateForServiceAccount: the caller's IAM token must verify
   // (UNAUTHENTICATED otherwise) and its subject be one of the account's
@@ -117,7 +129,8 @@ class IamTokenIssuer {
  private:
   IamTokenIssuer(store::Store* store, const keys::Keyring* keyring,
                  const Clock* clock, IamTokenIssuerOptions options,
-                 jose::JwtValidator validator);
+                 jose::JwtValidator validator,
+                 std::unique_ptr<RevocationList> revocations);
 
   absl::StatusOr<VerifiedIamToken> VerifyUnrevoked(
       absl::string_view iam_token) const;
@@ -127,6 +140,7 @@ class IamTokenIssuer {
   const Clock* const clock_;
   const IamTokenIssuerOptions options_;
   const jose::JwtValidator validator_;
+  const std::unique_ptr<RevocationList> revocations_;
 };
 
 }  // namespace tokend::iam

@@ -32,7 +32,8 @@ std::string Quoted(absl::string_view s) {
 
 // The validator's failures, as this service words them. Its InvalidArgument
 // (malformed token) is an authentication failure here too.
-absl::Status FromValidator(const absl::Status& status) {
+absl::Status FromValidator(const absl::Status& status,
+                           absl::Duration max_lifetime) {
   if (status.code() != absl::StatusCode::kInvalidArgument &&
       status.code() != absl::StatusCode::kUnauthenticated) {
     return status;
@@ -47,9 +48,11 @@ absl::Status FromValidator(const absl::Status& status) {
   if (m == "token has no expiration") return Unauth("JWT has no exp claim");
   if (m == "token has no iat") return Unauth("JWT has no iat claim");
   if (m == "token lifetime exceeds maximum") {
-    return Unauth("JWT lifetime exp - iat exceeds 3600 seconds");
+    return Unauth(absl::StrCat("JWT lifetime exp - iat exceeds ",
+                               absl::ToInt64Seconds(max_lifetime), " seconds"));
   }
-  if (m == "audience mismatch" || m == "token has no audience") {
+  if (m == "token has no audience") return Unauth("JWT has no aud claim");
+  if (m == "audience mismatch") {
     return Unauth("JWT audience (aud) is not accepted by this service");
   }
   if (m == "missing required claim: iss") return Unauth("JWT has no iss claim");
@@ -132,7 +135,8 @@ absl::StatusOr<CheckedSaJwt> SaJwtChecker::Check(absl::string_view jwt) const {
 
   ASSIGN_OR_RETURN(std::shared_ptr<const CachedKey> key, LookupKey(kid, now));
   auto verified = validator_.Verify(jwt, *key->jwk, now);
-  if (!verified.ok()) return FromValidator(verified.status());
+  if (!verified.ok())
+    return FromValidator(verified.status(), options_.max_lifetime);
 
   auto iss = verified->GetIssuer();
   if (!iss.ok()) return Unauth("JWT iss claim is not a string");

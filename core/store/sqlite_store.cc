@@ -976,6 +976,29 @@ absl::StatusOr<bool> SqliteStore::IsTokenRevoked(absl::string_view jti) {
   return s.Step();
 }
 
+absl::StatusOr<std::vector<RevokedTokenRecord>> SqliteStore::ListRevokedTokens(
+    absl::Time now, int64_t limit) {
+  if (limit < 0) return absl::InvalidArgumentError("limit must be >= 0");
+  absl::MutexLock lock(&mu_);
+  ASSIGN_OR_RETURN(
+      sqlite3_stmt * raw,
+      Prepared("SELECT jti, subject_id, expires_at_us FROM revoked_tokens "
+               "WHERE expires_at_us > ? ORDER BY expires_at_us, jti LIMIT ?"));
+  ScopedStmt s(db_, raw);
+  RETURN_IF_ERROR(s.BindTime(1, now, false, "now"));
+  RETURN_IF_ERROR(s.BindInt(2, limit));
+  std::vector<RevokedTokenRecord> out;
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) return out;
+    RevokedTokenRecord rec;
+    rec.jti = s.Text(0);
+    rec.subject_id = s.Text(1);
+    rec.expires_at = s.GetTime(2);
+    out.push_back(std::move(rec));
+  }
+}
+
 absl::StatusOr<int> SqliteStore::DeleteExpiredRevokedTokens(absl::Time now) {
   absl::MutexLock lock(&mu_);
   ASSIGN_OR_RETURN(

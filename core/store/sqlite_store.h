@@ -20,6 +20,7 @@
 #ifndef TOKEND_CORE_STORE_SQLITE_STORE_H_
 #define TOKEND_CORE_STORE_SQLITE_STORE_H_
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -104,6 +105,8 @@ class SqliteStore final : public Store {
   absl::Status RevokeOAuthToken(absl::string_view id, absl::Time at) override;
   absl::Status InsertRevokedToken(const RevokedTokenRecord& rec) override;
   absl::StatusOr<bool> IsTokenRevoked(absl::string_view jti) override;
+  absl::StatusOr<std::vector<RevokedTokenRecord>> ListRevokedTokens(
+      absl::Time now, int64_t limit) override;
   absl::StatusOr<int> DeleteExpiredRevokedTokens(absl::Time now) override;
 
  private:

@@ -11,6 +11,7 @@
 #ifndef TOKEND_CORE_STORE_STORE_H_
 #define TOKEND_CORE_STORE_STORE_H_
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -127,6 +128,11 @@ class Store {
   virtual absl::Status InsertRevokedToken(const RevokedTokenRecord& rec);
   // Whether `jti` is recorded (expired records count until DeleteExpired).
   virtual absl::StatusOr<bool> IsTokenRevoked(absl::string_view jti);
+  // Records with expires_at > now, ordered by (expires_at, jti), at most
+  // `limit` of them (InvalidArgument if limit < 0). Loads in-memory
+  // revocation lists (core/iam/revocation_list.h).
+  virtual absl::StatusOr<std::vector<RevokedTokenRecord>> ListRevokedTokens(
+      absl::Time now, int64_t limit);
   // Drops records with expires_at <= now; returns how many.
   virtual absl::StatusOr<int> DeleteExpiredRevokedTokens(absl::Time now);
 };
@@ -182,6 +188,10 @@ inline absl::Status Store::InsertRevokedToken(const RevokedTokenRecord&) {
   return NotImplementedByStore();
 }
 inline absl::StatusOr<bool> Store::IsTokenRevoked(absl::string_view) {
+  return NotImplementedByStore();
+}
+inline absl::StatusOr<std::vector<RevokedTokenRecord>> Store::ListRevokedTokens(
+    absl::Time, int64_t) {
   return NotImplementedByStore();
 }
 inline absl::StatusOr<int> Store::DeleteExpiredRevokedTokens(absl::Time) {

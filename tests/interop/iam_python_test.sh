@@ -2,7 +2,9 @@
 # IAM token exchange (issue 3) against the real tokend over TLS, driven by an
 # independent client: Debian's /usr/bin/python3 with python3-grpcio (stubs
 # over modules generated here by the system protoc), python3-jwt and
-# python3-cryptography. See iam_python_test.py for the flow.
+# python3-cryptography. The service account and its authorized key file come
+# from the real tokenctl (sa create, key create --out); the Python client reads
+# that key file as the Yandex SDK does. See iam_python_test.py for the flow.
 set -euo pipefail
 
 fail() { echo "FAIL: $*"; exit 1; }
@@ -18,6 +20,8 @@ googleapis=/usr/share/gocode/src/github.com/gogo/googleapis
   fail "need python3-grpcio python3-jwt python3-cryptography python3-protobuf"
 
 tokend="$TEST_SRCDIR/tokend/server/tokend"
+tokenctl="$TEST_SRCDIR/tokend/tools/tokenctl/tokenctl"
+[ -x "$tokenctl" ] || fail "$tokenctl missing"
 protos="$TEST_SRCDIR/tokend/proto"
 client="$TEST_SRCDIR/tokend/tests/interop/iam_python_test.py"
 
@@ -48,9 +52,58 @@ for _ in $(seq 300); do [ -s "$dir/ready" ] && break; sleep 0.05; done
 [ -s "$dir/ready" ] || { cat "$dir/log"; fail "tokend did not become ready"; }
 addr=$(sed -E 's/.*"grpc":"([^"]+)".*/\1/' "$dir/ready")
 
-if ! PYTHONPATH="$dir/gen" "$python" -s "$client" client "$addr" \
-    "$dir/pki/ca.pem" "$dir/data" "$issuer" "$dir"; then
+server_log() {
   echo "--- tokend log (tail) ---"
   tail -n 40 "$dir/log"
+}
+
+# tokenctl over TLS with the test CA and the admin key tokend wrote. OUT is
+# its stdout (JSON), ERR its stderr; fails the test on a non-zero exit.
+ctl() {
+  local out=$1 err=$2
+  shift 2
+  if ! "$tokenctl" --server="$addr" --tls_ca="$dir/pki/ca.pem" \
+      --admin_key_file="$dir/data/admin.key" "$@" >"$out" 2>"$err"; then
+    cat "$err"
+    server_log
+    fail "tokenctl $*"
+  fi
+}
+
+# The service account and its authorized key file, from tokenctl.
+ctl "$dir/sa.json" "$dir/sa.err" sa create python-sa "python interop test"
+sa_id=$("$python" -s -c \
+  'import json, sys; print(json.load(open(sys.argv[1]))["id"])' \
+  "$dir/sa.json") || fail "sa create printed no id: $(cat "$dir/sa.json")"
+[ -n "$sa_id" ] || fail "sa create printed an empty id"
+key_file="$dir/keys/key.json"
+mkdir -p "$dir/keys"
+ctl "$dir/key_create.json" "$dir/key_create.err" \
+  key create --service_account_id="$sa_id" --out="$key_file"
+echo "ok: tokenctl sa create -> $sa_id; key create -> keys/key.json"
+
+# key create never overwrites a key file (it fails before asking the server).
+cp "$key_file" "$dir/key.json.orig"
+if "$tokenctl" --server="$addr" --tls_ca="$dir/pki/ca.pem" \
+    --admin_key_file="$dir/data/admin.key" key create \
+    --service_account_id="$sa_id" --out="$key_file" \
+    >/dev/null 2>"$dir/again.err"; then
+  fail "key create overwrote an existing key file"
+fi
+grep -q "refusing to overwrite" "$dir/again.err" ||
+  fail "key create over an existing file: $(cat "$dir/again.err")"
+cmp -s "$key_file" "$dir/key.json.orig" ||
+  fail "key create changed an existing key file"
+echo "ok: key create refuses to overwrite keys/key.json"
+
+# tokenctl's own exchange: signs the SA JWT from the key file, prints the
+# CreateIamTokenResponse. The Python client verifies that token too.
+ctl "$dir/ctl_token.json" "$dir/ctl_token.err" iam token --key="$key_file"
+echo "ok: tokenctl iam token --key=keys/key.json"
+
+if ! PYTHONPATH="$dir/gen" "$python" -s "$client" client "$addr" \
+    "$dir/pki/ca.pem" "$dir/data" "$issuer" "$key_file" "$sa_id" \
+    "$dir/key_create.json" "$dir/ctl_token.json"; then
+  server_log
   exit 1
 fi

@@ -5,7 +5,9 @@
 // failures with their codes and messages.
 #include <grpcpp/grpcpp.h>
 
+#include <functional>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <utility>
 #include <vector>
@@ -16,7 +18,9 @@
 #include "absl/time/time.h"
 #include "core/iam/authorized_keys.h"
 #include "core/iam/sa_jwt_checker.h"
+#include "core/jose/algorithm.h"
 #include "core/jose/base64url.h"
+#include "core/jose/jwk.h"
 #include "core/jose/jwt_signer.h"
 #include "core/jose/raw_jwt.h"
 #include "core/store/records.h"
@@ -218,6 +222,104 @@ class IamIntegrationTest : public ::testing::Test {
     return tokens_->CreateForServiceAccount(&context, request, response);
   }
 
+  // --- For the table-driven negative suite. ---
+
+  // One row: the request to send and the exact status expected back.
+  struct CreateCase {
+    std::string name;
+    std::function<yiam::CreateIamTokenRequest()> request;
+    grpc::StatusCode code;
+    std::string message;  // exact; "" for OK
+  };
+
+  static constexpr int kOAuthField = 1;  // yandex_passport_oauth_token
+  static constexpr int kJwtField = 2;    // jwt
+
+  // The claims of a valid service-account JWT issued at `now`.
+  static nlohmann::json ValidClaims(const std::string& iss, absl::Time now) {
+    return {{"iss", iss},
+            {"aud", iam::kYandexIamAudience},
+            {"iat", absl::ToUnixSeconds(now)},
+            {"exp", absl::ToUnixSeconds(now + absl::Hours(1))}};
+  }
+
+  // A JWS by `key` (its algorithm and kid, "kid" left out when empty) over
+  // `claims`, with "typ": "JWT" plus `extra_header` members.
+  static std::string Sign(const jose::Jwk& key, const nlohmann::json& claims,
+                          const std::string& extra_header = "") {
+    auto signer = jose::JwtSigner::Create(key);
+    EXPECT_TRUE(signer.ok()) << signer.status();
+    if (!signer.ok()) return "";
+    auto jwt = (*signer)->SignPayload(
+        absl::StrCat(R"({"typ":"JWT")", extra_header, "}"), claims.dump());
+    EXPECT_TRUE(jwt.ok()) << jwt.status();
+    return jwt.ok() ? *jwt : "";
+  }
+
+  // A valid token of exactly `size` bytes: `claims` padded with a "pad"
+  // claim, and a header member of 0..2 characters to reach every length
+  // (base64url never yields a length of 4k + 1).
+  static std::string SignOfSize(const jose::Jwk& key, nlohmann::json claims,
+                                size_t size) {
+    const size_t unpadded = Sign(key, claims).size();
+    if (unpadded >= size) {
+      ADD_FAILURE() << "a token of " << size << " bytes is too short";
+      return "";
+    }
+    const size_t estimate = (size - unpadded) * 3 / 4;
+    for (int extra = 0; extra < 3; ++extra) {
+      const std::string header =
+          absl::StrCat(R"(,"x":")", std::string(extra, 'x'), R"(")");
+      for (size_t pad = estimate > 24 ? estimate - 24 : 0; pad < size; ++pad) {
+        claims["pad"] = std::string(pad, 'p');
+        const std::string jwt = Sign(key, claims, header);
+        if (jwt.size() == size) return jwt;
+        if (jwt.size() > size) break;
+      }
+    }
+    ADD_FAILURE() << "no token of exactly " << size << " bytes";
+    return "";
+  }
+
+  static yiam::CreateIamTokenRequest JwtRequest(const std::string& jwt) {
+    yiam::CreateIamTokenRequest request;
+    request.set_jwt(jwt);
+    return request;
+  }
+
+  static yiam::CreateIamTokenRequest OAuthRequest(const std::string& oauth) {
+    yiam::CreateIamTokenRequest request;
+    request.set_yandex_passport_oauth_token(oauth);
+    return request;
+  }
+
+  // A request carrying both oneof members on the wire, `first` then
+  // `second`. The generated class holds one member at a time, so `second`
+  // rides in the unknown fields, which protobuf serializes after the known
+  // ones.
+  static yiam::CreateIamTokenRequest BothMembers(int first_field,
+                                                 const std::string& first,
+                                                 int second_field,
+                                                 const std::string& second) {
+    yiam::CreateIamTokenRequest request;
+    if (first_field == kJwtField) {
+      request.set_jwt(first);
+    } else {
+      request.set_yandex_passport_oauth_token(first);
+    }
+    request.GetReflection()->MutableUnknownFields(&request)->AddLengthDelimited(
+        second_field, second);
+    // What the server will parse: both on the wire, in that order; the
+    // last one is the member that stays.
+    const std::string wire = request.SerializeAsString();
+    EXPECT_LT(wire.find(first), wire.find(second));
+    EXPECT_NE(wire.find(second), std::string::npos);
+    yiam::CreateIamTokenRequest parsed;
+    EXPECT_TRUE(parsed.ParseFromString(wire));
+    EXPECT_EQ(static_cast<int>(parsed.identity_case()), second_field);
+    return request;
+  }
+
   static TokendProcess* process_;
   static std::string* ca_pem_;
   static std::shared_ptr<grpc::Channel>* channel_;
@@ -354,141 +456,398 @@ TEST_F(IamIntegrationTest, OAuthTokenExchangeAndRevoke) {
   EXPECT_THAT(status.error_message(), HasSubstr("revoked"));
 }
 
-TEST_F(IamIntegrationTest, RequestShapeIsValidated) {
-  yiam::CreateIamTokenResponse response;
-  {
-    yiam::CreateIamTokenRequest request;
-    grpc::ClientContext context;
-    grpc::Status status = tokens_->Create(&context, request, &response);
-    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-    EXPECT_THAT(status.error_message(),
-                HasSubstr("identity: One of the options must be selected"));
-  }
-  grpc::Status status = CreateWithJwt(std::string(8001, 'a'), &response);
-  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_THAT(status.error_message(), HasSubstr("jwt"));
-
-  // Admin services: the admin key is required.
+TEST_F(IamIntegrationTest, AdminServicesRequireAdminKey) {
   tiam::CreateServiceAccountRequest request;
   request.set_name("no-admin");
   tiam::ServiceAccount account;
   grpc::ClientContext context;
-  status = accounts_->Create(&context, request, &account);
+  grpc::Status status = accounts_->Create(&context, request, &account);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED);
 }
 
-TEST_F(IamIntegrationTest, JwtRulesEndToEnd) {
-  tiam::ServiceAccount account = CreateAccount("robot-rules");
-  const std::string key_file = CreateKeyFile(account.id());
-  const std::string kid = KeyIdOf(key_file);
-  const std::string jwt = SignSaJwt(key_file);
-  yiam::CreateIamTokenResponse response;
+// Issue 3's negative suite for Create: one row per rule, each sent to the
+// real server, with the exact code and message expected. Rows that need
+// deleted state (a deleted key, a deleted account) get accounts and keys of
+// their own, prepared before the table, so rows do not depend on each other.
+// A few OK rows mark the edges of a rule (the clock skew, 3600 s, 8000 bytes,
+// which oneof member wins).
+TEST_F(IamIntegrationTest, CreateRejectsEachBrokenRule) {
+  const absl::Time now =
+      absl::FromUnixSeconds(absl::ToUnixSeconds(absl::Now()));
 
-  grpc::Status status = CreateWithJwt(
-      WithHeader(jwt, R"({"alg":"PS256","typ":"JWT"})"), &response);
-  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED);
-  EXPECT_EQ(status.error_message(),
-            "The required field 'kid' is missing from the JWT header");
+  // The account most rows sign for, and its key.
+  const tiam::ServiceAccount account = CreateAccount("robot-table");
+  const absl::StatusOr<iam::AuthorizedKeyFile> key_file =
+      iam::ParseKeyFile(CreateKeyFile(account.id()));
+  ASSERT_TRUE(key_file.ok()) << key_file.status();
+  const jose::Jwk& key = key_file->private_key;  // PS256, kid = key id
+  const std::string kid = key_file->id;
+  const tiam::ServiceAccount stranger = CreateAccount("robot-table-stranger");
 
-  for (const char* alg : {"RS256", "ES256", "HS256", "none"}) {
-    status = CreateWithJwt(
-        WithHeader(jwt, absl::StrCat(R"({"alg":")", alg, R"(","kid":")", kid,
-                                     R"("})")),
-        &response);
-    EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED) << alg;
-    EXPECT_THAT(status.error_message(), HasSubstr("only PS256")) << alg;
-  }
+  // Keys under our kid that the server must refuse.
+  auto rs256 =
+      jose::Jwk::FromPem(key_file->private_key_pem, jose::Algorithm::kRs256);
+  ASSERT_TRUE(rs256.ok()) << rs256.status();
+  const jose::Jwk rs256_key = rs256->WithKid(kid);
+  auto es256 = jose::Jwk::Generate(jose::Algorithm::kEs256);
+  ASSERT_TRUE(es256.ok()) << es256.status();
+  const jose::Jwk es256_key = es256->WithKid(kid);
+  // HS256 keyed with the account's public key PEM: the algorithm-confusion
+  // attack on verifiers that take the key's bytes as an HMAC secret.
+  ASSERT_FALSE(key_file->public_key_pem.empty());
+  auto hs256 =
+      jose::Jwk::FromSecret(key_file->public_key_pem, jose::Algorithm::kHs256);
+  ASSERT_TRUE(hs256.ok()) << hs256.status();
+  const jose::Jwk hs256_key = hs256->WithKid(kid);
+  auto other_ps256 = jose::Jwk::Generate(jose::Algorithm::kPs256);
+  ASSERT_TRUE(other_ps256.ok()) << other_ps256.status();
+  const jose::Jwk impostor_key = other_ps256->WithKid(kid);
+  const jose::Jwk no_kid_key = key.WithKid("");
+  const jose::Jwk unknown_kid_key = key.WithKid("ajeunknown0000000000");
+  const jose::Jwk unprintable_kid_key = key.WithKid("it's-mine");
 
-  Claims too_long;
-  too_long.lifetime = absl::Hours(2);
-  status = CreateWithJwt(SignSaJwt(key_file, too_long), &response);
-  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED);
-  EXPECT_THAT(status.error_message(), HasSubstr("3600"));
+  auto valid = [&] { return ValidClaims(account.id(), now); };
+  const std::string valid_jwt = Sign(key, valid());
+  const std::vector<std::string> parts = absl::StrSplit(valid_jwt, '.');
+  ASSERT_EQ(parts.size(), 3u);
 
-  Claims wrong_audience;
-  wrong_audience.aud = "https://example.com/iam/v1/tokens";
-  status = CreateWithJwt(SignSaJwt(key_file, wrong_audience), &response);
-  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED);
-  EXPECT_THAT(status.error_message(), HasSubstr("audience"));
-
-  // The key must belong to the account named by iss.
-  tiam::ServiceAccount stranger = CreateAccount("robot-stranger");
-  Claims other_account;
-  other_account.iss = stranger.id();
-  status = CreateWithJwt(SignSaJwt(key_file, other_account), &response);
-  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED);
-  EXPECT_THAT(status.error_message(), HasSubstr("does not belong"));
-
-  status = CreateWithJwt(
-      WithHeader(jwt, R"({"alg":"PS256","kid":"ajeunknown0000000000"})"),
-      &response);
-  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED);
-  EXPECT_THAT(status.error_message(), HasSubstr("not an authorized key"));
-
-  // A tampered payload fails the signature.
+  // A deleted key: its own account and two keys; the first is deleted.
+  const tiam::ServiceAccount key_owner = CreateAccount("robot-deleted-key");
+  const std::string deleted_key_file = CreateKeyFile(key_owner.id());
+  const std::string kept_key_file = CreateKeyFile(key_owner.id());
+  const std::string deleted_kid = KeyIdOf(deleted_key_file);
+  const std::string deleted_key_jwt = SignSaJwt(deleted_key_file);
   {
-    std::vector<std::string> parts = absl::StrSplit(jwt, '.');
-    std::string payload = *jose::Base64UrlDecode(parts[1]);
-    payload.insert(1, R"("x":1,)");
-    status = CreateWithJwt(
-        absl::StrCat(parts[0], ".", jose::Base64UrlEncode(payload), ".",
-                     parts[2]),
-        &response);
-    EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED);
-    EXPECT_THAT(status.error_message(), HasSubstr("signature"));
+    yiam::CreateIamTokenResponse response;
+    grpc::Status status = CreateWithJwt(deleted_key_jwt, &response);
+    ASSERT_TRUE(status.ok()) << status.error_message();
   }
-
-  // A deleted key stops working at once.
-  ASSERT_TRUE(CreateWithJwt(jwt, &response).ok());
   {
     yiam::DeleteKeyRequest request;
-    request.set_key_id(kid);
+    request.set_key_id(deleted_kid);
     yandex::cloud::operation::Operation operation;
     grpc::ClientContext context;
     Admin(&context);
-    status = keys_->Delete(&context, request, &operation);
+    grpc::Status status = keys_->Delete(&context, request, &operation);
     ASSERT_TRUE(status.ok()) << status.error_message();
     EXPECT_TRUE(operation.done());
     yiam::DeleteKeyMetadata metadata;
     ASSERT_TRUE(operation.metadata().UnpackTo(&metadata));
-    EXPECT_EQ(metadata.key_id(), kid);
+    EXPECT_EQ(metadata.key_id(), deleted_kid);
   }
-  status = CreateWithJwt(jwt, &response);
-  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED);
-  EXPECT_THAT(status.error_message(), HasSubstr("deleted"));
   {
     yiam::GetKeyRequest request;
-    request.set_key_id(kid);
-    yiam::Key key;
+    request.set_key_id(deleted_kid);
+    yiam::Key got;
     grpc::ClientContext context;
     Admin(&context);
-    EXPECT_EQ(keys_->Get(&context, request, &key).error_code(),
+    EXPECT_EQ(keys_->Get(&context, request, &got).error_code(),
               grpc::StatusCode::NOT_FOUND);
   }
-
-  // A deleted account stops working too.
-  const std::string second_key = CreateKeyFile(account.id());
-  ASSERT_TRUE(CreateWithJwt(SignSaJwt(second_key), &response).ok());
   {
     yiam::ListKeysRequest request;
-    request.set_service_account_id(account.id());
+    request.set_service_account_id(key_owner.id());
     yiam::ListKeysResponse list;
     grpc::ClientContext context;
     Admin(&context);
     ASSERT_TRUE(keys_->List(&context, request, &list).ok());
     ASSERT_EQ(list.keys_size(), 1);
-    EXPECT_EQ(list.keys(0).id(), KeyIdOf(second_key));
+    EXPECT_EQ(list.keys(0).id(), KeyIdOf(kept_key_file));
+  }
+
+  // A deleted account: its own account and key; the key itself is intact.
+  const tiam::ServiceAccount doomed = CreateAccount("robot-deleted-account");
+  const std::string doomed_key_file = CreateKeyFile(doomed.id());
+  const std::string doomed_jwt = SignSaJwt(doomed_key_file);
+  {
+    yiam::CreateIamTokenResponse response;
+    grpc::Status status = CreateWithJwt(doomed_jwt, &response);
+    ASSERT_TRUE(status.ok()) << status.error_message();
   }
   {
     tiam::DeleteServiceAccountRequest request;
-    request.set_service_account_id(account.id());
+    request.set_service_account_id(doomed.id());
     google::protobuf::Empty empty;
     grpc::ClientContext context;
     Admin(&context);
-    ASSERT_TRUE(accounts_->Delete(&context, request, &empty).ok());
+    grpc::Status status = accounts_->Delete(&context, request, &empty);
+    ASSERT_TRUE(status.ok()) << status.error_message();
   }
-  status = CreateWithJwt(SignSaJwt(second_key), &response);
-  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+
+  using Code = grpc::StatusCode;
+  const std::string bad_alg_suffix =
+      " is not supported; only PS256 is accepted";
+  const std::vector<CreateCase> cases = {
+      // --- Controls. ---
+      {"valid token", [&] { return JwtRequest(valid_jwt); }, Code::OK, ""},
+
+      // --- Algorithm. ---
+      {"RS256 signed with the account's key",
+       [&] { return JwtRequest(Sign(rs256_key, valid())); },
+       Code::UNAUTHENTICATED, "JWT algorithm 'RS256'" + bad_alg_suffix},
+      {"ES256 under our kid",
+       [&] { return JwtRequest(Sign(es256_key, valid())); },
+       Code::UNAUTHENTICATED, "JWT algorithm 'ES256'" + bad_alg_suffix},
+      {"HS256 keyed with the public key PEM",
+       [&] { return JwtRequest(Sign(hs256_key, valid())); },
+       Code::UNAUTHENTICATED, "JWT algorithm 'HS256'" + bad_alg_suffix},
+      {"alg none, empty signature",
+       [&] {
+         return JwtRequest(absl::StrCat(
+             jose::Base64UrlEncode(absl::StrCat(R"({"alg":"none","kid":")", kid,
+                                                R"(","typ":"JWT"})")),
+             ".", parts[1], "."));
+       },
+       Code::UNAUTHENTICATED, "JWT algorithm 'none'" + bad_alg_suffix},
+      {"no alg",
+       [&] {
+         return JwtRequest(
+             WithHeader(valid_jwt, absl::StrCat(R"({"kid":")", kid, R"("})")));
+       },
+       Code::UNAUTHENTICATED, "JWT header has no alg; only PS256 is accepted"},
+
+      // --- kid. ---
+      {"missing kid", [&] { return JwtRequest(Sign(no_kid_key, valid())); },
+       Code::UNAUTHENTICATED,
+       "The required field 'kid' is missing from the JWT header"},
+      {"kid null",
+       [&] {
+         return JwtRequest(
+             WithHeader(valid_jwt, R"({"alg":"PS256","kid":null})"));
+       },
+       Code::UNAUTHENTICATED,
+       "The required field 'kid' is missing from the JWT header"},
+      {"kid empty",
+       [&] {
+         return JwtRequest(
+             WithHeader(valid_jwt, R"({"alg":"PS256","kid":""})"));
+       },
+       Code::UNAUTHENTICATED,
+       "JWT header field 'kid' must be a non-empty string"},
+      {"kid not a string",
+       [&] {
+         return JwtRequest(WithHeader(valid_jwt, R"({"alg":"PS256","kid":7})"));
+       },
+       Code::UNAUTHENTICATED,
+       "JWT header field 'kid' must be a non-empty string"},
+      {"unknown kid",
+       [&] { return JwtRequest(Sign(unknown_kid_key, valid())); },
+       Code::UNAUTHENTICATED,
+       "JWT kid 'ajeunknown0000000000' is not an authorized key"},
+      {"unknown kid with a quote is not echoed",
+       [&] { return JwtRequest(Sign(unprintable_kid_key, valid())); },
+       Code::UNAUTHENTICATED, "JWT kid (unprintable) is not an authorized key"},
+      {"kid of another account (iss names the stranger)",
+       [&] { return JwtRequest(Sign(key, ValidClaims(stranger.id(), now))); },
+       Code::UNAUTHENTICATED,
+       absl::StrCat("key '", kid,
+                    "' does not belong to the service account named by iss")},
+      {"deleted key", [&] { return JwtRequest(deleted_key_jwt); },
+       Code::UNAUTHENTICATED,
+       absl::StrCat("authorized key '", deleted_kid, "' has been deleted")},
+      {"deleted account", [&] { return JwtRequest(doomed_jwt); },
+       Code::UNAUTHENTICATED,
+       absl::StrCat("service account '", doomed.id(), "' has been deleted")},
+
+      // --- Times (server clock skew: the default 5 minutes). ---
+      {"expired 10 min ago",
+       [&] {
+         nlohmann::json c = valid();
+         c["iat"] = absl::ToUnixSeconds(now - absl::Hours(1));
+         c["exp"] = absl::ToUnixSeconds(now - absl::Minutes(10));
+         return JwtRequest(Sign(key, c));
+       },
+       Code::UNAUTHENTICATED, "JWT has expired (exp)"},
+      {"expired 4 min ago, within the skew",
+       [&] {
+         nlohmann::json c = valid();
+         c["iat"] = absl::ToUnixSeconds(now - absl::Minutes(30));
+         c["exp"] = absl::ToUnixSeconds(now - absl::Minutes(4));
+         return JwtRequest(Sign(key, c));
+       },
+       Code::OK, ""},
+      {"no exp",
+       [&] {
+         nlohmann::json c = valid();
+         c.erase("exp");
+         return JwtRequest(Sign(key, c));
+       },
+       Code::UNAUTHENTICATED, "JWT has no exp claim"},
+      {"exp - iat = 3601",
+       [&] {
+         nlohmann::json c = valid();
+         c["exp"] = absl::ToUnixSeconds(now + absl::Seconds(3601));
+         return JwtRequest(Sign(key, c));
+       },
+       Code::UNAUTHENTICATED, "JWT lifetime exp - iat exceeds 3600 seconds"},
+      {"exp - iat = 3600",
+       [&] {
+         nlohmann::json c = valid();
+         c["exp"] = absl::ToUnixSeconds(now + absl::Seconds(3600));
+         return JwtRequest(Sign(key, c));
+       },
+       Code::OK, ""},
+      {"no iat",
+       [&] {
+         nlohmann::json c = valid();
+         c.erase("iat");
+         return JwtRequest(Sign(key, c));
+       },
+       Code::UNAUTHENTICATED, "JWT has no iat claim"},
+      {"not yet valid: nbf in 10 min",
+       [&] {
+         nlohmann::json c = valid();
+         c["nbf"] = absl::ToUnixSeconds(now + absl::Minutes(10));
+         return JwtRequest(Sign(key, c));
+       },
+       Code::UNAUTHENTICATED, "JWT is not yet valid (nbf)"},
+      {"nbf in 4 min, within the skew",
+       [&] {
+         nlohmann::json c = valid();
+         c["nbf"] = absl::ToUnixSeconds(now + absl::Minutes(4));
+         return JwtRequest(Sign(key, c));
+       },
+       Code::OK, ""},
+      {"issued 10 min in the future",
+       [&] {
+         nlohmann::json c = valid();
+         c["iat"] = absl::ToUnixSeconds(now + absl::Minutes(10));
+         c["exp"] = absl::ToUnixSeconds(now + absl::Minutes(40));
+         return JwtRequest(Sign(key, c));
+       },
+       Code::UNAUTHENTICATED, "JWT is issued in the future (iat)"},
+
+      // --- Audience and issuer. ---
+      {"wrong audience",
+       [&] {
+         nlohmann::json c = valid();
+         c["aud"] = "https://example.com/iam/v1/tokens";
+         return JwtRequest(Sign(key, c));
+       },
+       Code::UNAUTHENTICATED,
+       "JWT audience (aud) is not accepted by this service"},
+      {"audience array without ours",
+       [&] {
+         nlohmann::json c = valid();
+         c["aud"] = {"https://example.com/iam/v1/tokens",
+                     "https://iam.api.cloud.yandex.net/iam/v1/token"};
+         return JwtRequest(Sign(key, c));
+       },
+       Code::UNAUTHENTICATED,
+       "JWT audience (aud) is not accepted by this service"},
+      {"audience array with ours",
+       [&] {
+         nlohmann::json c = valid();
+         c["aud"] = {"https://example.com/iam/v1/tokens",
+                     iam::kYandexIamAudience};
+         return JwtRequest(Sign(key, c));
+       },
+       Code::OK, ""},
+      {"no audience",
+       [&] {
+         nlohmann::json c = valid();
+         c.erase("aud");
+         return JwtRequest(Sign(key, c));
+       },
+       Code::UNAUTHENTICATED,
+       "JWT has no aud claim"},
+      {"no iss",
+       [&] {
+         nlohmann::json c = valid();
+         c.erase("iss");
+         return JwtRequest(Sign(key, c));
+       },
+       Code::UNAUTHENTICATED, "JWT has no iss claim"},
+
+      // --- Signature and shape. ---
+      {"bad signature: another key under our kid",
+       [&] { return JwtRequest(Sign(impostor_key, valid())); },
+       Code::UNAUTHENTICATED, "JWT signature is invalid"},
+      {"bad signature: payload changed after signing",
+       [&] {
+         std::string payload = *jose::Base64UrlDecode(parts[1]);
+         payload.insert(1, R"("x":1,)");
+         return JwtRequest(absl::StrCat(
+             parts[0], ".", jose::Base64UrlEncode(payload), ".", parts[2]));
+       },
+       Code::UNAUTHENTICATED, "JWT signature is invalid"},
+      {"truncated: signature cut short",
+       [&] {
+         // 342 base64url characters less the last 2: whole groups, so it
+         // still decodes (to 255 bytes).
+         return JwtRequest(valid_jwt.substr(0, valid_jwt.size() - 2));
+       },
+       Code::UNAUTHENTICATED, "JWT signature is invalid"},
+      {"truncated: signature part gone",
+       [&] { return JwtRequest(valid_jwt.substr(0, valid_jwt.rfind('.'))); },
+       Code::UNAUTHENTICATED, "malformed JWT: expected three parts"},
+      {"truncated: header only", [&] { return JwtRequest(parts[0]); },
+       Code::UNAUTHENTICATED, "malformed JWT: expected three parts"},
+      {"empty jwt", [&] { return JwtRequest(""); }, Code::UNAUTHENTICATED,
+       "malformed JWT: expected three parts"},
+      {"header not base64url",
+       [&] { return JwtRequest(absl::StrCat("!!.", parts[1], ".", parts[2])); },
+       Code::UNAUTHENTICATED, "malformed JWT: header is not base64url"},
+      {"header not JSON",
+       [&] {
+         return JwtRequest(absl::StrCat(jose::Base64UrlEncode("PS256"), ".",
+                                        parts[1], ".", parts[2]));
+       },
+       Code::UNAUTHENTICATED, "malformed JWT: header is not a JSON object"},
+      {"payload not JSON",
+       [&] {
+         return JwtRequest(absl::StrCat(
+             parts[0], ".", jose::Base64UrlEncode("claims"), ".", parts[2]));
+       },
+       Code::UNAUTHENTICATED, "malformed JWT: payload is not a JSON object"},
+      {"8000-byte valid token",
+       [&] { return JwtRequest(SignOfSize(key, valid(), 8000)); }, Code::OK,
+       ""},
+      {"8001-byte valid token",
+       [&] { return JwtRequest(SignOfSize(key, valid(), 8001)); },
+       Code::INVALID_ARGUMENT,
+       "Validation failed:\n  - jwt: Length must be at most 8000 characters"},
+
+      // --- The identity oneof. ---
+      {"neither member", [] { return yiam::CreateIamTokenRequest(); },
+       Code::INVALID_ARGUMENT,
+       "Validation failed:\n  - identity: One of the options must be selected"},
+      // Both members on the wire: protobuf keeps the last one (the server
+      // cannot tell), so the outcome follows the member sent last.
+      {"both members, OAuth last",
+       [&] {
+         return BothMembers(kJwtField, valid_jwt, kOAuthField,
+                            "not-an-oauth-token");
+       },
+       Code::UNAUTHENTICATED, "OAuth token is invalid"},
+      {"both members, jwt last",
+       [&] {
+         return BothMembers(kOAuthField, "not-an-oauth-token", kJwtField,
+                            valid_jwt);
+       },
+       Code::OK, ""},
+      {"empty OAuth token", [] { return OAuthRequest(""); },
+       Code::UNAUTHENTICATED, "OAuth token is empty"},
+      {"4001-character OAuth token",
+       [] { return OAuthRequest(std::string(4001, 'y')); },
+       Code::INVALID_ARGUMENT,
+       "Validation failed:\n  - yandex_passport_oauth_token: Length must be "
+       "at most 4000 characters"},
+  };
+
+  for (const CreateCase& c : cases) {
+    SCOPED_TRACE(c.name);
+    const yiam::CreateIamTokenRequest request = c.request();
+    yiam::CreateIamTokenResponse response;
+    grpc::ClientContext context;
+    const grpc::Status status = tokens_->Create(&context, request, &response);
+    EXPECT_EQ(status.error_code(), c.code)
+        << c.name << ": " << status.error_message();
+    EXPECT_EQ(status.error_message(), c.message) << c.name;
+    if (c.code == Code::OK) {
+      EXPECT_FALSE(response.iam_token().empty()) << c.name;
+    }
+  }
 }
 
 }  // namespace

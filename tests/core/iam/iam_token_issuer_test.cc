@@ -157,6 +157,36 @@ TEST_F(IamTokenIssuerTest, RevokeTwiceIsOkAndVerifyRejects) {
             absl::StatusCode::kUnauthenticated);
 }
 
+TEST_F(IamTokenIssuerTest, RevocationsSurviveRestartAndArePurged) {
+  auto token = issuer_->Issue("ajesa1", AccountKind::kServiceAccount);
+  ASSERT_TRUE(token.ok());
+  ASSERT_TRUE(issuer_->Revoke(token->token).ok());
+  auto jti = VerifyWithJwks(token->token)->GetJwtId();
+  ASSERT_TRUE(jti.ok());
+
+  // A new issuer over the same store (a restart) loads the revocation.
+  IamTokenIssuerOptions options;
+  options.issuer = kIssuer;
+  auto restarted =
+      IamTokenIssuer::Create(store_.get(), keyring_.get(), &clock_, options);
+  ASSERT_TRUE(restarted.ok()) << restarted.status();
+  EXPECT_TRUE(*(*restarted)->IsRevoked(*jti));
+  EXPECT_THAT(
+      std::string((*restarted)->Verify(token->token).status().message()),
+      HasSubstr("revoked"));
+
+  // Kept until exp + skew, then forgotten by memory and store alike.
+  auto purged = issuer_->PurgeExpiredRevocations(kT0 + absl::Hours(12));
+  ASSERT_TRUE(purged.ok()) << purged.status();
+  EXPECT_EQ(*purged, 0);
+  EXPECT_TRUE(*issuer_->IsRevoked(*jti));
+  purged = issuer_->PurgeExpiredRevocations(kT0 + absl::Hours(13));
+  ASSERT_TRUE(purged.ok()) << purged.status();
+  EXPECT_EQ(*purged, 1);
+  EXPECT_FALSE(*issuer_->IsRevoked(*jti));
+  EXPECT_FALSE(*store_->IsTokenRevoked(*jti));
+}
+
 TEST_F(IamTokenIssuerTest, OAuthExchange) {
   auto created = issuer_->CreateOAuthToken("ajeuser1");
   ASSERT_TRUE(created.ok()) << created.status();

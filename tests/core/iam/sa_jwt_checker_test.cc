@@ -132,6 +132,18 @@ TEST_F(SaJwtCheckerTest, AcceptsArrayAudienceYandexAudienceNoTypAndNbf) {
   EXPECT_TRUE(r.ok()) << r.status();
 }
 
+TEST_F(SaJwtCheckerTest, LifetimeMessageNamesTheConfiguredLimit) {
+  SaJwtCheckerOptions options;
+  options.audiences = SaJwtCheckerOptions::DefaultAudiences(kIssuer);
+  options.max_lifetime = absl::Minutes(10);
+  auto checker = SaJwtChecker::Create(store_.get(), &clock_, options);
+  ASSERT_TRUE(checker.ok()) << checker.status();
+  Claims c = For("ajesa1");
+  c.exp = kT0 + absl::Seconds(601);
+  auto r = (*checker)->Check(Sign(key1_->jwk, c));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().message(), "JWT lifetime exp - iat exceeds 600 seconds");
+}
 TEST_F(SaJwtCheckerTest, AcceptsWithinClockSkew) {
   Claims c = For("ajesa1");
   c.iat = kT0 + absl::Minutes(4);
@@ -199,7 +211,7 @@ TEST_F(SaJwtCheckerTest, NegativeTable) {
   ExpectUnauth(Sign(key1_->jwk, aud_array), "audience");
   Claims no_aud = ok;
   no_aud.aud.reset();
-  ExpectUnauth(Sign(key1_->jwk, no_aud), "audience");
+  ExpectUnauth(Sign(key1_->jwk, no_aud), "has no aud claim");
 
   // Signature and shape.
   std::string bad_sig = good;

@@ -761,6 +761,39 @@ TEST(SqliteStoreIamTest, RevokedTokensIdempotentAndExpire) {
   EXPECT_EQ(*store->DeleteExpiredRevokedTokens(kT0 + absl::Hours(1)), 0);
 }
 
+TEST(SqliteStoreIamTest, ListRevokedTokensUnexpiredOrderedAndLimited) {
+  auto store = MustOpen(TempPath("revoked-list"));
+  ASSERT_NE(store, nullptr);
+  EXPECT_TRUE(store->ListRevokedTokens(kT0, 10)->empty());
+  ASSERT_TRUE(
+      store->InsertRevokedToken({"b", "sa1", kT0 + absl::Hours(2)}).ok());
+  ASSERT_TRUE(
+      store->InsertRevokedToken({"a", "sa2", kT0 + absl::Hours(2)}).ok());
+  ASSERT_TRUE(
+      store->InsertRevokedToken({"c", "sa1", kT0 + absl::Hours(1)}).ok());
+  ASSERT_TRUE(store->InsertRevokedToken({"old", "sa1", kT0}).ok());
+
+  auto all = store->ListRevokedTokens(kT0, 10);
+  ASSERT_TRUE(all.ok()) << all.status();
+  ASSERT_EQ(all->size(), 3u);  // "old" expires at kT0: not after it.
+  EXPECT_EQ((*all)[0].jti, "c");
+  EXPECT_EQ((*all)[0].subject_id, "sa1");
+  EXPECT_EQ((*all)[0].expires_at, kT0 + absl::Hours(1));
+  EXPECT_EQ((*all)[1].jti, "a");
+  EXPECT_EQ((*all)[1].subject_id, "sa2");
+  EXPECT_EQ((*all)[2].jti, "b");
+
+  auto two = store->ListRevokedTokens(kT0, 2);
+  ASSERT_TRUE(two.ok());
+  ASSERT_EQ(two->size(), 2u);
+  EXPECT_EQ((*two)[1].jti, "a");
+  EXPECT_TRUE(store->ListRevokedTokens(kT0, 0)->empty());
+  EXPECT_EQ(store->ListRevokedTokens(kT0, -1).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(store->ListRevokedTokens(kT0 + absl::Hours(1), 10)->size(), 2u);
+  EXPECT_TRUE(store->ListRevokedTokens(kT0 + absl::Hours(2), 10)->empty());
+}
+
 TEST(SqliteStoreIamTest, NewTablesSurviveReopen) {
   const std::string path = TempPath("iam-reopen");
   {
