@@ -16,7 +16,7 @@ dir=$(mktemp -d)
 pid=
 trap '[ -n "$pid" ] && kill $pid 2>/dev/null; rm -rf "$dir"' EXIT
 
-taskset -c 0 "$bin/server/tokend" --data_dir="$dir" --grpc_listen=127.0.0.1:0 \
+taskset -c 0 "$bin/server/tokend" --data_dir="$dir" --grpc_listen=127.0.0.1:0 --http_listen=127.0.0.1:0 \
   --ready_file="$dir/ready" --log_requests=false 2>"$dir/log" &
 pid=$!
 for _ in $(seq 200); do [ -s "$dir/ready" ] && break; sleep 0.05; done

@@ -51,12 +51,13 @@ KeyringServiceImpl::KeyringServiceImpl(keys::Keyring* keyring,
                                        std::string issuer)
     : keyring_(keyring), admin_(admin), issuer_(std::move(issuer)) {}
 
-std::shared_ptr<const tokend::keys::v1::Jwks>
-KeyringServiceImpl::CurrentJwks() {
+KeyringServiceImpl::CachedJwks KeyringServiceImpl::CurrentJwks() {
   std::shared_ptr<const keys::PublishedJwks> published = keyring_->Published();
   {
     absl::MutexLock lock(&mu_);
-    if (jwks_ != nullptr && published->etag == jwks_etag_) return jwks_;
+    if (jwks_ != nullptr && published->etag == jwks_etag_) {
+      return {jwks_, jwks_etag_};
+    }
   }
   auto jwks = std::make_shared<tokend::keys::v1::Jwks>();
   google::protobuf::util::JsonParseOptions options;
@@ -64,23 +65,32 @@ KeyringServiceImpl::CurrentJwks() {
   if (!google::protobuf::util::JsonStringToMessage(published->json, jwks.get(),
                                                    options)
            .ok()) {
-    return nullptr;
+    return {nullptr, ""};
   }
   absl::MutexLock lock(&mu_);
   jwks_etag_ = published->etag;
   jwks_ = jwks;
-  return jwks;
+  return {jwks, published->etag};
 }
 
+// Over REST (GET /.well-known/jwks.json) the gateway turns the etag and
+// cache-control metadata into headers and answers If-None-Match with 304.
+// max-age is the keyring's jwks_max_age, which never exceeds the lead time a
+// new key is published before it signs, so no cache can miss a signing key.
 grpc::ServerUnaryReactor* KeyringServiceImpl::GetJwks(
     grpc::CallbackServerContext* context,
     const tokend::keys::v1::GetJwksRequest* request,
     tokend::keys::v1::Jwks* response) {
-  auto jwks = CurrentJwks();
-  if (jwks == nullptr) {
+  CachedJwks current = CurrentJwks();
+  if (current.jwks == nullptr) {
     return FinishUnary(context, absl::InternalError("JWKS does not convert"));
   }
-  *response = *jwks;
+  context->AddInitialMetadata("etag", current.etag);
+  context->AddInitialMetadata(
+      "cache-control",
+      absl::StrCat("public, max-age=",
+                   absl::ToInt64Seconds(keyring_->options().jwks_max_age)));
+  *response = *current.jwks;
   return FinishUnary(context, absl::OkStatus());
 }
 

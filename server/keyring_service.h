@@ -37,8 +37,13 @@ class KeyringServiceImpl final
       tokend::keys::v1::RotateSigningKeysResponse* response) override;
 
  private:
-  // The JWKS as a message, re-parsed only when the keyring's ETag changes.
-  std::shared_ptr<const tokend::keys::v1::Jwks> CurrentJwks();
+  // The JWKS as a message with its strong ETag, both from one keyring
+  // snapshot; re-parsed only when the keyring's ETag changes.
+  struct CachedJwks {
+    std::shared_ptr<const tokend::keys::v1::Jwks> jwks;
+    std::string etag;
+  };
+  CachedJwks CurrentJwks();
 
   keys::Keyring* keyring_;
   const AdminAuthenticator* admin_;

@@ -50,11 +50,12 @@ constexpr absl::Duration kShutdownGrace = absl::Seconds(10);
 constexpr absl::Duration kMaxMaintenanceInterval = absl::Seconds(5);
 constexpr absl::Duration kMinMaintenanceInterval = absl::Milliseconds(50);
 
-bool WriteReadyFile(const std::string& path, const std::string& grpc) {
+bool WriteReadyFile(const std::string& path, const std::string& grpc,
+                    const std::string& http) {
   std::string tmp = path + ".tmp";
   {
     std::ofstream out(tmp, std::ios::trunc);
-    out << absl::StrFormat("{\"grpc\":\"%s\"}\n", grpc);
+    out << absl::StrFormat("{\"grpc\":\"%s\",\"http\":\"%s\"}\n", grpc, http);
     if (!out.good()) return false;
   }
   return std::rename(tmp.c_str(), path.c_str()) == 0;
@@ -100,11 +101,14 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::fprintf(stderr,
-               "{\"msg\":\"serving\",\"grpc\":\"%s\",\"issuer\":\"%s\"}\n",
-               (*server)->grpc_address().c_str(), (*server)->issuer().c_str());
+               "{\"msg\":\"serving\",\"grpc\":\"%s\",\"http\":\"%s\","
+               "\"issuer\":\"%s\"}\n",
+               (*server)->grpc_address().c_str(),
+               (*server)->http_address().c_str(), (*server)->issuer().c_str());
   const std::string ready_file = absl::GetFlag(FLAGS_ready_file);
   if (!ready_file.empty() &&
-      !WriteReadyFile(ready_file, (*server)->grpc_address())) {
+      !WriteReadyFile(ready_file, (*server)->grpc_address(),
+                      (*server)->http_address())) {
     std::fprintf(stderr, "tokend: cannot write %s\n", ready_file.c_str());
     return 1;
   }

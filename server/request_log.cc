@@ -15,13 +15,16 @@ namespace {
 
 using grpc::experimental::InterceptionHookPoints;
 
-constexpr size_t kMaxRequestIdLength = 64;
+// The same rule as the HTTP server's (server/http), so an id given over REST
+// reaches the gRPC log unchanged.
+constexpr size_t kMaxRequestIdLength = 128;
 constexpr size_t kMaxLoggedMessage = 200;
 
 bool IsAcceptableRequestId(grpc::string_ref id) {
   if (id.empty() || id.size() > kMaxRequestIdLength) return false;
   for (char c : id) {
-    if (!absl::ascii_isalnum(c) && c != '-' && c != '_' && c != '.') {
+    if (!absl::ascii_isalnum(c) && c != '-' && c != '_' && c != '.' &&
+        c != ':') {
       return false;
     }
   }

@@ -6,10 +6,12 @@
 #include <grpcpp/server_builder.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <utility>
 #include <vector>
@@ -33,10 +35,15 @@
 #include "grpc/health/v1/health.pb.h"
 #include "server/api_key_service.h"
 #include "server/auth.h"
+#include "server/gateway/gateway.h"
+#include "server/http/http_server.h"
+#include "server/http_front.h"
 #include "server/iam_admin_services.h"
 #include "server/iam_token_service.h"
 #include "server/keyring_service.h"
+#include "server/metrics.h"
 #include "server/request_log.h"
+#include "server/served_services.h"
 #include "server/verification_service.h"
 
 namespace tokend::server {
@@ -54,7 +61,13 @@ struct TokendServer::State {
   std::unique_ptr<iam::SaJwtChecker> sa_jwt_checker;
   std::unique_ptr<iam::IamTokenIssuer> iam_issuer;
   std::vector<std::unique_ptr<grpc::Service>> services;
+  std::unique_ptr<Metrics> metrics;
   std::unique_ptr<grpc::Server> server;
+  std::string http_address;
+  // Declared after `server`: destroyed first, since its requests call into
+  // the gRPC side.
+  std::unique_ptr<HttpFront> http_front;
+  std::unique_ptr<http::HttpServer> http_server;
   absl::Time last_purge = absl::InfinitePast();
 };
 
@@ -102,6 +115,71 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(
   return grpc::SslServerCredentials(ssl);
 }
 
+// The HTTP side takes the same TLS flags as gRPC, and the same refusal of
+// plaintext off loopback.
+absl::StatusOr<http::HttpServerOptions> HttpOptions(
+    const ServerOptions& options) {
+  http::HttpServerOptions http;
+  http.listen = options.http_listen;
+  if (options.tls_cert.empty()) {
+    if (!IsLoopbackHostPort(options.http_listen)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("refusing plaintext on non-loopback address ",
+                       options.http_listen, "; give --tls_cert and --tls_key"));
+    }
+    return http;
+  }
+  ASSIGN_OR_RETURN(http.tls_cert_pem, ReadFileToString(options.tls_cert));
+  ASSIGN_OR_RETURN(http.tls_key_pem, ReadFileToString(options.tls_key));
+  if (!options.tls_client_ca.empty()) {
+    ASSIGN_OR_RETURN(http.tls_client_ca_pem,
+                     ReadFileToString(options.tls_client_ca));
+  }
+  return http;
+}
+
+// Every method of the named services (plus health and reflection), and which
+// of them issue tokens of which kind.
+MetricsOptions MetricsFor(
+    const std::vector<const google::protobuf::ServiceDescriptor*>& served) {
+  MetricsOptions options;
+  std::vector<const google::protobuf::ServiceDescriptor*> services = served;
+  services.push_back(grpc::health::v1::HealthCheckRequest::descriptor()
+                         ->file()
+                         ->FindServiceByName("Health"));
+  services.push_back(
+      google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(
+          "grpc.reflection.v1alpha.ServerReflection"));
+  for (const google::protobuf::ServiceDescriptor* service : services) {
+    if (service == nullptr) continue;
+    for (int i = 0; i < service->method_count(); ++i) {
+      options.methods.push_back(absl::StrCat("/", service->full_name(), "/",
+                                             service->method(i)->name()));
+    }
+  }
+  options.token_kinds = {
+      {"/yandex.cloud.iam.v1.IamTokenService/Create", "iam"},
+      {"/yandex.cloud.iam.v1.IamTokenService/CreateForServiceAccount", "iam"},
+  };
+  return options;
+}
+
+// Gauges read at scrape time: keys per slot and state.
+void AppendKeyringGauges(const keys::Keyring& keyring, std::string* out) {
+  std::map<std::pair<std::string, std::string>, int> counts;
+  for (const keys::KeyInfo& key : keyring.List()) {
+    ++counts[{key.slot, std::string(store::KeyStateName(key.state))}];
+  }
+  *out +=
+      "# HELP tokend_signing_keys Signing keys in the keyring, by slot and "
+      "state.\n"
+      "# TYPE tokend_signing_keys gauge\n";
+  for (const auto& [key, n] : counts) {
+    absl::StrAppend(out, "tokend_signing_keys{slot=\"", key.first,
+                    "\",state=\"", key.second, "\"} ", n, "\n");
+  }
+}
+
 // "host:port" with the port the server actually bound.
 std::string BoundAddress(absl::string_view listen, int port) {
   size_t colon = listen.rfind(':');
@@ -119,8 +197,19 @@ absl::StatusOr<std::unique_ptr<TokendServer>> TokendServer::Start(
     ServerOptions options, const Clock* clock) {
   auto state = std::make_unique<State>();
   state->clock = clock;
+  ASSIGN_OR_RETURN(auto credentials, Credentials(options));
+  ASSIGN_OR_RETURN(http::HttpServerOptions http_options, HttpOptions(options));
+  // HTTP listens first: the default issuer is its bound address. Requests get
+  // 503 until the backends are attached below.
+  state->http_front = std::make_unique<HttpFront>();
+  ASSIGN_OR_RETURN(state->http_server,
+                   http::HttpServer::Start(std::move(http_options),
+                                           state->http_front.get()));
+  state->http_address =
+      BoundAddress(options.http_listen, state->http_server->port());
   if (options.issuer.empty()) {
-    options.issuer = absl::StrCat("http://", options.http_listen);
+    options.issuer = absl::StrCat(options.tls_cert.empty() ? "http" : "https",
+                                  "://", state->http_address);
   }
   if (options.master_key_file.empty()) {
     options.master_key_file = options.data_dir + "/master.key";
@@ -129,7 +218,6 @@ absl::StatusOr<std::unique_ptr<TokendServer>> TokendServer::Start(
     return absl::InvalidArgumentError(
         "--store: only \"sqlite\" is available in this build");
   }
-  ASSIGN_OR_RETURN(auto credentials, Credentials(options));
   RETURN_IF_ERROR(EnsureDirectory(options.data_dir));
 
   ASSIGN_OR_RETURN(state->store,
@@ -194,6 +282,7 @@ absl::StatusOr<std::unique_ptr<TokendServer>> TokendServer::Start(
   state->services.push_back(
       std::make_unique<ServiceAccountServiceImpl>(iam_admin));
   state->services.push_back(std::make_unique<OAuthTokenServiceImpl>(iam_admin));
+  state->metrics = std::make_unique<Metrics>(MetricsFor(ServedServices()));
 
   // libgrpc++'s health service does not use protobuf, so its descriptor is
   // not in the pool unless we link and touch it; reflection clients (buf
@@ -206,25 +295,47 @@ absl::StatusOr<std::unique_ptr<TokendServer>> TokendServer::Start(
   builder.AddListeningPort(options.grpc_listen, credentials, &port);
   builder.SetMaxReceiveMessageSize(64 * 1024);
   for (auto& service : state->services) builder.RegisterService(service.get());
+  std::vector<
+      std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
+      interceptors;
+  interceptors.push_back(
+      std::make_unique<MetricsInterceptorFactory>(state->metrics.get()));
   if (options.log_requests) {
-    std::vector<
-        std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
-        interceptors;
     interceptors.push_back(std::make_unique<RequestLogFactory>(stderr));
-    builder.experimental().SetInterceptorCreators(std::move(interceptors));
   }
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
   state->server = builder.BuildAndStart();
   if (state->server == nullptr || port == 0) {
     return absl::UnavailableError(
         absl::StrCat("cannot listen on ", options.grpc_listen));
   }
   state->grpc_address = BoundAddress(options.grpc_listen, port);
+
+  // REST: the gateway calls the services through the in-process channel, so
+  // every interceptor (metrics, log) and handler sees REST calls as gRPC.
+  HttpBackends backends;
+  backends.channel = state->server->InProcessChannel(grpc::ChannelArguments());
+  gateway::GatewayOptions gateway_options;
+  gateway_options.channel = backends.channel;
+  gateway_options.services = ServedServices();
+  ASSIGN_OR_RETURN(backends.gateway,
+                   gateway::Gateway::Create(std::move(gateway_options)));
+  backends.metrics = [metrics = state->metrics.get(),
+                      keyring = state->keyring.get()] {
+    return metrics->RenderPrometheus(
+        [keyring](std::string* out) { AppendKeyringGauges(*keyring, out); });
+  };
+  state->http_front->Attach(std::move(backends));
   state->options = std::move(options);
   return std::unique_ptr<TokendServer>(new TokendServer(std::move(state)));
 }
 
 const std::string& TokendServer::grpc_address() const {
   return state_->grpc_address;
+}
+
+const std::string& TokendServer::http_address() const {
+  return state_->http_address;
 }
 
 const std::string& TokendServer::issuer() const {
@@ -251,10 +362,20 @@ absl::Time TokendServer::NextMaintenance() const {
 }
 
 void TokendServer::Shutdown(absl::Duration grace) {
+  const absl::Time deadline = absl::Now() + grace;
+  if (state_->server != nullptr) {
+    // /healthz turns 503 at once, while requests in flight finish.
+    auto* health = state_->server->GetHealthCheckService();
+    if (health != nullptr) health->Shutdown();
+  }
+  // HTTP first: its requests in flight still need the gRPC side.
+  if (state_->http_server != nullptr) {
+    state_->http_server->Shutdown(
+        std::max(absl::ZeroDuration(), deadline - absl::Now()));
+    state_->http_server.reset();
+  }
   if (state_->server == nullptr) return;
-  auto* health = state_->server->GetHealthCheckService();
-  if (health != nullptr) health->Shutdown();
-  state_->server->Shutdown(absl::ToChronoTime(absl::Now() + grace));
+  state_->server->Shutdown(absl::ToChronoTime(deadline));
   state_->server->Wait();
   state_->server.reset();
 }

@@ -1,7 +1,8 @@
 // TokendServer: opens the data directory (store, master key, admin key),
-// loads the keyring and serves every gRPC service. main.cc only parses flags,
-// handles signals and calls this; tests start it the same way through the
-// binary.
+// loads the keyring and serves every gRPC service, and the same services
+// over REST (server/gateway) with /healthz and /metrics (server/http_front).
+// main.cc only parses flags, handles signals and calls this; tests start it the
+// same way through the binary.
 #ifndef TOKEND_SERVER_TOKEND_SERVER_H_
 #define TOKEND_SERVER_TOKEND_SERVER_H_
 
@@ -41,6 +42,8 @@ class TokendServer {
 
   // host:port actually bound (port 0 resolved).
   const std::string& grpc_address() const;
+  // The REST gateway's host:port (port 0 resolved).
+  const std::string& http_address() const;
   const std::string& issuer() const;
 
   // Advances key rotation states and forgets revocations of expired tokens;

@@ -9,7 +9,7 @@ buf="$TEST_SRCDIR/tokend/tests/interop/node_modules/@bufbuild/buf/bin/buf"
 [ -x "$buf" ] || { echo "buf not installed: run tools/setup"; exit 1; }
 
 dir=$(mktemp -d "${TEST_TMPDIR:-/tmp}/buf.XXXXXX")
-"$tokend" --data_dir="$dir" --grpc_listen=127.0.0.1:0 --ready_file="$dir/ready" \
+"$tokend" --data_dir="$dir" --grpc_listen=127.0.0.1:0 --http_listen=127.0.0.1:0 --ready_file="$dir/ready" \
   2>"$dir/log" &
 pid=$!
 trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true' EXIT

@@ -253,6 +253,9 @@ void ExpectRefusesToStart(const std::vector<std::string>& flags,
 TEST(TlsIntegration, RefusesPlaintextOnNonLoopbackAddresses) {
   ExpectRefusesToStart({"--grpc_listen=0.0.0.0:0"}, "--tls_cert");
   ExpectRefusesToStart({"--grpc_listen=[::]:0"}, "--tls_cert");
+  // The REST side follows the same rule (the message names its address).
+  ExpectRefusesToStart({"--http_listen=0.0.0.0:0"}, "0.0.0.0:0");
+  ExpectRefusesToStart({"--http_listen=[::]:0"}, "--tls_cert");
 }
 
 TEST(TlsIntegration, RefusesHalfATlsConfiguration) {

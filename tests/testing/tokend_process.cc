@@ -50,9 +50,8 @@ absl::StatusOr<pid_t> Spawn(const std::string& data_dir,
   const std::string ready = data_dir + "/ready.json";
   unlink(ready.c_str());
   std::vector<std::string> args = {
-      Runfile("tokend/server/tokend"),
-      "--data_dir=" + data_dir,
-      "--grpc_listen=127.0.0.1:0",
+      Runfile("tokend/server/tokend"), "--data_dir=" + data_dir,
+      "--grpc_listen=127.0.0.1:0",     "--http_listen=127.0.0.1:0",
       "--ready_file=" + ready,
   };
   args.insert(args.end(), extra_args.begin(), extra_args.end());
@@ -70,6 +69,17 @@ absl::StatusOr<pid_t> Spawn(const std::string& data_dir,
     _exit(127);
   }
   return pid;
+}
+
+// The string member `name` of the one-line ready file ("" if absent).
+std::string JsonMember(const std::string& content, const std::string& name) {
+  const std::string key = "\"" + name + "\":\"";
+  size_t at = content.find(key);
+  if (at == std::string::npos) return "";
+  size_t start = at + key.size();
+  size_t end = content.find('"', start);
+  if (end == std::string::npos) return "";
+  return content.substr(start, end - start);
 }
 
 int ExitCode(int status) {
@@ -90,11 +100,10 @@ absl::StatusOr<TokendProcess> TokendProcess::Start(
   absl::Time deadline = absl::Now() + absl::Seconds(30);
   while (absl::Now() < deadline) {
     std::string content = ReadAll(ready);
-    size_t at = content.find("\"grpc\":\"");
-    if (at != std::string::npos) {
-      size_t start = at + 8;
-      size_t end = content.find('"', start);
-      return TokendProcess(pid, data_dir, content.substr(start, end - start));
+    std::string grpc = JsonMember(content, "grpc");
+    if (!grpc.empty()) {
+      return TokendProcess(pid, data_dir, std::move(grpc),
+                           JsonMember(content, "http"));
     }
     int status;
     if (waitpid(pid, &status, WNOHANG) == pid) {
@@ -138,7 +147,8 @@ absl::StatusOr<TokendProcess::Exited> TokendProcess::RunUntilExit(
 TokendProcess::TokendProcess(TokendProcess&& other) noexcept
     : pid_(other.pid_),
       data_dir_(std::move(other.data_dir_)),
-      grpc_address_(std::move(other.grpc_address_)) {
+      grpc_address_(std::move(other.grpc_address_)),
+      http_address_(std::move(other.http_address_)) {
   other.pid_ = -1;
 }
 

@@ -23,6 +23,7 @@ std::string Runfile(const std::string& path);
 class TokendProcess {
  public:
   // Starts `binary` with --data_dir, --grpc_listen=127.0.0.1:0,
+  // --http_listen=127.0.0.1:0,
   // --ready_file and `extra_args`; waits until ready (up to 30 s).
   static absl::StatusOr<TokendProcess> Start(
       const std::string& data_dir, std::vector<std::string> extra_args = {});
@@ -47,6 +48,8 @@ class TokendProcess {
   ~TokendProcess();
 
   const std::string& grpc_address() const { return grpc_address_; }
+  // The REST gateway's host:port.
+  const std::string& http_address() const { return http_address_; }
   const std::string& data_dir() const { return data_dir_; }
   std::string AdminKey() const;
   // What the process has written to stderr so far.
@@ -59,15 +62,18 @@ class TokendProcess {
   void Kill();
 
  private:
-  TokendProcess(pid_t pid, std::string data_dir, std::string grpc_address)
+  TokendProcess(pid_t pid, std::string data_dir, std::string grpc_address,
+                std::string http_address)
       : pid_(pid),
         data_dir_(std::move(data_dir)),
-        grpc_address_(std::move(grpc_address)) {}
+        grpc_address_(std::move(grpc_address)),
+        http_address_(std::move(http_address)) {}
   int Wait();
 
   pid_t pid_ = -1;
   std::string data_dir_;
   std::string grpc_address_;
+  std::string http_address_;
 };
 
 }  // namespace tokend::testing

@@ -1,0 +1,58 @@
+// The REST gateway: an http::HttpHandler that transcodes HTTP/JSON to the
+// gRPC methods annotated with google.api.http, grpc-gateway style, and calls
+// them through a generic stub on the server's in-process channel. It knows no
+// concrete service: routes come from the descriptors, error bodies from the
+// service's (tokend.api.v1.error_style).
+//
+// Per request: match the route (404/405), translate the request (400/415),
+// forward a fixed set of headers as metadata, call, and write the response in
+// proto3 JSON or the error in the service's style. Response metadata
+// `cache-control` and `etag` become headers (with If-None-Match -> 304), and a
+// `retry-after` trailer becomes Retry-After on 429.
+#ifndef TOKEND_SERVER_GATEWAY_GATEWAY_H_
+#define TOKEND_SERVER_GATEWAY_GATEWAY_H_
+
+#include <grpcpp/channel.h>
+#include <grpcpp/generic/generic_stub.h>
+
+#include <memory>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "google/protobuf/descriptor.h"
+#include "server/gateway/path_matcher.h"
+#include "server/http/http_server.h"
+
+namespace tokend::gateway {
+
+struct GatewayOptions {
+  // Services whose annotated methods get REST routes.
+  std::vector<const google::protobuf::ServiceDescriptor*> services;
+  // Where calls go: the server's in-process channel.
+  std::shared_ptr<grpc::Channel> channel;
+  // Deadline of each call made for a REST request.
+  absl::Duration deadline = absl::Seconds(30);
+};
+
+class Gateway : public http::HttpHandler {
+ public:
+  // InvalidArgument when a rule does not hold (PathMatcher::Build).
+  static absl::StatusOr<std::unique_ptr<Gateway>> Create(
+      GatewayOptions options);
+
+  void Handle(http::HttpRequest request, http::Responder respond) override;
+
+  const PathMatcher& matcher() const { return *matcher_; }
+
+ private:
+  Gateway(GatewayOptions options, std::unique_ptr<PathMatcher> matcher);
+
+  const GatewayOptions options_;
+  const std::unique_ptr<PathMatcher> matcher_;
+  grpc::GenericStub stub_;
+};
+
+}  // namespace tokend::gateway
+
+#endif  // TOKEND_SERVER_GATEWAY_GATEWAY_H_

@@ -1,0 +1,44 @@
+// gRPC -> REST response translation for the gateway (DESIGN.md §5): proto3
+// JSON as protobuf prints it with default options and no whitespace —
+// json_name keys (lowerCamel unless the proto sets json_name), fields at their
+// default omitted, int64/uint64 as strings, enums by name (a number the enum
+// does not declare stays a number), bytes as base64, Timestamp as RFC 3339 in
+// UTC with 0, 3, 6 or 9 fraction digits, Duration as "1.5s"; an empty message
+// is "{}". Unlike MessageToJsonString, map entries are printed sorted by key
+// (deterministic serialization), so equal messages print equal bytes.
+//
+// ResponseOptions::response_body (HttpRule.response_body) selects one
+// top-level field as the whole body, printed as that field's JSON value:
+//   message      its object, "{}" when unset; a well-known type its JSON
+//                value (Timestamp a string, ...), "null" when unset
+//   repeated     an array, "[]" when empty
+//   map          an object, "{}" when empty
+//   scalar/enum  the JSON scalar, its default ("", 0, false, first enum
+//                name) when not set; "null" for an unset oneof member or
+//                proto3 optional field (nothing to print, and no default
+//                applies)
+//
+// Errors are INTERNAL (the server produced the message; the client is not at
+// fault): a response_body naming no field, or a message protobuf cannot
+// print (e.g. a Timestamp outside years 1-9999).
+#ifndef TOKEND_SERVER_GATEWAY_RESPONSE_TRANSLATOR_H_
+#define TOKEND_SERVER_GATEWAY_RESPONSE_TRANSLATOR_H_
+
+#include <google/protobuf/message.h>
+
+#include <string>
+
+#include "absl/status/statusor.h"
+
+namespace tokend::gateway {
+
+struct ResponseOptions {
+  std::string response_body;  // "" (the whole message) or a top-level field
+};
+
+absl::StatusOr<std::string> TranslateResponse(
+    const google::protobuf::Message& response, const ResponseOptions& options);
+
+}  // namespace tokend::gateway
+
+#endif  // TOKEND_SERVER_GATEWAY_RESPONSE_TRANSLATOR_H_

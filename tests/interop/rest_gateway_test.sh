@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# The REST gateway (issue 4) on the real tokend, plain HTTP and TLS, driven by
+# independent clients: curl (every request), Debian's python3 with PyJWT (the
+# service-account JWT, JSON checks), Node's `jose` (createRemoteJWKSet on our
+# JWKS URL). See rest_gateway_test.py and jose_jwks_test.mjs.
+set -euo pipefail
+
+fail() { echo "FAIL: $*"; exit 1; }
+
+python=/usr/bin/python3
+[ -x /usr/bin/curl ] || fail "curl missing (apt-get install curl)"
+"$python" -s -c 'import jwt, cryptography' ||
+  fail "need python3-jwt python3-cryptography"
+command -v node >/dev/null || fail "node missing"
+
+here="$TEST_SRCDIR/tokend/tests/interop"
+tokend="$TEST_SRCDIR/tokend/server/tokend"
+tokenctl="$TEST_SRCDIR/tokend/tools/tokenctl/tokenctl"
+dir=$(mktemp -d "${TEST_TMPDIR:-/tmp}/rest_gateway.XXXXXX")
+mkdir -p "$dir/pki"
+"$python" -s "$here/iam_python_test.py" certs "$dir/pki"
+
+pid=
+stop() { [ -n "$pid" ] && kill $pid 2>/dev/null; [ -n "$pid" ] && wait $pid 2>/dev/null; pid=; }
+trap 'stop' EXIT
+
+run_mode() {  # plain | tls
+  local mode=$1 data="$dir/$1" tls=() ctl_tls=() scheme=http
+  mkdir -p "$data"
+  if [ "$mode" = tls ]; then
+    tls=(--tls_cert="$dir/pki/server.pem" --tls_key="$dir/pki/server.key")
+    ctl_tls=(--tls_ca="$dir/pki/ca.pem")
+    scheme=https
+  fi
+  "$tokend" --data_dir="$data" --grpc_listen=127.0.0.1:0 \
+    --http_listen=127.0.0.1:0 --ready_file="$data/ready" "${tls[@]}" \
+    2>"$data/log" &
+  pid=$!
+  for _ in $(seq 300); do [ -s "$data/ready" ] && break; sleep 0.05; done
+  [ -s "$data/ready" ] || { cat "$data/log"; fail "$mode: tokend not ready"; }
+  local grpc http
+  grpc=$(sed -E 's/.*"grpc":"([^"]+)".*/\1/' "$data/ready")
+  http=$(sed -E 's/.*"http":"([^"]+)".*/\1/' "$data/ready")
+  local base="$scheme://$http"
+  ctl() { "$tokenctl" --server="$grpc" --admin_key_file="$data/admin.key" "${ctl_tls[@]}" "$@"; }
+  local sa
+  sa=$(ctl sa create rest-sa | "$python" -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+  ctl key create --service_account_id="$sa" --out="$data/key.json" >/dev/null
+
+  local cacert=""
+  [ "$mode" = tls ] && cacert="$dir/pki/ca.pem"
+  if ! "$python" -s "$here/rest_gateway_test.py" "$mode" "$base" "$cacert" \
+      "$data/key.json" "$data/admin.key" "$data/out"; then
+    echo "--- tokend log (tail) ---"; tail -n 30 "$data/log"; exit 1
+  fi
+  NODE_PATH="$here/node_modules" NODE_EXTRA_CA_CERTS="${cacert:-/dev/null}" \
+    node "$here/jose_jwks_test.cjs" "$base" "$(cat "$data/out/iam_token")" \
+      "$base" || fail "$mode: jose"
+  stop
+  echo "ok: $mode"
+}
+
+run_mode plain
+run_mode tls
+echo PASS

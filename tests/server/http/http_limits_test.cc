@@ -1,0 +1,254 @@
+// HttpServer's limits, enforced while reading: header and body sizes,
+// timeouts, and the connection cap.
+#include <string>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "gtest/gtest.h"
+#include "server/http/http_server.h"
+#include "tests/server/http/test_client.h"
+#include "tests/server/http/test_server.h"
+
+namespace tokend::http::testing {
+namespace {
+
+HttpServerOptions SmallLimits() {
+  HttpServerOptions options;
+  options.max_header_bytes = 1024;
+  options.max_body_bytes = 1024;
+  return options;
+}
+
+TEST(HttpLimitsTest, HeaderBlockOverTheLimitIs431) {
+  EchoHandler handler;
+  auto server = StartServer(SmallLimits(), &handler);
+  {
+    // Just under the limit passes.
+    auto connection = ConnectOrDie(server->port());
+    std::string request = Get("/", "x-pad: \r\n");
+    request.insert(request.find("x-pad: ") + 7,
+                   std::string(1024 - request.size() - 16, 'p'));
+    ASSERT_LT(request.size(), 1024u);
+    ASSERT_TRUE(connection->Send(request).ok());
+    auto response = connection->ReadResponse();
+    ASSERT_TRUE(response.ok()) << response.status();
+    EXPECT_EQ(response->status, 200);
+  }
+  {
+    auto connection = ConnectOrDie(server->port());
+    ASSERT_TRUE(
+        connection
+            ->Send(Get("/",
+                       absl::StrCat("x-pad: ", std::string(2000, 'p'), "\r\n")))
+            .ok());
+    auto response = connection->ReadResponse();
+    ExpectServerError(response, 431, 8);
+    EXPECT_EQ(response->reason, "Request Header Fields Too Large");
+    EXPECT_TRUE(connection->ExpectClosed().ok());
+  }
+  {
+    // Never terminated: refused once the limit is crossed, not at a
+    // timeout.
+    auto connection = ConnectOrDie(server->port());
+    const absl::Time start = absl::Now();
+    ASSERT_TRUE(connection
+                    ->Send(absl::StrCat("GET / HTTP/1.1\r\nx-pad: ",
+                                        std::string(4000, 'p')))
+                    .ok());
+    ExpectServerError(connection->ReadResponse(), 431, 8);
+    EXPECT_LT(absl::Now() - start, absl::Seconds(2));
+  }
+  EXPECT_EQ(handler.requests().size(), 1u);
+}
+
+TEST(HttpLimitsTest, DeclaredBodyOverTheLimitIs413BeforeTheBodyIsSent) {
+  EchoHandler handler;
+  auto server = StartServer(SmallLimits(), &handler);
+  auto connection = ConnectOrDie(server->port());
+  // Only the head is sent: the server must answer from Content-Length alone
+  // rather than wait for (or buffer) a megabyte.
+  ASSERT_TRUE(connection
+                  ->Send("POST / HTTP/1.1\r\nHost: test\r\n"
+                         "Content-Length: 1048576\r\n\r\n")
+                  .ok());
+  auto response = connection->ReadResponse();
+  ExpectServerError(response, 413, 8);
+  EXPECT_EQ(response->reason, "Content Too Large");
+  EXPECT_TRUE(connection->ExpectClosed().ok());
+  EXPECT_TRUE(handler.requests().empty());
+}
+
+TEST(HttpLimitsTest, BodyAtTheLimitPasses) {
+  EchoHandler handler;
+  auto server = StartServer(SmallLimits(), &handler);
+  auto connection = ConnectOrDie(server->port());
+  const std::string body(1024, 'b');
+  ASSERT_TRUE(connection->Send(Post("/", body)).ok());
+  auto response = connection->ReadResponse();
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_EQ(response->status, 200);
+  EXPECT_EQ(response->body, body);
+}
+
+TEST(HttpLimitsTest, BytesBeyondTheContentLengthAreTheNextRequest) {
+  // Content-Length says 10 and more follows: exactly 10 bytes are the body,
+  // and the rest is parsed as the next request (here garbage -> 400, close);
+  // nothing past the declared length leaks into the first body.
+  EchoHandler handler;
+  auto server = StartServer(SmallLimits(), &handler);
+  auto connection = ConnectOrDie(server->port());
+  ASSERT_TRUE(connection
+                  ->Send("POST / HTTP/1.1\r\nHost: test\r\n"
+                         "Content-Length: 10\r\n\r\n"
+                         "0123456789this is not http\r\n\r\n")
+                  .ok());
+  auto first = connection->ReadResponse();
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(first->body, "0123456789");
+  ExpectServerError(connection->ReadResponse(), 400, 3);
+  EXPECT_TRUE(connection->ExpectClosed().ok());
+  EXPECT_EQ(handler.requests().size(), 1u);
+}
+
+TEST(HttpLimitsTest, ChunkedBodyOverTheLimitIs413) {
+  EchoHandler handler;
+  auto server = StartServer(SmallLimits(), &handler);
+  {
+    // One chunk declaring more than the limit: refused at its size line.
+    auto connection = ConnectOrDie(server->port());
+    ASSERT_TRUE(connection
+                    ->Send("POST / HTTP/1.1\r\nHost: test\r\n"
+                           "Transfer-Encoding: chunked\r\n\r\n"
+                           "100000\r\n")
+                    .ok());
+    ExpectServerError(connection->ReadResponse(), 413, 8);
+  }
+  {
+    // Many chunks, each small, adding up to more than the limit.
+    auto connection = ConnectOrDie(server->port());
+    std::string request =
+        "POST / HTTP/1.1\r\nHost: test\r\nTransfer-Encoding: chunked\r\n\r\n";
+    for (int i = 0; i < 20; ++i) {
+      absl::StrAppend(&request, "64\r\n", std::string(100, 'c'), "\r\n");
+    }
+    request += "0\r\n\r\n";
+    ASSERT_TRUE(connection->Send(request).ok());
+    ExpectServerError(connection->ReadResponse(), 413, 8);
+    EXPECT_TRUE(connection->ExpectClosed().ok());
+  }
+  EXPECT_TRUE(handler.requests().empty());
+}
+
+HttpServerOptions ShortTimeouts() {
+  HttpServerOptions options;
+  options.read_timeout = absl::Milliseconds(300);
+  options.idle_timeout = absl::Milliseconds(300);
+  return options;
+}
+
+TEST(HttpLimitsTest, StalledHeaderIs408ThenClose) {
+  EchoHandler handler;
+  auto server = StartServer(ShortTimeouts(), &handler);
+  auto connection = ConnectOrDie(server->port());
+  const absl::Time start = absl::Now();
+  ASSERT_TRUE(connection->Send("GET / HTTP/1.1\r\nHost: te").ok());
+  auto response = connection->ReadResponse();
+  ExpectServerError(response, 408, 4);
+  EXPECT_EQ(response->reason, "Request Timeout");
+  const absl::Duration elapsed = absl::Now() - start;
+  EXPECT_GE(elapsed, absl::Milliseconds(250));
+  EXPECT_LT(elapsed, absl::Seconds(3));
+  EXPECT_TRUE(connection->ExpectClosed().ok());
+}
+
+TEST(HttpLimitsTest, TrickledRequestStillTimesOutAsAWhole) {
+  // A byte every 100 ms never lets a per-read timeout fire; the deadline is
+  // for the whole request.
+  EchoHandler handler;
+  auto server = StartServer(ShortTimeouts(), &handler);
+  auto connection = ConnectOrDie(server->port());
+  const absl::Time start = absl::Now();
+  ASSERT_TRUE(connection
+                  ->Send("POST / HTTP/1.1\r\nHost: a\r\n"
+                         "Content-Length: 100\r\n\r\n")
+                  .ok());
+  for (int i = 0; i < 8; ++i) {
+    absl::SleepFor(absl::Milliseconds(100));
+    if (!connection->Send("x").ok()) break;  // Closed after the 408.
+  }
+  ExpectServerError(connection->ReadResponse(), 408, 4);
+  EXPECT_LT(absl::Now() - start, absl::Seconds(3));
+  EXPECT_TRUE(handler.requests().empty());
+}
+
+TEST(HttpLimitsTest, IdleConnectionsCloseQuietly) {
+  EchoHandler handler;
+  auto server = StartServer(ShortTimeouts(), &handler);
+  {
+    // Never sent anything: closed without a response.
+    auto connection = ConnectOrDie(server->port());
+    const absl::Time start = absl::Now();
+    EXPECT_TRUE(connection->ExpectClosed().ok());
+    EXPECT_GE(absl::Now() - start, absl::Milliseconds(250));
+  }
+  {
+    // Kept alive after a response, then idle: closed without a response.
+    auto connection = ConnectOrDie(server->port());
+    ASSERT_TRUE(connection->Send(Get("/")).ok());
+    auto response = connection->ReadResponse();
+    ASSERT_TRUE(response.ok()) << response.status();
+    EXPECT_TRUE(connection->ExpectClosed().ok());
+  }
+}
+
+TEST(HttpLimitsTest, SlowHandlerIsNotARequestTimeout) {
+  // read_timeout covers receiving the request, not the handler's work.
+  LambdaHandler handler([](HttpRequest request, Responder respond) {
+    std::thread([respond = std::move(respond)]() mutable {
+      absl::SleepFor(absl::Milliseconds(700));
+      std::move(respond)(HttpResponse{});
+    }).detach();
+  });
+  auto server = StartServer(ShortTimeouts(), &handler);
+  auto connection = ConnectOrDie(server->port());
+  ASSERT_TRUE(connection->Send(Get("/")).ok());
+  auto response = connection->ReadResponse();
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_EQ(response->status, 200);
+}
+
+TEST(HttpLimitsTest, ConnectionsOverTheCapGet503) {
+  EchoHandler handler;
+  HttpServerOptions options;
+  options.max_connections = 2;
+  auto server = StartServer(options, &handler);
+  auto first = ConnectOrDie(server->port());
+  auto second = ConnectOrDie(server->port());
+  // A round trip on each proves both are registered.
+  for (auto* connection : {first.get(), second.get()}) {
+    ASSERT_TRUE(connection->Send(Get("/")).ok());
+    ASSERT_TRUE(connection->ReadResponse().ok());
+  }
+  auto third = ConnectOrDie(server->port());
+  // Nothing sent: the 503 comes without reading a request.
+  auto response = third->ReadResponse();
+  ExpectServerError(response, 503, 14);
+  EXPECT_EQ(response->reason, "Service Unavailable");
+  EXPECT_TRUE(third->ExpectClosed().ok());
+
+  // A slot freed is a slot usable again.
+  second.reset();
+  // The server notices the close asynchronously: retry briefly.
+  for (int attempt = 0;; ++attempt) {
+    auto fourth = ConnectOrDie(server->port());
+    absl::StatusOr<ParsedResponse> again = absl::UnknownError("not sent");
+    if (fourth->Send(Get("/")).ok()) again = fourth->ReadResponse();
+    if (again.ok() && again->status == 200) break;
+    ASSERT_LT(attempt, 50) << "the closed connection never freed its slot";
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+}
+
+}  // namespace
+}  // namespace tokend::http::testing
