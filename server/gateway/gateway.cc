@@ -223,7 +223,7 @@ void Gateway::Handle(http::HttpRequest request, http::Responder respond) {
   if (!translated.ok()) {
     http::HttpResponse response =
         ErrorFor(call->style,
-                 grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                 grpc::Status(static_cast<grpc::StatusCode>(translated.code()),
                               std::string(translated.message())),
                  request.request_id);
     if (IsUnsupportedMediaType(translated)) response.status = 415;

@@ -83,7 +83,8 @@ enum class Phase {
 };
 
 // A connection over `Stream`: tcp::socket or SslStream. Every handler runs on
-// the socket's strand, so members need no lock; the public methods only post.
+// the socket's executor, which never runs two at once (see
+// http_connection.h), so members need no lock; the public methods only post.
 template <class Stream>
 class ConnectionImpl final
     : public Connection,
@@ -219,7 +220,7 @@ class ConnectionImpl final
     phase_ = Phase::kIdle;
     SetDeadline(options_.idle_timeout);
     stream_.async_read_some(buffer_.prepare(kReadChunk),
-                            [self = Self()](error_code ec, size_t n) {
+                            [self = Self()](error_code, size_t n) {
                               if (self->phase_ == Phase::kClosed) return;
                               self->buffer_.commit(n);
                               // EOF, reset, or the idle timer: close quietly.
@@ -330,7 +331,16 @@ class ConnectionImpl final
   // Answers with a server error and closes: after a refused or unparsable
   // request the remaining bytes cannot be trusted to frame the next one.
   void Reject(int status, absl::string_view message) {
-    if (request_id_.empty()) request_id_ = NewRequestId();
+    if (request_id_.empty()) {
+      // Refused before OnHeader (a Content-Length over the limit, a bad
+      // field): the client's id if the parser got that far.
+      absl::string_view client_id;
+      if (parser_.has_value()) {
+        auto id = parser_->get().find("x-request-id");
+        if (id != parser_->get().end()) client_id = View(id->value());
+      }
+      request_id_ = RequestIdFor(client_id);
+    }
     WriteResponse(ServerErrorResponse(status, message), /*close=*/true);
   }
 
@@ -459,7 +469,9 @@ class ConnectionImpl final
   }
 
   Stream stream_;
-  const net::any_io_executor executor_;  // The strand; safe to copy anywhere.
+  // The socket's executor, kept apart so other threads may post to it
+  // without touching stream_.
+  const net::any_io_executor executor_;
   net::steady_timer timer_;
   ConnectionHost* const host_;
   const HttpServerOptions& options_;

@@ -11,16 +11,16 @@
 //   - on success the path variables hold their values (the path wins);
 //   - on success the message prints as proto3 JSON and that JSON, sent back
 //     as a body "*" request, rebuilds an equal message (NaN == NaN).
+#include <google/protobuf/message.h>
+#include <google/protobuf/util/field_comparator.h>
+#include <google/protobuf/util/message_differencer.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <google/protobuf/message.h>
-#include <google/protobuf/util/field_comparator.h>
-#include <google/protobuf/util/message_differencer.h>
 
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
@@ -46,9 +46,9 @@ struct Fixed {
 const std::vector<Fixed>& Bindings() {
   static const auto* const kBindings = [] {
     auto* bindings = new std::vector<Fixed>;
-    auto add = [bindings](const Message& prototype, std::string body,
-                          std::vector<std::pair<std::string, std::string>>
-                              path) {
+    auto add = [bindings](
+                   const Message& prototype, std::string body,
+                   std::vector<std::pair<std::string, std::string>> path) {
       Fixed fixed{&prototype, {}};
       fixed.binding.body = std::move(body);
       fixed.binding.path_variables = std::move(path);
@@ -101,12 +101,11 @@ void CheckPathVariables(const Fixed& fixed, const Message& message) {
   }
   const auto& m = static_cast<const Everything&>(message);
   for (const auto& [path, value] : fixed.binding.path_variables) {
-    const bool ok = (path == "str" && m.str() == value) ||
-                    (path == "inner.name" && m.inner().name() == value) ||
-                    (path == "inner.leaf.value" &&
-                     m.inner().leaf().value() == value) ||
-                    (path == "i64" && m.i64() == 7) ||
-                    (path == "beta" && m.beta() == 3);
+    const bool ok =
+        (path == "str" && m.str() == value) ||
+        (path == "inner.name" && m.inner().name() == value) ||
+        (path == "inner.leaf.value" && m.inner().leaf().value() == value) ||
+        (path == "i64" && m.i64() == 7) || (path == "beta" && m.beta() == 3);
     if (!ok) std::abort();
   }
 }
@@ -138,9 +137,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const absl::string_view body = rest;
   const std::vector<Fixed>& bindings = Bindings();
   const Fixed& fixed =
-      bindings[selector.empty() ? 0
-                                : static_cast<unsigned char>(selector[0]) %
-                                      bindings.size()];
+      bindings[selector.empty()
+                   ? 0
+                   : static_cast<unsigned char>(selector[0]) % bindings.size()];
 
   std::unique_ptr<Message> message(fixed.prototype->New());
   const absl::Status status = tokend::gateway::TranslateRequest(

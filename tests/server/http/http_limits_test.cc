@@ -70,11 +70,13 @@ TEST(HttpLimitsTest, DeclaredBodyOverTheLimitIs413BeforeTheBodyIsSent) {
   // rather than wait for (or buffer) a megabyte.
   ASSERT_TRUE(connection
                   ->Send("POST / HTTP/1.1\r\nHost: test\r\n"
+                         "x-request-id: big-1\r\n"
                          "Content-Length: 1048576\r\n\r\n")
                   .ok());
   auto response = connection->ReadResponse();
   ExpectServerError(response, 413, 8);
   EXPECT_EQ(response->reason, "Content Too Large");
+  EXPECT_EQ(*response->Header("x-request-id"), "big-1");
   EXPECT_TRUE(connection->ExpectClosed().ok());
   EXPECT_TRUE(handler.requests().empty());
 }

@@ -2,6 +2,8 @@
 #ifndef TOKEND_TESTS_SERVER_HTTP_TEST_SERVER_H_
 #define TOKEND_TESTS_SERVER_HTTP_TEST_SERVER_H_
 
+#include <cstdio>
+#include <cstdlib>
 #include <functional>
 #include <memory>
 #include <string>
@@ -59,9 +61,21 @@ class EchoHandler : public HttpHandler {
 };
 
 // Starts on 127.0.0.1 with a free port (whatever `options.listen` says).
+// HTTP_TEST_THREADS, when set, overrides a single io thread: the same tests
+// then run over strands on several threads (see BUILD).
 inline std::unique_ptr<HttpServer> StartServer(HttpServerOptions options,
                                                HttpHandler* handler) {
   options.listen = "127.0.0.1:0";
+  if (const char* threads = std::getenv("HTTP_TEST_THREADS");
+      threads != nullptr && options.threads == 1) {
+    options.threads = std::atoi(threads);
+    static const bool announced = [&] {
+      std::fprintf(stderr, "HTTP_TEST_THREADS: %d io threads\n",
+                   options.threads);
+      return true;
+    }();
+    (void)announced;
+  }
   auto server = HttpServer::Start(std::move(options), handler);
   EXPECT_TRUE(server.ok()) << server.status();
   return server.ok() ? std::move(*server) : nullptr;
