@@ -1,10 +1,7 @@
 // http_echo_bench: HttpServer with a handler that answers every request with
-// a fixed body, to measure the server's own cost per request, e.g.
-//
-//   taskset -c 0 bazel-bin/server/http/http_echo_bench --listen=127.0.0.1:8089
-//   & taskset -c 1 wrk -t1 -c16 -d5s http://127.0.0.1:8089/
-//
-// Runs until SIGINT or SIGTERM.
+// a fixed body (1 KiB by default), to measure the server's own cost per
+// request. Runs until SIGINT or SIGTERM. How to run it with wrk, and the
+// figures: server/http/BENCHMARK.md.
 #include <signal.h>
 
 #include <cstdio>
@@ -41,7 +38,10 @@ class FixedBodyHandler : public tokend::http::HttpHandler {
 
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
-  // Blocked before any thread starts, so only sigwait below sees them.
+  // Blocked before any thread starts, so only sigwait below sees them. A
+  // shell starting us in the background sets SIGINT to "ignore", which
+  // would discard it: restore the default first.
+  signal(SIGINT, SIG_DFL);
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);

@@ -4,7 +4,7 @@
 
 #include "absl/random/random.h"
 #include "absl/strings/ascii.h"
-#include "absl/strings/str_format.h"
+#include "absl/strings/str_cat.h"
 
 namespace tokend::http {
 
@@ -23,8 +23,9 @@ std::string NewRequestId() {
   // Ids only need to be unique, not secret; a per-thread generator keeps the
   // hot path free of locks.
   thread_local absl::BitGen gen;
-  return absl::StrFormat("%016x%016x", absl::Uniform<uint64_t>(gen),
-                         absl::Uniform<uint64_t>(gen));
+  return absl::StrCat(
+      absl::Hex(absl::Uniform<uint64_t>(gen), absl::kZeroPad16),
+      absl::Hex(absl::Uniform<uint64_t>(gen), absl::kZeroPad16));
 }
 
 std::string RequestIdFor(absl::string_view client_id) {

@@ -6,6 +6,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "server/http/http_server.h"
 #include "tests/server/http/test_client.h"
@@ -118,6 +119,19 @@ TEST_F(HttpTlsTest, PlaintextClientGetsNoHttpResponse) {
   ASSERT_TRUE(rest.ok()) << rest.status();
   EXPECT_FALSE(absl::StartsWith(*rest, "HTTP/")) << *rest;
   EXPECT_TRUE(handler.requests().empty());
+}
+
+TEST_F(HttpTlsTest, SilentClientIsDroppedAfterTheReadTimeout) {
+  // A TCP connection that never starts its handshake must not hold a slot.
+  EchoHandler handler;
+  HttpServerOptions options = TlsOptions(false);
+  options.read_timeout = absl::Milliseconds(300);
+  auto server = StartServer(options, &handler);
+  auto connection = ConnectOrDie(server->port());
+  const absl::Time start = absl::Now();
+  EXPECT_TRUE(connection->ExpectClosed().ok());
+  EXPECT_GE(absl::Now() - start, absl::Milliseconds(250));
+  EXPECT_LT(absl::Now() - start, absl::Seconds(3));
 }
 
 TEST_F(HttpTlsTest, RefusesTlsBelow12) {
