@@ -98,6 +98,11 @@ grpc::ServerUnaryReactor* KeyringServiceImpl::GetOpenIdConfiguration(
     grpc::CallbackServerContext* context,
     const tokend::keys::v1::GetOpenIdConfigurationRequest* request,
     tokend::keys::v1::OpenIdConfiguration* response) {
+  // Cacheable like the JWKS it points to.
+  context->AddInitialMetadata(
+      "cache-control",
+      absl::StrCat("public, max-age=",
+                   absl::ToInt64Seconds(keyring_->options().jwks_max_age)));
   response->set_issuer(issuer_);
   response->set_jwks_uri(absl::StrCat(issuer_, "/.well-known/jwks.json"));
   std::set<std::string> algorithms;

@@ -20,6 +20,7 @@
 #include "google/protobuf/message.h"
 #include "server/gateway/error_response.h"
 #include "server/gateway/request_translator.h"
+#include "server/gateway/response_cache.h"
 #include "server/gateway/response_translator.h"
 
 namespace tokend::gateway {
@@ -96,7 +97,29 @@ struct Call {
   api::v1::ErrorStyle style = api::v1::ERROR_STYLE_UNSPECIFIED;
   std::string request_id;
   std::string if_none_match;
+  // Set for a GET without credentials: where a cacheable answer goes.
+  ResponseCache* cache = nullptr;
+  std::string cache_key;
 };
+
+// A 200 with `cached`'s body and headers, or a 304 when If-None-Match names
+// its ETag: no body, and so no Content-Type; ETag and Cache-Control stay.
+http::HttpResponse FromCached(const CachedResponse& cached,
+                              absl::string_view if_none_match) {
+  http::HttpResponse response;
+  response.headers = cached.headers;
+  if (!if_none_match.empty() && EtagMatches(if_none_match, cached.etag)) {
+    response.status = 304;
+    auto& headers = response.headers;
+    headers.erase(
+        std::remove_if(headers.begin(), headers.end(),
+                       [](const auto& h) { return h.first == "content-type"; }),
+        headers.end());
+    return response;
+  }
+  response.body = cached.body;
+  return response;
+}
 
 void Complete(std::unique_ptr<Call> call, const grpc::Status& status) {
   const auto& initial = call->context.GetServerInitialMetadata();
@@ -130,22 +153,19 @@ void Complete(std::unique_ptr<Call> call, const grpc::Status& status) {
                  call->request_id));
     return;
   }
-  http::HttpResponse response = JsonResponse(200, *std::move(json));
+  CachedResponse ok;
+  ok.body = *std::move(json);
+  ok.headers.emplace_back("content-type", "application/json");
   for (const char* key : kReturnedHeaders) {
     std::string value = FirstValue(initial, key);
-    if (!value.empty()) response.headers.emplace_back(key, std::move(value));
+    if (!value.empty()) ok.headers.emplace_back(key, std::move(value));
   }
-  if (!call->if_none_match.empty() &&
-      EtagMatches(call->if_none_match, FirstValue(initial, "etag"))) {
-    // Not Modified: no body, and so no Content-Type; ETag and
-    // Cache-Control stay.
-    response.status = 304;
-    response.body.clear();
-    auto& headers = response.headers;
-    headers.erase(
-        std::remove_if(headers.begin(), headers.end(),
-                       [](const auto& h) { return h.first == "content-type"; }),
-        headers.end());
+  ok.etag = FirstValue(initial, "etag");
+  http::HttpResponse response = FromCached(ok, call->if_none_match);
+  if (call->cache != nullptr) {
+    call->cache->MaybeStore(std::move(call->cache_key),
+                            FirstValue(initial, "cache-control"),
+                            std::move(ok));
   }
   std::move(call->respond)(std::move(response));
 }
@@ -167,7 +187,8 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Create(
 Gateway::Gateway(GatewayOptions options, std::unique_ptr<PathMatcher> matcher)
     : options_(std::move(options)),
       matcher_(std::move(matcher)),
-      stub_(options_.channel) {}
+      stub_(options_.channel),
+      cache_(options_.cache, options_.clock) {}
 
 void Gateway::Handle(http::HttpRequest request, http::Responder respond) {
   absl::string_view target = request.target;
@@ -201,8 +222,17 @@ void Gateway::Handle(http::HttpRequest request, http::Responder respond) {
     return;
   }
 
+  const bool cacheable =
+      (request.method == "GET" || request.method == "HEAD") &&
+      request.Header("authorization") == nullptr &&
+      request.Header("cookie") == nullptr;
+  const std::string* if_none_match = request.Header("if-none-match");
   auto call = std::make_unique<Call>();
   call->binding = found.match.binding;
+  if (cacheable) {
+    call->cache = &cache_;
+    call->cache_key = std::string(target);
+  }
   call->style = ErrorStyleOf(call->binding->method->service());
   call->request_id = request.request_id;
 
@@ -229,6 +259,15 @@ void Gateway::Handle(http::HttpRequest request, http::Responder respond) {
     if (IsUnsupportedMediaType(translated)) response.status = 415;
     std::move(respond)(std::move(response));
     return;
+  }
+  // Only after translation, so a request the route would refuse is refused
+  // from the cache too.
+  if (cacheable) {
+    if (auto cached = cache_.Find(target); cached != nullptr) {
+      std::move(respond)(
+          FromCached(*cached, if_none_match != nullptr ? *if_none_match : ""));
+      return;
+    }
   }
   bool own_buffer = false;
   grpc::Status serialized =

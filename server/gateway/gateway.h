@@ -8,7 +8,8 @@
 // forward a fixed set of headers as metadata, call, and write the response in
 // proto3 JSON or the error in the service's style. Response metadata
 // `cache-control` and `etag` become headers (with If-None-Match -> 304), and a
-// `retry-after` trailer becomes Retry-After on 429.
+// `retry-after` trailer becomes Retry-After on 429. GET responses the service
+// marks public are reused briefly (ResponseCache).
 #ifndef TOKEND_SERVER_GATEWAY_GATEWAY_H_
 #define TOKEND_SERVER_GATEWAY_GATEWAY_H_
 
@@ -21,7 +22,9 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "google/protobuf/descriptor.h"
+#include "core/common/clock.h"
 #include "server/gateway/path_matcher.h"
+#include "server/gateway/response_cache.h"
 #include "server/http/http_server.h"
 
 namespace tokend::gateway {
@@ -33,6 +36,10 @@ struct GatewayOptions {
   std::shared_ptr<grpc::Channel> channel;
   // Deadline of each call made for a REST request.
   absl::Duration deadline = absl::Seconds(30);
+  // GET responses the service marks `Cache-Control: public, max-age=N` are
+  // reused for min(N, cache.max_ttl) by requests without credentials.
+  ResponseCacheOptions cache;
+  const Clock* clock = RealClock::Get();
 };
 
 class Gateway : public http::HttpHandler {
@@ -51,6 +58,7 @@ class Gateway : public http::HttpHandler {
   const GatewayOptions options_;
   const std::unique_ptr<PathMatcher> matcher_;
   grpc::GenericStub stub_;
+  ResponseCache cache_;
 };
 
 }  // namespace tokend::gateway

@@ -43,6 +43,10 @@ class ScriptedService : public grpc::CallbackGenericService {
     absl::MutexLock lock(&mu_);
     return last_method_;
   }
+  int Calls() {
+    absl::MutexLock lock(&mu_);
+    return calls_;
+  }
 
   grpc::ServerGenericBidiReactor* CreateReactor(
       grpc::GenericCallbackServerContext* context) override {
@@ -54,6 +58,7 @@ class ScriptedService : public grpc::CallbackGenericService {
             std::string(v.data(), v.size());
       }
       last_method_ = context->method();
+      ++calls_;
     }
     return new Reactor(context, LastMetadata());
   }
@@ -106,6 +111,7 @@ class ScriptedService : public grpc::CallbackGenericService {
   absl::Mutex mu_;
   std::map<std::string, std::string> last_ ABSL_GUARDED_BY(mu_);
   std::string last_method_ ABSL_GUARDED_BY(mu_);
+  int calls_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 class GatewayTest : public ::testing::Test {
@@ -206,6 +212,29 @@ TEST_F(GatewayTest, IfNoneMatchGives304WithoutBody) {
   }
   EXPECT_EQ(Call("GET", "/plain/call", {{"if-none-match", "\"v2\""}}).status,
             200);
+}
+
+TEST_F(GatewayTest, PublicGetResponsesAreReusedBrieflyWithoutCredentials) {
+  // The scripted OK carries "Cache-Control: public, max-age=60".
+  http::HttpResponse first = Call("GET", "/plain/call");
+  http::HttpResponse second = Call("GET", "/plain/call");
+  EXPECT_EQ(service_.Calls(), 1);
+  EXPECT_EQ(second.status, 200);
+  EXPECT_EQ(second.body, first.body);
+  EXPECT_EQ(HeaderOf(second, "etag"), "\"v1\"");
+  EXPECT_EQ(HeaderOf(second, "content-type"), "application/json");
+  // Revalidation is answered from the cache too.
+  EXPECT_EQ(Call("GET", "/plain/call", {{"if-none-match", "\"v1\""}}).status,
+            304);
+  EXPECT_EQ(service_.Calls(), 1);
+  // Credentials bypass it: the answer may depend on them.
+  Call("GET", "/plain/call", {{"authorization", "Bearer x"}});
+  Call("GET", "/plain/call", {{"cookie", "__client=1"}});
+  EXPECT_EQ(service_.Calls(), 3);
+  // POST is never cached.
+  Call("POST", "/clerk/call", kJson, "{}");
+  Call("POST", "/clerk/call", kJson, "{}");
+  EXPECT_EQ(service_.Calls(), 5);
 }
 
 TEST_F(GatewayTest, ErrorStylePerService) {
