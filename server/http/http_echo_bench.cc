@@ -1,7 +1,7 @@
 // http_echo_bench: HttpServer with a handler that answers every request with
 // a fixed body (1 KiB by default), to measure the server's own cost per
 // request. Runs until SIGINT or SIGTERM. How to run it with wrk, and the
-// figures: server/http/BENCHMARK.md.
+// figures: BENCHMARKS.md (issue 4).
 #include <signal.h>
 
 #include <cstdio>
