@@ -6,16 +6,14 @@
 #include "absl/strings/str_split.h"
 
 namespace tokend::gateway {
-namespace {
+namespace {}  // namespace
 
-int HexValue(char c) {
+int HexDigitValue(char c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;
   return -1;
 }
-
-}  // namespace
 
 std::string QuoteForError(absl::string_view text) {
   constexpr size_t kMaxShown = 64;
@@ -33,8 +31,8 @@ bool PercentDecode(absl::string_view in, bool plus_is_space, std::string* out) {
     const char c = in[i];
     if (c == '%') {
       if (in.size() - i < 3) return false;
-      const int hi = HexValue(in[i + 1]);
-      const int lo = HexValue(in[i + 2]);
+      const int hi = HexDigitValue(in[i + 1]);
+      const int lo = HexDigitValue(in[i + 2]);
       if (hi < 0 || lo < 0) return false;
       out->push_back(static_cast<char>(hi * 16 + lo));
       i += 2;

@@ -30,6 +30,9 @@ struct FormParameter {
 // malformed escape ('%' not followed by two hex digits).
 bool PercentDecode(absl::string_view in, bool plus_is_space, std::string* out);
 
+// The value of hex digit `c` (either case), or -1.
+int HexDigitValue(char c);
+
 // Untrusted text for an error message: double-quoted, C-escaped (so control
 // bytes and invalid UTF-8 cannot reach a log or a JSON error body raw), cut to
 // 64 bytes with "..." before the closing quote.

@@ -17,6 +17,7 @@
 #include "absl/strings/str_join.h"
 #include "google/api/annotations.pb.h"
 #include "google/api/http.pb.h"
+#include "server/gateway/form_urlencoded.h"
 
 namespace tokend::gateway {
 
@@ -42,13 +43,6 @@ struct PathMatcher::Node {
 };
 
 namespace {
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 // RFC 3986 pchar minus pct-encoded (checked by the caller).
 bool IsPathChar(char c) {
@@ -85,8 +79,8 @@ void AppendDecoded(absl::string_view raw, bool keep_slash, std::string* out) {
       out->push_back(raw[i]);
       continue;
     }
-    char c =
-        static_cast<char>(HexValue(raw[i + 1]) * 16 + HexValue(raw[i + 2]));
+    char c = static_cast<char>(HexDigitValue(raw[i + 1]) * 16 +
+                               HexDigitValue(raw[i + 2]));
     i += 2;
     if (keep_slash && c == '/') {
       out->append("%2F");
@@ -110,7 +104,8 @@ bool ValidSegment(absl::string_view seg) {
   for (size_t i = 0; i < seg.size(); ++i) {
     if (seg[i] == '%') {
       if (i + 2 >= seg.size()) return false;
-      if (HexValue(seg[i + 1]) < 0 || HexValue(seg[i + 2]) < 0) return false;
+      if (HexDigitValue(seg[i + 1]) < 0 || HexDigitValue(seg[i + 2]) < 0)
+        return false;
       i += 2;
     } else if (!IsPathChar(seg[i])) {
       return false;
