@@ -1,5 +1,7 @@
 // Conversion of absl::Status (core/) to grpc::Status (the wire). The canonical
-// codes are numerically identical, so this is a cast plus the message.
+// codes are numerically identical, so this is a cast plus the message; a
+// reason attached with WithReason (core/common/error_reason.h) travels as a
+// google.rpc.ErrorInfo in the status details.
 #ifndef TOKEND_SERVER_GRPC_STATUS_H_
 #define TOKEND_SERVER_GRPC_STATUS_H_
 
@@ -8,13 +10,31 @@
 #include <grpcpp/support/status.h>
 
 #include "absl/status/status.h"
+#include "core/common/error_reason.h"
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
 
 namespace tokend::server {
 
 inline grpc::Status ToGrpcStatus(const absl::Status& status) {
   if (status.ok()) return grpc::Status::OK;
-  return grpc::Status(static_cast<grpc::StatusCode>(status.code()),
-                      std::string(status.message()));
+  const auto code = static_cast<grpc::StatusCode>(status.code());
+  std::optional<std::string> reason = ReasonOf(status);
+  if (!reason.has_value()) {
+    return grpc::Status(code, std::string(status.message()));
+  }
+  google::rpc::ErrorInfo info;
+  info.set_reason(*reason);
+  info.set_domain("tokend");
+  if (std::optional<std::string> short_message = ShortMessageOf(status)) {
+    (*info.mutable_metadata())["message"] = *short_message;
+  }
+  google::rpc::Status details;
+  details.set_code(static_cast<int>(status.code()));
+  details.set_message(std::string(status.message()));
+  details.add_details()->PackFrom(info);
+  return grpc::Status(code, std::string(status.message()),
+                      details.SerializeAsString());
 }
 
 // Ends a callback-API unary call with `status`.

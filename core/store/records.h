@@ -6,6 +6,7 @@
 #ifndef TOKEND_CORE_STORE_RECORDS_H_
 #define TOKEND_CORE_STORE_RECORDS_H_
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -96,6 +97,105 @@ struct RevokedTokenRecord {
   std::string jti;
   std::string subject_id;
   absl::Time expires_at = absl::UnixEpoch();
+};
+
+// ---- Users, sessions and JWT templates (DESIGN §2.2, Clerk's shapes) ----
+
+struct EmailAddressRecord {
+  std::string id;  // "idn_..."; unique across all users.
+  std::string email_address;
+  bool verified = false;
+};
+
+struct PhoneNumberRecord {
+  std::string id;  // "idn_..."; unique across all users.
+  std::string phone_number;
+  bool verified = false;
+};
+
+// A user. Identifiers that must be unique (external_id, username, email
+// addresses) are unique among users that are not deleted: deleting a user
+// frees them, as Clerk's hard delete would. Email addresses compare ASCII-
+// case-insensitively ("A@x.io" and "a@x.io" collide); external ids and
+// usernames compare exactly (callers normalise them).
+struct UserRecord {
+  std::string id;           // "user_" + random.
+  std::string external_id;  // "" when none; unique when set.
+  std::string first_name;
+  std::string last_name;
+  std::string username;  // "" when none; unique when set.
+  std::string image_url;
+  std::vector<EmailAddressRecord> email_addresses;  // Order is kept.
+  std::string primary_email_address_id;             // "" when none.
+  std::vector<PhoneNumberRecord> phone_numbers;     // Order is kept.
+  std::string primary_phone_number_id;              // "" when none.
+  // JSON objects, stored verbatim (the caller validates and bounds them).
+  std::string public_metadata_json = "{}";
+  std::string private_metadata_json = "{}";
+  std::string unsafe_metadata_json = "{}";
+  absl::Time created_at = absl::UnixEpoch();
+  absl::Time updated_at = absl::UnixEpoch();
+  std::optional<absl::Time> deleted_at;  // Unset while the user exists.
+};
+
+// Lifecycle of a session. Only active sessions get tokens.
+enum class SessionStatus {
+  kActive = 0,
+  kRevoked = 1,  // Ended by an administrator (POST /v1/sessions/{id}/revoke).
+  kEnded = 2,    // Ended by the user (sign-out).
+  kExpired = 3,  // Past expire_at, or inactive for too long.
+};
+
+// "active", "revoked", "ended", "expired" (Clerk's spelling).
+inline absl::string_view SessionStatusName(SessionStatus status) {
+  switch (status) {
+    case SessionStatus::kActive:
+      return "active";
+    case SessionStatus::kRevoked:
+      return "revoked";
+    case SessionStatus::kEnded:
+      return "ended";
+    case SessionStatus::kExpired:
+      return "expired";
+  }
+  return "unknown";
+}
+
+// The inverse of SessionStatusName (exact, lowercase); nullopt otherwise.
+inline std::optional<SessionStatus> ParseSessionStatus(absl::string_view name) {
+  if (name == "active") return SessionStatus::kActive;
+  if (name == "revoked") return SessionStatus::kRevoked;
+  if (name == "ended") return SessionStatus::kEnded;
+  if (name == "expired") return SessionStatus::kExpired;
+  return std::nullopt;
+}
+
+struct SessionRecord {
+  std::string id;  // "sess_" + random.
+  std::string user_id;
+  SessionStatus status = SessionStatus::kActive;
+  // SHA-256 of the session's client token, raw 32 bytes
+  // (auth::HashSecret); unique. "" when the session has none: such a session
+  // is never found by FindSessionByClientTokenHash.
+  std::string client_token_hash;
+  std::string actor_json;  // "" or a JSON object (impersonation actor).
+  absl::Time created_at = absl::UnixEpoch();
+  absl::Time updated_at = absl::UnixEpoch();
+  absl::Time last_active_at = absl::UnixEpoch();
+  absl::Time expire_at = absl::UnixEpoch();
+};
+
+struct JwtTemplateRecord {
+  std::string id;           // "jtmp_" + random.
+  std::string name;         // Unique (exact comparison).
+  std::string claims_json;  // JSON object, validated by the caller.
+  int64_t lifetime_seconds = 60;
+  int64_t allowed_clock_skew_seconds = 5;
+  bool custom_signing_key = false;
+  std::string signing_algorithm;   // "" or a JOSE name, e.g. "RS256".
+  std::string sealed_signing_key;  // Sealer output (bytes); "" when none.
+  absl::Time created_at = absl::UnixEpoch();
+  absl::Time updated_at = absl::UnixEpoch();
 };
 
 }  // namespace tokend::store

@@ -10,9 +10,48 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "core/common/status_macros.h"
+#include "core/store/sqlite_internal.h"
 
 namespace tokend::store {
+namespace sqlite_internal {
+
+absl::Status SqliteError(sqlite3* db, int rc, absl::string_view what) {
+  const int code = rc & 0xff;
+  std::string msg = absl::StrCat("sqlite: ", what, ": ", sqlite3_errstr(rc));
+  if (db != nullptr && sqlite3_extended_errcode(db) == rc) {
+    absl::StrAppend(&msg, " (", sqlite3_errmsg(db), ")");
+  }
+  switch (code) {
+    case SQLITE_CONSTRAINT:
+      if (rc == SQLITE_CONSTRAINT_PRIMARYKEY ||
+          rc == SQLITE_CONSTRAINT_UNIQUE) {
+        return absl::AlreadyExistsError(msg);
+      }
+      return absl::InvalidArgumentError(msg);
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return absl::UnavailableError(msg);
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+      return absl::DataLossError(msg);
+    case SQLITE_FULL:
+      return absl::ResourceExhaustedError(msg);
+    case SQLITE_CANTOPEN:
+    case SQLITE_PERM:
+    case SQLITE_READONLY:
+      return absl::PermissionDeniedError(msg);
+    default:
+      return absl::InternalError(msg);
+  }
+}
+
+}  // namespace sqlite_internal
+
 namespace {
+
+using sqlite_internal::BindOptionalTime;
+using sqlite_internal::ScopedStmt;
+using sqlite_internal::SqliteError;
 
 constexpr int kBusyTimeoutMs = 5000;
 
@@ -102,134 +141,93 @@ CREATE TABLE revoked_tokens (
 ) STRICT;
 CREATE INDEX revoked_tokens_by_expiry ON revoked_tokens (expires_at_us);
 )sql"},
+    {3, "users, sessions, JWT templates", R"sql(
+-- external_id and username are NULL when unset, so unset values never
+-- collide. Identifiers are unique among users not deleted: deleting a user
+-- frees them (as for service account names).
+CREATE TABLE users (
+  id                       TEXT    NOT NULL PRIMARY KEY,
+  external_id              TEXT,             -- NULL: none
+  first_name               TEXT    NOT NULL,
+  last_name                TEXT    NOT NULL,
+  username                 TEXT,             -- NULL: none
+  image_url                TEXT    NOT NULL,
+  primary_email_address_id TEXT    NOT NULL,
+  primary_phone_number_id  TEXT    NOT NULL,
+  public_metadata          TEXT    NOT NULL, -- JSON, stored verbatim
+  private_metadata         TEXT    NOT NULL,
+  unsafe_metadata          TEXT    NOT NULL,
+  created_at_us            INTEGER NOT NULL,
+  updated_at_us            INTEGER NOT NULL,
+  deleted_at_us            INTEGER           -- NULL: not deleted
+) STRICT;
+CREATE UNIQUE INDEX users_live_external_id ON users (external_id)
+  WHERE deleted_at_us IS NULL;
+CREATE UNIQUE INDEX users_live_username ON users (username)
+  WHERE deleted_at_us IS NULL;
+
+-- Child tables rather than JSON columns: the schema itself enforces email
+-- uniqueness, and a later lookup by address is an index away. user_live
+-- copies "the user is not deleted" because a partial index cannot look at
+-- another table.
+CREATE TABLE user_email_addresses (
+  id            TEXT    NOT NULL PRIMARY KEY,
+  user_id       TEXT    NOT NULL REFERENCES users (id),
+  position      INTEGER NOT NULL,
+  email_address TEXT    NOT NULL,
+  verified      INTEGER NOT NULL CHECK (verified IN (0, 1)),
+  user_live     INTEGER NOT NULL CHECK (user_live IN (0, 1)),
+  UNIQUE (user_id, position)
+) STRICT;
+-- NOCASE folds ASCII only: mail domains are case-insensitive, and Clerk
+-- treats the local part the same way.
+CREATE UNIQUE INDEX user_email_addresses_live
+  ON user_email_addresses (email_address COLLATE NOCASE) WHERE user_live = 1;
+
+CREATE TABLE user_phone_numbers (
+  id           TEXT    NOT NULL PRIMARY KEY,
+  user_id      TEXT    NOT NULL REFERENCES users (id),
+  position     INTEGER NOT NULL,
+  phone_number TEXT    NOT NULL,
+  verified     INTEGER NOT NULL CHECK (verified IN (0, 1)),
+  UNIQUE (user_id, position)
+) STRICT;
+
+CREATE TABLE sessions (
+  id                TEXT    NOT NULL PRIMARY KEY,
+  user_id           TEXT    NOT NULL REFERENCES users (id),
+  status            TEXT    NOT NULL
+    CHECK (status IN ('active', 'revoked', 'ended', 'expired')),
+  client_token_hash BLOB    UNIQUE,   -- NULL: none (never found by hash)
+  actor             TEXT    NOT NULL, -- '' or a JSON object
+  created_at_us     INTEGER NOT NULL,
+  updated_at_us     INTEGER NOT NULL,
+  last_active_at_us INTEGER NOT NULL,
+  expire_at_us      INTEGER NOT NULL
+) STRICT;
+-- ListSessions walks one of these in its order (newest first).
+CREATE INDEX sessions_by_user ON sessions (user_id, created_at_us DESC, id);
+CREATE INDEX sessions_by_status ON sessions (status, created_at_us DESC, id);
+CREATE INDEX sessions_by_time ON sessions (created_at_us DESC, id);
+
+CREATE TABLE jwt_templates (
+  id                         TEXT    NOT NULL PRIMARY KEY,
+  name                       TEXT    NOT NULL UNIQUE,
+  claims                     TEXT    NOT NULL,
+  lifetime_seconds           INTEGER NOT NULL,
+  allowed_clock_skew_seconds INTEGER NOT NULL,
+  custom_signing_key         INTEGER NOT NULL
+    CHECK (custom_signing_key IN (0, 1)),
+  signing_algorithm          TEXT    NOT NULL, -- '' when none
+  sealed_signing_key         BLOB    NOT NULL, -- empty when none
+  created_at_us              INTEGER NOT NULL,
+  updated_at_us              INTEGER NOT NULL
+) STRICT;
+)sql"},
 };
 
 constexpr int kLatestVersion =
     kMigrations[sizeof(kMigrations) / sizeof(kMigrations[0]) - 1].version;
-
-absl::Status SqliteError(sqlite3* db, int rc, absl::string_view what) {
-  const int code = rc & 0xff;
-  std::string msg = absl::StrCat("sqlite: ", what, ": ", sqlite3_errstr(rc));
-  if (db != nullptr && sqlite3_extended_errcode(db) == rc) {
-    absl::StrAppend(&msg, " (", sqlite3_errmsg(db), ")");
-  }
-  switch (code) {
-    case SQLITE_CONSTRAINT:
-      if (rc == SQLITE_CONSTRAINT_PRIMARYKEY ||
-          rc == SQLITE_CONSTRAINT_UNIQUE) {
-        return absl::AlreadyExistsError(msg);
-      }
-      return absl::InvalidArgumentError(msg);
-    case SQLITE_BUSY:
-    case SQLITE_LOCKED:
-      return absl::UnavailableError(msg);
-    case SQLITE_CORRUPT:
-    case SQLITE_NOTADB:
-      return absl::DataLossError(msg);
-    case SQLITE_FULL:
-      return absl::ResourceExhaustedError(msg);
-    case SQLITE_CANTOPEN:
-    case SQLITE_PERM:
-    case SQLITE_READONLY:
-      return absl::PermissionDeniedError(msg);
-    default:
-      return absl::InternalError(msg);
-  }
-}
-
-// ---- Time encoding: microseconds since the epoch; NULL for "never". ----
-
-absl::StatusOr<std::optional<int64_t>> EncodeTime(absl::Time t,
-                                                  bool future_is_null,
-                                                  absl::string_view field) {
-  if (t == absl::InfiniteFuture() && future_is_null) return std::nullopt;
-  if (t == absl::InfiniteFuture() || t == absl::InfinitePast()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(field, " must be a finite time"));
-  }
-  return absl::ToUnixMicros(t);
-}
-
-// A cached statement in use: resets it and clears its bindings when done, so
-// the next user starts clean (and its read transaction, if any, ends).
-class ScopedStmt {
- public:
-  ScopedStmt(sqlite3* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
-  ScopedStmt(const ScopedStmt&) = delete;
-  ScopedStmt& operator=(const ScopedStmt&) = delete;
-  ~ScopedStmt() {
-    sqlite3_reset(stmt_);
-    sqlite3_clear_bindings(stmt_);
-  }
-
-  absl::Status BindText(int i, absl::string_view v) {
-    return Check(sqlite3_bind_text64(stmt_, i, v.data(), v.size(),
-                                     SQLITE_TRANSIENT, SQLITE_UTF8));
-  }
-  absl::Status BindBlob(int i, absl::string_view v) {
-    // A zero-length blob must still be a blob, not NULL.
-    return Check(sqlite3_bind_blob64(stmt_, i, v.empty() ? "" : v.data(),
-                                     v.size(), SQLITE_TRANSIENT));
-  }
-  absl::Status BindInt(int i, int64_t v) {
-    return Check(sqlite3_bind_int64(stmt_, i, v));
-  }
-  absl::Status BindTime(int i, absl::Time t, bool future_is_null,
-                        absl::string_view field) {
-    ASSIGN_OR_RETURN(std::optional<int64_t> us,
-                     EncodeTime(t, future_is_null, field));
-    if (!us.has_value()) return Check(sqlite3_bind_null(stmt_, i));
-    return BindInt(i, *us);
-  }
-
-  // true: a row is available; false: done.
-  absl::StatusOr<bool> Step() {
-    const int rc = sqlite3_step(stmt_);
-    if (rc == SQLITE_ROW) return true;
-    if (rc == SQLITE_DONE) return false;
-    return SqliteError(db_, rc, sqlite3_sql(stmt_));
-  }
-  // Steps a statement that must not return rows.
-  absl::Status Run() {
-    ASSIGN_OR_RETURN(bool row, Step());
-    if (row) return absl::InternalError("sqlite: unexpected row");
-    return absl::OkStatus();
-  }
-
-  bool IsNull(int col) const {
-    return sqlite3_column_type(stmt_, col) == SQLITE_NULL;
-  }
-  int64_t Int(int col) const { return sqlite3_column_int64(stmt_, col); }
-  std::string Text(int col) const {
-    const unsigned char* p = sqlite3_column_text(stmt_, col);
-    const int n = sqlite3_column_bytes(stmt_, col);
-    return p == nullptr ? std::string()
-                        : std::string(reinterpret_cast<const char*>(p), n);
-  }
-  std::string Blob(int col) const {
-    const void* p = sqlite3_column_blob(stmt_, col);
-    const int n = sqlite3_column_bytes(stmt_, col);
-    return p == nullptr ? std::string()
-                        : std::string(static_cast<const char*>(p), n);
-  }
-  absl::Time GetTime(int col) const {
-    return IsNull(col) ? absl::InfiniteFuture()
-                       : absl::FromUnixMicros(Int(col));
-  }
-  std::optional<absl::Time> GetOptionalTime(int col) const {
-    if (IsNull(col)) return std::nullopt;
-    return absl::FromUnixMicros(Int(col));
-  }
-
- private:
-  absl::Status Check(int rc) {
-    if (rc == SQLITE_OK) return absl::OkStatus();
-    return SqliteError(db_, rc, "bind");
-  }
-
-  sqlite3* db_;
-  sqlite3_stmt* stmt_;
-};
 
 absl::StatusOr<KeyState> ParseKeyState(absl::string_view s) {
   if (s == "next") return KeyState::kNext;
@@ -328,13 +326,6 @@ OAuthTokenRecord ReadOAuthToken(const ScopedStmt& s) {
   rec.created_at = s.GetTime(3);
   rec.revoked_at = s.GetOptionalTime(4);
   return rec;
-}
-
-absl::Status BindOptionalTime(ScopedStmt& s, int i,
-                              const std::optional<absl::Time>& t,
-                              absl::string_view field) {
-  if (!t.has_value()) return absl::OkStatus();  // Cleared bindings are NULL.
-  return s.BindTime(i, *t, false, field);
 }
 
 }  // namespace

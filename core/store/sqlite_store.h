@@ -108,6 +108,29 @@ class SqliteStore final : public Store {
   absl::StatusOr<std::vector<RevokedTokenRecord>> ListRevokedTokens(
       absl::Time now, int64_t limit) override;
   absl::StatusOr<int> DeleteExpiredRevokedTokens(absl::Time now) override;
+  // Users, sessions and JWT templates: sqlite_sessions.cc.
+  absl::Status InsertUser(const UserRecord& rec) override;
+  absl::StatusOr<UserRecord> GetUser(absl::string_view id) override;
+  absl::Status UpdateUser(const UserRecord& rec) override;
+  absl::Status MarkUserDeleted(absl::string_view id, absl::Time at) override;
+  absl::Status InsertSession(const SessionRecord& rec) override;
+  absl::StatusOr<SessionRecord> GetSession(absl::string_view id) override;
+  absl::StatusOr<SessionRecord> FindSessionByClientTokenHash(
+      absl::string_view client_token_hash) override;
+  absl::StatusOr<std::vector<SessionRecord>> ListSessions(
+      absl::string_view user_id, std::optional<SessionStatus> status,
+      int64_t limit, int64_t offset) override;
+  absl::Status UpdateSessionStatus(absl::string_view id, SessionStatus status,
+                                   absl::Time now) override;
+  absl::Status TouchSession(absl::string_view id, absl::Time at) override;
+  absl::Status InsertJwtTemplate(const JwtTemplateRecord& rec) override;
+  absl::StatusOr<JwtTemplateRecord> GetJwtTemplate(
+      absl::string_view id) override;
+  absl::StatusOr<JwtTemplateRecord> FindJwtTemplateByName(
+      absl::string_view name) override;
+  absl::StatusOr<std::vector<JwtTemplateRecord>> ListJwtTemplates() override;
+  absl::Status UpdateJwtTemplate(const JwtTemplateRecord& rec) override;
+  absl::Status DeleteJwtTemplate(absl::string_view id) override;
 
  private:
   explicit SqliteStore(sqlite3* db);
@@ -141,6 +164,23 @@ class SqliteStore final : public Store {
   // UPDATE <sql> binding (?1 at, ?2 id); NotFound naming `what` if no row.
   absl::Status MarkTime(absl::string_view sql, absl::string_view what,
                         absl::string_view id, absl::Time at)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Fills rec->email_addresses and rec->phone_numbers from their tables.
+  absl::Status LoadUserContacts(UserRecord* rec)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Replaces the stored email addresses and phone numbers of `rec.id` with
+  // rec's. `live`: whether the user is not deleted (its addresses then count
+  // for uniqueness).
+  absl::Status WriteUserContacts(const UserRecord& rec, bool live)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Runs a prepared single-row SELECT of sessions bound to one text value.
+  absl::StatusOr<SessionRecord> QueryOneSession(absl::string_view sql,
+                                                absl::string_view value,
+                                                bool as_blob)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<JwtTemplateRecord> QueryOneJwtTemplate(absl::string_view sql,
+                                                        absl::string_view key,
+                                                        absl::string_view what)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   mutable absl::Mutex mu_;

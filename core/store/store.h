@@ -135,6 +135,72 @@ class Store {
       absl::Time now, int64_t limit);
   // Drops records with expires_at <= now; returns how many.
   virtual absl::StatusOr<int> DeleteExpiredRevokedTokens(absl::Time now);
+
+  // ---- Users (records.h: UserRecord) ----
+
+  // Adds a user with its email addresses and phone numbers. AlreadyExists if
+  // the id, an email address or phone number id, or (among users not
+  // deleted) the external id, the username or an email address is taken.
+  virtual absl::Status InsertUser(const UserRecord& rec);
+  // The user, deleted or not (callers check deleted_at). NotFound if none.
+  virtual absl::StatusOr<UserRecord> GetUser(absl::string_view id);
+  // Replaces every field of the user `rec.id` except created_at and
+  // deleted_at, which are kept; email addresses and phone numbers are
+  // replaced as a whole. NotFound if the id is unknown; FailedPrecondition if
+  // the user is deleted; AlreadyExists as for InsertUser (nothing changes).
+  virtual absl::Status UpdateUser(const UserRecord& rec);
+  // Marks the user deleted at `at`, freeing its external id, username and
+  // email addresses. Deleting a deleted user succeeds and keeps the first
+  // time. NotFound if `id` is unknown. The user's sessions are left as they
+  // are: ending them is the caller's decision.
+  virtual absl::Status MarkUserDeleted(absl::string_view id, absl::Time at);
+
+  // ---- Sessions ----
+
+  // AlreadyExists if the id or a non-empty client token hash is taken;
+  // NotFound if the user is unknown (a deleted user is not checked here).
+  virtual absl::Status InsertSession(const SessionRecord& rec);
+  // The session, whatever its status. NotFound if none.
+  virtual absl::StatusOr<SessionRecord> GetSession(absl::string_view id);
+  // By SHA-256 of the client token (an index probe; see FindApiKeyByHash),
+  // whatever its status. NotFound if none, and always for "".
+  virtual absl::StatusOr<SessionRecord> FindSessionByClientTokenHash(
+      absl::string_view client_token_hash);
+  // The sessions of `user_id` ("" for every user's), only those in `status`
+  // when it is set, ordered newest first (created_at descending, then id
+  // ascending); `offset` rows are skipped and at most `limit` returned.
+  // InvalidArgument if limit or offset is negative.
+  virtual absl::StatusOr<std::vector<SessionRecord>> ListSessions(
+      absl::string_view user_id, std::optional<SessionStatus> status,
+      int64_t limit, int64_t offset);
+  // Sets the status and updated_at = `now`. Any transition is accepted (the
+  // caller owns the state machine). NotFound if `id` is unknown.
+  virtual absl::Status UpdateSessionStatus(absl::string_view id,
+                                           SessionStatus status,
+                                           absl::Time now);
+  // Moves last_active_at forward to `at` (an earlier `at` leaves it: touches
+  // from several replicas may arrive out of order). updated_at is not
+  // changed. NotFound if `id` is unknown.
+  virtual absl::Status TouchSession(absl::string_view id, absl::Time at);
+
+  // ---- JWT templates ----
+
+  // AlreadyExists if the id or the name is taken.
+  virtual absl::Status InsertJwtTemplate(const JwtTemplateRecord& rec);
+  // NotFound if none.
+  virtual absl::StatusOr<JwtTemplateRecord> GetJwtTemplate(
+      absl::string_view id);
+  // By exact name. NotFound if none.
+  virtual absl::StatusOr<JwtTemplateRecord> FindJwtTemplateByName(
+      absl::string_view name);
+  // Every template, ordered by name (bytewise).
+  virtual absl::StatusOr<std::vector<JwtTemplateRecord>> ListJwtTemplates();
+  // Replaces every field of the template `rec.id` except created_at, which
+  // is kept. NotFound if the id is unknown; AlreadyExists if `rec.name` is
+  // another template's.
+  virtual absl::Status UpdateJwtTemplate(const JwtTemplateRecord& rec);
+  // Removes the template. NotFound if `id` is unknown.
+  virtual absl::Status DeleteJwtTemplate(absl::string_view id);
 };
 
 inline absl::Status NotImplementedByStore() {
@@ -195,6 +261,61 @@ inline absl::StatusOr<std::vector<RevokedTokenRecord>> Store::ListRevokedTokens(
   return NotImplementedByStore();
 }
 inline absl::StatusOr<int> Store::DeleteExpiredRevokedTokens(absl::Time) {
+  return NotImplementedByStore();
+}
+
+inline absl::Status Store::InsertUser(const UserRecord&) {
+  return NotImplementedByStore();
+}
+inline absl::StatusOr<UserRecord> Store::GetUser(absl::string_view) {
+  return NotImplementedByStore();
+}
+inline absl::Status Store::UpdateUser(const UserRecord&) {
+  return NotImplementedByStore();
+}
+inline absl::Status Store::MarkUserDeleted(absl::string_view, absl::Time) {
+  return NotImplementedByStore();
+}
+inline absl::Status Store::InsertSession(const SessionRecord&) {
+  return NotImplementedByStore();
+}
+inline absl::StatusOr<SessionRecord> Store::GetSession(absl::string_view) {
+  return NotImplementedByStore();
+}
+inline absl::StatusOr<SessionRecord> Store::FindSessionByClientTokenHash(
+    absl::string_view) {
+  return NotImplementedByStore();
+}
+inline absl::StatusOr<std::vector<SessionRecord>> Store::ListSessions(
+    absl::string_view, std::optional<SessionStatus>, int64_t, int64_t) {
+  return NotImplementedByStore();
+}
+inline absl::Status Store::UpdateSessionStatus(absl::string_view, SessionStatus,
+                                               absl::Time) {
+  return NotImplementedByStore();
+}
+inline absl::Status Store::TouchSession(absl::string_view, absl::Time) {
+  return NotImplementedByStore();
+}
+inline absl::Status Store::InsertJwtTemplate(const JwtTemplateRecord&) {
+  return NotImplementedByStore();
+}
+inline absl::StatusOr<JwtTemplateRecord> Store::GetJwtTemplate(
+    absl::string_view) {
+  return NotImplementedByStore();
+}
+inline absl::StatusOr<JwtTemplateRecord> Store::FindJwtTemplateByName(
+    absl::string_view) {
+  return NotImplementedByStore();
+}
+inline absl::StatusOr<std::vector<JwtTemplateRecord>>
+Store::ListJwtTemplates() {
+  return NotImplementedByStore();
+}
+inline absl::Status Store::UpdateJwtTemplate(const JwtTemplateRecord&) {
+  return NotImplementedByStore();
+}
+inline absl::Status Store::DeleteJwtTemplate(absl::string_view) {
   return NotImplementedByStore();
 }
 

@@ -1,0 +1,289 @@
+#include "core/sessions/session_tokens.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "core/auth/secrets.h"
+#include "core/common/status_macros.h"
+#include "core/jose/algorithm.h"
+#include "core/jose/bounded_json.h"
+#include "core/jose/jwk.h"
+
+namespace tokend::sessions {
+namespace {
+
+absl::Status SessionNotFound() {
+  return absl::NotFoundError("Session not found");
+}
+
+absl::Time WholeSeconds(absl::Time t) {
+  return absl::FromUnixSeconds(absl::ToUnixSeconds(t));
+}
+
+// Parses stored metadata; a broken row renders as an empty object rather than
+// failing every token of the user.
+nlohmann::json JsonObjectOr(const std::string& text) {
+  if (text.empty()) return nlohmann::json::object();
+  auto parsed = jose::ParseJsonObject(text);
+  if (!parsed.ok()) return nlohmann::json::object();
+  return *std::move(parsed);
+}
+
+const store::EmailAddressRecord* PrimaryEmail(const store::UserRecord& user) {
+  for (const auto& e : user.email_addresses) {
+    if (e.id == user.primary_email_address_id) return &e;
+  }
+  return nullptr;
+}
+
+const store::PhoneNumberRecord* PrimaryPhone(const store::UserRecord& user) {
+  for (const auto& p : user.phone_numbers) {
+    if (p.id == user.primary_phone_number_id) return &p;
+  }
+  return nullptr;
+}
+
+nlohmann::json StringOrNull(const std::string& s) {
+  return s.empty() ? nlohmann::json(nullptr) : nlohmann::json(s);
+}
+
+}  // namespace
+
+std::string SealingContextForTemplate(absl::string_view template_id) {
+  return absl::StrCat("jwt_template:", template_id);
+}
+
+nlohmann::json SessionTokenIssuer::TemplateContext(
+    const store::UserRecord& user, const store::SessionRecord& session) {
+  nlohmann::json u = nlohmann::json::object();
+  u["id"] = user.id;
+  u["external_id"] = StringOrNull(user.external_id);
+  u["first_name"] = StringOrNull(user.first_name);
+  u["last_name"] = StringOrNull(user.last_name);
+  std::string full_name = user.first_name;
+  if (!user.first_name.empty() && !user.last_name.empty()) full_name += " ";
+  full_name += user.last_name;
+  u["full_name"] = StringOrNull(full_name);
+  u["username"] = StringOrNull(user.username);
+  u["image_url"] = StringOrNull(user.image_url);
+  const store::EmailAddressRecord* email = PrimaryEmail(user);
+  u["primary_email_address"] =
+      email ? nlohmann::json(email->email_address) : nlohmann::json(nullptr);
+  u["email_verified"] = email != nullptr && email->verified;
+  const store::PhoneNumberRecord* phone = PrimaryPhone(user);
+  u["primary_phone_number"] =
+      phone ? nlohmann::json(phone->phone_number) : nlohmann::json(nullptr);
+  u["phone_number_verified"] = phone != nullptr && phone->verified;
+  u["created_at"] = absl::ToUnixSeconds(user.created_at);
+  u["public_metadata"] = JsonObjectOr(user.public_metadata_json);
+  u["unsafe_metadata"] = JsonObjectOr(user.unsafe_metadata_json);
+  nlohmann::json s = nlohmann::json::object();
+  s["id"] = session.id;
+  s["actor"] = session.actor_json.empty() ? nlohmann::json(nullptr)
+                                          : JsonObjectOr(session.actor_json);
+  return nlohmann::json{{"user", std::move(u)}, {"session", std::move(s)}};
+}
+
+absl::StatusOr<std::unique_ptr<SessionTokenIssuer>> SessionTokenIssuer::Create(
+    store::Store* store, const keys::Keyring* keyring,
+    const keys::Sealer* sealer, const Clock* clock,
+    SessionTokenOptions options) {
+  if (store == nullptr || keyring == nullptr || sealer == nullptr ||
+      clock == nullptr) {
+    return absl::InvalidArgumentError("session token issuer: null dependency");
+  }
+  if (options.issuer.empty()) {
+    return absl::InvalidArgumentError("session token issuer needs an issuer");
+  }
+  return std::unique_ptr<SessionTokenIssuer>(new SessionTokenIssuer(
+      store, keyring, sealer, clock, std::move(options)));
+}
+
+SessionTokenIssuer::SessionTokenIssuer(store::Store* store,
+                                       const keys::Keyring* keyring,
+                                       const keys::Sealer* sealer,
+                                       const Clock* clock,
+                                       SessionTokenOptions options)
+    : store_(store),
+      keyring_(keyring),
+      sealer_(sealer),
+      clock_(clock),
+      options_(std::move(options)) {}
+
+absl::StatusOr<SessionTokenIssuer::ActiveSession>
+SessionTokenIssuer::FindActiveSession(absl::string_view session_id) const {
+  const absl::Time now = clock_->Now();
+  std::shared_ptr<const CachedSession> cached;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = sessions_.find(session_id);
+    if (it != sessions_.end() &&
+        now - it->second->fetched_at < options_.cache_ttl &&
+        now >= it->second->fetched_at) {
+      cached = it->second;
+    }
+  }
+  if (cached == nullptr) {
+    auto session = store_->GetSession(session_id);
+    if (absl::IsNotFound(session.status())) return SessionNotFound();
+    if (!session.ok()) return session.status();
+    auto user = store_->GetUser(session->user_id);
+    if (absl::IsNotFound(user.status())) return SessionNotFound();
+    if (!user.ok()) return user.status();
+    auto entry = std::make_shared<CachedSession>();
+    entry->value.session = *std::move(session);
+    entry->value.user = *std::move(user);
+    entry->fetched_at = now;
+    cached = entry;
+    absl::MutexLock lock(&mu_);
+    if (sessions_.size() >= 100'000) sessions_.clear();
+    sessions_[std::string(session_id)] = entry;
+  }
+  const ActiveSession& s = cached->value;
+  if (s.session.status != store::SessionStatus::kActive ||
+      now >= s.session.expire_at || s.user.deleted_at.has_value()) {
+    return SessionNotFound();
+  }
+  return s;
+}
+
+absl::StatusOr<store::SessionRecord> SessionTokenIssuer::SessionForClientToken(
+    absl::string_view client_token) const {
+  if (client_token.empty()) {
+    return absl::UnauthenticatedError("a client token is required");
+  }
+  auto session =
+      store_->FindSessionByClientTokenHash(auth::HashSecret(client_token));
+  if (absl::IsNotFound(session.status())) {
+    return absl::UnauthenticatedError("the client token is not valid");
+  }
+  if (!session.ok()) return session.status();
+  ASSIGN_OR_RETURN(ActiveSession active, FindActiveSession(session->id));
+  return active.session;
+}
+
+void SessionTokenIssuer::InvalidateSession(absl::string_view session_id) const {
+  absl::MutexLock lock(&mu_);
+  sessions_.erase(session_id);
+}
+
+void SessionTokenIssuer::InvalidateTemplate(
+    absl::string_view template_name) const {
+  absl::MutexLock lock(&mu_);
+  templates_.erase(template_name);
+}
+
+absl::StatusOr<absl::Duration> SessionTokenIssuer::Lifetime(
+    const std::optional<int64_t>& expires_in_seconds,
+    absl::Duration fallback) const {
+  if (!expires_in_seconds.has_value()) return fallback;
+  if (*expires_in_seconds < kMinTokenLifetimeSeconds ||
+      *expires_in_seconds > kMaxTokenLifetimeSeconds) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "expires_in_seconds must be between ", kMinTokenLifetimeSeconds,
+        " and ", kMaxTokenLifetimeSeconds));
+  }
+  return absl::Seconds(*expires_in_seconds);
+}
+
+absl::StatusOr<std::string> SessionTokenIssuer::IssueDefault(
+    const IssueRequest& request) const {
+  ASSIGN_OR_RETURN(
+      absl::Duration lifetime,
+      Lifetime(request.expires_in_seconds, options_.default_lifetime));
+  ASSIGN_OR_RETURN(ActiveSession active, FindActiveSession(request.session_id));
+  ASSIGN_OR_RETURN(std::shared_ptr<const jose::JwtSigner> signer,
+                   keyring_->Signer(keys::kSessionSlot));
+  ASSIGN_OR_RETURN(std::string jti, auth::GenerateSecret("", 16));
+  const absl::Time iat = WholeSeconds(clock_->Now());
+  jose::RawJwtBuilder builder;
+  builder.SetTypeHeader("JWT")
+      .SetIssuer(options_.issuer)
+      .SetSubject(active.user.id)
+      .SetIssuedAt(iat)
+      .SetNotBefore(iat - options_.default_skew)
+      .SetExpiration(iat + lifetime)
+      .SetJwtId(jti)
+      .AddStringClaim("sid", active.session.id)
+      .AddIntegerClaim("v", 2);
+  if (!request.origin.empty()) builder.AddStringClaim("azp", request.origin);
+  ASSIGN_OR_RETURN(jose::RawJwt raw, builder.Build());
+  return signer->SignAndEncode(raw);
+}
+
+absl::StatusOr<std::shared_ptr<const SessionTokenIssuer::CachedTemplate>>
+SessionTokenIssuer::LoadTemplate(absl::string_view name) const {
+  const absl::Time now = clock_->Now();
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = templates_.find(name);
+    if (it != templates_.end() &&
+        now - it->second->fetched_at < options_.cache_ttl &&
+        now >= it->second->fetched_at) {
+      return it->second;
+    }
+  }
+  auto record = store_->FindJwtTemplateByName(name);
+  if (absl::IsNotFound(record.status())) {
+    return absl::NotFoundError("JWT template not found");
+  }
+  if (!record.ok()) return record.status();
+  auto entry = std::make_shared<CachedTemplate>();
+  ASSIGN_OR_RETURN(CompiledTemplate compiled,
+                   CompiledTemplate::Compile(record->claims_json));
+  entry->compiled =
+      std::make_shared<const CompiledTemplate>(std::move(compiled));
+  if (record->custom_signing_key) {
+    ASSIGN_OR_RETURN(jose::Algorithm alg,
+                     jose::AlgorithmFromName(record->signing_algorithm));
+    ASSIGN_OR_RETURN(std::string jwk_json,
+                     sealer_->Open(record->sealed_signing_key,
+                                   SealingContextForTemplate(record->id)));
+    ASSIGN_OR_RETURN(jose::Jwk jwk, jose::Jwk::FromJson(jwk_json, alg));
+    // No kid: the key is not in our JWKS, and an HMAC key's thumbprint is a
+    // hash of the secret itself.
+    ASSIGN_OR_RETURN(std::unique_ptr<jose::JwtSigner> signer,
+                     jose::JwtSigner::Create(jwk.WithKid("")));
+    entry->signer = std::move(signer);
+  }
+  entry->record = *std::move(record);
+  entry->record.sealed_signing_key.clear();
+  entry->fetched_at = now;
+  absl::MutexLock lock(&mu_);
+  if (templates_.size() >= 10'000) templates_.clear();
+  templates_[std::string(name)] = entry;
+  return std::shared_ptr<const CachedTemplate>(std::move(entry));
+}
+
+absl::StatusOr<std::string> SessionTokenIssuer::IssueFromTemplate(
+    const IssueRequest& request, absl::string_view template_name) const {
+  ASSIGN_OR_RETURN(std::shared_ptr<const CachedTemplate> tmpl,
+                   LoadTemplate(template_name));
+  ASSIGN_OR_RETURN(absl::Duration lifetime,
+                   Lifetime(request.expires_in_seconds,
+                            absl::Seconds(tmpl->record.lifetime_seconds)));
+  ASSIGN_OR_RETURN(ActiveSession active, FindActiveSession(request.session_id));
+  std::shared_ptr<const jose::JwtSigner> signer = tmpl->signer;
+  if (signer == nullptr) {
+    ASSIGN_OR_RETURN(signer, keyring_->Signer(keys::kSessionSlot));
+  }
+  ASSIGN_OR_RETURN(std::string jti, auth::GenerateSecret("", 16));
+  const absl::Time iat = WholeSeconds(clock_->Now());
+
+  nlohmann::json claims =
+      tmpl->compiled->Render(TemplateContext(active.user, active.session));
+  if (!request.origin.empty()) claims["azp"] = request.origin;
+  claims["exp"] = absl::ToUnixSeconds(iat + lifetime);
+  claims["iat"] = absl::ToUnixSeconds(iat);
+  claims["iss"] = options_.issuer;
+  claims["jti"] = jti;
+  claims["nbf"] = absl::ToUnixSeconds(
+      iat - absl::Seconds(tmpl->record.allowed_clock_skew_seconds));
+  claims["sub"] = active.user.id;
+  return signer->SignPayload(
+      R"({"typ":"JWT"})",
+      claims.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
+}  // namespace tokend::sessions

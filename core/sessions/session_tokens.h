@@ -1,0 +1,131 @@
+// Session tokens (DESIGN §2.2): the default Clerk-shaped session token and
+// tokens rendered from JWT templates, for an active session of a user.
+//
+// Default token: RS256 (the keyring's "session" slot), header {alg, typ, kid},
+// claims azp (the request's Origin, when given), exp = iat + 60 s (or
+// expires_in), iat, iss, jti, nbf = iat - skew, sid, sub (user id), v = 2.
+// Template token: the template's rendered claims plus azp, exp = iat +
+// lifetime, iat, iss, jti, nbf = iat - allowed_clock_skew, sub; signed with
+// the keyring's session key, or the template's own key (no kid of ours).
+//
+// Only active, unexpired sessions of existing users get tokens; anything else
+// is NotFound "Session not found" (Clerk answers a revoked or ended session
+// the same way). Lookups read the store; sessions and compiled templates are
+// cached briefly (`cache_ttl`), and Invalidate* drops an entry at once, so
+// a revocation through this process takes effect on the next request.
+#ifndef TOKEND_CORE_SESSIONS_SESSION_TOKENS_H_
+#define TOKEND_CORE_SESSIONS_SESSION_TOKENS_H_
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "core/common/clock.h"
+#include "core/jose/jwt_signer.h"
+#include "core/keys/keyring.h"
+#include "core/keys/sealer.h"
+#include "core/sessions/jwt_template.h"
+#include "core/store/records.h"
+#include "core/store/store.h"
+#include "nlohmann/json.hpp"
+
+namespace tokend::sessions {
+
+// Bounds of expires_in_seconds (Clerk's BAPI) and of template lifetimes.
+inline constexpr int64_t kMinTokenLifetimeSeconds = 30;
+inline constexpr int64_t kMaxTokenLifetimeSeconds = 315'360'000;
+
+// Associated data sealing a template's custom signing key (its private JWK
+// JSON) to that template.
+std::string SealingContextForTemplate(absl::string_view template_id);
+
+struct SessionTokenOptions {
+  std::string issuer;
+  absl::Duration default_lifetime = absl::Seconds(60);
+  // nbf = iat - skew for the default token.
+  absl::Duration default_skew = absl::Seconds(5);
+  // How long a session or template read from the store is reused.
+  absl::Duration cache_ttl = absl::Seconds(1);
+};
+
+struct IssueRequest {
+  std::string session_id;
+  std::string origin;  // the request's Origin header ("" if none) -> azp
+  std::optional<int64_t> expires_in_seconds;
+};
+
+class SessionTokenIssuer {
+ public:
+  // `sealer` unseals templates' custom signing keys. Pointers must outlive
+  // the issuer. InvalidArgument without an issuer.
+  static absl::StatusOr<std::unique_ptr<SessionTokenIssuer>> Create(
+      store::Store* store, const keys::Keyring* keyring,
+      const keys::Sealer* sealer, const Clock* clock,
+      SessionTokenOptions options);
+
+  absl::StatusOr<std::string> IssueDefault(const IssueRequest& request) const;
+  absl::StatusOr<std::string> IssueFromTemplate(
+      const IssueRequest& request, absl::string_view template_name) const;
+
+  // The active session whose client token this is (NotFound otherwise).
+  absl::StatusOr<store::SessionRecord> SessionForClientToken(
+      absl::string_view client_token) const;
+  // The active session and its user (NotFound "Session not found").
+  struct ActiveSession {
+    store::SessionRecord session;
+    store::UserRecord user;
+  };
+  absl::StatusOr<ActiveSession> FindActiveSession(
+      absl::string_view session_id) const;
+
+  void InvalidateSession(absl::string_view session_id) const;
+  void InvalidateTemplate(absl::string_view template_name) const;
+
+  // {"user": {...}, "session": {...}}: what template shortcodes resolve in.
+  static nlohmann::json TemplateContext(const store::UserRecord& user,
+                                        const store::SessionRecord& session);
+
+ private:
+  SessionTokenIssuer(store::Store* store, const keys::Keyring* keyring,
+                     const keys::Sealer* sealer, const Clock* clock,
+                     SessionTokenOptions options);
+
+  struct CachedTemplate {
+    store::JwtTemplateRecord record;
+    std::shared_ptr<const CompiledTemplate> compiled;
+    // Set for a custom signing key.
+    std::shared_ptr<const jose::JwtSigner> signer;
+    absl::Time fetched_at;
+  };
+  absl::StatusOr<std::shared_ptr<const CachedTemplate>> LoadTemplate(
+      absl::string_view name) const;
+  absl::StatusOr<absl::Duration> Lifetime(
+      const std::optional<int64_t>& expires_in_seconds,
+      absl::Duration fallback) const;
+
+  store::Store* const store_;
+  const keys::Keyring* const keyring_;
+  const keys::Sealer* const sealer_;
+  const Clock* const clock_;
+  const SessionTokenOptions options_;
+
+  struct CachedSession {
+    ActiveSession value;
+    absl::Time fetched_at;
+  };
+  mutable absl::Mutex mu_;
+  mutable absl::flat_hash_map<std::string, std::shared_ptr<const CachedSession>>
+      sessions_ ABSL_GUARDED_BY(mu_);
+  mutable absl::flat_hash_map<std::string,
+                              std::shared_ptr<const CachedTemplate>>
+      templates_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace tokend::sessions
+
+#endif  // TOKEND_CORE_SESSIONS_SESSION_TOKENS_H_

@@ -1,0 +1,250 @@
+#include "core/sessions/session_tokens.h"
+
+#include <memory>
+#include <string>
+
+#include "core/auth/secrets.h"
+#include "core/jose/jwk.h"
+#include "core/jose/jwk_set.h"
+#include "core/jose/jwt_validator.h"
+#include "core/keys/keyring.h"
+#include "core/keys/sealer.h"
+#include "core/store/sqlite_store.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/core/iam/test_util.h"
+
+namespace tokend::sessions {
+namespace {
+
+using iam::testing::kT0;
+using iam::testing::OpenTempStore;
+
+constexpr char kIssuer[] = "https://tokend.test";
+constexpr char kHmacSecret[] = "0123456789abcdef0123456789abcdef";
+
+class SessionTokensTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    store_ = OpenTempStore("sessions");
+    ASSERT_NE(store_, nullptr);
+    auto sealer =
+        keys::Sealer::Create(std::string(keys::Sealer::kKeySize, 's'));
+    ASSERT_TRUE(sealer.ok());
+    sealer_ = *std::move(sealer);
+    keys::KeyringOptions options;
+    options.slots = {{"session", jose::Algorithm::kRs256, absl::Hours(24)}};
+    auto keyring =
+        keys::Keyring::Open(store_.get(), sealer_.get(), options, &clock_);
+    ASSERT_TRUE(keyring.ok()) << keyring.status();
+    keyring_ = *std::move(keyring);
+    SessionTokenOptions issuer_options;
+    issuer_options.issuer = kIssuer;
+    auto issuer = SessionTokenIssuer::Create(
+        store_.get(), keyring_.get(), sealer_.get(), &clock_, issuer_options);
+    ASSERT_TRUE(issuer.ok()) << issuer.status();
+    issuer_ = *std::move(issuer);
+
+    store::UserRecord user;
+    user.id = "user_1";
+    user.first_name = "Ada";
+    user.last_name = "Lovelace";
+    user.email_addresses = {{"idn_1", "ada@example.com", true}};
+    user.primary_email_address_id = "idn_1";
+    user.public_metadata_json = R"({"role":"admin","hasura":{"x":1}})";
+    user.created_at = user.updated_at = kT0;
+    ASSERT_TRUE(store_->InsertUser(user).ok());
+    store::SessionRecord session;
+    session.id = "sess_1";
+    session.user_id = "user_1";
+    session.client_token_hash = auth::HashSecret("client-secret-1");
+    session.created_at = session.updated_at = session.last_active_at = kT0;
+    session.expire_at = kT0 + absl::Hours(24 * 7);
+    ASSERT_TRUE(store_->InsertSession(session).ok());
+  }
+
+  absl::StatusOr<jose::VerifiedJwt> Verify(absl::string_view token,
+                                           jose::Algorithm alg,
+                                           const jose::JwkSet& keys) {
+    auto validator = jose::JwtValidatorBuilder()
+                         .AllowAlgorithms({alg})
+                         .ExpectIssuer(kIssuer)
+                         .ExpectTypeHeader("JWT")
+                         .Build();
+    if (!validator.ok()) return validator.status();
+    return validator->Verify(token, keys, clock_.Now());
+  }
+  absl::StatusOr<jose::VerifiedJwt> VerifyWithJwks(absl::string_view token) {
+    auto jwks = jose::JwkSet::FromJson(keyring_->PublicJwksJson());
+    if (!jwks.ok()) return jwks.status();
+    return Verify(token, jose::Algorithm::kRs256, *jwks);
+  }
+
+  void AddTemplate(const std::string& name, const std::string& claims,
+                   int64_t lifetime = 60, int64_t skew = 5) {
+    store::JwtTemplateRecord t;
+    t.id = "jtmp_" + name;
+    t.name = name;
+    t.claims_json = claims;
+    t.lifetime_seconds = lifetime;
+    t.allowed_clock_skew_seconds = skew;
+    t.created_at = t.updated_at = kT0;
+    ASSERT_TRUE(store_->InsertJwtTemplate(t).ok());
+  }
+
+  FakeClock clock_{kT0 + absl::Milliseconds(400)};
+  std::unique_ptr<store::SqliteStore> store_;
+  std::unique_ptr<keys::Sealer> sealer_;
+  std::unique_ptr<keys::Keyring> keyring_;
+  std::unique_ptr<SessionTokenIssuer> issuer_;
+};
+
+TEST_F(SessionTokensTest, DefaultTokenHasExactlyTheSessionClaims) {
+  auto token = issuer_->IssueDefault({"sess_1", "https://app.example", {}});
+  ASSERT_TRUE(token.ok()) << token.status();
+  auto jwt = VerifyWithJwks(*token);
+  ASSERT_TRUE(jwt.ok()) << jwt.status();
+  EXPECT_FALSE(jwt->kid().empty());
+  EXPECT_EQ(*jwt->GetSubject(), "user_1");
+  EXPECT_EQ(*jwt->GetStringClaim("sid"), "sess_1");
+  EXPECT_EQ(*jwt->GetIntegerClaim("v"), 2);
+  EXPECT_EQ(*jwt->GetStringClaim("azp"), "https://app.example");
+  EXPECT_EQ(*jwt->GetIssuedAt(), kT0);
+  EXPECT_EQ(*jwt->GetExpiration(), kT0 + absl::Seconds(60));
+  EXPECT_EQ(*jwt->GetNotBefore(), kT0 - absl::Seconds(5));
+  EXPECT_TRUE(jwt->HasJwtId());
+  // Exactly these claims.
+  std::vector<std::string> names;
+  for (const auto& [k, v] : jwt->claims().items()) names.push_back(k);
+  EXPECT_THAT(names,
+              ::testing::UnorderedElementsAre("azp", "exp", "iat", "iss", "jti",
+                                              "nbf", "sid", "sub", "v"));
+  // Without an Origin there is no azp.
+  auto plain = issuer_->IssueDefault({"sess_1", "", {}});
+  ASSERT_TRUE(plain.ok());
+  EXPECT_FALSE(VerifyWithJwks(*plain)->HasClaim("azp"));
+}
+
+TEST_F(SessionTokensTest, ExpiresInSecondsBounds) {
+  auto token = issuer_->IssueDefault({"sess_1", "", 120});
+  ASSERT_TRUE(token.ok());
+  EXPECT_EQ(*VerifyWithJwks(*token)->GetExpiration(), kT0 + absl::Seconds(120));
+  EXPECT_TRUE(issuer_->IssueDefault({"sess_1", "", 30}).ok());
+  EXPECT_TRUE(issuer_->IssueDefault({"sess_1", "", 315360000}).ok());
+  EXPECT_EQ(issuer_->IssueDefault({"sess_1", "", 29}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(issuer_->IssueDefault({"sess_1", "", 315360001}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(SessionTokensTest, OnlyActiveUnexpiredSessionsOfLiveUsers) {
+  EXPECT_EQ(issuer_->IssueDefault({"sess_nope", "", {}}).status(),
+            absl::NotFoundError("Session not found"));
+  ASSERT_TRUE(store_
+                  ->UpdateSessionStatus(
+                      "sess_1", store::SessionStatus::kRevoked, clock_.Now())
+                  .ok());
+  // Cached for cache_ttl unless invalidated; revocation invalidates.
+  issuer_->InvalidateSession("sess_1");
+  EXPECT_EQ(issuer_->IssueDefault({"sess_1", "", {}}).status(),
+            absl::NotFoundError("Session not found"));
+  ASSERT_TRUE(store_
+                  ->UpdateSessionStatus("sess_1", store::SessionStatus::kActive,
+                                        clock_.Now())
+                  .ok());
+  issuer_->InvalidateSession("sess_1");
+  EXPECT_TRUE(issuer_->IssueDefault({"sess_1", "", {}}).ok());
+  // Past expire_at.
+  clock_.Advance(absl::Hours(24 * 7));
+  EXPECT_EQ(issuer_->IssueDefault({"sess_1", "", {}}).status().code(),
+            absl::StatusCode::kNotFound);
+}
+
+TEST_F(SessionTokensTest, DeletedUserGetsNoToken) {
+  ASSERT_TRUE(store_->MarkUserDeleted("user_1", clock_.Now()).ok());
+  issuer_->InvalidateSession("sess_1");
+  EXPECT_EQ(issuer_->IssueDefault({"sess_1", "", {}}).status().code(),
+            absl::StatusCode::kNotFound);
+}
+
+TEST_F(SessionTokensTest, TemplateTokenRendersClaimsAndSetsTimes) {
+  AddTemplate(
+      "app",
+      R"({"name":"{{user.full_name}}","email":"{{user.primary_email_address}}",)"
+      R"("role":"{{user.public_metadata.role}}","sid":"{{session.id}}",)"
+      R"("verified":"{{user.email_verified}}","missing":"{{user.nope}}"})",
+      /*lifetime=*/120, /*skew=*/10);
+  auto token =
+      issuer_->IssueFromTemplate({"sess_1", "https://a.example", {}}, "app");
+  ASSERT_TRUE(token.ok()) << token.status();
+  auto jwt = VerifyWithJwks(*token);
+  ASSERT_TRUE(jwt.ok()) << jwt.status();
+  EXPECT_EQ(*jwt->GetStringClaim("name"), "Ada Lovelace");
+  EXPECT_EQ(*jwt->GetStringClaim("email"), "ada@example.com");
+  EXPECT_EQ(*jwt->GetStringClaim("role"), "admin");
+  EXPECT_EQ(*jwt->GetStringClaim("sid"), "sess_1");
+  EXPECT_EQ(*jwt->GetBoolClaim("verified"), true);
+  EXPECT_TRUE(jwt->IsNullClaim("missing"));
+  EXPECT_EQ(*jwt->GetSubject(), "user_1");
+  EXPECT_EQ(*jwt->GetStringClaim("azp"), "https://a.example");
+  EXPECT_EQ(*jwt->GetExpiration(), kT0 + absl::Seconds(120));
+  EXPECT_EQ(*jwt->GetNotBefore(), kT0 - absl::Seconds(10));
+  // Template tokens carry no sid/v of their own.
+  EXPECT_FALSE(jwt->HasClaim("v"));
+
+  auto longer = issuer_->IssueFromTemplate({"sess_1", "", 3600}, "app");
+  ASSERT_TRUE(longer.ok());
+  EXPECT_EQ(*VerifyWithJwks(*longer)->GetExpiration(),
+            kT0 + absl::Seconds(3600));
+  EXPECT_EQ(issuer_->IssueFromTemplate({"sess_1", "", {}}, "unknown").status(),
+            absl::NotFoundError("JWT template not found"));
+}
+
+TEST_F(SessionTokensTest, CustomSigningKeyTemplateSignsWithItsOwnKey) {
+  auto jwk = jose::Jwk::FromSecret(kHmacSecret, jose::Algorithm::kHs256);
+  ASSERT_TRUE(jwk.ok()) << jwk.status();
+  auto jwk_json = jwk->ToPrivateJson();
+  ASSERT_TRUE(jwk_json.ok());
+  store::JwtTemplateRecord t;
+  t.id = "jtmp_hasura";
+  t.name = "hasura";
+  t.claims_json =
+      R"({"https://hasura.io/jwt/claims":{"x-hasura-user-id":"{{user.id}}"}})";
+  t.custom_signing_key = true;
+  t.signing_algorithm = "HS256";
+  auto sealed = sealer_->Seal(*jwk_json, SealingContextForTemplate(t.id));
+  ASSERT_TRUE(sealed.ok());
+  t.sealed_signing_key = *sealed;
+  t.created_at = t.updated_at = kT0;
+  ASSERT_TRUE(store_->InsertJwtTemplate(t).ok());
+
+  auto token = issuer_->IssueFromTemplate({"sess_1", "", {}}, "hasura");
+  ASSERT_TRUE(token.ok()) << token.status();
+  auto validator = jose::JwtValidatorBuilder()
+                       .AllowAlgorithms({jose::Algorithm::kHs256})
+                       .ExpectIssuer(kIssuer)
+                       .ExpectTypeHeader("JWT")
+                       .Build();
+  ASSERT_TRUE(validator.ok());
+  auto verified = validator->Verify(*token, *jwk, clock_.Now());
+  ASSERT_TRUE(verified.ok()) << verified.status();
+  EXPECT_EQ(verified->kid(), "");  // not one of our JWKS keys
+  EXPECT_EQ(
+      verified->claims()["https://hasura.io/jwt/claims"]["x-hasura-user-id"],
+      "user_1");
+  // The keyring's keys do not verify it.
+  EXPECT_FALSE(VerifyWithJwks(*token).ok());
+}
+
+TEST_F(SessionTokensTest, ClientTokenFindsItsActiveSession) {
+  auto session = issuer_->SessionForClientToken("client-secret-1");
+  ASSERT_TRUE(session.ok()) << session.status();
+  EXPECT_EQ(session->id, "sess_1");
+  EXPECT_EQ(issuer_->SessionForClientToken("wrong").status().code(),
+            absl::StatusCode::kUnauthenticated);
+  EXPECT_EQ(issuer_->SessionForClientToken("").status().code(),
+            absl::StatusCode::kUnauthenticated);
+}
+
+}  // namespace
+}  // namespace tokend::sessions
