@@ -30,6 +30,7 @@
 #include "core/keys/keyring.h"
 #include "core/keys/master_key.h"
 #include "core/keys/sealer.h"
+#include "core/sessions/session_tokens.h"
 #include "core/store/sqlite_store.h"
 #include "core/verify/token_verifier.h"
 #include "grpc/health/v1/health.pb.h"
@@ -44,6 +45,7 @@
 #include "server/metrics.h"
 #include "server/request_log.h"
 #include "server/served_services.h"
+#include "server/session_services.h"
 #include "server/verification_service.h"
 
 namespace tokend::server {
@@ -60,6 +62,7 @@ struct TokendServer::State {
   std::unique_ptr<verify::TokenVerifier> verifier;
   std::unique_ptr<iam::SaJwtChecker> sa_jwt_checker;
   std::unique_ptr<iam::IamTokenIssuer> iam_issuer;
+  std::unique_ptr<sessions::SessionTokenIssuer> session_issuer;
   std::vector<std::unique_ptr<grpc::Service>> services;
   std::unique_ptr<Metrics> metrics;
   std::unique_ptr<grpc::Server> server;
@@ -160,6 +163,16 @@ MetricsOptions MetricsFor(
   options.token_kinds = {
       {"/yandex.cloud.iam.v1.IamTokenService/Create", "iam"},
       {"/yandex.cloud.iam.v1.IamTokenService/CreateForServiceAccount", "iam"},
+      {"/tokend.sessions.v1.SessionTokenService/CreateSessionToken", "session"},
+      {"/tokend.sessions.v1.SessionTokenService/"
+       "CreateSessionTokenFromTemplate",
+       "session_template"},
+      {"/tokend.sessions.v1.SessionTokenService/CreateClientSessionToken",
+       "session"},
+      {"/tokend.sessions.v1.SessionTokenService/"
+       "CreateClientSessionTokenFromTemplate",
+       "session_template"},
+      {"/tokend.sessions.v1.SessionTokenService/CreateServiceToken", "service"},
   };
   return options;
 }
@@ -264,8 +277,35 @@ absl::StatusOr<std::unique_ptr<TokendServer>> TokendServer::Start(
         return issuer->IsRevoked(jti);
       });
 
-  state->services.push_back(std::make_unique<KeyringServiceImpl>(
-      state->keyring.get(), state->admin.get(), options.issuer));
+  sessions::SessionTokenOptions session_options;
+  session_options.issuer = options.issuer;
+  ASSIGN_OR_RETURN(state->session_issuer,
+                   sessions::SessionTokenIssuer::Create(
+                       state->store.get(), state->keyring.get(),
+                       state->sealer.get(), clock, session_options));
+  // Verify rejects session tokens of sessions no longer active.
+  state->verifier->SetSessionCheck(
+      [issuer = state->session_issuer.get()](absl::string_view sid) {
+        return issuer->FindActiveSession(sid).status();
+      });
+
+  auto keyring_service = std::make_unique<KeyringServiceImpl>(
+      state->keyring.get(), state->admin.get(), options.issuer);
+  SessionDeps session_deps;
+  session_deps.store = state->store.get();
+  session_deps.clock = clock;
+  session_deps.sealer = state->sealer.get();
+  session_deps.issuer = state->session_issuer.get();
+  session_deps.api_keys = state->api_keys.get();
+  session_deps.admin = state->admin.get();
+  session_deps.keyring_service = keyring_service.get();
+  state->services.push_back(std::move(keyring_service));
+  state->services.push_back(
+      std::make_unique<SessionTokenServiceImpl>(session_deps));
+  state->services.push_back(std::make_unique<UserServiceImpl>(session_deps));
+  state->services.push_back(std::make_unique<SessionServiceImpl>(session_deps));
+  state->services.push_back(
+      std::make_unique<JwtTemplateServiceImpl>(session_deps));
   state->services.push_back(
       std::make_unique<VerificationServiceImpl>(state->verifier.get()));
   state->services.push_back(std::make_unique<ApiKeyServiceImpl>(

@@ -74,6 +74,8 @@ nlohmann::json SessionTokenIssuer::TemplateContext(
   const store::PhoneNumberRecord* phone = PrimaryPhone(user);
   u["primary_phone_number"] =
       phone ? nlohmann::json(phone->phone_number) : nlohmann::json(nullptr);
+  // Clerk's docs spell it primary_phone_address; accept both.
+  u["primary_phone_address"] = u["primary_phone_number"];
   u["phone_number_verified"] = phone != nullptr && phone->verified;
   u["created_at"] = absl::ToUnixSeconds(user.created_at);
   u["public_metadata"] = JsonObjectOr(user.public_metadata_json);
@@ -281,9 +283,16 @@ absl::StatusOr<std::string> SessionTokenIssuer::IssueFromTemplate(
   claims["nbf"] = absl::ToUnixSeconds(
       iat - absl::Seconds(tmpl->record.allowed_clock_skew_seconds));
   claims["sub"] = active.user.id;
-  return signer->SignPayload(
-      R"({"typ":"JWT"})",
-      claims.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  std::string payload =
+      claims.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  // Shortcodes can expand (metadata into many strings); a token must stay
+  // small enough for an Authorization header.
+  if (payload.size() > kMaxRenderedClaimsBytes) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the claims of JWT template ", template_name, " render to ",
+        payload.size(), " bytes, over the limit of ", kMaxRenderedClaimsBytes));
+  }
+  return signer->SignPayload(R"({"typ":"JWT"})", payload);
 }
 
 }  // namespace tokend::sessions

@@ -39,6 +39,8 @@ namespace tokend::sessions {
 // Bounds of expires_in_seconds (Clerk's BAPI) and of template lifetimes.
 inline constexpr int64_t kMinTokenLifetimeSeconds = 30;
 inline constexpr int64_t kMaxTokenLifetimeSeconds = 315'360'000;
+// Largest rendered template payload (JSON bytes) that is signed.
+inline constexpr size_t kMaxRenderedClaimsBytes = 32 * 1024;
 
 // Associated data sealing a template's custom signing key (its private JWK
 // JSON) to that template.

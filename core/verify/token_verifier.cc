@@ -46,6 +46,16 @@ absl::StatusOr<jose::VerifiedJwt> TokenVerifier::Verify(
     ASSIGN_OR_RETURN(bool revoked, revocation_check_(jti));
     if (revoked) return absl::UnauthenticatedError("token revoked");
   }
+  if (session_check_ && jwt.HasClaim("sid")) {
+    absl::StatusOr<std::string> sid = jwt.GetStringClaim("sid");
+    if (sid.ok()) {
+      absl::Status session = session_check_(*sid);
+      if (absl::IsNotFound(session)) {
+        return absl::UnauthenticatedError("session is not active");
+      }
+      RETURN_IF_ERROR(session);
+    }
+  }
   if (audience.empty()) return jwt;
   // One prebuilt validator serves every audience; the audience rule is the
   // validator's (aud a string or an array containing the expected value).

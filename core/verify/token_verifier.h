@@ -26,6 +26,9 @@ class TokenVerifier {
   // Whether a token id has been revoked; errors are passed through.
   using RevocationCheck =
       std::function<absl::StatusOr<bool>(absl::string_view jti)>;
+  // Whether the session a token names (its "sid") still holds: OK, or the
+  // reason it does not (NotFound for a revoked, ended or expired session).
+  using SessionCheck = std::function<absl::Status(absl::string_view sid)>;
 
   static absl::StatusOr<TokenVerifier> Create(
       const keys::Keyring* keyring, std::string issuer, const Clock* clock,
@@ -41,6 +44,12 @@ class TokenVerifier {
   void SetRevocationCheck(RevocationCheck check) {
     revocation_check_ = std::move(check);
   }
+  // Consulted for every token that carries a string "sid" (session tokens);
+  // a failed check is UNAUTHENTICATED "session is not active". Set it before
+  // the verifier is shared.
+  void SetSessionCheck(SessionCheck check) {
+    session_check_ = std::move(check);
+  }
 
  private:
   TokenVerifier(const keys::Keyring* keyring, const Clock* clock,
@@ -53,6 +62,7 @@ class TokenVerifier {
   const Clock* clock_;
   jose::JwtValidator any_audience_;
   RevocationCheck revocation_check_;
+  SessionCheck session_check_;
 };
 
 }  // namespace tokend::verify

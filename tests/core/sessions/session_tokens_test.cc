@@ -200,6 +200,23 @@ TEST_F(SessionTokensTest, TemplateTokenRendersClaimsAndSetsTimes) {
             absl::NotFoundError("JWT template not found"));
 }
 
+TEST_F(SessionTokensTest, RenderedClaimsAreBounded) {
+  // 7 KiB of metadata (the services cap it at 8), copied five times.
+  store::UserRecord user = *store_->GetUser("user_1");
+  user.public_metadata_json =
+      absl::StrCat(R"({"blob":")", std::string(7 * 1024, 'x'), R"("})");
+  ASSERT_TRUE(store_->UpdateUser(user).ok());
+  issuer_->InvalidateSession("sess_1");
+  AddTemplate(
+      "big",
+      R"({"a":"{{user.public_metadata}}","b":"{{user.public_metadata}}",)"
+      R"("c":"{{user.public_metadata}}","d":"{{user.public_metadata}}",)"
+      R"("e":"{{user.public_metadata}}"})");
+  EXPECT_EQ(
+      issuer_->IssueFromTemplate({"sess_1", "", {}}, "big").status().code(),
+      absl::StatusCode::kFailedPrecondition);
+}
+
 TEST_F(SessionTokensTest, CustomSigningKeyTemplateSignsWithItsOwnKey) {
   auto jwk = jose::Jwk::FromSecret(kHmacSecret, jose::Algorithm::kHs256);
   ASSERT_TRUE(jwk.ok()) << jwk.status();

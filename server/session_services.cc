@@ -1,0 +1,789 @@
+#include "server/session_services.h"
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "core/auth/secrets.h"
+#include "core/common/error_reason.h"
+#include "core/common/status_macros.h"
+#include "core/jose/algorithm.h"
+#include "core/jose/jwk.h"
+#include "core/sessions/jwt_template.h"
+#include "google/protobuf/util/json_util.h"
+#include "server/grpc_status.h"
+
+namespace tokend::server {
+namespace {
+
+namespace sv1 = ::tokend::sessions::v1;
+
+constexpr size_t kMaxNameBytes = 256;
+constexpr int kMaxEmails = 10;
+constexpr size_t kMaxMetadataBytes = 8 * 1024;
+constexpr absl::Duration kDefaultSessionLifetime = absl::Hours(24 * 7);
+constexpr absl::Duration kMaxSessionLifetime = absl::Hours(24 * 365);
+constexpr int kDefaultListLimit = 10;
+constexpr int kMaxListLimit = 500;
+
+double Millis(absl::Time t) {
+  return static_cast<double>(absl::ToUnixMillis(t));
+}
+
+absl::Status Invalid(absl::string_view message, absl::string_view param = "") {
+  absl::Status status = WithReason(absl::InvalidArgumentError(message),
+                                   "form_param_value_invalid", "is invalid");
+  (void)param;
+  return status;
+}
+
+absl::Status NotFoundWithId(absl::string_view what, absl::string_view id) {
+  return WithReason(
+      absl::NotFoundError(absl::StrCat("No ", absl::AsciiStrToLower(what),
+                                       " was found with id ", id)),
+      "resource_not_found", absl::StrCat(what, " not found"));
+}
+
+// Clerk's "Session not found" answer for any session that may not mint.
+absl::Status SessionNotFound(absl::string_view id) {
+  return NotFoundWithId("Session", id);
+}
+
+// A core status with Clerk's code for its kind, unless it has one already.
+absl::Status Clerkify(absl::Status status) {
+  if (status.ok() || ReasonOf(status).has_value()) return status;
+  if (auto code = sessions::ClerkCodeOf(status)) {
+    return WithReason(std::move(status), *code);
+  }
+  return status;
+}
+
+// BAPI callers: the admin key or a sessions API key (sk_…), as Bearer.
+absl::Status CheckSecretKey(const grpc::ServerContextBase& context,
+                            const SessionDeps& deps) {
+  absl::StatusOr<absl::string_view> credential = BearerCredential(context);
+  if (!credential.ok()) {
+    return WithReason(
+        absl::UnauthenticatedError("Invalid Authorization header format. Must "
+                                   "be 'Bearer <YOUR_API_KEY>'"),
+        "authorization_header_format_invalid",
+        "Invalid Authorization header format");
+  }
+  if (deps.admin->Check(context).ok()) return absl::OkStatus();
+  if (deps.api_keys->Authenticate(*credential, "sessions").ok()) {
+    return absl::OkStatus();
+  }
+  return WithReason(absl::UnauthenticatedError(
+                        "The provided Clerk Secret Key is invalid. Make sure "
+                        "that your Clerk Secret Key is correct."),
+                    "clerk_key_invalid", "Secret Key is invalid");
+}
+
+std::string Metadata(const grpc::ServerContextBase& context,
+                     absl::string_view key) {
+  const auto& md = context.client_metadata();
+  auto it = md.find(grpc::string_ref(key.data(), key.size()));
+  if (it == md.end()) return "";
+  return std::string(it->second.data(), it->second.size());
+}
+
+// FAPI callers: the client token raw in Authorization (native SDKs), as
+// Bearer, or in the __client cookie (browsers).
+std::string ClientToken(const grpc::ServerContextBase& context) {
+  std::string authorization = Metadata(context, "authorization");
+  absl::string_view value = authorization;
+  if (absl::StartsWithIgnoreCase(value, "bearer ")) value.remove_prefix(7);
+  value = absl::StripAsciiWhitespace(value);
+  if (!value.empty()) return std::string(value);
+  const std::string cookies = Metadata(context, "cookie");
+  for (absl::string_view cookie : absl::StrSplit(cookies, ';')) {
+    cookie = absl::StripAsciiWhitespace(cookie);
+    if (absl::ConsumePrefix(&cookie, "__client=")) return std::string(cookie);
+  }
+  return "";
+}
+
+absl::Status ClientUnauthenticated() {
+  return WithReason(
+      absl::UnauthenticatedError("Unable to authenticate the request, you "
+                                 "need to supply an active session"),
+      "authentication_invalid", "Invalid authentication");
+}
+
+// The session the client token stands for, which must be `session_id`.
+absl::Status CheckClientSession(const grpc::ServerContextBase& context,
+                                const SessionDeps& deps,
+                                absl::string_view session_id) {
+  const std::string token = ClientToken(context);
+  if (token.empty()) return ClientUnauthenticated();
+  absl::StatusOr<store::SessionRecord> session =
+      deps.issuer->SessionForClientToken(token);
+  if (absl::IsUnauthenticated(session.status())) return ClientUnauthenticated();
+  if (absl::IsNotFound(session.status())) return SessionNotFound(session_id);
+  RETURN_IF_ERROR(session.status());
+  if (session->id != session_id) return SessionNotFound(session_id);
+  return absl::OkStatus();
+}
+
+// Issuer errors in Clerk's words.
+absl::Status FromIssuer(absl::Status status, absl::string_view session_id,
+                        absl::string_view template_name) {
+  if (absl::IsNotFound(status)) {
+    if (status.message() == "JWT template not found") {
+      return WithReason(
+          absl::NotFoundError(absl::StrCat("No JWT template exists with name: ",
+                                           template_name)),
+          "resource_not_found", "JWT template not found");
+    }
+    return SessionNotFound(session_id);
+  }
+  if (absl::IsInvalidArgument(status)) {
+    return Invalid(status.message(), "expires_in_seconds");
+  }
+  return Clerkify(std::move(status));
+}
+
+absl::StatusOr<std::string> StructToJson(const google::protobuf::Struct& s,
+                                         absl::string_view field) {
+  std::string json;
+  if (!google::protobuf::util::MessageToJsonString(s, &json).ok()) {
+    return Invalid(absl::StrCat(field, " is not a JSON object"));
+  }
+  if (json.size() > kMaxMetadataBytes) {
+    return Invalid(
+        absl::StrCat(field, " exceeds ", kMaxMetadataBytes, " bytes"));
+  }
+  return json;
+}
+
+void JsonToStruct(const std::string& json, google::protobuf::Struct* out) {
+  if (json.empty() ||
+      !google::protobuf::util::JsonStringToMessage(json, out).ok()) {
+    out->Clear();
+  }
+}
+
+absl::Status CheckText(absl::string_view value, absl::string_view field) {
+  if (value.size() > kMaxNameBytes) {
+    return Invalid(absl::StrCat(field, " exceeds ", kMaxNameBytes, " bytes"));
+  }
+  for (unsigned char c : value) {
+    if (c < 0x20 || c == 0x7f) {
+      return Invalid(absl::StrCat(field, " contains control characters"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+void ToProto(const store::UserRecord& rec, sv1::User* out) {
+  out->set_object("user");
+  out->set_id(rec.id);
+  out->set_external_id(rec.external_id);
+  out->set_first_name(rec.first_name);
+  out->set_last_name(rec.last_name);
+  out->set_username(rec.username);
+  out->set_image_url(rec.image_url);
+  out->set_primary_email_address_id(rec.primary_email_address_id);
+  out->set_primary_phone_number_id(rec.primary_phone_number_id);
+  for (const auto& e : rec.email_addresses) {
+    sv1::EmailAddress* email = out->add_email_addresses();
+    email->set_object("email_address");
+    email->set_id(e.id);
+    email->set_email_address(e.email_address);
+    email->set_verified(e.verified);
+  }
+  for (const auto& p : rec.phone_numbers) {
+    sv1::PhoneNumber* phone = out->add_phone_numbers();
+    phone->set_object("phone_number");
+    phone->set_id(p.id);
+    phone->set_phone_number(p.phone_number);
+    phone->set_verified(p.verified);
+  }
+  JsonToStruct(rec.public_metadata_json, out->mutable_public_metadata());
+  JsonToStruct(rec.private_metadata_json, out->mutable_private_metadata());
+  JsonToStruct(rec.unsafe_metadata_json, out->mutable_unsafe_metadata());
+  out->set_created_at(Millis(rec.created_at));
+  out->set_updated_at(Millis(rec.updated_at));
+}
+
+void ToProto(const store::SessionRecord& rec, absl::Time now,
+             sv1::Session* out) {
+  out->set_object("session");
+  out->set_id(rec.id);
+  out->set_user_id(rec.user_id);
+  store::SessionStatus status = rec.status;
+  if (status == store::SessionStatus::kActive && now >= rec.expire_at) {
+    status = store::SessionStatus::kExpired;
+  }
+  out->set_status(std::string(store::SessionStatusName(status)));
+  out->set_last_active_at(Millis(rec.last_active_at));
+  out->set_expire_at(Millis(rec.expire_at));
+  out->set_created_at(Millis(rec.created_at));
+  out->set_updated_at(Millis(rec.updated_at));
+}
+
+void ToProto(const store::JwtTemplateRecord& rec, sv1::JwtTemplate* out) {
+  out->set_object("jwt_template");
+  out->set_id(rec.id);
+  out->set_name(rec.name);
+  JsonToStruct(rec.claims_json, out->mutable_claims());
+  out->set_lifetime(static_cast<int32_t>(rec.lifetime_seconds));
+  out->set_allowed_clock_skew(
+      static_cast<int32_t>(rec.allowed_clock_skew_seconds));
+  out->set_custom_signing_key(rec.custom_signing_key);
+  out->set_signing_algorithm(rec.signing_algorithm);
+  out->set_created_at(Millis(rec.created_at));
+  out->set_updated_at(Millis(rec.updated_at));
+}
+
+absl::StatusOr<std::string> NewId(absl::string_view prefix) {
+  return auth::GenerateSecret(prefix, 16);
+}
+
+// Template fields shared by Create and Update, checked and applied to `rec`.
+struct TemplateInput {
+  const std::string& name;
+  const google::protobuf::Struct& claims;
+  std::optional<int32_t> lifetime;
+  std::optional<int32_t> allowed_clock_skew;
+  bool custom_signing_key;
+  const std::string& signing_algorithm;
+  const std::string& signing_key;
+};
+
+absl::Status ApplyTemplateInput(const TemplateInput& in,
+                                const keys::Sealer& sealer,
+                                store::JwtTemplateRecord* rec) {
+  if (in.name.empty() || in.name.size() > 128) {
+    return Invalid("name must be 1 to 128 characters");
+  }
+  for (unsigned char c : in.name) {
+    if (!absl::ascii_isalnum(c) && c != '_' && c != '-' && c != '.') {
+      return Invalid("name may only contain letters, digits, '_', '-', '.'");
+    }
+  }
+  ASSIGN_OR_RETURN(std::string claims, StructToJson(in.claims, "claims"));
+  RETURN_IF_ERROR(
+      Clerkify(sessions::CompiledTemplate::Compile(claims).status()));
+  const int64_t lifetime = in.lifetime.value_or(60);
+  if (lifetime < sessions::kMinTokenLifetimeSeconds ||
+      lifetime > sessions::kMaxTokenLifetimeSeconds) {
+    return Invalid("lifetime must be between 30 and 315360000");
+  }
+  const int64_t skew = in.allowed_clock_skew.value_or(5);
+  if (skew < 0 || skew > 300) {
+    return Invalid("allowed_clock_skew must be between 0 and 300");
+  }
+  rec->name = in.name;
+  rec->claims_json = std::move(claims);
+  rec->lifetime_seconds = lifetime;
+  rec->allowed_clock_skew_seconds = skew;
+  rec->custom_signing_key = in.custom_signing_key;
+  rec->signing_algorithm.clear();
+  rec->sealed_signing_key.clear();
+  if (!in.custom_signing_key) return absl::OkStatus();
+
+  absl::StatusOr<jose::Algorithm> alg =
+      jose::AlgorithmFromName(in.signing_algorithm);
+  if (!alg.ok()) {
+    return Invalid(
+        absl::StrCat("signing_algorithm must be one of RS256, "
+                     "RS384, RS512, ES256, ES384, ES512, PS256, "
+                     "EdDSA, HS256, HS384, HS512"));
+  }
+  if (in.signing_key.empty() || in.signing_key.size() > 16 * 1024) {
+    return Invalid("signing_key is required with custom_signing_key");
+  }
+  absl::StatusOr<jose::Jwk> key =
+      jose::IsHmac(*alg) ? jose::Jwk::FromSecret(in.signing_key, *alg)
+                         : jose::Jwk::FromPem(in.signing_key, *alg);
+  if (!key.ok() || !key->has_private()) {
+    return Invalid(absl::StrCat("signing_key is not a private key for ",
+                                in.signing_algorithm));
+  }
+  ASSIGN_OR_RETURN(std::string jwk_json, key->ToPrivateJson());
+  ASSIGN_OR_RETURN(
+      rec->sealed_signing_key,
+      sealer.Seal(jwk_json, sessions::SealingContextForTemplate(rec->id)));
+  rec->signing_algorithm = std::string(jose::AlgorithmName(*alg));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<store::JwtTemplateRecord> GetTemplate(const SessionDeps& deps,
+                                                     absl::string_view id) {
+  absl::StatusOr<store::JwtTemplateRecord> rec = deps.store->GetJwtTemplate(id);
+  if (absl::IsNotFound(rec.status())) {
+    return WithReason(absl::NotFoundError(
+                          absl::StrCat("No JWT template exists with id: ", id)),
+                      "resource_not_found", "JWT template not found");
+  }
+  return rec;
+}
+
+template <typename Body>
+grpc::ServerUnaryReactor* SecretKeyCall(grpc::CallbackServerContext* context,
+                                        const SessionDeps& deps, Body&& body) {
+  absl::Status status = CheckSecretKey(*context, deps);
+  if (status.ok()) status = body();
+  return FinishUnary(context, status);
+}
+
+}  // namespace
+
+// ---- SessionTokenService ----
+
+grpc::ServerUnaryReactor* SessionTokenServiceImpl::CreateSessionToken(
+    grpc::CallbackServerContext* context,
+    const sv1::CreateSessionTokenRequest* request, sv1::Token* response) {
+  return SecretKeyCall(context, deps_, [&]() -> absl::Status {
+    sessions::IssueRequest issue{
+        request->session_id(), Metadata(*context, "origin"), {}};
+    if (request->has_expires_in_seconds()) {
+      issue.expires_in_seconds = request->expires_in_seconds();
+    }
+    absl::StatusOr<std::string> jwt = deps_.issuer->IssueDefault(issue);
+    if (!jwt.ok()) {
+      return FromIssuer(jwt.status(), request->session_id(), "");
+    }
+    response->set_object("token");
+    response->set_jwt(*std::move(jwt));
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor*
+SessionTokenServiceImpl::CreateSessionTokenFromTemplate(
+    grpc::CallbackServerContext* context,
+    const sv1::CreateSessionTokenFromTemplateRequest* request,
+    sv1::Token* response) {
+  return SecretKeyCall(context, deps_, [&]() -> absl::Status {
+    sessions::IssueRequest issue{
+        request->session_id(), Metadata(*context, "origin"), {}};
+    if (request->has_expires_in_seconds()) {
+      issue.expires_in_seconds = request->expires_in_seconds();
+    }
+    absl::StatusOr<std::string> jwt =
+        deps_.issuer->IssueFromTemplate(issue, request->template_name());
+    if (!jwt.ok()) {
+      return FromIssuer(jwt.status(), request->session_id(),
+                        request->template_name());
+    }
+    response->set_object("token");
+    response->set_jwt(*std::move(jwt));
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* SessionTokenServiceImpl::CreateClientSessionToken(
+    grpc::CallbackServerContext* context,
+    const sv1::CreateClientSessionTokenRequest* request, sv1::Token* response) {
+  absl::Status status = [&]() -> absl::Status {
+    RETURN_IF_ERROR(CheckClientSession(*context, deps_, request->session_id()));
+    absl::StatusOr<std::string> jwt = deps_.issuer->IssueDefault(
+        {request->session_id(), Metadata(*context, "origin"), {}});
+    if (!jwt.ok()) return FromIssuer(jwt.status(), request->session_id(), "");
+    response->set_object("token");
+    response->set_jwt(*std::move(jwt));
+    return absl::OkStatus();
+  }();
+  return FinishUnary(context, status);
+}
+
+grpc::ServerUnaryReactor*
+SessionTokenServiceImpl::CreateClientSessionTokenFromTemplate(
+    grpc::CallbackServerContext* context,
+    const sv1::CreateClientSessionTokenFromTemplateRequest* request,
+    sv1::Token* response) {
+  absl::Status status = [&]() -> absl::Status {
+    RETURN_IF_ERROR(CheckClientSession(*context, deps_, request->session_id()));
+    absl::StatusOr<std::string> jwt = deps_.issuer->IssueFromTemplate(
+        {request->session_id(), Metadata(*context, "origin"), {}},
+        request->template_name());
+    if (!jwt.ok()) {
+      return FromIssuer(jwt.status(), request->session_id(),
+                        request->template_name());
+    }
+    response->set_object("token");
+    response->set_jwt(*std::move(jwt));
+    return absl::OkStatus();
+  }();
+  return FinishUnary(context, status);
+}
+
+grpc::ServerUnaryReactor* SessionTokenServiceImpl::CreateServiceToken(
+    grpc::CallbackServerContext* context,
+    const sv1::CreateServiceTokenRequest* request, sv1::Token* response) {
+  absl::Status status = [&]() -> absl::Status {
+    const std::string token = ClientToken(*context);
+    if (token.empty()) return ClientUnauthenticated();
+    absl::StatusOr<store::SessionRecord> session =
+        deps_.issuer->SessionForClientToken(token);
+    if (!session.ok()) {
+      if (absl::IsNotFound(session.status())) return SessionNotFound("");
+      return ClientUnauthenticated();
+    }
+    const std::string service =
+        request->service().empty() ? "clerk" : request->service();
+    if (service != "clerk" && service != "firebase" && service != "hasura") {
+      return Invalid("service must be clerk, firebase or hasura");
+    }
+    const sessions::IssueRequest issue{
+        session->id, Metadata(*context, "origin"), {}};
+    // A template named integration_<service> overrides the built-in format.
+    absl::StatusOr<std::string> jwt = deps_.issuer->IssueFromTemplate(
+        issue, absl::StrCat("integration_", service));
+    if (absl::IsNotFound(jwt.status()) &&
+        jwt.status().message() == "JWT template not found") {
+      if (service != "clerk") {
+        return absl::UnimplementedError(absl::StrCat(
+            "the built-in ", service,
+            " token format is not available yet; define a JWT template "
+            "named integration_",
+            service));
+      }
+      jwt = deps_.issuer->IssueDefault(issue);
+    }
+    if (!jwt.ok()) return FromIssuer(jwt.status(), session->id, "");
+    response->set_object("token");
+    response->set_jwt(*std::move(jwt));
+    return absl::OkStatus();
+  }();
+  return FinishUnary(context, status);
+}
+
+grpc::ServerUnaryReactor* SessionTokenServiceImpl::GetJwks(
+    grpc::CallbackServerContext* context,
+    const sv1::GetSessionJwksRequest* request,
+    tokend::keys::v1::Jwks* response) {
+  static const tokend::keys::v1::GetJwksRequest* const kEmpty =
+      new tokend::keys::v1::GetJwksRequest();
+  return deps_.keyring_service->GetJwks(context, kEmpty, response);
+}
+
+// ---- UserService ----
+
+grpc::ServerUnaryReactor* UserServiceImpl::CreateUser(
+    grpc::CallbackServerContext* context, const sv1::CreateUserRequest* request,
+    sv1::User* response) {
+  return SecretKeyCall(context, deps_, [&]() -> absl::Status {
+    RETURN_IF_ERROR(CheckText(request->external_id(), "external_id"));
+    RETURN_IF_ERROR(CheckText(request->first_name(), "first_name"));
+    RETURN_IF_ERROR(CheckText(request->last_name(), "last_name"));
+    RETURN_IF_ERROR(CheckText(request->username(), "username"));
+    RETURN_IF_ERROR(CheckText(request->image_url(), "image_url"));
+    if (request->email_address_size() > kMaxEmails ||
+        request->phone_number_size() > kMaxEmails) {
+      return Invalid(absl::StrCat("at most ", kMaxEmails,
+                                  " email addresses and phone numbers"));
+    }
+    const absl::Time now = deps_.clock->Now();
+    store::UserRecord rec;
+    ASSIGN_OR_RETURN(rec.id, NewId("user_"));
+    rec.external_id = request->external_id();
+    rec.first_name = request->first_name();
+    rec.last_name = request->last_name();
+    rec.username = request->username();
+    rec.image_url = request->image_url();
+    for (const std::string& email : request->email_address()) {
+      RETURN_IF_ERROR(CheckText(email, "email_address"));
+      const size_t at = email.find('@');
+      if (at == std::string::npos || at == 0 || at + 1 == email.size()) {
+        return Invalid(
+            absl::StrCat("email_address must be a valid email "
+                         "address"));
+      }
+      ASSIGN_OR_RETURN(std::string id, NewId("idn_"));
+      rec.email_addresses.push_back({id, email, true});
+    }
+    for (const std::string& phone : request->phone_number()) {
+      RETURN_IF_ERROR(CheckText(phone, "phone_number"));
+      ASSIGN_OR_RETURN(std::string id, NewId("idn_"));
+      rec.phone_numbers.push_back({id, phone, true});
+    }
+    if (!rec.email_addresses.empty()) {
+      rec.primary_email_address_id = rec.email_addresses[0].id;
+    }
+    if (!rec.phone_numbers.empty()) {
+      rec.primary_phone_number_id = rec.phone_numbers[0].id;
+    }
+    ASSIGN_OR_RETURN(
+        rec.public_metadata_json,
+        StructToJson(request->public_metadata(), "public_metadata"));
+    ASSIGN_OR_RETURN(
+        rec.private_metadata_json,
+        StructToJson(request->private_metadata(), "private_metadata"));
+    ASSIGN_OR_RETURN(
+        rec.unsafe_metadata_json,
+        StructToJson(request->unsafe_metadata(), "unsafe_metadata"));
+    rec.created_at = rec.updated_at = now;
+    absl::Status inserted = deps_.store->InsertUser(rec);
+    if (absl::IsAlreadyExists(inserted)) {
+      return WithReason(
+          absl::AlreadyExistsError(
+              "That email address, username or external id is taken."),
+          "form_identifier_exists", "That identifier is taken");
+    }
+    RETURN_IF_ERROR(inserted);
+    ToProto(rec, response);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* UserServiceImpl::GetUser(
+    grpc::CallbackServerContext* context, const sv1::GetUserRequest* request,
+    sv1::User* response) {
+  return SecretKeyCall(context, deps_, [&]() -> absl::Status {
+    absl::StatusOr<store::UserRecord> rec =
+        deps_.store->GetUser(request->user_id());
+    if (absl::IsNotFound(rec.status()) ||
+        (rec.ok() && rec->deleted_at.has_value())) {
+      return NotFoundWithId("User", request->user_id());
+    }
+    RETURN_IF_ERROR(rec.status());
+    ToProto(*rec, response);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* UserServiceImpl::DeleteUser(
+    grpc::CallbackServerContext* context, const sv1::DeleteUserRequest* request,
+    sv1::DeletedObject* response) {
+  return SecretKeyCall(context, deps_, [&]() -> absl::Status {
+    absl::StatusOr<store::UserRecord> rec =
+        deps_.store->GetUser(request->user_id());
+    if (absl::IsNotFound(rec.status()) ||
+        (rec.ok() && rec->deleted_at.has_value())) {
+      return NotFoundWithId("User", request->user_id());
+    }
+    RETURN_IF_ERROR(rec.status());
+    RETURN_IF_ERROR(
+        deps_.store->MarkUserDeleted(request->user_id(), deps_.clock->Now()));
+    response->set_object("user");
+    response->set_id(request->user_id());
+    response->set_deleted(true);
+    return absl::OkStatus();
+  });
+}
+
+// ---- SessionService ----
+
+grpc::ServerUnaryReactor* SessionServiceImpl::CreateSession(
+    grpc::CallbackServerContext* context,
+    const sv1::CreateSessionRequest* request, sv1::Session* response) {
+  return SecretKeyCall(context, deps_, [&]() -> absl::Status {
+    absl::StatusOr<store::UserRecord> user =
+        deps_.store->GetUser(request->user_id());
+    if (absl::IsNotFound(user.status()) ||
+        (user.ok() && user->deleted_at.has_value())) {
+      return NotFoundWithId("User", request->user_id());
+    }
+    RETURN_IF_ERROR(user.status());
+    absl::Duration lifetime = kDefaultSessionLifetime;
+    if (request->has_expires_in_seconds()) {
+      lifetime = absl::Seconds(request->expires_in_seconds());
+      if (lifetime < absl::Seconds(sessions::kMinTokenLifetimeSeconds) ||
+          lifetime > kMaxSessionLifetime) {
+        return Invalid("expires_in_seconds must be between 30 and 31536000");
+      }
+    }
+    const absl::Time now = deps_.clock->Now();
+    store::SessionRecord rec;
+    ASSIGN_OR_RETURN(rec.id, NewId("sess_"));
+    rec.user_id = request->user_id();
+    ASSIGN_OR_RETURN(std::string client_token, auth::GenerateSecret("client_"));
+    rec.client_token_hash = auth::HashSecret(client_token);
+    rec.created_at = rec.updated_at = rec.last_active_at = now;
+    rec.expire_at = now + lifetime;
+    RETURN_IF_ERROR(deps_.store->InsertSession(rec));
+    ToProto(rec, now, response);
+    response->set_client_token(std::move(client_token));
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* SessionServiceImpl::GetSession(
+    grpc::CallbackServerContext* context, const sv1::GetSessionRequest* request,
+    sv1::Session* response) {
+  return SecretKeyCall(context, deps_, [&]() -> absl::Status {
+    absl::StatusOr<store::SessionRecord> rec =
+        deps_.store->GetSession(request->session_id());
+    if (absl::IsNotFound(rec.status())) {
+      return SessionNotFound(request->session_id());
+    }
+    RETURN_IF_ERROR(rec.status());
+    ToProto(*rec, deps_.clock->Now(), response);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* SessionServiceImpl::ListSessions(
+    grpc::CallbackServerContext* context,
+    const sv1::ListSessionsRequest* request,
+    sv1::ListSessionsResponse* response) {
+  return SecretKeyCall(context, deps_, [&]() -> absl::Status {
+    std::optional<store::SessionStatus> status;
+    if (!request->status().empty()) {
+      status = store::ParseSessionStatus(request->status());
+      if (!status.has_value()) {
+        return Invalid("status must be active, revoked, ended or expired");
+      }
+    }
+    const int limit =
+        request->limit() == 0 ? kDefaultListLimit : request->limit();
+    if (limit < 1 || limit > kMaxListLimit || request->offset() < 0) {
+      return Invalid("limit must be 1..500 and offset >= 0");
+    }
+    ASSIGN_OR_RETURN(std::vector<store::SessionRecord> sessions,
+                     deps_.store->ListSessions(request->user_id(), status,
+                                               limit, request->offset()));
+    const absl::Time now = deps_.clock->Now();
+    for (const auto& s : sessions) ToProto(s, now, response->add_data());
+    response->set_total_count(response->data_size());
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* SessionServiceImpl::RevokeSession(
+    grpc::CallbackServerContext* context,
+    const sv1::RevokeSessionRequest* request, sv1::Session* response) {
+  return SecretKeyCall(context, deps_, [&]() -> absl::Status {
+    const absl::Time now = deps_.clock->Now();
+    absl::Status updated = deps_.store->UpdateSessionStatus(
+        request->session_id(), store::SessionStatus::kRevoked, now);
+    if (absl::IsNotFound(updated))
+      return SessionNotFound(request->session_id());
+    RETURN_IF_ERROR(updated);
+    // Takes effect at once in this process: no cached copy mints again.
+    deps_.issuer->InvalidateSession(request->session_id());
+    ASSIGN_OR_RETURN(store::SessionRecord rec,
+                     deps_.store->GetSession(request->session_id()));
+    ToProto(rec, now, response);
+    return absl::OkStatus();
+  });
+}
+
+// ---- JwtTemplateService ----
+
+grpc::ServerUnaryReactor* JwtTemplateServiceImpl::CreateJwtTemplate(
+    grpc::CallbackServerContext* context,
+    const sv1::CreateJwtTemplateRequest* request, sv1::JwtTemplate* response) {
+  return SecretKeyCall(context, deps_, [&]() -> absl::Status {
+    store::JwtTemplateRecord rec;
+    ASSIGN_OR_RETURN(rec.id, NewId("jtmp_"));
+    TemplateInput input{
+        request->name(),
+        request->claims(),
+        request->has_lifetime() ? std::optional<int32_t>(request->lifetime())
+                                : std::nullopt,
+        request->has_allowed_clock_skew()
+            ? std::optional<int32_t>(request->allowed_clock_skew())
+            : std::nullopt,
+        request->custom_signing_key(),
+        request->signing_algorithm(),
+        request->signing_key()};
+    RETURN_IF_ERROR(ApplyTemplateInput(input, *deps_.sealer, &rec));
+    rec.created_at = rec.updated_at = deps_.clock->Now();
+    absl::Status inserted = deps_.store->InsertJwtTemplate(rec);
+    if (absl::IsAlreadyExists(inserted)) {
+      return WithReason(
+          absl::AlreadyExistsError(absl::StrCat("A JWT template named ",
+                                                rec.name, " already exists")),
+          "form_identifier_exists", "That name is taken");
+    }
+    RETURN_IF_ERROR(inserted);
+    deps_.issuer->InvalidateTemplate(rec.name);
+    ToProto(rec, response);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* JwtTemplateServiceImpl::GetJwtTemplate(
+    grpc::CallbackServerContext* context,
+    const sv1::GetJwtTemplateRequest* request, sv1::JwtTemplate* response) {
+  return SecretKeyCall(context, deps_, [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(store::JwtTemplateRecord rec,
+                     GetTemplate(deps_, request->template_id()));
+    ToProto(rec, response);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* JwtTemplateServiceImpl::ListJwtTemplates(
+    grpc::CallbackServerContext* context,
+    const sv1::ListJwtTemplatesRequest* request,
+    sv1::ListJwtTemplatesResponse* response) {
+  return SecretKeyCall(context, deps_, [&]() -> absl::Status {
+    if (request->limit() < 0 || request->limit() > kMaxListLimit ||
+        request->offset() < 0) {
+      return Invalid("limit must be 0..500 and offset >= 0");
+    }
+    ASSIGN_OR_RETURN(std::vector<store::JwtTemplateRecord> all,
+                     deps_.store->ListJwtTemplates());
+    const size_t begin = std::min<size_t>(request->offset(), all.size());
+    const size_t end =
+        request->limit() == 0
+            ? all.size()
+            : std::min<size_t>(begin + request->limit(), all.size());
+    for (size_t i = begin; i < end; ++i) ToProto(all[i], response->add_data());
+    response->set_total_count(static_cast<int32_t>(all.size()));
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* JwtTemplateServiceImpl::UpdateJwtTemplate(
+    grpc::CallbackServerContext* context,
+    const sv1::UpdateJwtTemplateRequest* request, sv1::JwtTemplate* response) {
+  return SecretKeyCall(context, deps_, [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(store::JwtTemplateRecord rec,
+                     GetTemplate(deps_, request->template_id()));
+    const std::string old_name = rec.name;
+    TemplateInput input{
+        request->name(),
+        request->claims(),
+        request->has_lifetime() ? std::optional<int32_t>(request->lifetime())
+                                : std::nullopt,
+        request->has_allowed_clock_skew()
+            ? std::optional<int32_t>(request->allowed_clock_skew())
+            : std::nullopt,
+        request->custom_signing_key(),
+        request->signing_algorithm(),
+        request->signing_key()};
+    RETURN_IF_ERROR(ApplyTemplateInput(input, *deps_.sealer, &rec));
+    rec.updated_at = deps_.clock->Now();
+    absl::Status updated = deps_.store->UpdateJwtTemplate(rec);
+    if (absl::IsAlreadyExists(updated)) {
+      return WithReason(
+          absl::AlreadyExistsError(absl::StrCat("A JWT template named ",
+                                                rec.name, " already exists")),
+          "form_identifier_exists", "That name is taken");
+    }
+    RETURN_IF_ERROR(updated);
+    deps_.issuer->InvalidateTemplate(old_name);
+    deps_.issuer->InvalidateTemplate(rec.name);
+    ToProto(rec, response);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* JwtTemplateServiceImpl::DeleteJwtTemplate(
+    grpc::CallbackServerContext* context,
+    const sv1::DeleteJwtTemplateRequest* request,
+    sv1::DeletedObject* response) {
+  return SecretKeyCall(context, deps_, [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(store::JwtTemplateRecord rec,
+                     GetTemplate(deps_, request->template_id()));
+    RETURN_IF_ERROR(deps_.store->DeleteJwtTemplate(rec.id));
+    deps_.issuer->InvalidateTemplate(rec.name);
+    response->set_object("jwt_template");
+    response->set_id(rec.id);
+    response->set_deleted(true);
+    return absl::OkStatus();
+  });
+}
+
+}  // namespace tokend::server

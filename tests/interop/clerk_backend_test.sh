@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Issue 5 acceptance: the real @clerk/backend package from npm
+# (createClerkClient({secretKey, apiUrl})) against the real tokend over its
+# REST gateway, with Node's `jose` verifying every token against our JWKS.
+# This driver starts tokend, creates a "sessions" API key (sk_…) with the real
+# tokenctl and hands both to clerk_backend_test.cjs, which does the rest
+# (user, session, JWT template, getToken variants, errors, revocation).
+set -euo pipefail
+
+fail() { echo "FAIL: $*"; exit 1; }
+
+command -v node >/dev/null || fail "node missing"
+
+here="$TEST_SRCDIR/tokend/tests/interop"
+tokend="$TEST_SRCDIR/tokend/server/tokend"
+tokenctl="$TEST_SRCDIR/tokend/tools/tokenctl/tokenctl"
+[ -f "$here/node_modules/@clerk/backend/package.json" ] ||
+  fail "@clerk/backend missing from tests/interop/node_modules (run tools/setup)"
+data=$(mktemp -d "${TEST_TMPDIR:-/tmp}/clerk_backend.XXXXXX")
+
+pid=
+stop() { [ -n "$pid" ] && kill $pid 2>/dev/null; [ -n "$pid" ] && wait $pid 2>/dev/null; pid=; }
+trap 'stop' EXIT
+log_tail() { echo "--- tokend log (tail) ---"; tail -n 40 "$data/log"; }
+
+"$tokend" --data_dir="$data" --grpc_listen=127.0.0.1:0 \
+  --http_listen=127.0.0.1:0 --ready_file="$data/ready" 2>"$data/log" &
+pid=$!
+for _ in $(seq 300); do [ -s "$data/ready" ] && break; sleep 0.05; done
+[ -s "$data/ready" ] || { log_tail; fail "tokend not ready"; }
+grpc=$(sed -E 's/.*"grpc":"([^"]+)".*/\1/' "$data/ready")
+http=$(sed -E 's/.*"http":"([^"]+)".*/\1/' "$data/ready")
+base="http://$http"
+
+out=$("$tokenctl" --server="$grpc" --admin_key_file="$data/admin.key" \
+  apikey create sessions clerk-backend-test) ||
+  { log_tail; fail "tokenctl apikey create sessions: $out"; }
+secret=$(printf '%s' "$out" | node -e '
+  let s = ""; process.stdin.on("data", (c) => s += c).on("end", () => {
+    const j = JSON.parse(s); if (!j.secret) process.exit(1); console.log(j.secret); });') ||
+  fail "no secret in tokenctl output: $out"
+case "$secret" in sk_*) ;; *) fail "sessions API key does not start with sk_: $secret" ;; esac
+echo "ok: tokend at $base, sessions API key ${secret:0:8}…"
+
+if ! NODE_PATH="$here/node_modules" node "$here/clerk_backend_test.cjs" "$base" "$secret"; then
+  log_tail; exit 1
+fi
+stop
+echo PASS
