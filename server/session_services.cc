@@ -439,14 +439,16 @@ grpc::ServerUnaryReactor* SessionTokenServiceImpl::CreateServiceToken(
         issue, absl::StrCat("integration_", service));
     if (absl::IsNotFound(jwt.status()) &&
         jwt.status().message() == "JWT template not found") {
-      if (service != "clerk") {
-        return absl::UnimplementedError(absl::StrCat(
-            "the built-in ", service,
-            " token format is not available yet; define a JWT template "
-            "named integration_",
-            service));
+      if (service == "hasura") {
+        jwt = deps_.issuer->IssueHasura(issue);
+      } else if (service == "firebase") {
+        return absl::UnimplementedError(
+            "the built-in firebase token format needs a Firebase service "
+            "account key, which this build cannot configure yet; define a "
+            "JWT template named integration_firebase");
+      } else {
+        jwt = deps_.issuer->IssueDefault(issue);
       }
-      jwt = deps_.issuer->IssueDefault(issue);
     }
     if (!jwt.ok()) return FromIssuer(jwt.status(), session->id, "");
     response->set_object("token");

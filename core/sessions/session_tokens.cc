@@ -295,4 +295,53 @@ absl::StatusOr<std::string> SessionTokenIssuer::IssueFromTemplate(
   return signer->SignPayload(R"({"typ":"JWT"})", payload);
 }
 
+absl::StatusOr<std::string> SessionTokenIssuer::IssueHasura(
+    const IssueRequest& request) const {
+  ASSIGN_OR_RETURN(
+      absl::Duration lifetime,
+      Lifetime(request.expires_in_seconds, options_.default_lifetime));
+  ASSIGN_OR_RETURN(ActiveSession active, FindActiveSession(request.session_id));
+  const nlohmann::json metadata =
+      JsonObjectOr(active.user.public_metadata_json);
+  std::vector<std::string> roles;
+  if (auto it = metadata.find("hasura_roles");
+      it != metadata.end() && it->is_array()) {
+    for (const auto& role : *it) {
+      if (role.is_string() && !role.get_ref<const std::string&>().empty()) {
+        roles.push_back(role.get<std::string>());
+      }
+    }
+  }
+  std::string default_role = "user";
+  if (auto it = metadata.find("hasura_default_role");
+      it != metadata.end() && it->is_string() &&
+      !it->get_ref<const std::string&>().empty()) {
+    default_role = it->get<std::string>();
+  }
+  if (roles.empty()) roles.push_back(default_role);
+  // Hasura refuses a token whose default role is not an allowed one.
+  if (std::find(roles.begin(), roles.end(), default_role) == roles.end()) {
+    roles.push_back(default_role);
+  }
+  nlohmann::json hasura = {{"x-hasura-default-role", default_role},
+                           {"x-hasura-allowed-roles", roles},
+                           {"x-hasura-user-id", active.user.id}};
+  ASSIGN_OR_RETURN(std::shared_ptr<const jose::JwtSigner> signer,
+                   keyring_->Signer(keys::kSessionSlot));
+  ASSIGN_OR_RETURN(std::string jti, auth::GenerateSecret("", 16));
+  const absl::Time iat = WholeSeconds(clock_->Now());
+  jose::RawJwtBuilder builder;
+  builder.SetTypeHeader("JWT")
+      .SetIssuer(options_.issuer)
+      .SetSubject(active.user.id)
+      .SetIssuedAt(iat)
+      .SetNotBefore(iat - options_.default_skew)
+      .SetExpiration(iat + lifetime)
+      .SetJwtId(jti)
+      .AddJsonObjectClaim(kHasuraClaimsNamespace, hasura);
+  if (!request.origin.empty()) builder.AddStringClaim("azp", request.origin);
+  ASSIGN_OR_RETURN(jose::RawJwt raw, builder.Build());
+  return signer->SignAndEncode(raw);
+}
+
 }  // namespace tokend::sessions

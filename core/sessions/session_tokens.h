@@ -39,6 +39,7 @@ namespace tokend::sessions {
 // Bounds of expires_in_seconds (Clerk's BAPI) and of template lifetimes.
 inline constexpr int64_t kMinTokenLifetimeSeconds = 30;
 inline constexpr int64_t kMaxTokenLifetimeSeconds = 315'360'000;
+inline constexpr char kHasuraClaimsNamespace[] = "https://hasura.io/jwt/claims";
 // Largest rendered template payload (JSON bytes) that is signed.
 inline constexpr size_t kMaxRenderedClaimsBytes = 32 * 1024;
 
@@ -73,6 +74,11 @@ class SessionTokenIssuer {
   absl::StatusOr<std::string> IssueDefault(const IssueRequest& request) const;
   absl::StatusOr<std::string> IssueFromTemplate(
       const IssueRequest& request, absl::string_view template_name) const;
+  // Hasura's claims (https://hasura.io/jwt/claims: x-hasura-default-role,
+  // x-hasura-allowed-roles with the default inside, x-hasura-user-id), roles
+  // from the user's public metadata hasura_roles / hasura_default_role
+  // (default ["user"] / "user"); signed like the default token.
+  absl::StatusOr<std::string> IssueHasura(const IssueRequest& request) const;
 
   // The active session whose client token this is (NotFound otherwise).
   absl::StatusOr<store::SessionRecord> SessionForClientToken(

@@ -253,6 +253,32 @@ TEST_F(SessionTokensTest, CustomSigningKeyTemplateSignsWithItsOwnKey) {
   EXPECT_FALSE(VerifyWithJwks(*token).ok());
 }
 
+TEST_F(SessionTokensTest, HasuraClaimsWithRolesFromPublicMetadata) {
+  auto token = issuer_->IssueHasura({"sess_1", "", {}});
+  ASSERT_TRUE(token.ok()) << token.status();
+  auto jwt = VerifyWithJwks(*token);
+  ASSERT_TRUE(jwt.ok()) << jwt.status();
+  EXPECT_EQ(*jwt->GetJsonClaim(kHasuraClaimsNamespace),
+            nlohmann::json::parse(R"({"x-hasura-default-role":"user",)"
+                                  R"("x-hasura-allowed-roles":["user"],)"
+                                  R"("x-hasura-user-id":"user_1"})"));
+  EXPECT_EQ(*jwt->GetExpiration() - *jwt->GetIssuedAt(), absl::Seconds(60));
+
+  store::UserRecord user = *store_->GetUser("user_1");
+  user.public_metadata_json =
+      R"({"hasura_roles":["editor","viewer"],"hasura_default_role":"admin"})";
+  ASSERT_TRUE(store_->UpdateUser(user).ok());
+  issuer_->InvalidateSession("sess_1");
+  token = issuer_->IssueHasura({"sess_1", "", {}});
+  ASSERT_TRUE(token.ok()) << token.status();
+  // The default role is always among the allowed ones.
+  EXPECT_EQ(*VerifyWithJwks(*token)->GetJsonClaim(kHasuraClaimsNamespace),
+            nlohmann::json::parse(
+                R"({"x-hasura-default-role":"admin",)"
+                R"("x-hasura-allowed-roles":["editor","viewer","admin"],)"
+                R"("x-hasura-user-id":"user_1"})"));
+}
+
 TEST_F(SessionTokensTest, ClientTokenFindsItsActiveSession) {
   auto session = issuer_->SessionForClientToken("client-secret-1");
   ASSERT_TRUE(session.ok()) << session.status();
