@@ -6,6 +6,7 @@
 #include <google/protobuf/timestamp.pb.h>
 #include <google/protobuf/util/field_mask_util.h>
 #include <google/protobuf/util/json_util.h>
+#include <google/protobuf/util/message_differencer.h>
 #include <google/protobuf/util/time_util.h>
 
 #include <cmath>
@@ -273,16 +274,28 @@ bool ParseDuration(absl::string_view text, google::protobuf::Duration* out) {
 
 // proto3 JSON FieldMask: comma-separated lowerCamel paths. FieldMaskUtil
 // alone takes any bytes and turns "A" into "_a", which then cannot be printed
-// back; only text that converts back to itself is accepted.
+// back; only text that converts back to itself is accepted. Protobuf's JSON
+// parser converts runs of capitals differently ("aBC": "a_b_c" here,
+// "a_bc" there), so a mask must also read the same as a JSON body would:
+// otherwise the same request means two things over query and body.
 bool ParseFieldMask(absl::string_view text, google::protobuf::FieldMask* out) {
   constexpr absl::string_view kAllowed =
       "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.,";
   if (text.find_first_not_of(kAllowed) != absl::string_view::npos) return false;
   const google::protobuf::StringPiece piece(text.data(), text.size());
   std::string back;
-  return google::protobuf::util::FieldMaskUtil::FromJsonString(piece, out) &&
-         google::protobuf::util::FieldMaskUtil::ToJsonString(*out, &back) &&
-         back == text;
+  if (!google::protobuf::util::FieldMaskUtil::FromJsonString(piece, out) ||
+      !google::protobuf::util::FieldMaskUtil::ToJsonString(*out, &back) ||
+      back != text) {
+    return false;
+  }
+  google::protobuf::FieldMask as_json;
+  if (!google::protobuf::util::JsonStringToMessage(
+           absl::StrCat("\"", text, "\""), &as_json)
+           .ok()) {
+    return false;
+  }
+  return google::protobuf::util::MessageDifferencer::Equals(as_json, *out);
 }
 
 std::string EnumChoices(const google::protobuf::EnumDescriptor* type) {

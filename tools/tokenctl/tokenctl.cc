@@ -20,6 +20,20 @@
 //   oauth revoke ID_OR_TOKEN  (admin)
 //   iam token --key=key.json [--audience=URL]
 //                             signs the SA JWT locally, exchanges it
+//   users create [--first_name=] [--last_name=] [--username=] [--external_id=]
+//                [--email=A@B]... [--public_metadata=JSON]       (admin)
+//   users get ID | users delete ID                                (admin)
+//   sessions create --user_id=ID [--expires_in_seconds=N]
+//                             prints the client token once (admin)
+//   sessions get ID | sessions revoke ID                          (admin)
+//   sessions list [--user_id=ID] [--status=STATUS] [--limit=N]   (admin)
+//   sessions token ID [--template=NAME] [--expires_in_seconds=N]
+//                             a session token (JWT) (admin)
+//   templates create --name=NAME --claims=JSON [--lifetime=S]
+//                    [--allowed_clock_skew=S]
+//                    [--signing_algorithm=ALG --signing_key_file=FILE]
+//   templates update ID [flags of create]                         (admin)
+//   templates get ID | templates list | templates delete ID      (admin)
 #include <grpcpp/grpcpp.h>
 
 #include <iostream>
@@ -28,8 +42,10 @@
 
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "core/jose/base64url.h"
@@ -38,6 +54,7 @@
 #include "tokend/verify/v1/verification.grpc.pb.h"
 #include "tools/tokenctl/ctl_common.h"
 #include "tools/tokenctl/iam_commands.h"
+#include "tools/tokenctl/session_commands.h"
 
 namespace {
 
@@ -52,7 +69,7 @@ const std::string& Usage() {
       "  apikey create SURFACE [NAME] | apikey list [SURFACE] | apikey revoke "
       "ID\n"
       "  verify TOKEN [AUDIENCE] | decode TOKEN\n",
-      tokend::tokenctl::kIamUsage));
+      tokend::tokenctl::kIamUsage, tokend::tokenctl::kSessionUsage));
   return *usage;
 }
 
@@ -141,6 +158,7 @@ int Run(const std::vector<std::string>& args) {
     return PrintOrFail(stub->Verify(&context, request, &response), response);
   }
   if (auto rc = tokend::tokenctl::RunIamCommand(args)) return *rc;
+  if (auto rc = tokend::tokenctl::RunSessionCommand(args)) return *rc;
   std::cerr << Usage();
   return 2;
 }
@@ -149,6 +167,20 @@ int Run(const std::vector<std::string>& args) {
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(Usage());
-  std::vector<char*> rest = absl::ParseCommandLine(argc, argv);
+  // --help lists the flags of every tokenctl source file, not only this one.
+  absl::FlagsUsageConfig usage_config;
+  usage_config.contains_help_flags = [](absl::string_view path) {
+    return absl::StrContains(path, "tools/tokenctl/");
+  };
+  usage_config.contains_helpshort_flags = usage_config.contains_help_flags;
+  absl::SetFlagsUsageConfig(usage_config);
+  // --email may be repeated (users create); absl would keep the last only.
+  std::vector<std::string> joined = tokend::tokenctl::JoinRepeatedFlag(
+      std::vector<std::string>(argv, argv + argc), "email");
+  std::vector<char*> joined_argv;
+  for (std::string& arg : joined) joined_argv.push_back(arg.data());
+  joined_argv.push_back(nullptr);
+  std::vector<char*> rest = absl::ParseCommandLine(
+      static_cast<int>(joined.size()), joined_argv.data());
   return Run(std::vector<std::string>(rest.begin() + 1, rest.end()));
 }

@@ -844,6 +844,11 @@ INSTANTIATE_TEST_SUITE_P(
         Q("FieldMaskEmptyPath", "updateMask=a,,b")
             .Invalid(
                 R"(invalid value "a,,b" for query parameter "updateMask" (expected comma-separated lowerCamel field paths))"),
+        // Runs of capitals read differently in protobuf's JSON parser
+        // ("a_bc") and FieldMaskUtil ("a_b_c"): refused, found by the fuzzer.
+        Q("FieldMaskCapitalRun", "updateMask=aBC")
+            .Invalid(
+                R"(invalid value "aBC" for query parameter "updateMask" (expected comma-separated lowerCamel field paths))"),
         Q("FieldMaskNonAscii", "updateMask=fooBa%C8r")
             .Invalid(
                 R"(invalid value "fooBa\xc8r" for query parameter "updateMask" (expected comma-separated lowerCamel field paths))"),

@@ -3,7 +3,8 @@
 # commands with the data dir's admin key and with a wrong one, key rotation,
 # the JWKS, API keys (secret shown once, never listed), service accounts,
 # authorized key files (0600, never overwritten), IAM tokens from a key file,
-# OAuth tokens, local decode, verify, and usage errors.
+# OAuth tokens, local decode, verify, users, sessions, session tokens and JWT
+# templates (issue 5), and usage errors.
 set -euo pipefail
 
 tokend="$TEST_SRCDIR/tokend/server/tokend"
@@ -296,9 +297,178 @@ ctl_ok sa list
   fail "sa list after delete still shows $sa2_id: $out"
 pass "sa delete"
 
+# --- users, sessions, session tokens, JWT templates (issue 5) -------------
+# jwt_part N: part N (0 header, 1 payload) of the JWT on stdin, as JSON.
+jwt_part() {
+  "$python" -c 'import base64,sys
+p = sys.stdin.read().strip().split(".")['"$1"']
+print(base64.urlsafe_b64decode(p + "=" * (-len(p) % 4)).decode())'
+}
+
+ctl_ok users create --first_name=Ada --last_name Lovelace --email ada@example.com \
+  --email=ada2@example.com,ada3@example.com --public_metadata '{"plan":"pro","seats":3}'
+user_id=$(py 'd["id"]' <<<"$out")
+[[ "$user_id" == user_* ]] || fail "users create: id $user_id: $out"
+[ "$(py '(d["object"], d["first_name"], d["last_name"])' <<<"$out")" = \
+  "('user', 'Ada', 'Lovelace')" ] || fail "users create: names: $out"
+[ "$(py '[e["email_address"] for e in d["email_addresses"]]' <<<"$out")" = \
+  "['ada@example.com', 'ada2@example.com', 'ada3@example.com']" ] ||
+  fail "users create: repeated and comma-listed --email: $out"
+[ "$(py 'd["primary_email_address_id"] == d["email_addresses"][0]["id"]' <<<"$out")" = True ] ||
+  fail "users create: the first address is not the primary one: $out"
+[ "$(py 'd["public_metadata"] == {"plan": "pro", "seats": 3}' <<<"$out")" = True ] ||
+  fail "users create: public_metadata: $out"
+ctl_ok users get "$user_id"
+[ "$(py '(d["id"], d["email_addresses"][0]["email_address"])' <<<"$out")" = \
+  "('$user_id', 'ada@example.com')" ] || fail "users get: $out"
+pass "users create (emails, public metadata) / get"
+
+ctl users create --public_metadata '[1,2]'
+[ "$rc" -eq 2 ] && grep -q 'public_metadata must be a JSON object' <<<"$err" ||
+  fail "users create --public_metadata=[1,2]: rc $rc: $err"
+ctl users get user_nosuchuser0000000
+[ "$rc" -eq 1 ] && grep -q 'NOT_FOUND: .*user_nosuchuser0000000' <<<"$err" ||
+  fail "users get, unknown id: rc $rc: $err"
+ctl sessions create --user_id=user_nosuchuser0000000
+[ "$rc" -eq 1 ] && grep -q 'NOT_FOUND: .*user_nosuchuser0000000' <<<"$err" ||
+  fail "sessions create, unknown user id: rc $rc: $err"
+[ -z "$out" ] || fail "sessions create, unknown user id, printed: $out"
+ctl sessions create
+[ "$rc" -eq 2 ] && grep -q -- '--user_id' <<<"$err" || fail "sessions create without --user_id: rc $rc: $err"
+pass "unknown user id and bad flags fail: $(head -1 <<<"$err")"
+
+ctl_ok sessions create --user_id="$user_id"
+session_id=$(py 'd["id"]' <<<"$out")
+client_token=$(py 'd["client_token"]' <<<"$out")
+[[ "$session_id" == sess_* ]] || fail "sessions create: id $session_id: $out"
+[[ "$client_token" == client_* ]] || fail "sessions create: client_token: $out"
+[ "$(py '(d["object"], d["user_id"], d["status"])' <<<"$out")" = \
+  "('session', '$user_id', 'active')" ] || fail "sessions create: $out"
+ctl_ok sessions get "$session_id"
+[ "$(py '(d["id"], d["status"], "client_token" in d)' <<<"$out")" = \
+  "('$session_id', 'active', False)" ] || fail "sessions get (client token shown once): $out"
+pass "sessions create shows the client token once; sessions get"
+
+ctl_ok sessions token "$session_id"
+[ "$(py 'd["object"]' <<<"$out")" = token ] || fail "sessions token: $out"
+jwt=$(py 'd["jwt"]' <<<"$out")
+payload=$(jwt_part 1 <<<"$jwt")
+[ "$(py '(d["sub"], d["sid"], d["v"], d["exp"] - d["iat"])' <<<"$payload")" = \
+  "('$user_id', '$session_id', 2, 60)" ] || fail "default session token payload: $payload"
+ctl_ok sessions token "$session_id" --expires_in_seconds 120
+[ "$(jwt_part 1 <<<"$(py 'd["jwt"]' <<<"$out")" | py 'd["exp"] - d["iat"]')" = 120 ] ||
+  fail "sessions token --expires_in_seconds 120: $out"
+ctl_ok verify "$jwt"
+[ "$(py 'd["claims"]["sid"]' <<<"$out")" = "$session_id" ] || fail "verify session token: $out"
+pass "sessions token: sub, sid, v=2, 60 s (120 s on request); tokend verifies it"
+
+ctl_ok templates create --name=email-tmpl \
+  --claims '{"email":"{{user.primary_email_address}}"}' --lifetime 300
+template_id=$(py 'd["id"]' <<<"$out")
+[ "$(py '(d["object"], d["name"], d["claims"], d["lifetime"], d["custom_signing_key"])' <<<"$out")" = \
+  "('jwt_template', 'email-tmpl', {'email': '{{user.primary_email_address}}'}, 300, False)" ] ||
+  fail "templates create: $out"
+ctl_ok sessions token "$session_id" --template email-tmpl
+payload=$(jwt_part 1 <<<"$(py 'd["jwt"]' <<<"$out")")
+[ "$(py '(d["email"], d["sub"], d["exp"] - d["iat"])' <<<"$payload")" = \
+  "('ada@example.com', '$user_id', 300)" ] || fail "template token payload: $payload"
+ctl_ok templates get "$template_id"
+[ "$(py 'd["name"]' <<<"$out")" = email-tmpl ] || fail "templates get: $out"
+ctl_ok templates list
+[ "$(py '[t["id"] for t in d] == ["'"$template_id"'"]' <<<"$out")" = True ] ||
+  fail "templates list: want the array [$template_id]: $out"
+ctl sessions token "$session_id" --template no-such-template
+[ "$rc" -eq 1 ] && grep -q 'NOT_FOUND: .*no-such-template' <<<"$err" ||
+  fail "sessions token, unknown template: rc $rc: $err"
+ctl templates create --name=broken
+[ "$rc" -eq 2 ] && grep -q -- '--claims' <<<"$err" || fail "templates create without --claims: rc $rc: $err"
+pass "templates create / get / list; sessions token --template renders the email"
+
+# update: the flags not given are kept (the RPC replaces the template).
+ctl_ok templates update "$template_id" --lifetime 90
+[ "$(py '(d["name"], d["claims"], d["lifetime"])' <<<"$out")" = \
+  "('email-tmpl', {'email': '{{user.primary_email_address}}'}, 90)" ] ||
+  fail "templates update --lifetime: $out"
+ctl_ok sessions token "$session_id" --template email-tmpl
+[ "$(jwt_part 1 <<<"$(py 'd["jwt"]' <<<"$out")" | py 'd["exp"] - d["iat"]')" = 90 ] ||
+  fail "template token after update: $out"
+# A custom HS256 key from a file (its trailing newline is not part of it).
+hs_secret='tokenctl-test-hmac-secret-0123456789abcdefghijklmnop'
+printf '%s\n' "$hs_secret" >"$dir/hs256.key"
+ctl_ok templates update "$template_id" --signing_algorithm=HS256 --signing_key_file="$dir/hs256.key"
+[ "$(py '(d["custom_signing_key"], d["signing_algorithm"])' <<<"$out")" = "(True, 'HS256')" ] ||
+  fail "templates update --signing_algorithm=HS256: $out"
+grep -qF "$hs_secret" <<<"$out" && fail "templates update printed the signing key: $out"
+ctl_ok sessions token "$session_id" --template email-tmpl
+jwt=$(py 'd["jwt"]' <<<"$out")
+[ "$(jwt_part 0 <<<"$jwt" | py 'd["alg"]')" = HS256 ] || fail "custom key token header: $jwt"
+"$python" - "$jwt" "$hs_secret" <<'EOF_PY' || fail "custom key token: bad HS256 signature"
+import base64, hashlib, hmac, sys
+jwt, secret = sys.argv[1], sys.argv[2]
+signing_input, _, sig = jwt.rpartition(".")
+want = base64.urlsafe_b64encode(
+    hmac.new(secret.encode(), signing_input.encode(), hashlib.sha256).digest()).rstrip(b"=")
+sys.exit(0 if hmac.compare_digest(want.decode(), sig) else 1)
+EOF_PY
+ctl templates update "$template_id" --lifetime 60
+[ "$rc" -eq 2 ] && grep -q -- '--signing_algorithm=none' <<<"$err" ||
+  fail "templates update would silently drop the custom key: rc $rc: $err"
+ctl_ok templates update "$template_id" --signing_algorithm=none
+[ "$(py '(d["custom_signing_key"], d["lifetime"])' <<<"$out")" = "(False, 90)" ] ||
+  fail "templates update --signing_algorithm=none: $out"
+pass "templates update keeps what is not given; custom HS256 key; =none drops it"
+
+ctl_ok sessions create --user_id="$user_id" --expires_in_seconds 3600
+session2_id=$(py 'd["id"]' <<<"$out")
+ctl_ok sessions list --user_id="$user_id"
+[ "$(py 'sorted(s["id"] for s in d) == sorted(["'"$session_id"'", "'"$session2_id"'"])' <<<"$out")" = True ] ||
+  fail "sessions list --user_id: want $session_id and $session2_id: $out"
+grep -q client_token <<<"$out" && fail "sessions list shows client tokens: $out"
+ctl_ok sessions list --limit 1
+[ "$(py 'len(d)' <<<"$out")" = 1 ] || fail "sessions list --limit 1: $out"
+ctl sessions list --status bogus
+[ "$rc" -eq 1 ] && grep -q INVALID_ARGUMENT <<<"$err" || fail "sessions list --status bogus: rc $rc: $err"
+pass "sessions list (--user_id, --limit, --status)"
+
+ctl_ok sessions revoke "$session_id"
+[ "$(py '(d["id"], d["status"])' <<<"$out")" = "('$session_id', 'revoked')" ] ||
+  fail "sessions revoke: $out"
+ctl sessions token "$session_id"
+[ "$rc" -ne 0 ] || fail "sessions token of a revoked session succeeded: $out"
+[ -z "$out" ] || fail "sessions token of a revoked session printed: $out"
+grep -qi 'session' <<<"$err" && grep -qF "$session_id" <<<"$err" ||
+  fail "sessions token of a revoked session: want a message naming the session: $err"
+revoked_err=$err
+ctl sessions token "$session_id" --template email-tmpl
+[ "$rc" -ne 0 ] || fail "template token of a revoked session succeeded: $out"
+ctl_ok sessions list --user_id="$user_id" --status revoked
+[ "$(py '[s["id"] for s in d] == ["'"$session_id"'"]' <<<"$out")" = True ] ||
+  fail "sessions list --status revoked: $out"
+ctl_ok sessions list --user_id="$user_id" --status active
+[ "$(py '[s["id"] for s in d] == ["'"$session2_id"'"]' <<<"$out")" = True ] ||
+  fail "sessions list --status active: $out"
+pass "sessions revoke → sessions token fails: $revoked_err"
+
+ctl_ok templates delete "$template_id"
+[ "$(py '(d["id"], d["deleted"])' <<<"$out")" = "('$template_id', True)" ] ||
+  fail "templates delete: $out"
+ctl_ok templates list
+[ "$out" = "[]" ] || fail "templates list after delete: $out"
+ctl templates get "$template_id"
+[ "$rc" -eq 1 ] && grep -q NOT_FOUND <<<"$err" || fail "templates get after delete: rc $rc: $err"
+ctl_ok users delete "$user_id"
+[ "$(py '(d["id"], d["deleted"])' <<<"$out")" = "('$user_id', True)" ] || fail "users delete: $out"
+ctl users get "$user_id"
+[ "$rc" -eq 1 ] && grep -q NOT_FOUND <<<"$err" || fail "users get after delete: rc $rc: $err"
+ctl sessions token "$session2_id"
+[ "$rc" -ne 0 ] || fail "sessions token for a deleted user succeeded: $out"
+pass "templates delete, users delete (its sessions mint no more)"
+
 # --- usage --------------------------------------------------------------
 for args in "" "frobnicate" "keys" "keys delete" "apikey" "apikey revoke" "decode" \
-  "sa" "sa delete" "key" "key list" "oauth" "oauth revoke" "iam" "iam token x"; do
+  "sa" "sa delete" "key" "key list" "oauth" "oauth revoke" "iam" "iam token x" \
+  "users" "users get" "users list" "sessions" "sessions get" "sessions token" \
+  "sessions list x" "templates" "templates update" "templates list x"; do
   # shellcheck disable=SC2086  # word splitting intended
   ctl $args
   [ "$rc" -eq 2 ] || fail "tokenctl '$args': want exit 2, got $rc"
@@ -313,5 +483,7 @@ grep -qF "$secret" "$dir/tokend.log" && fail "tokend logged an API key secret"
 grep -qF "$oauth1" "$dir/tokend.log" && fail "tokend logged an OAuth token"
 grep -qF "$oauth2" "$dir/tokend.log" && fail "tokend logged an OAuth token"
 grep -q "PRIVATE KEY" "$dir/tokend.log" && fail "tokend logged a private key"
+grep -qF "$client_token" "$dir/tokend.log" && fail "tokend logged a client token"
+grep -qF "$hs_secret" "$dir/tokend.log" && fail "tokend logged a template signing key"
 
 echo "PASS"
