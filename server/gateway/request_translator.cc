@@ -633,6 +633,45 @@ absl::Status RewriteJsonError(absl::string_view message) {
       absl::StrCat("invalid JSON body: ", SanitizeMessage(message)));
 }
 
+// protobuf's JSON parser takes FieldMask paths it cannot print back the same
+// way ("fooB_v" becomes "foo_b_v", printed "fooBV", read back "foo_bv"). A
+// body's masks must survive print-and-parse, as a query's must.
+absl::Status CheckFieldMasks(const Message& message, int depth = 0) {
+  if (depth > kMaxJsonDepth) return absl::OkStatus();
+  const google::protobuf::Reflection* reflection = message.GetReflection();
+  std::vector<const FieldDescriptor*> fields;
+  reflection->ListFields(message, &fields);
+  for (const FieldDescriptor* field : fields) {
+    if (field->cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE) continue;
+    const int count =
+        field->is_repeated() ? reflection->FieldSize(message, field) : 1;
+    for (int i = 0; i < count; ++i) {
+      const Message& child =
+          field->is_repeated()
+              ? reflection->GetRepeatedMessage(message, field, i)
+              : reflection->GetMessage(message, field);
+      if (child.GetDescriptor()->full_name() == "google.protobuf.FieldMask") {
+        // Through bytes: `child` may be a dynamic message.
+        google::protobuf::FieldMask mask;
+        mask.ParseFromString(child.SerializeAsString());
+        std::string text;
+        google::protobuf::FieldMask back;
+        if (!google::protobuf::util::FieldMaskUtil::ToJsonString(mask, &text) ||
+            !ParseFieldMask(text, &back) ||
+            !google::protobuf::util::MessageDifferencer::Equals(mask, back)) {
+          return absl::InvalidArgumentError(absl::StrCat(
+              "invalid value for field ", QuoteForError(field->name()),
+              " (expected comma-separated lowerCamel field paths)"));
+        }
+        continue;
+      }
+      absl::Status nested = CheckFieldMasks(child, depth + 1);
+      if (!nested.ok()) return nested;
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ApplyJsonBody(absl::string_view json,
                            const FieldDescriptor* body_field,
                            Message* message) {
@@ -656,7 +695,7 @@ absl::Status ApplyJsonBody(absl::string_view json,
   const auto status = google::protobuf::util::JsonStringToMessage(
       google::protobuf::StringPiece(json.data(), json.size()), message,
       options);
-  if (status.ok()) return absl::OkStatus();
+  if (status.ok()) return CheckFieldMasks(*message);
   return RewriteJsonError(
       absl::string_view(status.message().data(), status.message().size()));
 }

@@ -291,6 +291,10 @@ INSTANTIATE_TEST_SUITE_P(
             .Invalid(R"(duplicate field "str" in JSON body)"),
         J("DuplicateViaJsonName", R"({"customJSON":"a","custom_json":"b"})")
             .Invalid(R"(duplicate field "custom_json" in JSON body)"),
+        // Paths protobuf's parser takes but cannot print back the same way.
+        J("FieldMaskThatDoesNotRoundTrip", R"({"updateMask":"fooB_v"})")
+            .Invalid(
+                R"(invalid value for field "update_mask" (expected comma-separated lowerCamel field paths))"),
         J("DuplicateViaCamelCase", R"({"update_mask":"a","updateMask":"b"})")
             .Invalid(R"(duplicate field "update_mask" in JSON body)"),
         J("DuplicateNested", R"({"inner":{"leaf":{"flag":true,"flag":false}}})")
