@@ -325,6 +325,33 @@ absl::StatusOr<store::JwtTemplateRecord> GetTemplate(const SessionDeps& deps,
   return rec;
 }
 
+// A user that exists and is not deleted (NotFound in Clerk's words).
+absl::StatusOr<store::UserRecord> LiveUser(const SessionDeps& deps,
+                                           absl::string_view id) {
+  absl::StatusOr<store::UserRecord> rec = deps.store->GetUser(id);
+  if (absl::IsNotFound(rec.status()) ||
+      (rec.ok() && rec->deleted_at.has_value())) {
+    return NotFoundWithId("User", id);
+  }
+  return rec;
+}
+
+// The template fields of a Create or Update request.
+template <typename Request>
+TemplateInput InputOf(const Request& request) {
+  return TemplateInput{
+      request.name(),
+      request.claims(),
+      request.has_lifetime() ? std::optional<int32_t>(request.lifetime())
+                             : std::nullopt,
+      request.has_allowed_clock_skew()
+          ? std::optional<int32_t>(request.allowed_clock_skew())
+          : std::nullopt,
+      request.custom_signing_key(),
+      request.signing_algorithm(),
+      request.signing_key()};
+}
+
 template <typename Body>
 grpc::ServerUnaryReactor* SecretKeyCall(grpc::CallbackServerContext* context,
                                         const SessionDeps& deps, Body&& body) {
@@ -540,14 +567,9 @@ grpc::ServerUnaryReactor* UserServiceImpl::GetUser(
     grpc::CallbackServerContext* context, const sv1::GetUserRequest* request,
     sv1::User* response) {
   return SecretKeyCall(context, deps_, [&]() -> absl::Status {
-    absl::StatusOr<store::UserRecord> rec =
-        deps_.store->GetUser(request->user_id());
-    if (absl::IsNotFound(rec.status()) ||
-        (rec.ok() && rec->deleted_at.has_value())) {
-      return NotFoundWithId("User", request->user_id());
-    }
-    RETURN_IF_ERROR(rec.status());
-    ToProto(*rec, response);
+    ASSIGN_OR_RETURN(store::UserRecord rec,
+                     LiveUser(deps_, request->user_id()));
+    ToProto(rec, response);
     return absl::OkStatus();
   });
 }
@@ -556,13 +578,7 @@ grpc::ServerUnaryReactor* UserServiceImpl::DeleteUser(
     grpc::CallbackServerContext* context, const sv1::DeleteUserRequest* request,
     sv1::DeletedObject* response) {
   return SecretKeyCall(context, deps_, [&]() -> absl::Status {
-    absl::StatusOr<store::UserRecord> rec =
-        deps_.store->GetUser(request->user_id());
-    if (absl::IsNotFound(rec.status()) ||
-        (rec.ok() && rec->deleted_at.has_value())) {
-      return NotFoundWithId("User", request->user_id());
-    }
-    RETURN_IF_ERROR(rec.status());
+    RETURN_IF_ERROR(LiveUser(deps_, request->user_id()).status());
     RETURN_IF_ERROR(
         deps_.store->MarkUserDeleted(request->user_id(), deps_.clock->Now()));
     response->set_object("user");
@@ -578,13 +594,7 @@ grpc::ServerUnaryReactor* SessionServiceImpl::CreateSession(
     grpc::CallbackServerContext* context,
     const sv1::CreateSessionRequest* request, sv1::Session* response) {
   return SecretKeyCall(context, deps_, [&]() -> absl::Status {
-    absl::StatusOr<store::UserRecord> user =
-        deps_.store->GetUser(request->user_id());
-    if (absl::IsNotFound(user.status()) ||
-        (user.ok() && user->deleted_at.has_value())) {
-      return NotFoundWithId("User", request->user_id());
-    }
-    RETURN_IF_ERROR(user.status());
+    RETURN_IF_ERROR(LiveUser(deps_, request->user_id()).status());
     absl::Duration lifetime = kDefaultSessionLifetime;
     if (request->has_expires_in_seconds()) {
       lifetime = absl::Seconds(request->expires_in_seconds());
@@ -677,18 +687,7 @@ grpc::ServerUnaryReactor* JwtTemplateServiceImpl::CreateJwtTemplate(
   return SecretKeyCall(context, deps_, [&]() -> absl::Status {
     store::JwtTemplateRecord rec;
     ASSIGN_OR_RETURN(rec.id, NewId("jtmp_"));
-    TemplateInput input{
-        request->name(),
-        request->claims(),
-        request->has_lifetime() ? std::optional<int32_t>(request->lifetime())
-                                : std::nullopt,
-        request->has_allowed_clock_skew()
-            ? std::optional<int32_t>(request->allowed_clock_skew())
-            : std::nullopt,
-        request->custom_signing_key(),
-        request->signing_algorithm(),
-        request->signing_key()};
-    RETURN_IF_ERROR(ApplyTemplateInput(input, *deps_.sealer, &rec));
+    RETURN_IF_ERROR(ApplyTemplateInput(InputOf(*request), *deps_.sealer, &rec));
     rec.created_at = rec.updated_at = deps_.clock->Now();
     absl::Status inserted = deps_.store->InsertJwtTemplate(rec);
     if (absl::IsAlreadyExists(inserted)) {
@@ -744,18 +743,7 @@ grpc::ServerUnaryReactor* JwtTemplateServiceImpl::UpdateJwtTemplate(
     ASSIGN_OR_RETURN(store::JwtTemplateRecord rec,
                      GetTemplate(deps_, request->template_id()));
     const std::string old_name = rec.name;
-    TemplateInput input{
-        request->name(),
-        request->claims(),
-        request->has_lifetime() ? std::optional<int32_t>(request->lifetime())
-                                : std::nullopt,
-        request->has_allowed_clock_skew()
-            ? std::optional<int32_t>(request->allowed_clock_skew())
-            : std::nullopt,
-        request->custom_signing_key(),
-        request->signing_algorithm(),
-        request->signing_key()};
-    RETURN_IF_ERROR(ApplyTemplateInput(input, *deps_.sealer, &rec));
+    RETURN_IF_ERROR(ApplyTemplateInput(InputOf(*request), *deps_.sealer, &rec));
     rec.updated_at = deps_.clock->Now();
     absl::Status updated = deps_.store->UpdateJwtTemplate(rec);
     if (absl::IsAlreadyExists(updated)) {
