@@ -21,8 +21,8 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "google/protobuf/descriptor.h"
 #include "core/common/clock.h"
+#include "google/protobuf/descriptor.h"
 #include "server/gateway/path_matcher.h"
 #include "server/gateway/response_cache.h"
 #include "server/http/http_server.h"

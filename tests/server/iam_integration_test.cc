@@ -749,8 +749,7 @@ TEST_F(IamIntegrationTest, CreateRejectsEachBrokenRule) {
          c.erase("aud");
          return JwtRequest(Sign(key, c));
        },
-       Code::UNAUTHENTICATED,
-       "JWT has no aud claim"},
+       Code::UNAUTHENTICATED, "JWT has no aud claim"},
       {"no iss",
        [&] {
          nlohmann::json c = valid();
