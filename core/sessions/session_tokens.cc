@@ -136,6 +136,8 @@ SessionTokenIssuer::FindActiveSession(absl::string_view session_id) const {
     auto entry = std::make_shared<CachedSession>();
     entry->value.session = *std::move(session);
     entry->value.user = *std::move(user);
+    entry->value.context = std::make_shared<const nlohmann::json>(
+        TemplateContext(entry->value.user, entry->value.session));
     entry->fetched_at = now;
     cached = entry;
     absl::MutexLock lock(&mu_);
@@ -273,8 +275,7 @@ absl::StatusOr<std::string> SessionTokenIssuer::IssueFromTemplate(
   ASSIGN_OR_RETURN(std::string jti, auth::GenerateSecret("", 16));
   const absl::Time iat = WholeSeconds(clock_->Now());
 
-  nlohmann::json claims =
-      tmpl->compiled->Render(TemplateContext(active.user, active.session));
+  nlohmann::json claims = tmpl->compiled->Render(*active.context);
   if (!request.origin.empty()) claims["azp"] = request.origin;
   claims["exp"] = absl::ToUnixSeconds(iat + lifetime);
   claims["iat"] = absl::ToUnixSeconds(iat);

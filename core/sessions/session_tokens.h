@@ -87,6 +87,9 @@ class SessionTokenIssuer {
   struct ActiveSession {
     store::SessionRecord session;
     store::UserRecord user;
+    // TemplateContext(user, session), built once per store read rather than
+    // per token (it parses the user's metadata JSON).
+    std::shared_ptr<const nlohmann::json> context;
   };
   absl::StatusOr<ActiveSession> FindActiveSession(
       absl::string_view session_id) const;
