@@ -40,6 +40,9 @@ ABSL_FLAG(absl::Duration, jwks_max_age, absl::Minutes(5),
           "Cache-Control max-age of the JWKS");
 ABSL_FLAG(absl::Duration, publish_lead_time, absl::Minutes(15),
           "how long a new key is published before it signs (>= jwks_max_age)");
+ABSL_FLAG(std::string, firebase_service_account, "",
+          "Google service-account key file (JSON) that signs Firebase custom "
+          "tokens (/v1/me/tokens service=firebase)");
 ABSL_FLAG(bool, log_requests, true, "one JSON log line per request on stderr");
 
 namespace {
@@ -94,6 +97,8 @@ int main(int argc, char** argv) {
   options.jwks_max_age = absl::GetFlag(FLAGS_jwks_max_age);
   options.publish_lead_time = absl::GetFlag(FLAGS_publish_lead_time);
   options.log_requests = absl::GetFlag(FLAGS_log_requests);
+  options.firebase_service_account =
+      absl::GetFlag(FLAGS_firebase_service_account);
 
   auto server = tokend::server::TokendServer::Start(options);
   if (!server.ok()) {

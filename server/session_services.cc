@@ -454,8 +454,12 @@ grpc::ServerUnaryReactor* SessionTokenServiceImpl::CreateServiceToken(
       if (absl::IsNotFound(session.status())) return SessionNotFound("");
       return ClientUnauthenticated();
     }
-    const std::string service =
-        request->service().empty() ? "clerk" : request->service();
+    if (!request->session_id().empty() &&
+        request->session_id() != session->id) {
+      return SessionNotFound(request->session_id());
+    }
+    const std::string& requested = request->form().service();
+    const std::string service = requested.empty() ? "clerk" : requested;
     if (service != "clerk" && service != "firebase" && service != "hasura") {
       return Invalid("service must be clerk, firebase or hasura");
     }
@@ -469,10 +473,13 @@ grpc::ServerUnaryReactor* SessionTokenServiceImpl::CreateServiceToken(
       if (service == "hasura") {
         jwt = deps_.issuer->IssueHasura(issue);
       } else if (service == "firebase") {
-        return absl::UnimplementedError(
-            "the built-in firebase token format needs a Firebase service "
-            "account key, which this build cannot configure yet; define a "
-            "JWT template named integration_firebase");
+        jwt = deps_.issuer->IssueFirebase(issue);
+        if (absl::IsFailedPrecondition(jwt.status())) {
+          return absl::FailedPreconditionError(
+              "service firebase needs a Firebase service account (tokend "
+              "--firebase_service_account) or a JWT template named "
+              "integration_firebase");
+        }
       } else {
         jwt = deps_.issuer->IssueDefault(issue);
       }

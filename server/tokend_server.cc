@@ -30,6 +30,7 @@
 #include "core/keys/keyring.h"
 #include "core/keys/master_key.h"
 #include "core/keys/sealer.h"
+#include "core/sessions/firebase_custom_token.h"
 #include "core/sessions/session_tokens.h"
 #include "core/store/sqlite_store.h"
 #include "core/verify/token_verifier.h"
@@ -193,6 +194,30 @@ void AppendKeyringGauges(const keys::Keyring& keyring, std::string* out) {
   }
 }
 
+// Errors name the file, never its contents.
+absl::StatusOr<std::shared_ptr<const sessions::FirebaseTokenSigner>>
+LoadFirebaseServiceAccount(const std::string& path) {
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0) {
+    return absl::NotFoundError(
+        absl::StrCat("--firebase_service_account: cannot open ", path));
+  }
+  if (static_cast<size_t>(st.st_size) > sessions::kMaxServiceAccountFileBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--firebase_service_account: ", path, " is larger than ",
+                     sessions::kMaxServiceAccountFileBytes, " bytes"));
+  }
+  ASSIGN_OR_RETURN(std::string json, ReadFileToString(path));
+  absl::StatusOr<std::unique_ptr<sessions::FirebaseTokenSigner>> signer =
+      sessions::FirebaseTokenSigner::FromKeyFile(json);
+  if (!signer.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--firebase_service_account ", path, ": ", signer.status().message()));
+  }
+  return std::shared_ptr<const sessions::FirebaseTokenSigner>(
+      *std::move(signer));
+}
+
 // "host:port" with the port the server actually bound.
 std::string BoundAddress(absl::string_view listen, int port) {
   size_t colon = listen.rfind(':');
@@ -279,6 +304,11 @@ absl::StatusOr<std::unique_ptr<TokendServer>> TokendServer::Start(
 
   sessions::SessionTokenOptions session_options;
   session_options.issuer = options.issuer;
+  if (!options.firebase_service_account.empty()) {
+    ASSIGN_OR_RETURN(
+        session_options.firebase,
+        LoadFirebaseServiceAccount(options.firebase_service_account));
+  }
   ASSIGN_OR_RETURN(state->session_issuer,
                    sessions::SessionTokenIssuer::Create(
                        state->store.get(), state->keyring.get(),

@@ -29,6 +29,9 @@ struct ServerOptions {
   std::string store = "sqlite";
   // Defaults to <data_dir>/master.key.
   std::string master_key_file;
+  // A Google service-account key file (JSON) whose key signs Firebase custom
+  // tokens (POST /v1/me/tokens service=firebase); none when empty.
+  std::string firebase_service_account;
   absl::Duration jwks_max_age = absl::Minutes(5);
   absl::Duration publish_lead_time = absl::Minutes(15);
   bool log_requests = true;

@@ -345,4 +345,19 @@ absl::StatusOr<std::string> SessionTokenIssuer::IssueHasura(
   return signer->SignAndEncode(raw);
 }
 
+absl::StatusOr<std::string> SessionTokenIssuer::IssueFirebase(
+    const IssueRequest& request) const {
+  if (options_.firebase == nullptr) {
+    return absl::FailedPreconditionError(
+        "no Firebase service account is configured");
+  }
+  if (request.expires_in_seconds.has_value()) {
+    return absl::InvalidArgumentError(
+        "a Firebase custom token always lives 1 hour; expires_in_seconds "
+        "cannot be set");
+  }
+  ASSIGN_OR_RETURN(ActiveSession active, FindActiveSession(request.session_id));
+  return options_.firebase->Sign(active.user.id, clock_->Now());
+}
+
 }  // namespace tokend::sessions

@@ -29,6 +29,7 @@
 #include "core/jose/jwt_signer.h"
 #include "core/keys/keyring.h"
 #include "core/keys/sealer.h"
+#include "core/sessions/firebase_custom_token.h"
 #include "core/sessions/jwt_template.h"
 #include "core/store/records.h"
 #include "core/store/store.h"
@@ -54,6 +55,9 @@ struct SessionTokenOptions {
   absl::Duration default_skew = absl::Seconds(5);
   // How long a session or template read from the store is reused.
   absl::Duration cache_ttl = absl::Seconds(1);
+  // Signs IssueFirebase's tokens; null when no Firebase service account is
+  // configured.
+  std::shared_ptr<const FirebaseTokenSigner> firebase;
 };
 
 struct IssueRequest {
@@ -79,6 +83,10 @@ class SessionTokenIssuer {
   // from the user's public metadata hasura_roles / hasura_default_role
   // (default ["user"] / "user"); signed like the default token.
   absl::StatusOr<std::string> IssueHasura(const IssueRequest& request) const;
+  // A Firebase custom token for the session's user (uid = user id), signed
+  // with the configured service account (FailedPrecondition without one);
+  // its lifetime is always Firebase's 1 h, so expires_in_seconds is refused.
+  absl::StatusOr<std::string> IssueFirebase(const IssueRequest& request) const;
 
   // The active session whose client token this is (NotFound otherwise).
   absl::StatusOr<store::SessionRecord> SessionForClientToken(

@@ -244,6 +244,8 @@ void Gateway::Handle(http::HttpRequest request, http::Responder respond) {
   RequestBinding binding;
   binding.body = call->binding->body;
   binding.path_variables = std::move(found.match.variables);
+  // The route's list, read from the descriptors at start-up: no copy.
+  binding.ignored_parameters = call->binding->ignored_parameters;
   HttpRequestParts parts;
   const std::string* content_type = request.Header("content-type");
   if (content_type != nullptr) parts.content_type = *content_type;

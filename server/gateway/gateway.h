@@ -4,12 +4,13 @@
 // concrete service: routes come from the descriptors, error bodies from the
 // service's (tokend.api.v1.error_style).
 //
-// Per request: match the route (404/405), translate the request (400/415),
-// forward a fixed set of headers as metadata, call, and write the response in
-// proto3 JSON or the error in the service's style. Response metadata
-// `cache-control` and `etag` become headers (with If-None-Match -> 304), and a
-// `retry-after` trailer becomes Retry-After on 429. GET responses the service
-// marks public are reused briefly (ResponseCache).
+// Per request: match the route (404/405), translate the request (400/415;
+// parameters named in the method's (tokend.api.v1.ignored_parameters) are
+// dropped), forward a fixed set of headers as metadata, call, and write the
+// response in proto3 JSON or the error in the service's style. Response
+// metadata `cache-control` and `etag` become headers (with If-None-Match ->
+// 304), and a `retry-after` trailer becomes Retry-After on 429. GET responses
+// the service marks public are reused briefly (ResponseCache).
 #ifndef TOKEND_SERVER_GATEWAY_GATEWAY_H_
 #define TOKEND_SERVER_GATEWAY_GATEWAY_H_
 
@@ -44,7 +45,8 @@ struct GatewayOptions {
 
 class Gateway : public http::HttpHandler {
  public:
-  // InvalidArgument when a rule does not hold (PathMatcher::Build).
+  // InvalidArgument when a rule or a method's ignored_parameters does not
+  // hold (PathMatcher::Build).
   static absl::StatusOr<std::unique_ptr<Gateway>> Create(
       GatewayOptions options);
 

@@ -18,6 +18,7 @@
 #include "google/api/annotations.pb.h"
 #include "google/api/http.pb.h"
 #include "server/gateway/form_urlencoded.h"
+#include "tokend/api/v1/gateway.pb.h"
 
 namespace tokend::gateway {
 
@@ -185,6 +186,59 @@ absl::Status CheckVariable(const Descriptor* request,
   return absl::OkStatus();
 }
 
+// Proto name or json_name, as query parameters and form fields resolve them.
+const FieldDescriptor* FindFieldByAnyName(const Descriptor* type,
+                                          absl::string_view name) {
+  for (int i = 0; i < type->field_count(); ++i) {
+    const FieldDescriptor* f = type->field(i);
+    if (f->name() == name || f->json_name() == name) return f;
+  }
+  return nullptr;
+}
+
+// Reads the method's (tokend.api.v1.ignored_parameters) into `out`, refusing
+// a list that could hide a field (see the header). `body` is the rule's.
+absl::Status CheckIgnoredParameters(const MethodDescriptor* method,
+                                    absl::string_view body,
+                                    std::vector<std::string>* out) {
+  const auto& names =
+      method->options().GetRepeatedExtension(api::v1::ignored_parameters);
+  if (names.empty()) return absl::OkStatus();
+  const Descriptor* request = method->input_type();
+  // Where form fields resolve: the body field's message, for a body field.
+  const Descriptor* form = nullptr;
+  if (!body.empty() && body != "*") {
+    const FieldDescriptor* f = request->FindFieldByName(std::string(body));
+    if (f != nullptr && f->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
+      form = f->message_type();
+    }
+  }
+  for (const std::string& name : names) {
+    const std::string what = absl::StrCat(
+        "(tokend.api.v1.ignored_parameters) \"", absl::CHexEscape(name), "\"");
+    if (name.empty() || name.size() > kMaxParameterNameBytes) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          what, " must be 1 to ", kMaxParameterNameBytes, " bytes long"));
+    }
+    if (std::find(out->begin(), out->end(), name) != out->end()) {
+      return absl::InvalidArgumentError(absl::StrCat(what, " is listed twice"));
+    }
+    // A dotted name resolves through its first segment.
+    const absl::string_view head =
+        absl::string_view(name).substr(0, name.find('.'));
+    for (const Descriptor* type : {request, form}) {
+      if (type == nullptr) continue;
+      if (const FieldDescriptor* f = FindFieldByAnyName(type, head)) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(what, " could set field ", f->full_name(),
+                         "; a listed name must resolve to no field"));
+      }
+    }
+    out->push_back(name);
+  }
+  return absl::OkStatus();
+}
+
 // Validates one rule (additional bindings excluded) into a binding.
 absl::StatusOr<std::unique_ptr<MethodBinding>> MakeBinding(
     const MethodDescriptor* method, const HttpRule& rule, int rule_index) {
@@ -260,6 +314,12 @@ absl::StatusOr<std::unique_ptr<MethodBinding>> MakeBinding(
             absl::StrJoin(var.field_path, "."), "\""));
       }
     }
+  }
+
+  if (absl::Status s = CheckIgnoredParameters(method, binding->body,
+                                              &binding->ignored_parameters);
+      !s.ok()) {
+    return s;
   }
 
   binding->response_body = rule.response_body();

@@ -15,6 +15,12 @@
 //   - body is "", "*" or a top-level singular field of the request that no
 //     path variable also binds; GET rules have no body;
 //   - response_body is "" or a top-level field of the response;
+//   - the method's (tokend.api.v1.ignored_parameters) names are non-empty, at
+//     most kMaxParameterNameBytes long, listed once, and none of them, nor
+//     the part before its first '.', is the proto name or json_name of a
+//     top-level field of the request or, for a body naming a message
+//     field, of that message's fields (form fields resolve there): a
+//     listed name must never hide a field;
 //   - no two rules share HTTP method, segments and verb (variable names do not
 //     count: /v1/{a} and /v1/{b} are one route). The error names both RPCs.
 // Streaming methods are registered like unary ones; refusing them is the
@@ -86,6 +92,10 @@ struct MethodBinding {
   std::string body;
   // "" or a top-level field name of the response.
   std::string response_body;
+  // The method's (tokend.api.v1.ignored_parameters): query parameters and
+  // form fields the gateway drops (RequestBinding::ignored_parameters points
+  // here).
+  std::vector<std::string> ignored_parameters;
   // 0 for the method's own rule, i for its i-th additional binding (1-based).
   int rule_index = 0;
 };

@@ -29,6 +29,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "absl/types/span.h"
 #include "server/gateway/form_urlencoded.h"
 
 namespace tokend::gateway {
@@ -710,12 +711,24 @@ struct Bound {
   std::vector<std::string> path;  // canonical path-variable fields
 };
 
-// Applies decoded parameters to `message`, in order.
+// True when `name` is one of the binding's ignored parameters. A linear scan:
+// the lists are a handful of names, and most names differ in length.
+bool IsIgnored(absl::Span<const std::string> ignored, absl::string_view name) {
+  for (const std::string& candidate : ignored) {
+    if (candidate == name) return true;
+  }
+  return false;
+}
+
+// Applies decoded parameters to `message`, in order, dropping `ignored` names.
 absl::Status ApplyParameters(const std::vector<FormParameter>& params,
                              absl::string_view noun, const Bound& bound,
+                             absl::Span<const std::string> ignored,
                              Message* message) {
   absl::flat_hash_set<std::string> seen;  // non-repeated fields set so far
   for (const FormParameter& param : params) {
+    // Before every other rule, the body "*" one included.
+    if (IsIgnored(ignored, param.name)) continue;
     const std::string what = absl::StrCat(noun, " ", QuoteForError(param.name));
     if (bound.everything) {
       return absl::InvalidArgumentError(absl::StrCat(
@@ -845,7 +858,8 @@ absl::Status TranslateRequest(const RequestBinding& binding,
       absl::StatusOr<std::vector<FormParameter>> params =
           ParseFormUrlEncoded(http.body, "form field");
       if (!params.ok()) return params.status();
-      status = ApplyParameters(*params, "form field", Bound(), target);
+      status = ApplyParameters(*params, "form field", Bound(),
+                               binding.ignored_parameters, target);
     }
     if (!status.ok()) return status;
   }
@@ -874,7 +888,8 @@ absl::Status TranslateRequest(const RequestBinding& binding,
   absl::StatusOr<std::vector<FormParameter>> params =
       ParseFormUrlEncoded(http.query, "query parameter");
   if (!params.ok()) return params.status();
-  return ApplyParameters(*params, "query parameter", bound, message);
+  return ApplyParameters(*params, "query parameter", bound,
+                         binding.ignored_parameters, message);
 }
 
 bool IsUnsupportedMediaType(const absl::Status& status) {

@@ -44,6 +44,17 @@
 // more than 100 parameters or a name over 256 bytes (kMaxFormParameters,
 // kMaxParameterNameBytes).
 //
+// Ignored parameters (RequestBinding::ignored_parameters, from the method's
+// (tokend.api.v1.ignored_parameters)): a query parameter or form field whose
+// decoded name equals a listed name byte for byte (case-sensitive; "%5F" in
+// the raw name is '_' like any escape) is dropped before any other check,
+// so it passes even with body "*" or a body field, any number of times, with
+// any value. Decoding comes first, so it still counts towards the
+// 100-parameter limit, and its name and value must still be well-formed
+// (length, escapes). JSON body keys are never ignored. The gateway refuses,
+// at start-up, a list naming a field of the request (or of the body field's
+// message; PathMatcher::Build), so a listed name never hides a field.
+//
 // Leaf values from text (path variables, query, form), per field type:
 //   string               any valid UTF-8
 //   bytes                base64, standard or URL-safe, padding optional (as
@@ -79,11 +90,13 @@
 //   invalid value for field "<path>": an array for a non-repeated field
 //   oneof "<path>" already set; cannot also set "<key>"
 //   invalid JSON body: <protobuf's message>         (anything else)
-//   unknown query parameter "<name>"                (also: form field)
+//   unknown query parameter "<name>"                (also: form field; not
+//       for a name in ignored_parameters, which is dropped instead)
 //   <src> cannot set map field "<path>"
 //   <src> cannot set message field "<path>"; set its fields instead
 //   <src> cannot set fields inside repeated field "<path>"
 //   <src> is not allowed: the request body binds every field
+//                                                   (except ignored names)
 //   <src> is not allowed: field "<path>" is bound by the request body
 //   <src> is not allowed: field "<path>" is bound by the URL path
 //   <src> given more than once for non-repeated field "<path>"
@@ -110,6 +123,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "absl/types/span.h"
 
 namespace tokend::gateway {
 
@@ -122,6 +136,11 @@ struct RequestBinding {
   // Path variables: dotted field path ("a.b") -> value, already
   // percent-decoded.
   std::vector<std::pair<std::string, std::string>> path_variables;
+  // Query parameter and form field names to accept and drop (see above).
+  // Not owned: the gateway points it at its route's list, built once at
+  // start-up, so a request copies no names. A few names: each parameter is
+  // compared with each of them.
+  absl::Span<const std::string> ignored_parameters;
 };
 
 struct HttpRequestParts {

@@ -279,6 +279,54 @@ TEST_F(SessionTokensTest, HasuraClaimsWithRolesFromPublicMetadata) {
                 R"("x-hasura-user-id":"user_1"})"));
 }
 
+TEST_F(SessionTokensTest, FirebaseCustomTokenForTheSessionsUser) {
+  // Without a service account: FailedPrecondition, not a token.
+  EXPECT_TRUE(absl::IsFailedPrecondition(
+      issuer_->IssueFirebase({"sess_1", "", {}}).status()));
+
+  auto sa_key = jose::Jwk::Generate(jose::Algorithm::kRs256);
+  ASSERT_TRUE(sa_key.ok());
+  const std::string email = "firebase-adminsdk@demo.iam.gserviceaccount.com";
+  auto signer = FirebaseTokenSigner::FromKeyFile(nlohmann::json{
+      {"type", "service_account"},
+      {"client_email", email},
+      {"private_key", *sa_key->ToPrivatePem()}}.dump());
+  ASSERT_TRUE(signer.ok()) << signer.status();
+  SessionTokenOptions options;
+  options.issuer = kIssuer;
+  options.firebase = *std::move(signer);
+  auto issuer = SessionTokenIssuer::Create(store_.get(), keyring_.get(),
+                                           sealer_.get(), &clock_, options);
+  ASSERT_TRUE(issuer.ok());
+
+  auto token = (*issuer)->IssueFirebase({"sess_1", "https://app.test", {}});
+  ASSERT_TRUE(token.ok()) << token.status();
+  auto validator = jose::JwtValidatorBuilder()
+                       .AllowAlgorithms({jose::Algorithm::kRs256})
+                       .ExpectIssuer(email)
+                       .ExpectAudience(kFirebaseCustomTokenAudience)
+                       .Build();
+  ASSERT_TRUE(validator.ok());
+  auto jwt = validator->Verify(*token, sa_key->PublicOnly()->WithKid(""),
+                               clock_.Now());
+  ASSERT_TRUE(jwt.ok()) << jwt.status();
+  EXPECT_EQ(*jwt->GetStringClaim("uid"), "user_1");
+  EXPECT_EQ(*jwt->GetSubject(), email);
+  EXPECT_EQ(*jwt->GetExpiration() - *jwt->GetIssuedAt(), absl::Hours(1));
+  // Not signed by (and not verifiable with) the keyring.
+  EXPECT_FALSE(VerifyWithJwks(*token).ok());
+
+  EXPECT_TRUE(absl::IsInvalidArgument(
+      (*issuer)->IssueFirebase({"sess_1", "", 120}).status()));
+  ASSERT_TRUE(store_
+                  ->UpdateSessionStatus(
+                      "sess_1", store::SessionStatus::kRevoked, clock_.Now())
+                  .ok());
+  (*issuer)->InvalidateSession("sess_1");
+  EXPECT_TRUE(
+      absl::IsNotFound((*issuer)->IssueFirebase({"sess_1", "", {}}).status()));
+}
+
 TEST_F(SessionTokensTest, ClientTokenFindsItsActiveSession) {
   auto session = issuer_->SessionForClientToken("client-secret-1");
   ASSERT_TRUE(session.ok()) << session.status();

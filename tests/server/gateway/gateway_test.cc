@@ -297,6 +297,33 @@ TEST_F(GatewayTest, RoutingFailuresAndTranslationErrors) {
   EXPECT_EQ(service_.LastMethod(), "");
 }
 
+TEST_F(GatewayTest, IgnoredParametersPerMethod) {
+  const std::vector<std::pair<std::string, std::string>> form = {
+      {"content-type", "application/x-www-form-urlencoded"}};
+  http::HttpResponse r =
+      Call("POST", "/clerk/ignoring?_clerk_js_version=5", form, "");
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(service_.LastMethod(),
+            "/tokend.testing.v1.ClerkStyled/CallIgnoring");
+  r = Call("POST", "/clerk/ignoring?_clerk_js_version=5&%5Fclerk_js_version=6",
+           kJson, "{}");
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(service_.Calls(), 2);
+
+  // Only the listed name, and only on that method.
+  r = Call("POST", "/clerk/ignoring?_clerk_js_version=5&debug=1", kJson, "{}");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(nlohmann::json::parse(r.body)["errors"][0]["long_message"],
+            "query parameter \"debug\" is not allowed: the request body binds "
+            "every field");
+  r = Call("POST", "/clerk/call?_clerk_js_version=5", kJson, "{}");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(nlohmann::json::parse(r.body)["errors"][0]["long_message"],
+            "query parameter \"_clerk_js_version\" is not allowed: the "
+            "request body binds every field");
+  EXPECT_EQ(service_.Calls(), 2);
+}
+
 TEST_F(GatewayTest, HeadersThatCannotBeMetadataAreDropped) {
   Call("POST", "/clerk/call",
        {{"content-type", "application/json"},

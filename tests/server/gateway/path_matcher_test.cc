@@ -16,8 +16,10 @@
 #include "google/api/annotations.pb.h"
 #include "tests/server/gateway/path_matcher_test.pb.h"
 #include "tokend/admin/v1/api_keys.pb.h"
+#include "tokend/api/v1/gateway.pb.h"
 #include "tokend/iam/v1/service_accounts.pb.h"
 #include "tokend/keys/v1/keyring.pb.h"
+#include "tokend/sessions/v1/services.pb.h"
 #include "tokend/verify/v1/verification.pb.h"
 #include "yandex/cloud/iam/v1/iam_token_service.pb.h"
 #include "yandex/cloud/iam/v1/key_service.pb.h"
@@ -516,6 +518,8 @@ absl::Status BuildFromText(const std::vector<std::string>& methods) {
   file.set_syntax("proto3");
   file.add_dependency(TestFile()->name());
   file.add_dependency("google/api/annotations.proto");
+  file.add_dependency("tokend/api/v1/gateway.proto");
+  file.add_dependency("tokend/sessions/v1/services.proto");
   auto* service = file.add_service();
   service->set_name("S");
   for (const std::string& text : methods) {
@@ -541,8 +545,10 @@ absl::Status BuildFromText(const std::vector<std::string>& methods) {
 class BuildTest : public ::testing::TestWithParam<BuildCase> {};
 
 TEST_P(BuildTest, Validates) {
-  // Make sure the extension and the test messages are linked in.
+  // Make sure the extensions and the test messages are linked in.
   ASSERT_NE(google::api::http.number(), 0);
+  ASSERT_NE(api::v1::ignored_parameters.number(), 0);
+  ASSERT_NE(sessions::v1::CreateServiceTokenRequest::descriptor(), nullptr);
   ASSERT_NE(TestFile(), nullptr);
   absl::Status s = BuildFromText(GetParam().methods);
   if (GetParam().error.empty()) {
@@ -556,6 +562,18 @@ TEST_P(BuildTest, Validates) {
 std::string M(absl::string_view name, absl::string_view rule) {
   return absl::StrCat("name: \"", name, "\" options { [google.api.http] { ",
                       rule, " } }");
+}
+
+// M with (tokend.api.v1.ignored_parameters) = each of `ignored`.
+std::string MI(absl::string_view name, absl::string_view rule,
+               const std::vector<std::string>& ignored) {
+  std::string options;
+  for (const std::string& n : ignored) {
+    absl::StrAppend(&options, " [tokend.api.v1.ignored_parameters]: \"", n,
+                    "\"");
+  }
+  return absl::StrCat("name: \"", name, "\" options { [google.api.http] { ",
+                      rule, " }", options, " }");
 }
 
 constexpr char kThing[] = "tokend.testing.gateway.Thing";
@@ -704,6 +722,60 @@ INSTANTIATE_TEST_SUITE_P(
             {M("A", R"(get: "/v1/x" additional_bindings { get: "/v1/x" })")},
             "duplicate route GET /v1/x in bad.S.A additional_bindings[0] "
             "conflicts with GET /v1/x in bad.S.A (google.api.http)"},
+        BuildCase{"ok_ignored_parameters",
+                  {MI("M", R"(post: "/v1/x" body: "*")",
+                      {"_clerk_js_version", "debug", "x.name"})},
+                  ""},
+        BuildCase{"ignored_parameter_is_a_field",
+                  {MI("M", R"(post: "/v1/x" body: "*")", {"debug", "name"})},
+                  absl::StrCat("bad.S.M (google.api.http): "
+                               "(tokend.api.v1.ignored_parameters) \"name\" "
+                               "could set field ",
+                               kThing,
+                               ".name; a listed name must resolve to no "
+                               "field")},
+        BuildCase{
+            "ignored_parameter_is_a_json_name",
+            {absl::StrCat(MI("M", R"(post: "/v1/x" body: "*")",
+                             {"_clerk_session_id"}),
+                          " input_type: "
+                          "\".tokend.sessions.v1.CreateServiceTokenRequest\"")},
+            "bad.S.M (google.api.http): "
+            "(tokend.api.v1.ignored_parameters) \"_clerk_session_id\" "
+            "could set field "
+            "tokend.sessions.v1.CreateServiceTokenRequest.session_id; a "
+            "listed name must resolve to no field"},
+        BuildCase{"ignored_parameter_under_a_field",
+                  {MI("M", R"(get: "/v1/x")", {"inner.nope"})},
+                  absl::StrCat("bad.S.M (google.api.http): "
+                               "(tokend.api.v1.ignored_parameters) "
+                               "\"inner.nope\" could set field ",
+                               kThing,
+                               ".inner; a listed name must resolve to no "
+                               "field")},
+        // Form fields resolve in the body field's message.
+        BuildCase{"ignored_parameter_is_a_body_field_field",
+                  {MI("M", R"(post: "/v1/x" body: "inner")", {"key"})},
+                  "bad.S.M (google.api.http): "
+                  "(tokend.api.v1.ignored_parameters) \"key\" could set "
+                  "field tokend.testing.gateway.Inner.key; a listed name must "
+                  "resolve to no field"},
+        BuildCase{"ignored_parameter_empty",
+                  {MI("M", R"(get: "/v1/x")", {""})},
+                  "bad.S.M (google.api.http): "
+                  "(tokend.api.v1.ignored_parameters) \"\" must be 1 to 256 "
+                  "bytes long"},
+        BuildCase{
+            "ignored_parameter_too_long",
+            {MI("M", R"(get: "/v1/x")", {Repeat("a", 257)})},
+            absl::StrCat("bad.S.M (google.api.http): "
+                         "(tokend.api.v1.ignored_parameters) \"",
+                         Repeat("a", 257), "\" must be 1 to 256 bytes long")},
+        BuildCase{"ignored_parameter_twice",
+                  {MI("M", R"(get: "/v1/x")", {"debug", "x", "debug"})},
+                  "bad.S.M (google.api.http): "
+                  "(tokend.api.v1.ignored_parameters) \"debug\" is listed "
+                  "twice"},
         BuildCase{"duplicate_custom",
                   {M("A", R"(custom { kind: "QUERY" path: "/v1/**" })"),
                    M("B", R"(custom { kind: "QUERY" path: "/v1/{path=**}" })")},
@@ -713,6 +785,38 @@ INSTANTIATE_TEST_SUITE_P(
     [](const ::testing::TestParamInfo<BuildCase>& info) {
       return info.param.name;
     });
+
+// The FAPI methods carry the list their rules declare; the others none.
+TEST(PathMatcherTest, BindingsCarryIgnoredParameters) {
+  const ServiceDescriptor* s =
+      sessions::v1::CreateServiceTokenRequest::descriptor()
+          ->file()
+          ->FindServiceByName("SessionTokenService");
+  ASSERT_NE(s, nullptr);
+  std::unique_ptr<PathMatcher> m = MustBuild({s});
+  ASSERT_NE(m, nullptr);
+  const std::vector<std::string> clerk_js = {
+      "__clerk_api_version", "_clerk_js_version", "debug",     "__clerk_db_jwt",
+      "_is_native",          "expired_token",     "tab_state", "token",
+      "force_origin"};
+  int fapi = 0;
+  for (const auto& binding : m->bindings()) {
+    const std::string& name = binding->method->name();
+    if (name == "CreateClientSessionToken" ||
+        name == "CreateClientSessionTokenFromTemplate" ||
+        name == "CreateServiceToken") {
+      EXPECT_EQ(binding->ignored_parameters, clerk_js) << name;
+      ++fapi;
+    } else {
+      EXPECT_TRUE(binding->ignored_parameters.empty()) << name;
+    }
+  }
+  EXPECT_EQ(fapi, 3);
+  LookupResult r =
+      m->Lookup("POST", "/v1/client/sessions/sess_1/tokens/my_template");
+  ASSERT_EQ(r.kind, LookupResult::kMatch);
+  EXPECT_EQ(r.match.binding->ignored_parameters, clerk_js);
+}
 
 TEST(PathMatcherTest, SameServiceTwiceIsADuplicate) {
   const ServiceDescriptor* s =

@@ -17,7 +17,9 @@
 #include "absl/strings/str_cat.h"
 #include "server/gateway/form_urlencoded.h"
 #include "tests/server/gateway/translator_test.pb.h"
+#include "tokend/api/v1/gateway.pb.h"
 #include "tokend/keys/v1/keyring.pb.h"
+#include "tokend/sessions/v1/services.pb.h"
 #include "yandex/cloud/iam/v1/iam_token_service.pb.h"
 #include "yandex/cloud/iam/v1/key_service.pb.h"
 
@@ -42,6 +44,9 @@ struct Case {
   // A function, not a Descriptor*: the table is built before main().
   const Descriptor* (*type)() = &Everything::descriptor;
   RequestBinding binding;
+  // binding.ignored_parameters points here when the case runs (a Case is
+  // copied around).
+  std::vector<std::string> ignored;
   std::string content_type;
   std::string body;
   std::string query;
@@ -60,6 +65,10 @@ struct Case {
   }
   Case& Path(std::string field, std::string value) {
     binding.path_variables.emplace_back(std::move(field), std::move(value));
+    return *this;
+  }
+  Case& Ignore(std::vector<std::string> names) {
+    ignored = std::move(names);
     return *this;
   }
   Case& Body(std::string type_header, std::string text) {
@@ -139,8 +148,10 @@ std::unique_ptr<Message> NewMessage(const Descriptor* type) {
 }
 
 void RunCase(const Case& c, Message* message) {
+  RequestBinding binding = c.binding;
+  binding.ignored_parameters = c.ignored;
   const absl::Status status = TranslateRequest(
-      c.binding, HttpRequestParts{c.content_type, c.body, c.query}, message);
+      binding, HttpRequestParts{c.content_type, c.body, c.query}, message);
   if (c.code == absl::StatusCode::kOk) {
     ASSERT_TRUE(status.ok()) << status;
     std::unique_ptr<Message> want(message->New());
@@ -982,6 +993,205 @@ INSTANTIATE_TEST_SUITE_P(
             .Query("slot=iam")
             .Invalid(R"(unknown query parameter "slot")")),
     CaseName);
+
+// ---------------------------------------------------------------------------
+// Ignored parameters (RequestBinding::ignored_parameters).
+
+const std::vector<std::string> kClerkJs = {
+    "__clerk_api_version", "_clerk_js_version", "debug", "tab_state", "token"};
+
+INSTANTIATE_TEST_SUITE_P(
+    IgnoredParameters, TranslateTest,
+    ::testing::Values(
+        // Before the body "*" rule, with or without a body.
+        C("QueryBodyStar")
+            .BodyRule("*")
+            .Json(R"({"str":"a"})")
+            .Query("__clerk_api_version=2025-04-10&_clerk_js_version=5.0.0&"
+                   "debug=skip_cache")
+            .Ignore(kClerkJs)
+            .Want(R"(str: "a")"),
+        C("QueryBodyStarNoBody")
+            .BodyRule("*")
+            .Query("_clerk_js_version=5.0.0")
+            .Ignore(kClerkJs)
+            .Want(""),
+        C("QueryBodyStarFormBody")
+            .BodyRule("*")
+            .Form("str=a")
+            .Query("debug=skip_cache")
+            .Ignore(kClerkJs)
+            .Want(R"(str: "a")"),
+        C("QueryBodyField")
+            .BodyRule("inner")
+            .Json(R"({"name":"n"})")
+            .Query("debug=1&str=s")
+            .Ignore(kClerkJs)
+            .Want(R"(inner { name: "n" } str: "s")"),
+        // Any value, any number of times, mixed with real fields.
+        Q("QueryNoBody", "str=a&debug=1&debug=&debug&tags=x&debug=%FF%00")
+            .Ignore(kClerkJs)
+            .Want(R"(str: "a" tags: "x")"),
+        C("QueryNextToPathVariable")
+            .Path("str", "p")
+            .Query("_clerk_js_version=5")
+            .Ignore(kClerkJs)
+            .Want(R"(str: "p")"),
+        C("FormBodyStar")
+            .BodyRule("*")
+            .Form("str=x&tab_state=active&token=eyJ.a.b&tab_state=again")
+            .Ignore(kClerkJs)
+            .Want(R"(str: "x")"),
+        C("FormOnlyIgnored")
+            .BodyRule("*")
+            .Form("tab_state=active&token=t")
+            .Ignore(kClerkJs)
+            .Want(""),
+        C("FormBodyField")
+            .BodyRule("inner")
+            .Form("name=n&tab_state=active")
+            .Ignore(kClerkJs)
+            .Want(R"(inner { name: "n" })"),
+        // Names compare after decoding: an escaped spelling is the same name.
+        Q("EncodedName",
+          "%5Fclerk_js_version=5&%5F%5fclerk%5Fapi%5Fversion=x&t%61b_state=a")
+            .Ignore(kClerkJs)
+            .Want(""),
+        // Anything else is unchanged.
+        C("UnlistedStillRejectedBodyStar")
+            .BodyRule("*")
+            .Query("debug=1&other=2")
+            .Ignore(kClerkJs)
+            .Invalid(
+                R"(query parameter "other" is not allowed: the request body binds every field)"),
+        Q("UnlistedStillUnknown", "debug=1&zz=1")
+            .Ignore(kClerkJs)
+            .Invalid(R"(unknown query parameter "zz")"),
+        C("UnlistedFormFieldStillUnknown")
+            .BodyRule("*")
+            .Form("tab_state=a&zz=1")
+            .Ignore(kClerkJs)
+            .Invalid(R"(unknown form field "zz")"),
+        Q("CaseSensitive", "Debug=1")
+            .Ignore(kClerkJs)
+            .Invalid(R"(unknown query parameter "Debug")"),
+        Q("ExactNotPrefix", "debug.x=1")
+            .Ignore(kClerkJs)
+            .Invalid(R"(unknown query parameter "debug.x")"),
+        Q("PlusIsSpace", "tab+state=1")
+            .Ignore(kClerkJs)
+            .Invalid(R"(unknown query parameter "tab state")"),
+        Q("NotWhenListEmpty", "debug=1")
+            .Invalid(R"(unknown query parameter "debug")"),
+        // Decoding limits apply first.
+        Q("CountsTowardsTheLimit", Repeat("debug=1&", 101))
+            .Ignore(kClerkJs)
+            .Invalid("too many query parameters (limit 100)"),
+        C("FormCountsTowardsTheLimit")
+            .BodyRule("*")
+            .Form(Repeat("tab_state=a&", 101))
+            .Ignore(kClerkJs)
+            .Invalid("too many form fields (limit 100)"),
+        Q("NameLengthStillLimited", Repeat("a", 257) + "=1")
+            .Ignore({Repeat("a", 257)})
+            .Invalid("query parameter name longer than 256 bytes"),
+        Q("ValueEscapesStillChecked", "debug=%zz")
+            .Ignore(kClerkJs)
+            .Invalid(
+                R"(malformed percent-encoding in query parameter "debug")"),
+        // JSON bodies stay strict.
+        J("JsonKeyNotIgnored", R"({"debug":"1"})")
+            .Ignore(kClerkJs)
+            .Invalid(R"(unknown field "debug")")),
+    CaseName);
+
+// The FAPI routes as clerk-js calls them, with the lists their rules declare
+// (proto/tokend/sessions/v1/services.proto).
+class ClerkJsTest : public ::testing::Test {
+ protected:
+  static const google::protobuf::MethodDescriptor* Method(
+      const std::string& name) {
+    const google::protobuf::ServiceDescriptor* service =
+        sessions::v1::CreateServiceTokenRequest::descriptor()
+            ->file()
+            ->FindServiceByName("SessionTokenService");
+    return service == nullptr ? nullptr : service->FindMethodByName(name);
+  }
+  static std::vector<std::string> Ignored(
+      const google::protobuf::MethodDescriptor* method) {
+    const auto& list =
+        method->options().GetRepeatedExtension(api::v1::ignored_parameters);
+    return std::vector<std::string>(list.begin(), list.end());
+  }
+};
+
+TEST_F(ClerkJsTest, CreateClientSessionToken) {
+  const auto* method = Method("CreateClientSessionToken");
+  ASSERT_NE(method, nullptr);
+  const std::vector<std::string> ignored = Ignored(method);
+  RequestBinding binding;
+  binding.body = "*";
+  binding.path_variables = {{"session_id", "sess_1"}};
+  binding.ignored_parameters = ignored;
+  sessions::v1::CreateClientSessionTokenRequest message;
+  const absl::Status status = TranslateRequest(
+      binding,
+      HttpRequestParts{
+          kForm,
+          "organization_id=&tab_state=active&force_origin=true&token=eyJ.x.y",
+          "__clerk_api_version=2025-04-10&_clerk_js_version=5.0.0&"
+          "debug=skip_cache&__clerk_db_jwt=dvb_1&_is_native=1&expired_token="
+          "eyJ.old"},
+      &message);
+  ASSERT_TRUE(status.ok()) << status;
+  EXPECT_EQ(message.session_id(), "sess_1");
+  EXPECT_EQ(message.organization_id(), "");
+  // A parameter clerk-js does not send is still refused.
+  EXPECT_EQ(
+      TranslateRequest(binding, HttpRequestParts{kForm, "", "zz=1"}, &message)
+          .message(),
+      R"(query parameter "zz" is not allowed: the request body binds every field)");
+  // BAPI declares no list.
+  const auto* bapi = Method("CreateSessionToken");
+  ASSERT_NE(bapi, nullptr);
+  EXPECT_TRUE(Ignored(bapi).empty());
+}
+
+// /v1/me/tokens binds its body to `form`, so the query keeps
+// _clerk_session_id (a real field, by its json_name) beside clerk-js's
+// ignored parameters; form and JSON bodies both fill `form`.
+TEST_F(ClerkJsTest, CreateServiceTokenSessionId) {
+  const auto* method = Method("CreateServiceToken");
+  ASSERT_NE(method, nullptr);
+  const std::vector<std::string> ignored = Ignored(method);
+  RequestBinding binding;
+  binding.body = "form";
+  binding.ignored_parameters = ignored;
+  sessions::v1::CreateServiceTokenRequest message;
+  absl::Status status = TranslateRequest(
+      binding,
+      HttpRequestParts{kForm, "service=hasura&tab_state=active",
+                       "_clerk_session_id=sess_1&_clerk_js_version=5.0.0"},
+      &message);
+  ASSERT_TRUE(status.ok()) << status;
+  EXPECT_EQ(message.form().service(), "hasura");
+  EXPECT_EQ(message.session_id(), "sess_1");
+
+  message.Clear();
+  status = TranslateRequest(
+      binding,
+      HttpRequestParts{kJson, R"({"service":"firebase"})", "session_id=sess_2"},
+      &message);
+  ASSERT_TRUE(status.ok()) << status;
+  EXPECT_EQ(message.form().service(), "firebase");
+  EXPECT_EQ(message.session_id(), "sess_2");
+
+  // The query cannot reach into the body's field.
+  message.Clear();
+  status = TranslateRequest(binding, HttpRequestParts{kForm, "", "service=x"},
+                            &message);
+  EXPECT_FALSE(status.ok());
+}
 
 // ---------------------------------------------------------------------------
 // Cases a text-format comparison cannot state.
