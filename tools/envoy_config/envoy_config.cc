@@ -19,6 +19,7 @@
 #include "google/protobuf/descriptor.pb.h"
 #include "nlohmann/json.hpp"
 #include "server/served_services.h"
+#include "tokend/api/v1/gateway.pb.h"
 
 ABSL_FLAG(std::string, descriptor_out, "tokend.pb",
           "Where to write the FileDescriptorSet.");
@@ -66,6 +67,9 @@ int main(int argc, char** argv) {
   google::protobuf::FileDescriptorSet set;
   std::set<std::string> seen;
   nlohmann::json services = nlohmann::json::array();
+  // Envoy's transcoder has one filter-wide list where tokend's gateway has
+  // one per method (tokend.api.v1.ignored_parameters): the union.
+  std::set<std::string> ignored;
   for (const auto* service : tokend::server::ServedServices()) {
     if (service == nullptr) {
       std::fprintf(stderr, "envoy_config: a served service is not linked\n");
@@ -73,6 +77,13 @@ int main(int argc, char** argv) {
     }
     services.push_back(service->full_name());
     AddFile(service->file(), &seen, &set);
+    for (int i = 0; i < service->method_count(); ++i) {
+      for (const std::string& name :
+           service->method(i)->options().GetRepeatedExtension(
+               tokend::api::v1::ignored_parameters)) {
+        ignored.insert(name);
+      }
+    }
   }
   if (!WriteFile(descriptor_out, set.SerializeAsString())) {
     std::fprintf(stderr, "envoy_config: cannot write %s\n",
@@ -95,6 +106,7 @@ int main(int argc, char** argv) {
           {"always_print_primitive_fields", false},
           {"always_print_enums_as_ints", false},
           {"preserve_proto_field_names", false}}},
+        {"ignored_query_parameters", ignored},
         {"convert_grpc_status", true}}}};
   if (!WriteFile(absl::GetFlag(FLAGS_config_out), filter.dump(2) + "\n")) {
     std::fprintf(stderr, "envoy_config: cannot write the configuration\n");

@@ -13,6 +13,7 @@
 #include "google/api/annotations.pb.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/descriptor.pb.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "server/served_services.h"
@@ -76,6 +77,15 @@ TEST(EnvoyConfigTest, DescriptorSetAndFilterConfig) {
   EXPECT_EQ(typed["services"].get<std::vector<std::string>>(),
             server::ServedServiceNames());
   EXPECT_EQ(typed["convert_grpc_status"], true);
+  // The union of the methods' (tokend.api.v1.ignored_parameters): what
+  // clerk-js adds to Frontend API calls.
+  const auto ignored =
+      typed["ignored_query_parameters"].get<std::vector<std::string>>();
+  for (const char* name :
+       {"__clerk_api_version", "_clerk_js_version", "_is_native", "debug"}) {
+    EXPECT_THAT(ignored, ::testing::Contains(name));
+  }
+  EXPECT_THAT(ignored, ::testing::Not(::testing::Contains("service")));
   EXPECT_EQ(typed["print_options"]["preserve_proto_field_names"], false);
 }
 
