@@ -1,5 +1,6 @@
 #include "server/session_services.h"
 
+#include <cmath>
 #include <string>
 #include <utility>
 #include <vector>
@@ -26,6 +27,8 @@ namespace sv1 = ::tokend::sessions::v1;
 constexpr size_t kMaxNameBytes = 256;
 constexpr int kMaxEmails = 10;
 constexpr size_t kMaxMetadataBytes = 8 * 1024;
+// A PEM of a 4096-bit RSA key is about 3.3 KB.
+constexpr size_t kMaxSigningKeyBytes = 16 * 1024;
 constexpr absl::Duration kDefaultSessionLifetime = absl::Hours(24 * 7);
 constexpr absl::Duration kMaxSessionLifetime = absl::Hours(24 * 365);
 constexpr int kDefaultListLimit = 10;
@@ -148,15 +151,42 @@ absl::Status FromIssuer(absl::Status status, absl::string_view session_id,
   return Clerkify(std::move(status));
 }
 
+// False when a number in `value` is NaN or infinite, which protobuf's JSON
+// printer would turn into the strings "NaN" / "Infinity".
+bool AllNumbersFinite(const google::protobuf::Value& value, int depth = 0) {
+  if (depth > 64) return false;  // deeper than any limit we accept anyway
+  switch (value.kind_case()) {
+    case google::protobuf::Value::kNumberValue:
+      return std::isfinite(value.number_value());
+    case google::protobuf::Value::kStructValue:
+      for (const auto& [key, member] : value.struct_value().fields()) {
+        if (!AllNumbersFinite(member, depth + 1)) return false;
+      }
+      return true;
+    case google::protobuf::Value::kListValue:
+      for (const auto& element : value.list_value().values()) {
+        if (!AllNumbersFinite(element, depth + 1)) return false;
+      }
+      return true;
+    default:
+      return true;
+  }
+}
+
 absl::StatusOr<std::string> StructToJson(const google::protobuf::Struct& s,
-                                         absl::string_view field) {
+                                         absl::string_view field,
+                                         size_t max_bytes = kMaxMetadataBytes) {
+  for (const auto& [key, value] : s.fields()) {
+    if (!AllNumbersFinite(value)) {
+      return Invalid(absl::StrCat(field, " holds a number that is not finite"));
+    }
+  }
   std::string json;
   if (!google::protobuf::util::MessageToJsonString(s, &json).ok()) {
     return Invalid(absl::StrCat(field, " is not a JSON object"));
   }
-  if (json.size() > kMaxMetadataBytes) {
-    return Invalid(
-        absl::StrCat(field, " exceeds ", kMaxMetadataBytes, " bytes"));
+  if (json.size() > max_bytes) {
+    return Invalid(absl::StrCat(field, " exceeds ", max_bytes, " bytes"));
   }
   return json;
 }
@@ -267,7 +297,9 @@ absl::Status ApplyTemplateInput(const TemplateInput& in,
       return Invalid("name may only contain letters, digits, '_', '-', '.'");
     }
   }
-  ASSIGN_OR_RETURN(std::string claims, StructToJson(in.claims, "claims"));
+  ASSIGN_OR_RETURN(
+      std::string claims,
+      StructToJson(in.claims, "claims", sessions::kMaxTemplateClaimsBytes));
   RETURN_IF_ERROR(
       Clerkify(sessions::CompiledTemplate::Compile(claims).status()));
   const int64_t lifetime = in.lifetime.value_or(60);
@@ -296,8 +328,12 @@ absl::Status ApplyTemplateInput(const TemplateInput& in,
                      "RS384, RS512, ES256, ES384, ES512, PS256, "
                      "EdDSA, HS256, HS384, HS512"));
   }
-  if (in.signing_key.empty() || in.signing_key.size() > 16 * 1024) {
+  if (in.signing_key.empty()) {
     return Invalid("signing_key is required with custom_signing_key");
+  }
+  if (in.signing_key.size() > kMaxSigningKeyBytes) {
+    return Invalid(
+        absl::StrCat("signing_key exceeds ", kMaxSigningKeyBytes, " bytes"));
   }
   absl::StatusOr<jose::Jwk> key =
       jose::IsHmac(*alg) ? jose::Jwk::FromSecret(in.signing_key, *alg)
@@ -451,7 +487,9 @@ grpc::ServerUnaryReactor* SessionTokenServiceImpl::CreateServiceToken(
     absl::StatusOr<store::SessionRecord> session =
         deps_.issuer->SessionForClientToken(token);
     if (!session.ok()) {
-      if (absl::IsNotFound(session.status())) return SessionNotFound("");
+      if (absl::IsNotFound(session.status())) {
+        return SessionNotFound(request->session_id());
+      }
       return ClientUnauthenticated();
     }
     if (!request->session_id().empty() &&
@@ -588,6 +626,9 @@ grpc::ServerUnaryReactor* UserServiceImpl::DeleteUser(
     RETURN_IF_ERROR(LiveUser(deps_, request->user_id()).status());
     RETURN_IF_ERROR(
         deps_.store->MarkUserDeleted(request->user_id(), deps_.clock->Now()));
+    // The user's sessions stop minting (and verifying) now, not when the
+    // issuer's cache entries age out.
+    deps_.issuer->InvalidateUser(request->user_id());
     response->set_object("user");
     response->set_id(request->user_id());
     response->set_deleted(true);

@@ -172,6 +172,13 @@ void SessionTokenIssuer::InvalidateSession(absl::string_view session_id) const {
   sessions_.erase(session_id);
 }
 
+void SessionTokenIssuer::InvalidateUser(absl::string_view user_id) const {
+  absl::MutexLock lock(&mu_);
+  absl::erase_if(sessions_, [user_id](const auto& entry) {
+    return entry.second->value.user.id == user_id;
+  });
+}
+
 void SessionTokenIssuer::InvalidateTemplate(
     absl::string_view template_name) const {
   absl::MutexLock lock(&mu_);

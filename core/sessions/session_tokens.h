@@ -103,6 +103,8 @@ class SessionTokenIssuer {
       absl::string_view session_id) const;
 
   void InvalidateSession(absl::string_view session_id) const;
+  // Drops every cached session of the user (a scan; deleting a user is rare).
+  void InvalidateUser(absl::string_view user_id) const;
   void InvalidateTemplate(absl::string_view template_name) const;
 
   // {"user": {...}, "session": {...}}: what template shortcodes resolve in.
