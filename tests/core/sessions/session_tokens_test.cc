@@ -327,6 +327,19 @@ TEST_F(SessionTokensTest, FirebaseCustomTokenForTheSessionsUser) {
       absl::IsNotFound((*issuer)->IssueFirebase({"sess_1", "", {}}).status()));
 }
 
+TEST_F(SessionTokensTest, InvalidateUserDropsTheUsersCachedSessions) {
+  ASSERT_TRUE(issuer_->IssueDefault({"sess_1", "", {}}).ok());  // cached now
+  ASSERT_TRUE(store_->MarkUserDeleted("user_1", clock_.Now()).ok());
+  // Within the cache's lifetime the cached entry still answers...
+  EXPECT_TRUE(issuer_->IssueDefault({"sess_1", "", {}}).ok());
+  issuer_->InvalidateUser("someone_else");
+  EXPECT_TRUE(issuer_->IssueDefault({"sess_1", "", {}}).ok());
+  // ...until the user's entries are dropped.
+  issuer_->InvalidateUser("user_1");
+  EXPECT_TRUE(
+      absl::IsNotFound(issuer_->IssueDefault({"sess_1", "", {}}).status()));
+}
+
 TEST_F(SessionTokensTest, ClientTokenFindsItsActiveSession) {
   auto session = issuer_->SessionForClientToken("client-secret-1");
   ASSERT_TRUE(session.ok()) << session.status();
