@@ -200,6 +200,40 @@ def run(base, secret, firebase_key_file):
            "hasura: the default role is not an allowed role")
     print("ok: me hasura -> " + json.dumps(ns, sort_keys=True))
 
+    # A template named integration_hasura overrides the built-in format, and
+    # deleting it brings the built-in back.
+    status, _, body = http.call("POST", "/v1/jwt_templates", headers=bapi,
+                                body=json.dumps({
+                                    "name": "integration_hasura",
+                                    "claims": {HASURA_NS: {
+                                        "x-hasura-default-role": "owner",
+                                        "x-hasura-allowed-roles": ["owner"],
+                                        "x-hasura-user-id": "{{user.id}}"},
+                                        "src": "template"}}))
+    override = body_json("POST /v1/jwt_templates integration_hasura", status,
+                         body)
+    status, _, body = http.call("POST", me, headers=auth, body="service=hasura")
+    token = body_json("me hasura (override)", status, body)["jwt"]
+    claims = jwt.decode(token, check.keys[jwt.get_unverified_header(token)["kid"]].key,
+                        algorithms=["RS256"], issuer=base)
+    expect(claims.get("src") == "template" and
+           claims[HASURA_NS]["x-hasura-default-role"] == "owner" and
+           claims[HASURA_NS]["x-hasura-user-id"] == user["id"] and
+           "sid" not in claims,
+           "integration_hasura did not override: %r" % claims)
+    status, _, body = http.call("DELETE", "/v1/jwt_templates/" + override["id"],
+                                headers=bapi)
+    body_json("DELETE integration_hasura", status, body)
+    status, _, body = http.call("POST", me, headers=auth, body="service=hasura")
+    token = body_json("me hasura (built-in again)", status, body)["jwt"]
+    claims = jwt.decode(token, check.keys[jwt.get_unverified_header(token)["kid"]].key,
+                        algorithms=["RS256"], issuer=base)
+    expect("src" not in claims and
+           claims[HASURA_NS]["x-hasura-default-role"] == "viewer",
+           "after deleting integration_hasura: %r" % claims)
+    print("ok: integration_hasura overrides the built-in Hasura format; "
+          "deleting it restores it")
+
     with open(firebase_key_file) as f:
         sa = json.load(f)
     public = serialization.load_pem_private_key(
