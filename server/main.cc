@@ -43,6 +43,9 @@ ABSL_FLAG(absl::Duration, publish_lead_time, absl::Minutes(15),
 ABSL_FLAG(std::string, firebase_service_account, "",
           "Google service-account key file (JSON) that signs Firebase custom "
           "tokens (/v1/me/tokens service=firebase)");
+ABSL_FLAG(absl::Duration, scoped_max_expires_in, absl::Hours(8766),
+          "longest expires_in of a scoped token (POST /auth/issue-token); "
+          "at most 8766h, a year of 365.25 days");
 ABSL_FLAG(bool, log_requests, true, "one JSON log line per request on stderr");
 
 namespace {
@@ -97,6 +100,7 @@ int main(int argc, char** argv) {
   options.jwks_max_age = absl::GetFlag(FLAGS_jwks_max_age);
   options.publish_lead_time = absl::GetFlag(FLAGS_publish_lead_time);
   options.log_requests = absl::GetFlag(FLAGS_log_requests);
+  options.scoped_max_expires_in = absl::GetFlag(FLAGS_scoped_max_expires_in);
   options.firebase_service_account =
       absl::GetFlag(FLAGS_firebase_service_account);
 

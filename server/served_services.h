@@ -12,6 +12,7 @@
 #include "tokend/admin/v1/api_keys.grpc.pb.h"
 #include "tokend/iam/v1/service_accounts.grpc.pb.h"
 #include "tokend/keys/v1/keyring.grpc.pb.h"
+#include "tokend/scoped/v1/scoped_tokens.grpc.pb.h"
 #include "tokend/sessions/v1/services.grpc.pb.h"
 #include "tokend/verify/v1/verification.grpc.pb.h"
 #include "yandex/cloud/iam/v1/iam_token_service.grpc.pb.h"
@@ -32,6 +33,7 @@ inline std::vector<std::string> ServedServiceNames() {
       tokend::sessions::v1::UserService::service_full_name(),
       tokend::sessions::v1::SessionService::service_full_name(),
       tokend::sessions::v1::JwtTemplateService::service_full_name(),
+      tokend::scoped::v1::ScopedTokenService::service_full_name(),
   };
 }
 
@@ -46,6 +48,7 @@ ServedServices() {
   (void)yandex::cloud::iam::v1::CreateKeyRequest::descriptor();
   (void)tokend::iam::v1::ServiceAccount::descriptor();
   (void)tokend::sessions::v1::CreateSessionTokenRequest::descriptor();
+  (void)tokend::scoped::v1::IssueTokenRequest::descriptor();
   std::vector<const google::protobuf::ServiceDescriptor*> out;
   for (const std::string& name : ServedServiceNames()) {
     out.push_back(

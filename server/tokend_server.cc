@@ -30,6 +30,7 @@
 #include "core/keys/keyring.h"
 #include "core/keys/master_key.h"
 #include "core/keys/sealer.h"
+#include "core/scoped/scoped_token_issuer.h"
 #include "core/sessions/firebase_custom_token.h"
 #include "core/sessions/session_tokens.h"
 #include "core/store/sqlite_store.h"
@@ -45,6 +46,7 @@
 #include "server/keyring_service.h"
 #include "server/metrics.h"
 #include "server/request_log.h"
+#include "server/scoped_token_service.h"
 #include "server/served_services.h"
 #include "server/session_services.h"
 #include "server/verification_service.h"
@@ -64,6 +66,7 @@ struct TokendServer::State {
   std::unique_ptr<iam::SaJwtChecker> sa_jwt_checker;
   std::unique_ptr<iam::IamTokenIssuer> iam_issuer;
   std::unique_ptr<sessions::SessionTokenIssuer> session_issuer;
+  std::unique_ptr<scoped::ScopedTokenIssuer> scoped_issuer;
   std::vector<std::unique_ptr<grpc::Service>> services;
   std::unique_ptr<Metrics> metrics;
   std::unique_ptr<grpc::Server> server;
@@ -174,6 +177,7 @@ MetricsOptions MetricsFor(
        "CreateClientSessionTokenFromTemplate",
        "session_template"},
       {"/tokend.sessions.v1.SessionTokenService/CreateServiceToken", "service"},
+      {"/tokend.scoped.v1.ScopedTokenService/IssueToken", "scoped"},
   };
   return options;
 }
@@ -342,6 +346,14 @@ absl::StatusOr<std::unique_ptr<TokendServer>> TokendServer::Start(
       state->api_keys.get(), state->admin.get()));
   state->services.push_back(std::make_unique<IamTokenServiceImpl>(
       state->sa_jwt_checker.get(), state->iam_issuer.get()));
+  scoped::ScopedTokenOptions scoped_options;
+  scoped_options.issuer = options.issuer;
+  scoped_options.max_expires_in = options.scoped_max_expires_in;
+  ASSIGN_OR_RETURN(state->scoped_issuer,
+                   scoped::ScopedTokenIssuer::Create(state->keyring.get(),
+                                                     clock, scoped_options));
+  state->services.push_back(std::make_unique<ScopedTokenServiceImpl>(
+      state->scoped_issuer.get(), state->api_keys.get(), state->admin.get()));
   IamAdminDeps iam_admin;
   iam_admin.store = state->store.get();
   iam_admin.clock = clock;

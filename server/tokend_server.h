@@ -32,6 +32,9 @@ struct ServerOptions {
   // A Google service-account key file (JSON) whose key signs Firebase custom
   // tokens (POST /v1/me/tokens service=firebase); none when empty.
   std::string firebase_service_account;
+  // Longest expires_in of a scoped token (POST /auth/issue-token); at most
+  // the scoped key slot's max token lifetime (a year of 365.25 days).
+  absl::Duration scoped_max_expires_in = absl::Hours(8766);
   absl::Duration jwks_max_age = absl::Minutes(5);
   absl::Duration publish_lead_time = absl::Minutes(15);
   bool log_requests = true;

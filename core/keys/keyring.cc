@@ -43,7 +43,7 @@ std::vector<SlotConfig> KeyringOptions::DefaultSlots() {
   return {
       {kSessionSlot, jose::Algorithm::kRs256, absl::Seconds(315360000)},
       {kIamSlot, jose::Algorithm::kEs256, absl::Hours(12)},
-      {kScopedSlot, jose::Algorithm::kEs256, absl::Hours(24 * 365)},
+      {kScopedSlot, jose::Algorithm::kEs256, absl::Hours(8766)},
   };
 }
 

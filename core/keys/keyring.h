@@ -81,7 +81,8 @@ struct KeyringOptions {
   // session: RS256, 10 years (JWT templates and expires_in_seconds allow up to
   //          315360000 s, DESIGN §2.2);
   // iam:     ES256, 12 hours (§2.1);
-  // scoped:  ES256, 1 year (the default maximum expires_in, §2.3).
+  // scoped:  ES256, 1 year of 365.25 days (the default maximum expires_in,
+  //          §2.3, as vercel/ms counts "1y").
   static std::vector<SlotConfig> DefaultSlots();
 
   std::vector<SlotConfig> slots = DefaultSlots();

@@ -34,27 +34,42 @@
 //                    [--signing_algorithm=ALG --signing_key_file=FILE]
 //   templates update ID [flags of create]                         (admin)
 //   templates get ID | templates list | templates delete ID      (admin)
+//   scoped issue --scope="user_id:U inbox:read:messages" --expires_in="2 hours"
+//                             a scoped client token (Courier's issue-token)
+//                             with the admin key, or --api_key_file (sck_…)
 #include <grpcpp/grpcpp.h>
 
 #include <iostream>
 #include <string>
 #include <vector>
 
+#include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/flags/usage_config.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "core/jose/base64url.h"
 #include "tokend/admin/v1/api_keys.grpc.pb.h"
 #include "tokend/keys/v1/keyring.grpc.pb.h"
+#include "tokend/scoped/v1/scoped_tokens.grpc.pb.h"
 #include "tokend/verify/v1/verification.grpc.pb.h"
 #include "tools/tokenctl/ctl_common.h"
 #include "tools/tokenctl/iam_commands.h"
 #include "tools/tokenctl/session_commands.h"
+
+ABSL_FLAG(std::string, scope, "",
+          "scoped issue: space-separated scopes, e.g. \"user_id:u1 "
+          "inbox:read:messages\"");
+ABSL_FLAG(std::string, expires_in, "",
+          "scoped issue: the token's lifetime, e.g. \"2 hours\", \"1d\"");
+ABSL_FLAG(std::string, api_key_file, "",
+          "scoped issue: a file holding a scoped API key (sck_…) to use "
+          "instead of the admin key");
 
 namespace {
 
@@ -68,7 +83,9 @@ const std::string& Usage() {
       "  keys list | keys rotate [SLOT] | jwks\n"
       "  apikey create SURFACE [NAME] | apikey list [SURFACE] | apikey revoke "
       "ID\n"
-      "  verify TOKEN [AUDIENCE] | decode TOKEN\n",
+      "  verify TOKEN [AUDIENCE] | decode TOKEN\n"
+      "  scoped issue --scope=SCOPES --expires_in=DURATION "
+      "[--api_key_file=FILE]\n",
       tokend::tokenctl::kIamUsage, tokend::tokenctl::kSessionUsage));
   return *usage;
 }
@@ -156,6 +173,25 @@ int Run(const std::vector<std::string>& args) {
     request.set_audience(arg(2));
     verify::VerifyResponse response;
     return PrintOrFail(stub->Verify(&context, request, &response), response);
+  }
+  if (cmd == "scoped" && sub == "issue" && args.size() == 2) {
+    auto stub = tokend::scoped::v1::ScopedTokenService::NewStub(Connect());
+    grpc::ClientContext context;
+    const std::string key_file = absl::GetFlag(FLAGS_api_key_file);
+    if (key_file.empty()) {
+      AddAdminKey(&context);
+    } else {
+      context.AddMetadata(
+          "authorization",
+          absl::StrCat("Bearer ", absl::StripAsciiWhitespace(
+                                      tokend::tokenctl::MustRead(key_file))));
+    }
+    tokend::scoped::v1::IssueTokenRequest request;
+    request.set_scope(absl::GetFlag(FLAGS_scope));
+    request.set_expires_in(absl::GetFlag(FLAGS_expires_in));
+    tokend::scoped::v1::IssueTokenResponse response;
+    return PrintOrFail(stub->IssueToken(&context, request, &response),
+                       response);
   }
   if (auto rc = tokend::tokenctl::RunIamCommand(args)) return *rc;
   if (auto rc = tokend::tokenctl::RunSessionCommand(args)) return *rc;

@@ -214,7 +214,7 @@ TEST_F(KeyringTest, DefaultOptions) {
   EXPECT_EQ(options.slots[1].name, "iam");
   EXPECT_EQ(options.slots[1].max_token_lifetime, absl::Hours(12));
   EXPECT_EQ(options.slots[2].name, "scoped");
-  EXPECT_EQ(options.slots[2].max_token_lifetime, absl::Hours(24 * 365));
+  EXPECT_EQ(options.slots[2].max_token_lifetime, absl::Hours(8766));
 }
 
 TEST_F(KeyringTest, SignerIsPreparedOnceAndShared) {

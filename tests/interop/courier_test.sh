@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Issue 6 acceptance: the real @trycourier/courier package from npm against
+# the real tokend over its REST gateway (POST /auth/issue-token), with Node's
+# `jose` verifying the tokens against our JWKS. This driver starts tokend and
+# creates a scoped API key (sck_…) and a sessions key (sk_, which must be
+# refused) with the real tokenctl; courier_test.cjs does the rest.
+set -euo pipefail
+
+fail() { echo "FAIL: $*"; exit 1; }
+command -v node >/dev/null || fail "node missing"
+
+here="$TEST_SRCDIR/tokend/tests/interop"
+tokend="$TEST_SRCDIR/tokend/server/tokend"
+tokenctl="$TEST_SRCDIR/tokend/tools/tokenctl/tokenctl"
+[ -f "$here/node_modules/@trycourier/courier/package.json" ] ||
+  fail "@trycourier/courier missing from tests/interop/node_modules (run tools/setup)"
+data=$(mktemp -d "${TEST_TMPDIR:-/tmp}/courier.XXXXXX")
+
+pid=
+stop() { [ -n "$pid" ] && kill $pid 2>/dev/null; [ -n "$pid" ] && wait $pid 2>/dev/null; pid=; }
+trap 'stop' EXIT
+log_tail() { echo "--- tokend log (tail) ---"; tail -n 40 "$data/log"; }
+
+"$tokend" --data_dir="$data" --grpc_listen=127.0.0.1:0 \
+  --http_listen=127.0.0.1:0 --ready_file="$data/ready" 2>"$data/log" &
+pid=$!
+for _ in $(seq 300); do [ -s "$data/ready" ] && break; sleep 0.05; done
+[ -s "$data/ready" ] || { log_tail; fail "tokend not ready"; }
+grpc=$(sed -E 's/.*"grpc":"([^"]+)".*/\1/' "$data/ready")
+http=$(sed -E 's/.*"http":"([^"]+)".*/\1/' "$data/ready")
+
+key() {  # surface name -> secret
+  "$tokenctl" --server="$grpc" --admin_key_file="$data/admin.key" apikey create "$1" "$2" |
+    node -e 'let s = ""; process.stdin.on("data", (c) => s += c).on("end", () =>
+      console.log(JSON.parse(s).secret));'
+}
+scoped=$(key scoped courier-test) || { log_tail; fail "tokenctl apikey create scoped"; }
+sessions=$(key sessions courier-test-other) || fail "tokenctl apikey create sessions"
+case "$scoped" in sck_*) ;; *) fail "scoped API key does not start with sck_" ;; esac
+
+if ! NODE_PATH="$here/node_modules" node "$here/courier_test.cjs" "http://$http" \
+    "$scoped" "$sessions"; then
+  log_tail; exit 1
+fi
+# No API key reaches the log.
+! grep -q "$scoped" "$data/log" || fail "the log holds the API key"
+stop
+echo PASS
