@@ -42,6 +42,20 @@ if ! NODE_PATH="$here/node_modules" node "$here/courier_test.cjs" "http://$http"
     "$scoped" "$sessions"; then
   log_tail; exit 1
 fi
+# tokenctl scoped issue, with the admin key and with the scoped key's file.
+printf '%s\n' "$scoped" >"$data/scoped.key"
+for auth in "--admin_key_file=$data/admin.key" "--api_key_file=$data/scoped.key"; do
+  out=$("$tokenctl" --server="$grpc" "$auth" scoped issue \
+    --scope="user_id:ctl-user read:preferences" --expires_in="90") ||
+    { log_tail; fail "tokenctl scoped issue ($auth): $out"; }
+  printf '%s' "$out" | node -e '
+    let s = ""; process.stdin.on("data", (c) => s += c).on("end", () => {
+      const p = JSON.parse(Buffer.from(JSON.parse(s).token.split(".")[1], "base64url"));
+      if (p.sub !== "ctl-user" || p.scope !== "user_id:ctl-user read:preferences" ||
+          p.exp - p.iat !== 90) { console.error(JSON.stringify(p)); process.exit(1); }
+    });' || fail "tokenctl scoped issue ($auth): unexpected claims"
+done
+echo "ok: tokenctl scoped issue (admin key, --api_key_file)"
 # No API key reaches the log.
 ! grep -q "$scoped" "$data/log" || fail "the log holds the API key"
 stop
