@@ -36,6 +36,15 @@ async function main() {
   check(typeof payload.jti === 'string' && payload.jti.length >= 16, 'jti', payload.jti);
   console.log('ok: auth.issueToken -> jose-verified ES256 token, claims ' + JSON.stringify(payload));
 
+  // tokend's own Verify RPC (REST) accepts it too.
+  const verified = await fetch(base + '/v1/tokens:verify', {
+    method: 'POST', headers: {'Content-Type': 'application/json'},
+    body: JSON.stringify({token: res.token})});
+  const body = await verified.json();
+  check(verified.status === 200 && body.claims && body.claims.scope === payload.scope,
+        'POST /v1/tokens:verify accepts the scoped token', JSON.stringify(body));
+  console.log('ok: POST /v1/tokens:verify accepts the scoped token');
+
   // The seed examples of expires_in, through the SDK.
   const seeds = {'2 hours': 7200, '1d': 86400, '3 days': 259200, '10h': 36000,
                  '2.5 hrs': 9000, '1m': 60, '5s': 5, '1y': 31557600};
