@@ -43,6 +43,10 @@ ABSL_FLAG(std::string, tls_ca, "",
           "PEM file of root certificates; enables TLS.");
 ABSL_FLAG(std::string, tls_server_name, "",
           "Server name to verify the certificate against (with --tls_ca).");
+ABSL_FLAG(std::string, iam_key_file, "",
+          "Authorized key file (tokenctl key create --out): send an IAM token "
+          "for its service account with every call, got from --target and "
+          "reused until near expiry. Plaintext targets must be loopback.");
 ABSL_FLAG(bool, json, false, "Print one JSON object instead of a table.");
 
 namespace tokend::loadgen {
@@ -159,6 +163,7 @@ absl::StatusOr<LoadOptions> LoadOptionsFromFlags() {
   options.metadata = *std::move(metadata);
   options.tls_ca_file = UserPath(absl::GetFlag(FLAGS_tls_ca));
   options.tls_server_name = absl::GetFlag(FLAGS_tls_server_name);
+  options.iam_key_file = UserPath(absl::GetFlag(FLAGS_iam_key_file));
   if (absl::Status s = ValidateLoadOptions(options); !s.ok()) return s;
   return options;
 }

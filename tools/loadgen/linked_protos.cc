@@ -4,6 +4,7 @@
 #include "tokend/admin/v1/api_keys.pb.h"
 #include "tokend/keys/v1/keyring.pb.h"
 #include "tokend/verify/v1/verification.pb.h"
+#include "yandex/cloud/iam/v1/iam_token_service.pb.h"
 
 namespace tokend::loadgen {
 
@@ -15,6 +16,7 @@ void EnsureProtosLinked() {
       tokend::admin::v1::CreateApiKeyRequest::descriptor(),
       tokend::keys::v1::GetJwksRequest::descriptor(),
       tokend::verify::v1::VerifyRequest::descriptor(),
+      yandex::cloud::iam::v1::CreateIamTokenRequest::descriptor(),
   };
   (void)kLinked;
 }

@@ -31,7 +31,7 @@ int main(int argc, char** argv) {
       "  loadgen --target=host:port --method=pkg.Service/Method "
       "[--request='{...}'] [--concurrency=16] [--duration=10s] [--warmup=2s] "
       "[--count=N] [--metadata='key: value']... [--tls_ca=roots.pem] "
-      "[--channels=N] [--json]");
+      "[--iam_key_file=key.json] [--channels=N] [--json]");
   absl::FlagsUsageConfig usage;
   usage.contains_help_flags = [](absl::string_view file) {
     return absl::StrContains(file, "tools/loadgen/");

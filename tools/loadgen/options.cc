@@ -152,6 +152,18 @@ absl::Status ValidateLoadOptions(const LoadOptions& options) {
   if (!options.tls_server_name.empty() && options.tls_ca_file.empty()) {
     return absl::InvalidArgumentError("--tls_server_name needs --tls_ca");
   }
+  if (!options.iam_key_file.empty()) {
+    if (options.call_credentials != nullptr) {
+      return absl::InvalidArgumentError(
+          "--iam_key_file and call credentials are mutually exclusive");
+    }
+    for (const auto& entry : options.metadata) {
+      if (entry.first == "authorization") {
+        return absl::InvalidArgumentError(
+            "--iam_key_file sets authorization; drop it from --metadata");
+      }
+    }
+  }
   return absl::OkStatus();
 }
 

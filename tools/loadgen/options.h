@@ -66,6 +66,13 @@ struct LoadOptions {
 
   // Attached to every call when set (e.g. token credentials).
   std::shared_ptr<grpc::CallCredentials> call_credentials;
+
+  // An authorized key file: every call carries an IAM token for its service
+  // account (client/iam_key_file_source.h), fetched from `target` over a
+  // connection of its own and reused until near expiry
+  // (client/caching_token_source.h). Excludes call_credentials and an
+  // "authorization" metadata entry.
+  std::string iam_key_file;
 };
 
 // Checks ranges and required fields; the error names the offending option.

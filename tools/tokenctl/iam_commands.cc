@@ -11,12 +11,11 @@
 #include "absl/flags/flag.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "client/iam_key_file_source.h"
+#include "client/token_source.h"
 #include "core/iam/authorized_keys.h"
 #include "core/iam/sa_jwt_checker.h"
-#include "core/jose/jwt_signer.h"
-#include "core/jose/raw_jwt.h"
 #include "core/store/records.h"
 #include "tokend/iam/v1/service_accounts.grpc.pb.h"
 #include "tools/tokenctl/ctl_common.h"
@@ -244,33 +243,31 @@ std::optional<int> OAuthTokens(const Args& args) {
   return PrintOrFail(stub->Revoke(&context, request, &response), response);
 }
 
-// Signs {iss: account, aud, iat: now, exp: now + 1h} with PS256 and the key
-// file's key (kid = key id, typ JWT) and exchanges it for an IAM token.
+// The client library's IamKeyFileSource signs the service-account JWT
+// (PS256, kid = key id, one hour) and exchanges it; the response is printed
+// as CreateIamTokenResponse, as tokend sent it.
 int IamToken() {
   const std::string path = absl::GetFlag(FLAGS_key);
   if (path.empty()) Fail("iam token needs --key=key.json");
-  auto file = iam::ParseKeyFile(MustRead(path));
-  if (!file.ok()) Fail(absl::StrCat(path, ": ", file.status().message()));
-  auto signer = jose::JwtSigner::Create(file->private_key);
-  if (!signer.ok()) Fail(signer.status().message());
-  const absl::Time now = absl::Now();
-  auto raw = jose::RawJwtBuilder()
-                 .SetTypeHeader("JWT")
-                 .SetIssuer(file->service_account_id)
-                 .SetAudience(absl::GetFlag(FLAGS_audience))
-                 .SetIssuedAt(now)
-                 .SetExpiration(now + absl::Hours(1))
-                 .Build();
-  if (!raw.ok()) Fail(raw.status().message());
-  auto jwt = (*signer)->SignAndEncode(*raw);
-  if (!jwt.ok()) Fail(jwt.status().message());
-
-  auto stub = yiam::IamTokenService::NewStub(Connect());
-  grpc::ClientContext context;
-  yiam::CreateIamTokenRequest request;
-  request.set_jwt(*jwt);
+  client::IamKeyFileSourceOptions options;
+  options.audience = absl::GetFlag(FLAGS_audience);
+  auto source = client::IamKeyFileSource::FromFile(path, Connect(), options);
+  if (!source.ok()) Fail(source.status().message());
+  absl::StatusOr<client::Token> token = (*source)->GetToken({});
+  if (!token.ok()) {
+    return ReportStatus(
+        grpc::Status(static_cast<grpc::StatusCode>(token.status().code()),
+                     std::string(token.status().message())));
+  }
   yiam::CreateIamTokenResponse response;
-  return PrintOrFail(stub->Create(&context, request, &response), response);
+  response.set_iam_token(token->value);
+  const absl::Duration since_epoch = token->expires_at - absl::UnixEpoch();
+  absl::Duration nanos;
+  response.mutable_expires_at()->set_seconds(
+      absl::IDivDuration(since_epoch, absl::Seconds(1), &nanos));
+  response.mutable_expires_at()->set_nanos(
+      static_cast<int32_t>(nanos / absl::Nanoseconds(1)));
+  return PrintOrFail(grpc::Status::OK, response);
 }
 
 }  // namespace

@@ -1,0 +1,28 @@
+// ExpiryOfJwt: when a token tokend minted expires, from the `exp` claim of
+// its JWS payload. The signature is NOT verified: a client only needs to know
+// when to ask for a new token; whoever accepts the token verifies it.
+#ifndef TOKEND_CLIENT_JWT_EXPIRY_H_
+#define TOKEND_CLIENT_JWT_EXPIRY_H_
+
+#include <cstddef>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+
+namespace tokend::client {
+
+// Longer input is refused before any decoding (tokend's tokens are well
+// under 8 KB; a template with big claims stays under this).
+inline constexpr size_t kMaxJwtBytes = 16 * 1024;
+
+// InvalidArgument unless `jwt` is at most kMaxJwtBytes, is three base64url
+// parts, its payload is a JSON object (bounded parse), and its exp, when
+// present, is a number of seconds from 0 to 253402300799 (9999-12-31, as
+// core/jose writes them). InfiniteFuture when there is no exp: the token does
+// not expire. Messages never echo the input.
+absl::StatusOr<absl::Time> ExpiryOfJwt(absl::string_view jwt);
+
+}  // namespace tokend::client
+
+#endif  // TOKEND_CLIENT_JWT_EXPIRY_H_
