@@ -6,22 +6,15 @@
 # errors in Clerk's shape, revocation. See clerk_frontend_test.py.
 set -euo pipefail
 
-fail() { echo "FAIL: $*"; exit 1; }
+here="$TEST_SRCDIR/tokend/tests/interop"
+source "$here/tokend_env.sh"
 
 python=/usr/bin/python3
 [ -x /usr/bin/curl ] || fail "curl missing (apt-get install curl)"
 "$python" -s -c 'import jwt, cryptography' ||
   fail "need python3-jwt python3-cryptography"
 
-here="$TEST_SRCDIR/tokend/tests/interop"
-tokend="$TEST_SRCDIR/tokend/server/tokend"
-tokenctl="$TEST_SRCDIR/tokend/tools/tokenctl/tokenctl"
 data=$(mktemp -d "${TEST_TMPDIR:-/tmp}/clerk_frontend.XXXXXX")
-
-pid=
-stop() { [ -n "$pid" ] && kill $pid 2>/dev/null; [ -n "$pid" ] && wait $pid 2>/dev/null; pid=; }
-trap 'stop' EXIT
-log_tail() { echo "--- tokend log (tail) ---"; tail -n 40 "$data/log"; }
 
 "$python" -s "$here/clerk_frontend_test.py" firebase-key "$data/firebase-sa.json"
 
@@ -39,14 +32,7 @@ grep -q -- "--firebase_service_account" "$data/broken.log" ||
 ! grep -q "AAAA" "$data/broken.log" || fail "the start-up error quotes the key"
 echo "ok: a broken service-account file stops tokend: $(head -c 160 "$data/broken.log")"
 
-"$tokend" --data_dir="$data" --grpc_listen=127.0.0.1:0 \
-  --http_listen=127.0.0.1:0 --ready_file="$data/ready" \
-  --firebase_service_account="$data/firebase-sa.json" 2>"$data/log" &
-pid=$!
-for _ in $(seq 300); do [ -s "$data/ready" ] && break; sleep 0.05; done
-[ -s "$data/ready" ] || { log_tail; fail "tokend not ready"; }
-grpc=$(sed -E 's/.*"grpc":"([^"]+)".*/\1/' "$data/ready")
-http=$(sed -E 's/.*"http":"([^"]+)".*/\1/' "$data/ready")
+start_tokend "$data" --firebase_service_account="$data/firebase-sa.json"
 
 out=$("$tokenctl" --server="$grpc" --admin_key_file="$data/admin.key" \
   apikey create sessions clerk-frontend-test) ||

@@ -6,28 +6,13 @@
 # refused) with the real tokenctl; courier_test.cjs does the rest.
 set -euo pipefail
 
-fail() { echo "FAIL: $*"; exit 1; }
-command -v node >/dev/null || fail "node missing"
-
 here="$TEST_SRCDIR/tokend/tests/interop"
-tokend="$TEST_SRCDIR/tokend/server/tokend"
-tokenctl="$TEST_SRCDIR/tokend/tools/tokenctl/tokenctl"
+source "$here/tokend_env.sh"
+command -v node >/dev/null || fail "node missing"
 [ -f "$here/node_modules/@trycourier/courier/package.json" ] ||
   fail "@trycourier/courier missing from tests/interop/node_modules (run tools/setup)"
 data=$(mktemp -d "${TEST_TMPDIR:-/tmp}/courier.XXXXXX")
-
-pid=
-stop() { [ -n "$pid" ] && kill $pid 2>/dev/null; [ -n "$pid" ] && wait $pid 2>/dev/null; pid=; }
-trap 'stop' EXIT
-log_tail() { echo "--- tokend log (tail) ---"; tail -n 40 "$data/log"; }
-
-"$tokend" --data_dir="$data" --grpc_listen=127.0.0.1:0 \
-  --http_listen=127.0.0.1:0 --ready_file="$data/ready" 2>"$data/log" &
-pid=$!
-for _ in $(seq 300); do [ -s "$data/ready" ] && break; sleep 0.05; done
-[ -s "$data/ready" ] || { log_tail; fail "tokend not ready"; }
-grpc=$(sed -E 's/.*"grpc":"([^"]+)".*/\1/' "$data/ready")
-http=$(sed -E 's/.*"http":"([^"]+)".*/\1/' "$data/ready")
+start_tokend "$data"
 
 key() {  # surface name -> secret
   "$tokenctl" --server="$grpc" --admin_key_file="$data/admin.key" apikey create "$1" "$2" |
