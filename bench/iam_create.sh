@@ -7,20 +7,13 @@
 #
 #   bench/iam_create.sh [seconds per run, default 10]
 set -euo pipefail
-cd "$(dirname "$0")/.."
 secs=${1:-10}
+source "$(dirname "$0")/lib.sh"
 
-bazel build -c opt //server:tokend //tools/loadgen //tools/tokenctl //bench:jose_benchmark >&2
-bin=$(bazel info -c opt bazel-bin 2>/dev/null)
-dir=$(mktemp -d)
-pid=
-trap '[ -n "$pid" ] && kill $pid 2>/dev/null; rm -rf "$dir"' EXIT
-
-taskset -c 0 "$bin/server/tokend" --data_dir="$dir" --grpc_listen=127.0.0.1:0 --http_listen=127.0.0.1:0 \
-  --ready_file="$dir/ready" --log_requests=false 2>"$dir/log" &
-pid=$!
-for _ in $(seq 200); do [ -s "$dir/ready" ] && break; sleep 0.05; done
-addr=$(sed -E 's/.*"grpc":"([^"]+)".*/\1/' "$dir/ready")
+bench_build //server:tokend //tools/loadgen //tools/tokenctl //bench:jose_benchmark
+bench_tmpdir
+tokend_start
+addr=$grpc
 ctl() { "$bin/tools/tokenctl/tokenctl" --server="$addr" --admin_key_file="$dir/admin.key" "$@"; }
 
 sa=$(ctl sa create bench | /usr/bin/python3 -c 'import json,sys; d=json.load(sys.stdin); print(d.get("id") or d["service_account"]["id"])')
@@ -35,16 +28,12 @@ print(jwt.encode({"iss": key["service_account_id"], "aud": "https://iam.api.clou
 PY
 )
 
-load() {  # method request concurrency
-  taskset -c 1 "$bin/tools/loadgen/loadgen" --target="$addr" --method="$1" \
-    --request="$2" --concurrency="$3" --channels=$(( $3 < 2 ? 1 : 2 )) \
-    --duration="${secs}s" --warmup=2s --json
-}
+load() { grpc_load "$@"; }
 empty1=$(load grpc.health.v1.Health/Check '{}' 1)
 empty16=$(load grpc.health.v1.Health/Check '{}' 16)
 c1=$(load yandex.cloud.iam.v1.IamTokenService/Create "{\"jwt\":\"$jwt\"}" 1)
 c16=$(load yandex.cloud.iam.v1.IamTokenService/Create "{\"jwt\":\"$jwt\"}" 16)
-kill $pid; wait $pid || true; pid=
+tokend_stop
 
 taskset -c 0 "$bin/bench/jose_benchmark" --benchmark_filter='^(verify/PS256/raw|sign/ES256/raw)$' \
   --benchmark_out="$dir/raw.json" --benchmark_out_format=json >/dev/null 2>&1

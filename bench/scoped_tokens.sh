@@ -13,36 +13,16 @@
 #
 #   bench/scoped_tokens.sh [seconds per run, default 10]
 set -euo pipefail
-cd "$(dirname "$0")/.."
 secs=${1:-10}
-bazel_cmd=${BAZEL:-bazel}
+source "$(dirname "$0")/lib.sh"
 
-$bazel_cmd build -c opt //server:tokend //tools/loadgen //tools/tokenctl //bench:jose_benchmark >&2
-bin=$($bazel_cmd info -c opt bazel-bin 2>/dev/null)
-dir=$(mktemp -d)
-pid=
-trap '[ -n "$pid" ] && kill $pid 2>/dev/null; rm -rf "$dir"' EXIT
-
-taskset -c 0 "$bin/server/tokend" --data_dir="$dir" --grpc_listen=127.0.0.1:0 \
-  --http_listen=127.0.0.1:0 --ready_file="$dir/ready" --log_requests=false \
-  2>"$dir/log" &
-pid=$!
-for _ in $(seq 200); do [ -s "$dir/ready" ] && break; sleep 0.05; done
-grpc=$(sed -E 's/.*"grpc":"([^"]+)".*/\1/' "$dir/ready")
+bench_build //server:tokend //tools/loadgen //tools/tokenctl //bench:jose_benchmark
+bench_tmpdir
+tokend_start
 key=$("$bin/tools/tokenctl/tokenctl" --server="$grpc" --admin_key_file="$dir/admin.key" \
   apikey create scoped bench | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["secret"])')
 
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$pid/stat"; }
-load() {  # method request concurrency [metadata] -> loadgen's JSON plus "server_cpu"
-  local t0 c0 out share
-  t0=$(date +%s.%N); c0=$(cpu_ticks)
-  out=$(taskset -c 1 "$bin/tools/loadgen/loadgen" --target="$grpc" --method="$1" \
-    --request="$2" --metadata="${4:-}" --concurrency="$3" \
-    --channels=$(( $3 < 2 ? 1 : 2 )) --duration="${secs}s" --warmup=2s --json)
-  share=$(awk -v c0="$c0" -v c1="$(cpu_ticks)" -v t0="$t0" -v t1="$(date +%s.%N)" \
-    -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.4f", (c1 - c0) / hz / (t1 - t0) }')
-  printf '%s' "${out%\}},\"server_cpu\":$share}"
-}
+load() { grpc_load "$@"; }
 m=tokend.scoped.v1.ScopedTokenService/IssueToken
 req='{"scope":"user_id:u1 inbox:read:messages inbox:write:events read:brands:b1","expires_in":"2 hours"}'
 auth="authorization: Bearer $key"
@@ -50,7 +30,7 @@ e1=$(load grpc.health.v1.Health/Check '{}' 1)
 e16=$(load grpc.health.v1.Health/Check '{}' 16)
 s1=$(load $m "$req" 1 "$auth")
 s16=$(load $m "$req" 16 "$auth")
-kill $pid; wait $pid || true; pid=
+tokend_stop
 
 taskset -c 0 "$bin/bench/jose_benchmark" --benchmark_filter='^sign/ES256/raw$' \
   --benchmark_out="$dir/raw.json" --benchmark_out_format=json >/dev/null 2>&1

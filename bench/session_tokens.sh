@@ -15,48 +15,26 @@
 #
 #   bench/session_tokens.sh [seconds per run, default 10]
 set -euo pipefail
-cd "$(dirname "$0")/.."
 secs=${1:-10}
+source "$(dirname "$0")/lib.sh"
 
-bazel build -c opt //server:tokend //tools/loadgen //bench:jose_benchmark >&2
-bin=$(bazel info -c opt bazel-bin 2>/dev/null)
-dir=$(mktemp -d)
-pid=
-trap '[ -n "$pid" ] && kill $pid 2>/dev/null; rm -rf "$dir"' EXIT
-
-taskset -c 0 "$bin/server/tokend" --data_dir="$dir" --grpc_listen=127.0.0.1:0 \
-  --http_listen=127.0.0.1:0 --ready_file="$dir/ready" --log_requests=false \
-  2>"$dir/log" &
-pid=$!
-for _ in $(seq 200); do [ -s "$dir/ready" ] && break; sleep 0.05; done
-grpc=$(sed -E 's/.*"grpc":"([^"]+)".*/\1/' "$dir/ready")
-http=$(sed -E 's/.*"http":"([^"]+)".*/\1/' "$dir/ready")
+bench_build //server:tokend //tools/loadgen //bench:jose_benchmark
+bench_tmpdir
+tokend_start
 admin="authorization: Bearer $(cat "$dir/admin.key")"
-post() { curl -sS -X POST "http://$http$1" -H "$admin" -H 'Content-Type: application/json' -d "$2"; }
+post() { curl -fsS -X POST "http://$http$1" -H "$admin" -H 'Content-Type: application/json' -d "$2"; }
 id() { /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])'; }
 
 user=$(post /v1/users '{"first_name":"Ada","last_name":"Lovelace","email_address":["ada@example.com"],"public_metadata":{"role":"admin","org":{"id":"o1"}}}' | id)
 session=$(post /v1/sessions "{\"user_id\":\"$user\"}" | id)
 post /v1/jwt_templates '{"name":"five","claims":{"email":"{{user.primary_email_address}}","name":"{{user.full_name}}","role":"{{user.public_metadata.role}}","org":"{{user.public_metadata.org.id}}","sid":"{{session.id}}"}}' >/dev/null
 
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$pid/stat"; }
-load() {  # method request concurrency -> loadgen's JSON plus "server_cpu"
-  local t0 c0 out
-  t0=$(date +%s.%N); c0=$(cpu_ticks)
-  out=$(taskset -c 1 "$bin/tools/loadgen/loadgen" --target="$grpc" --method="$1" \
-    --request="$2" --metadata="$admin" --concurrency="$3" \
-    --channels=$(( $3 < 2 ? 1 : 2 )) --duration="${secs}s" --warmup=2s --json)
-  # The server's share of one CPU over warm-up and run alike (same load).
-  local share
-  share=$(awk -v c0="$c0" -v c1="$(cpu_ticks)" -v t0="$t0" -v t1="$(date +%s.%N)" \
-    -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.4f", (c1 - c0) / hz / (t1 - t0) }')
-  printf '%s' "${out%\}},\"server_cpu\":$share}"
-}
+load() { grpc_load "$1" "$2" "$3" "$admin"; }
 m=tokend.sessions.v1.SessionTokenService
 d1=$(load $m/CreateSessionToken "{\"session_id\":\"$session\"}" 1)
 d16=$(load $m/CreateSessionToken "{\"session_id\":\"$session\"}" 16)
 t16=$(load $m/CreateSessionTokenFromTemplate "{\"session_id\":\"$session\",\"template_name\":\"five\"}" 16)
-kill $pid; wait $pid || true; pid=
+tokend_stop
 
 taskset -c 0 "$bin/bench/jose_benchmark" --benchmark_filter='^sign/RS256/raw$' \
   --benchmark_out="$dir/raw.json" --benchmark_out_format=json >/dev/null 2>&1
