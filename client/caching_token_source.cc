@@ -3,6 +3,7 @@
 #include <sched.h>
 
 #include <algorithm>
+#include <system_error>
 #include <thread>
 #include <utility>
 
@@ -123,7 +124,12 @@ absl::StatusOr<Token> CachingTokenSource::GetTokenSlow(
     }
     fetch = std::make_shared<Fetch>();
     fetch->seq = ++next_seq_;
-    inflight_[options.key] = fetch;
+    std::shared_ptr<Fetch>& slot = inflight_[options.key];
+    // A skip_cache fetch takes the slot from a running one, which gets it
+    // back if still running when this one completes (Complete): at most one
+    // non-skip_cache fetch per key stays the rule.
+    if (slot != nullptr && !slot->done) fetch->displaced = slot;
+    slot = fetch;
   }
   absl::StatusOr<Token> result = upstream_->GetToken(options);
   {
@@ -139,7 +145,14 @@ void CachingTokenSource::Complete(const std::string& key,
   if (result.ok()) Publish(key, fetch->seq, *result);
   auto it = inflight_.find(key);
   // A skip_cache fetch may have taken the slot since; leave it to that one.
-  if (it != inflight_.end() && it->second == fetch) inflight_.erase(it);
+  if (it != inflight_.end() && it->second == fetch) {
+    if (fetch->displaced != nullptr && !fetch->displaced->done) {
+      it->second = std::move(fetch->displaced);
+    } else {
+      inflight_.erase(it);
+    }
+  }
+  fetch->displaced.reset();
   fetch->result = result;
   fetch->done = true;
 }
@@ -164,7 +177,11 @@ void CachingTokenSource::Publish(const std::string& key, uint64_t seq,
   entry.reuse_until = token.expires_at - buffer_;
   entry.refresh_after = entry.reuse_until - lead_;
   entry.seq = seq;
-  entry.refresh_started.store(false, std::memory_order_relaxed);
+  // A token born inside the refresh window (buffer + lead >= its lifetime)
+  // is not refreshed in the background: that would chain one refresh per
+  // token forever. Callers fetch it in the foreground at the buffer.
+  entry.refresh_started.store(clock_->Now() >= entry.refresh_after,
+                              std::memory_order_relaxed);
 }
 
 void CachingTokenSource::StartRefresh(absl::string_view key) {
@@ -178,11 +195,21 @@ void CachingTokenSource::StartRefresh(absl::string_view key) {
     if (it == entries_.end() || now < it->second.refresh_after) return;
     auto fetch = std::make_shared<Fetch>();
     fetch->seq = ++next_seq_;
-    inflight_.emplace(key, fetch);
+    // The thread first: if it cannot start (EAGAIN under a process limit),
+    // no fetch that never finishes may be left for callers to wait on.
+    std::thread thread;
+    try {
+      thread = std::thread(&CachingTokenSource::RunRefresh, this,
+                           std::string(key), fetch);
+    } catch (const std::system_error&) {
+      // The next hit in the window tries again.
+      it->second.refresh_started.store(false, std::memory_order_relaxed);
+      return;
+    }
     // Callers that enter the buffer meanwhile join this fetch (inflight_).
-    refresh_threads_.emplace(fetch->seq,
-                             std::thread(&CachingTokenSource::RunRefresh, this,
-                                         std::string(key), fetch));
+    // RunRefresh takes mu_ before touching either map, so it waits for this.
+    inflight_.emplace(key, fetch);
+    refresh_threads_.emplace(fetch->seq, std::move(thread));
     finished = std::move(finished_threads_);
     finished_threads_.clear();
   }

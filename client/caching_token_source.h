@@ -20,7 +20,9 @@
 //   thread per crossing fetches a replacement while callers keep getting the
 //   still-valid token. If it fails the old token stays; callers fetch
 //   synchronously once it enters the buffer. A token fetched already inside
-//   that window is refreshed on its first hit (once per token, not a loop).
+//   that window (buffer + lead >= its lifetime) gets no background refresh,
+//   which would otherwise chain one refresh per token: callers fetch it in
+//   the foreground once it enters the buffer.
 // - The upstream is never called with a lock held, so a slow fetch for one
 //   key blocks neither other keys nor cache hits.
 //
@@ -95,6 +97,8 @@ class CachingTokenSource final : public TokenSource {
   struct Fetch {
     uint64_t seq = 0;  // start order; a later start wins the cache slot
     bool done = false;
+    // For a skip_cache fetch: the fetch whose inflight_ slot it took.
+    std::shared_ptr<Fetch> displaced;
     absl::StatusOr<Token> result;
   };
 

@@ -12,9 +12,10 @@
 
 namespace tokend::client {
 
-// Longer input is refused before any decoding (tokend's tokens are well
-// under 8 KB; a template with big claims stays under this).
-inline constexpr size_t kMaxJwtBytes = 16 * 1024;
+// Longer input is refused before any decoding. tokend signs template
+// payloads of up to 32 KiB (core/sessions kMaxRenderedClaimsBytes): ~43 KB
+// of base64url, plus header and signature.
+inline constexpr size_t kMaxJwtBytes = 64 * 1024;
 
 // InvalidArgument unless `jwt` is at most kMaxJwtBytes, is three base64url
 // parts, its payload is a JSON object (bounded parse), and its exp, when

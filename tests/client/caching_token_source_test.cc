@@ -216,6 +216,33 @@ TEST_F(CachingTokenSourceTest, SkipCacheDoesNotJoinAnEarlierFetch) {
   EXPECT_EQ(upstream_->calls(), 2);
 }
 
+// A failed skip_cache fetch hands the slot back to the normal fetch it
+// displaced: a caller that misses meanwhile joins that one instead of
+// starting a second normal fetch. (The sleep gives the caller time to reach
+// the wait; a straggler hits the cache and the assertions still hold.)
+TEST_F(CachingTokenSourceTest, FailedSkipCacheLeavesOneNormalFetch) {
+  Gate first;
+  upstream_->set_handler(
+      [&](const GetTokenOptions&, int n) -> absl::StatusOr<Token> {
+        if (n == 1) first.Pass();
+        if (n == 2) return absl::UnavailableError("blip");
+        return upstream_->MakeToken(n);
+      });
+  auto source = Make();
+  absl::StatusOr<Token> a, b;
+  std::thread caller_a([&] { a = source->GetToken(Key("")); });
+  first.entered.WaitForNotification();
+  EXPECT_FALSE(source->GetToken(Key("", /*skip_cache=*/true)).ok());
+  std::thread caller_b([&] { b = source->GetToken(Key("")); });
+  absl::SleepFor(absl::Milliseconds(50));
+  first.release.Notify();
+  caller_a.join();
+  caller_b.join();
+  EXPECT_EQ(Value(a), "token-1");
+  EXPECT_EQ(Value(b), "token-1");
+  EXPECT_EQ(upstream_->calls(), 2);
+}
+
 // The callers wait at a barrier, then miss together while the one fetch is
 // blocked. The sleep only gives the others time to reach the wait; a
 // straggler would hit the cache instead, and the assertions hold either way.
@@ -398,6 +425,24 @@ TEST_F(CachingTokenSourceTest, ProactiveRefreshOncePerCrossing) {
   source->WaitForBackgroundRefreshesForTesting();
   EXPECT_EQ(upstream_->calls(), 3);
   EXPECT_EQ(Value(source->GetToken(Key(""))), "token-3");
+}
+
+// A token born inside the refresh window (lead + buffer >= its lifetime) is
+// not refreshed in the background, or every token would start the next
+// refresh; it is fetched in the foreground at the buffer.
+TEST_F(CachingTokenSourceTest, TokenBornInsideTheWindowDoesNotChainRefreshes) {
+  upstream_->set_lifetime(absl::Seconds(25));  // window: 30 s before expiry
+  auto source = Make(WithLead());
+  for (int s = 0; s < 15; ++s) {
+    clock_.Set(kStart + absl::Seconds(s));
+    EXPECT_EQ(Value(source->GetToken(Key(""))), "token-1");
+    source->WaitForBackgroundRefreshesForTesting();
+  }
+  EXPECT_EQ(upstream_->calls(), 1);
+  clock_.Set(kStart + absl::Seconds(15));  // 10 s left: the buffer
+  EXPECT_EQ(Value(source->GetToken(Key(""))), "token-2");
+  source->WaitForBackgroundRefreshesForTesting();
+  EXPECT_EQ(upstream_->calls(), 2);
 }
 
 // A failed refresh keeps the old token, is not retried in the background

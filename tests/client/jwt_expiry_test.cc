@@ -114,7 +114,7 @@ TEST(ExpiryOfJwtTest, SizeBound) {
       base + std::string(kMaxJwtBytes - base.size(), 's');
   ASSERT_EQ(at_limit.size(), kMaxJwtBytes);
   EXPECT_TRUE(ExpiryOfJwt(at_limit).ok());
-  ExpectMalformed(at_limit + "s", "longer than 16384 bytes");
+  ExpectMalformed(at_limit + "s", "longer than 65536 bytes");
   // Deeply nested claims stop at the parser's depth bound.
   std::string deep = R"({"exp":1,"n":)";
   for (int i = 0; i < 100; ++i) deep += "[";
