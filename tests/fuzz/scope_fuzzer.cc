@@ -35,9 +35,13 @@ bool IsUserBound(absl::string_view scope) {
         "tenants:notifications:write"}) {
     if (scope == name) return true;
   }
-  return absl::StartsWith(scope, "tenant:") &&
-         (absl::EndsWith(scope, ":notification:read") ||
-          absl::EndsWith(scope, ":notification:write"));
+  // tenant:<id>:notification:read|write. Ids hold no ':', so these are
+  // exactly four parts; "tenant:notification:read" is tenant "notification"'s
+  // read scope, which acts for no user.
+  const std::vector<absl::string_view> parts = absl::StrSplit(scope, ':');
+  return parts.size() == 4 && parts[0] == "tenant" && !parts[1].empty() &&
+         parts[2] == "notification" &&
+         (parts[3] == "read" || parts[3] == "write");
 }
 
 }  // namespace

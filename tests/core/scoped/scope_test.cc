@@ -68,6 +68,12 @@ std::vector<AcceptCase> AcceptCases() {
        {},
        {"tenant:t1:read"},
        "tenant:t1:read"},
+      // The tenant's id is "notification": a read scope, no user needed.
+      {"TenantNamedNotification",
+       "tenant:notification:read",
+       {},
+       {"tenant:notification:read"},
+       "tenant:notification:read"},
       {"TenantBrandRead",
        "tenant:t1:brand:read",
        {},
