@@ -16,7 +16,7 @@
 namespace tokend::client {
 
 struct Token {
-  std::string value;     // what goes after "Bearer "
+  std::string value;      // what goes after "Bearer "
   absl::Time expires_at;  // InfiniteFuture when the token has no expiry
 };
 
