@@ -350,6 +350,13 @@ absl::Status ApplyTemplateInput(const TemplateInput& in,
   return absl::OkStatus();
 }
 
+// A store write refused for a duplicate template name, in Clerk's words.
+absl::Status TemplateNameTaken(absl::string_view name) {
+  return WithReason(absl::AlreadyExistsError(absl::StrCat(
+                        "A JWT template named ", name, " already exists")),
+                    "form_identifier_exists", "That name is taken");
+}
+
 absl::StatusOr<store::JwtTemplateRecord> GetTemplate(const SessionDeps& deps,
                                                      absl::string_view id) {
   absl::StatusOr<store::JwtTemplateRecord> rec = deps.store->GetJwtTemplate(id);
@@ -739,10 +746,7 @@ grpc::ServerUnaryReactor* JwtTemplateServiceImpl::CreateJwtTemplate(
     rec.created_at = rec.updated_at = deps_.clock->Now();
     absl::Status inserted = deps_.store->InsertJwtTemplate(rec);
     if (absl::IsAlreadyExists(inserted)) {
-      return WithReason(
-          absl::AlreadyExistsError(absl::StrCat("A JWT template named ",
-                                                rec.name, " already exists")),
-          "form_identifier_exists", "That name is taken");
+      return TemplateNameTaken(rec.name);
     }
     RETURN_IF_ERROR(inserted);
     deps_.issuer->InvalidateTemplate(rec.name);
@@ -795,10 +799,7 @@ grpc::ServerUnaryReactor* JwtTemplateServiceImpl::UpdateJwtTemplate(
     rec.updated_at = deps_.clock->Now();
     absl::Status updated = deps_.store->UpdateJwtTemplate(rec);
     if (absl::IsAlreadyExists(updated)) {
-      return WithReason(
-          absl::AlreadyExistsError(absl::StrCat("A JWT template named ",
-                                                rec.name, " already exists")),
-          "form_identifier_exists", "That name is taken");
+      return TemplateNameTaken(rec.name);
     }
     RETURN_IF_ERROR(updated);
     deps_.issuer->InvalidateTemplate(old_name);

@@ -204,20 +204,25 @@ absl::StatusOr<std::string> SessionTokenIssuer::IssueDefault(
       absl::Duration lifetime,
       Lifetime(request.expires_in_seconds, options_.default_lifetime));
   ASSIGN_OR_RETURN(ActiveSession active, FindActiveSession(request.session_id));
+  jose::RawJwtBuilder builder;
+  builder.AddStringClaim("sid", active.session.id).AddIntegerClaim("v", 2);
+  return SignWithSessionKey(active, request, lifetime, builder);
+}
+
+absl::StatusOr<std::string> SessionTokenIssuer::SignWithSessionKey(
+    const ActiveSession& active, const IssueRequest& request,
+    absl::Duration lifetime, jose::RawJwtBuilder& builder) const {
   ASSIGN_OR_RETURN(std::shared_ptr<const jose::JwtSigner> signer,
                    keyring_->Signer(keys::kSessionSlot));
   ASSIGN_OR_RETURN(std::string jti, auth::GenerateSecret("", 16));
   const absl::Time iat = WholeSeconds(clock_->Now());
-  jose::RawJwtBuilder builder;
   builder.SetTypeHeader("JWT")
       .SetIssuer(options_.issuer)
       .SetSubject(active.user.id)
       .SetIssuedAt(iat)
       .SetNotBefore(iat - options_.default_skew)
       .SetExpiration(iat + lifetime)
-      .SetJwtId(jti)
-      .AddStringClaim("sid", active.session.id)
-      .AddIntegerClaim("v", 2);
+      .SetJwtId(jti);
   if (!request.origin.empty()) builder.AddStringClaim("azp", request.origin);
   ASSIGN_OR_RETURN(jose::RawJwt raw, builder.Build());
   return signer->SignAndEncode(raw);
@@ -309,8 +314,9 @@ absl::StatusOr<std::string> SessionTokenIssuer::IssueHasura(
       absl::Duration lifetime,
       Lifetime(request.expires_in_seconds, options_.default_lifetime));
   ASSIGN_OR_RETURN(ActiveSession active, FindActiveSession(request.session_id));
-  const nlohmann::json metadata =
-      JsonObjectOr(active.user.public_metadata_json);
+  // Parsed once per session read, in the template context.
+  const nlohmann::json& metadata =
+      active.context->at("user").at("public_metadata");
   std::vector<std::string> roles;
   if (auto it = metadata.find("hasura_roles");
       it != metadata.end() && it->is_array()) {
@@ -334,22 +340,9 @@ absl::StatusOr<std::string> SessionTokenIssuer::IssueHasura(
   nlohmann::json hasura = {{"x-hasura-default-role", default_role},
                            {"x-hasura-allowed-roles", roles},
                            {"x-hasura-user-id", active.user.id}};
-  ASSIGN_OR_RETURN(std::shared_ptr<const jose::JwtSigner> signer,
-                   keyring_->Signer(keys::kSessionSlot));
-  ASSIGN_OR_RETURN(std::string jti, auth::GenerateSecret("", 16));
-  const absl::Time iat = WholeSeconds(clock_->Now());
   jose::RawJwtBuilder builder;
-  builder.SetTypeHeader("JWT")
-      .SetIssuer(options_.issuer)
-      .SetSubject(active.user.id)
-      .SetIssuedAt(iat)
-      .SetNotBefore(iat - options_.default_skew)
-      .SetExpiration(iat + lifetime)
-      .SetJwtId(jti)
-      .AddJsonObjectClaim(kHasuraClaimsNamespace, hasura);
-  if (!request.origin.empty()) builder.AddStringClaim("azp", request.origin);
-  ASSIGN_OR_RETURN(jose::RawJwt raw, builder.Build());
-  return signer->SignAndEncode(raw);
+  builder.AddJsonObjectClaim(kHasuraClaimsNamespace, hasura);
+  return SignWithSessionKey(active, request, lifetime, builder);
 }
 
 absl::StatusOr<std::string> SessionTokenIssuer::IssueFirebase(

@@ -27,6 +27,7 @@
 #include "absl/time/time.h"
 #include "core/common/clock.h"
 #include "core/jose/jwt_signer.h"
+#include "core/jose/raw_jwt.h"
 #include "core/keys/keyring.h"
 #include "core/keys/sealer.h"
 #include "core/sessions/firebase_custom_token.h"
@@ -125,6 +126,11 @@ class SessionTokenIssuer {
   };
   absl::StatusOr<std::shared_ptr<const CachedTemplate>> LoadTemplate(
       absl::string_view name) const;
+  // Adds what every keyring-signed session-shaped token carries (typ, iss,
+  // sub, iat, nbf, exp, jti, azp) to `builder`'s own claims and signs.
+  absl::StatusOr<std::string> SignWithSessionKey(
+      const ActiveSession& active, const IssueRequest& request,
+      absl::Duration lifetime, jose::RawJwtBuilder& builder) const;
   absl::StatusOr<absl::Duration> Lifetime(
       const std::optional<int64_t>& expires_in_seconds,
       absl::Duration fallback) const;
