@@ -6,7 +6,8 @@
 #   bench_build //server:tokend ...     builds -c opt with ${BAZEL:-bazel}, sets $bin
 #   bench_tmpdir                        sets $dir (removed on exit, tokend killed)
 #   tokend_start [flags...]             starts tokend on $dir, sets $pid $grpc $http
-#   tokend_stop
+#   tokend_stop                         (also stops a probe)
+#   probe_start [flags...]              starts //bench:server_model_probe instead
 #   grpc_load METHOD REQUEST CONCURRENCY [METADATA]   -> loadgen JSON + "server_cpu"
 #   wrk_load CONCURRENCY PATH [LUA]     -> one JSON line, loadgen-like + "server_cpu"
 #
@@ -52,6 +53,23 @@ tokend_start() {
   [ -s "$dir/ready" ] || { cat "$dir/log" >&2; die "tokend not ready after 10 s"; }
   grpc=$(sed -E 's/.*"grpc":"([^"]+)".*/\1/' "$dir/ready")
   http=$(sed -E 's/.*"http":"([^"]+)".*/\1/' "$dir/ready")
+}
+
+# The bare gRPC server with a workload's raw crypto (bench/server_model_probe.cc)
+# on CPU 0, in place of tokend; sets pid and grpc.
+probe_start() {
+  rm -f "$dir/probe.ready"
+  taskset -c 0 "$bin/bench/server_model_probe" --ready_file="$dir/probe.ready" \
+    "$@" 2>>"$dir/probe.log" &
+  pid=$!
+  local i
+  for i in $(seq 1000); do
+    [ -s "$dir/probe.ready" ] && break
+    kill -0 "$pid" 2>/dev/null || { cat "$dir/probe.log" >&2; pid=; die "probe exited during start-up"; }
+    sleep 0.01
+  done
+  [ -s "$dir/probe.ready" ] || die "probe not ready after 10 s"
+  grpc=127.0.0.1:$(cat "$dir/probe.ready")
 }
 
 tokend_stop() {
