@@ -438,19 +438,35 @@ class JsonShapeChecker : public nlohmann::json_sax<nlohmann::json> {
 
   const absl::Status& status() const { return status_; }
 
-  bool null() override { return Scalar(); }
-  bool boolean(bool) override { return Scalar(); }
-  bool number_integer(number_integer_t) override { return Scalar(); }
-  bool number_unsigned(number_unsigned_t) override { return Scalar(); }
+  bool null() override { return NotFlat() && Scalar(); }
+  bool boolean(bool) override { return NotFlat() && Scalar(); }
+  bool number_integer(number_integer_t) override {
+    return NotFlat() && Scalar();
+  }
+  bool number_unsigned(number_unsigned_t) override {
+    return NotFlat() && Scalar();
+  }
   bool number_float(number_float_t, const string_t&) override {
+    return NotFlat() && Scalar();
+  }
+  bool string(string_t& value) override {
+    if (flat_field_ != nullptr && frames_.size() == 1) {
+      flat_values_.emplace_back(flat_field_, std::move(value));
+    } else {
+      NotFlat();
+    }
+    flat_field_ = nullptr;
     return Scalar();
   }
-  bool string(string_t&) override { return Scalar(); }
-  bool binary(binary_t&) override { return Scalar(); }
+  bool binary(binary_t&) override { return NotFlat() && Scalar(); }
 
-  bool start_object(std::size_t) override { return Open(/*object=*/true); }
+  bool start_object(std::size_t) override {
+    if (!frames_.empty()) NotFlat();
+    return Open(/*object=*/true);
+  }
   bool start_array(std::size_t) override {
     if (frames_.empty() && root_must_be_object_) return NotAnObject();
+    NotFlat();
     return Open(/*object=*/false);
   }
   bool end_object() override {
@@ -466,7 +482,8 @@ class JsonShapeChecker : public nlohmann::json_sax<nlohmann::json> {
     Frame& frame = frames_.back();
     frame.pending = nullptr;
     if (frame.type != nullptr) {
-      if (const FieldDescriptor* field = FindField(frame.type, key)) {
+      const FieldDescriptor* field = FindField(frame.type, key);
+      if (field != nullptr) {
         if (!frame.fields.insert(field->number()).second) {
           return Fail(absl::StrCat("duplicate field \"", field->name(),
                                    "\" in JSON body"));
@@ -474,6 +491,7 @@ class JsonShapeChecker : public nlohmann::json_sax<nlohmann::json> {
         frame.pending = TrackedType(field);
       }
       // Unknown keys are left to protobuf, which names them in context.
+      if (frames_.size() == 1) TrackFlatKey(field);
     } else if (!frame.keys.insert(key).second) {
       return Fail(
           absl::StrCat("duplicate key ", QuoteForError(key), " in JSON body"));
@@ -490,6 +508,14 @@ class JsonShapeChecker : public nlohmann::json_sax<nlohmann::json> {
     status_ = absl::InvalidArgumentError(
         absl::StrCat("malformed JSON body: ", SanitizeMessage(detail)));
     return false;
+  }
+
+  // The body's (field, value) pairs when it is "flat": an object of string
+  // values for known singular string fields, at most one per oneof. Such a
+  // body sets exactly those fields, so it needs no second parse by protobuf.
+  bool flat() const { return flat_ && status_.ok(); }
+  std::vector<std::pair<const FieldDescriptor*, std::string>>& flat_values() {
+    return flat_values_;
   }
 
   // The type to track inside a field's value: its message (or, for a repeated
@@ -540,6 +566,32 @@ class JsonShapeChecker : public nlohmann::json_sax<nlohmann::json> {
 
   bool NotAnObject() { return Fail("malformed JSON body: expected an object"); }
 
+  // Returns true, so that event handlers can chain it.
+  bool NotFlat() {
+    flat_ = false;
+    return true;
+  }
+
+  void TrackFlatKey(const FieldDescriptor* field) {
+    flat_field_ = nullptr;
+    if (field == nullptr || field->is_repeated() ||
+        field->type() != FieldDescriptor::TYPE_STRING) {
+      NotFlat();
+      return;
+    }
+    if (const google::protobuf::OneofDescriptor* oneof =
+            field->real_containing_oneof()) {
+      // Two members of one oneof: protobuf's own error, from the slow path.
+      for (const auto& [seen, value] : flat_values_) {
+        if (seen->real_containing_oneof() == oneof) {
+          NotFlat();
+          return;
+        }
+      }
+    }
+    flat_field_ = field;
+  }
+
   bool Fail(std::string message) {
     status_ = absl::InvalidArgumentError(std::move(message));
     return false;
@@ -549,6 +601,10 @@ class JsonShapeChecker : public nlohmann::json_sax<nlohmann::json> {
   const bool root_must_be_object_;
   std::vector<Frame> frames_;
   absl::Status status_;
+  // Flat-body tracking (see flat()); only a tracked root object can be flat.
+  bool flat_ = root_ != nullptr && root_must_be_object_;
+  const FieldDescriptor* flat_field_ = nullptr;  // the key just read
+  std::vector<std::pair<const FieldDescriptor*, std::string>> flat_values_;
 };
 
 // protobuf's JSON errors come in two shapes, with "(<path>)" (e.g.
@@ -682,6 +738,15 @@ absl::Status ApplyJsonBody(absl::string_view json,
                            /*root_must_be_object=*/body_field == nullptr);
   nlohmann::json::sax_parse(json.data(), json.data() + json.size(), &checker);
   if (!checker.status().ok()) return checker.status();
+  if (checker.flat()) {
+    // What protobuf would do with such a body, without parsing it again.
+    message->Clear();
+    const google::protobuf::Reflection* reflection = message->GetReflection();
+    for (auto& [field, value] : checker.flat_values()) {
+      reflection->SetString(message, field, std::move(value));
+    }
+    return CheckFieldMasks(*message);
+  }
 
   // A body field's value parses as the one key of a wrapper object, so
   // protobuf converts it as that field and reports paths from the message.
@@ -891,6 +956,16 @@ absl::Status TranslateRequest(const RequestBinding& binding,
   return ApplyParameters(*params, "query parameter", bound,
                          binding.ignored_parameters, message);
 }
+
+namespace internal {
+
+bool JsonBodyIsFlat(absl::string_view json, const Descriptor* type) {
+  JsonShapeChecker checker(type, /*root_must_be_object=*/true);
+  nlohmann::json::sax_parse(json.data(), json.data() + json.size(), &checker);
+  return checker.flat();
+}
+
+}  // namespace internal
 
 bool IsUnsupportedMediaType(const absl::Status& status) {
   return status.code() == absl::StatusCode::kInvalidArgument &&

@@ -160,6 +160,15 @@ absl::Status TranslateRequest(const RequestBinding& binding,
 // read (the HTTP layer's 415).
 bool IsUnsupportedMediaType(const absl::Status& status);
 
+namespace internal {
+// True when a JSON body for `type` (body "*") takes the fast path: an object
+// whose values are all strings for known singular string fields, at most one
+// per oneof, set directly instead of through protobuf's JSON parser. For the
+// differential test against that parser.
+bool JsonBodyIsFlat(absl::string_view json,
+                    const google::protobuf::Descriptor* type);
+}  // namespace internal
+
 }  // namespace tokend::gateway
 
 #endif  // TOKEND_SERVER_GATEWAY_REQUEST_TRANSLATOR_H_

@@ -4,12 +4,14 @@
 #include <google/protobuf/dynamic_message.h>
 #include <google/protobuf/message.h>
 #include <google/protobuf/text_format.h>
+#include <google/protobuf/util/json_util.h>
 #include <google/protobuf/util/message_differencer.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <limits>
 #include <memory>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -1251,6 +1253,146 @@ TEST(FormUrlEncodedTest, DecodesInOrder) {
     EXPECT_EQ((*params)[i].name, want[i].first) << i;
     EXPECT_EQ((*params)[i].value, want[i].second) << i;
   }
+}
+
+// The flat-body fast path (string values for singular string fields) must
+// give exactly what protobuf's own JSON parser gives for the same body.
+absl::Status TranslateJson(absl::string_view body, Message* message) {
+  RequestBinding binding;
+  binding.body = "*";
+  return TranslateRequest(binding, HttpRequestParts{kJson, body, ""}, message);
+}
+
+void ExpectSameAsProtobuf(absl::string_view body, const Descriptor* type) {
+  std::unique_ptr<Message> got = NewMessage(type);
+  std::unique_ptr<Message> oracle = NewMessage(type);
+  const absl::Status status = TranslateJson(body, got.get());
+  ASSERT_TRUE(status.ok()) << body << ": " << status;
+  google::protobuf::util::JsonParseOptions options;
+  options.ignore_unknown_fields = false;
+  const auto parsed = google::protobuf::util::JsonStringToMessage(
+      google::protobuf::StringPiece(body.data(), body.size()), oracle.get(),
+      options);
+  ASSERT_TRUE(parsed.ok()) << body << ": " << parsed.ToString();
+  EXPECT_TRUE(MessageDifferencer::Equals(*got, *oracle))
+      << body << "\ngot:    " << got->ShortDebugString()
+      << "\noracle: " << oracle->ShortDebugString();
+}
+
+TEST(FlatJsonBodyTest, WhichBodiesAreFlat) {
+  const Descriptor* everything = Everything::descriptor();
+  const Descriptor* iam =
+      yandex::cloud::iam::v1::CreateIamTokenRequest::descriptor();
+  // The token endpoints' bodies take the fast path...
+  EXPECT_TRUE(internal::JsonBodyIsFlat(R"({"jwt":"h.p.s"})", iam));
+  EXPECT_TRUE(
+      internal::JsonBodyIsFlat(R"({"yandexPassportOauthToken":"y"})", iam));
+  EXPECT_TRUE(internal::JsonBodyIsFlat("{}", everything));
+  EXPECT_TRUE(internal::JsonBodyIsFlat(
+      R"({"str":"a","maybe":"","customJSON":"c","alpha":"d"})", everything));
+  EXPECT_TRUE(internal::JsonBodyIsFlat(R"({"custom_json":"c"})", everything));
+  // ...and everything protobuf must judge does not.
+  EXPECT_FALSE(internal::JsonBodyIsFlat(
+      R"({"jwt":"a","yandexPassportOauthToken":"b"})", iam));  // one oneof
+  EXPECT_FALSE(internal::JsonBodyIsFlat(R"({"str":null})", everything));
+  EXPECT_FALSE(internal::JsonBodyIsFlat(R"({"str":1})", everything));
+  EXPECT_FALSE(internal::JsonBodyIsFlat(R"({"zz":"a"})", everything));
+  EXPECT_FALSE(internal::JsonBodyIsFlat(R"({"Str":"a"})", everything));
+  EXPECT_FALSE(internal::JsonBodyIsFlat(R"({"blob":"aGk="})", everything));
+  EXPECT_FALSE(internal::JsonBodyIsFlat(R"({"tags":"a"})", everything));
+  EXPECT_FALSE(internal::JsonBodyIsFlat(R"({"nickname":"a"})", everything));
+  EXPECT_FALSE(
+      internal::JsonBodyIsFlat(R"({"inner":{"name":"a"}})", everything));
+  EXPECT_FALSE(internal::JsonBodyIsFlat(R"({"str":["a"]})", everything));
+  EXPECT_FALSE(internal::JsonBodyIsFlat(R"({"str":"a"} x)", everything));
+  EXPECT_FALSE(internal::JsonBodyIsFlat(R"(["a"])", everything));
+  EXPECT_FALSE(internal::JsonBodyIsFlat(R"("a")", everything));
+}
+
+TEST(FlatJsonBodyTest, SameAsProtobufForEdgeStrings) {
+  for (const char* body : {
+           R"({})",
+           R"({"str":""})",
+           R"({"maybe":""})",
+           R"({"customJSON":"x","custom_json_unused":1})",
+           R"({"custom_json":"x"})",
+           R"({"str":"\u0000\b\f\n\r\t\"\\\/"})",
+           R"({"str":"\u00e9\u2028\ud83d\ude00\uffff"})",
+           "{\"str\":\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\"}",
+           R"({"alpha":"a","str":"b","maybe":"m","customJSON":"c"})",
+           R"(  { "str" : "spaced" }  )",
+       }) {
+    if (!internal::JsonBodyIsFlat(body, Everything::descriptor())) continue;
+    ExpectSameAsProtobuf(body, Everything::descriptor());
+  }
+  ExpectSameAsProtobuf(
+      R"({"jwt":"h.p.s"})",
+      yandex::cloud::iam::v1::CreateIamTokenRequest::descriptor());
+}
+
+// Random bodies over Everything's string fields, their JSON names, fields of
+// other types and unknown names, with escapes and multi-byte characters:
+// every body the fast path takes must parse as protobuf parses it.
+TEST(FlatJsonBodyTest, SameAsProtobufForRandomBodies) {
+  std::mt19937 rng(20261122);
+  auto pick = [&rng](int n) {
+    return static_cast<int>(std::uniform_int_distribution<int>(0, n - 1)(rng));
+  };
+  const std::vector<std::string> keys = {
+      "str", "maybe", "customJSON", "custom_json", "alpha", "beta",
+      "i32", "tags",  "nickname",   "zz",          "Str",   "customJson"};
+  const std::vector<std::string> pieces = {"a",
+                                           "Z",
+                                           " ",
+                                           "\\\"",
+                                           "\\\\",
+                                           "\\/",
+                                           "\\n",
+                                           "\\t",
+                                           "\\u0000",
+                                           "\\u001f",
+                                           "\\u00e9",
+                                           "\\u2028",
+                                           "\\ud83d\\ude00",
+                                           "\xc3\xa9",
+                                           "\xe2\x82\xac",
+                                           "\xf0\x9f\x98\x80",
+                                           "<",
+                                           "&",
+                                           "'"};
+  int flat = 0;
+  for (int i = 0; i < 3000; ++i) {
+    std::string body = "{";
+    const int n = pick(5);
+    for (int k = 0; k < n; ++k) {
+      if (k > 0) body += ",";
+      absl::StrAppend(&body, "\"", keys[pick(keys.size())], "\":");
+      switch (pick(8)) {
+        case 0:
+          body += "1";
+          break;
+        case 1:
+          body += "null";
+          break;
+        case 2:
+          body += "[\"a\"]";
+          break;
+        default: {
+          body += "\"";
+          const int len = pick(6);
+          for (int c = 0; c < len; ++c) body += pieces[pick(pieces.size())];
+          body += "\"";
+        }
+      }
+    }
+    body += "}";
+    if (!internal::JsonBodyIsFlat(body, Everything::descriptor())) continue;
+    ++flat;
+    ExpectSameAsProtobuf(body, Everything::descriptor());
+    if (::testing::Test::HasFailure()) break;
+  }
+  // The generator must exercise the fast path, not only the fallback.
+  EXPECT_GT(flat, 300);
 }
 
 TEST(FormUrlEncodedTest, PercentDecode) {
