@@ -30,6 +30,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/types/span.h"
+#include "server/gateway/flat_json.h"
 #include "server/gateway/form_urlencoded.h"
 
 namespace tokend::gateway {
@@ -438,35 +439,19 @@ class JsonShapeChecker : public nlohmann::json_sax<nlohmann::json> {
 
   const absl::Status& status() const { return status_; }
 
-  bool null() override { return NotFlat() && Scalar(); }
-  bool boolean(bool) override { return NotFlat() && Scalar(); }
-  bool number_integer(number_integer_t) override {
-    return NotFlat() && Scalar();
-  }
-  bool number_unsigned(number_unsigned_t) override {
-    return NotFlat() && Scalar();
-  }
+  bool null() override { return Scalar(); }
+  bool boolean(bool) override { return Scalar(); }
+  bool number_integer(number_integer_t) override { return Scalar(); }
+  bool number_unsigned(number_unsigned_t) override { return Scalar(); }
   bool number_float(number_float_t, const string_t&) override {
-    return NotFlat() && Scalar();
-  }
-  bool string(string_t& value) override {
-    if (flat_field_ != nullptr && frames_.size() == 1) {
-      flat_values_.emplace_back(flat_field_, std::move(value));
-    } else {
-      NotFlat();
-    }
-    flat_field_ = nullptr;
     return Scalar();
   }
-  bool binary(binary_t&) override { return NotFlat() && Scalar(); }
+  bool string(string_t&) override { return Scalar(); }
+  bool binary(binary_t&) override { return Scalar(); }
 
-  bool start_object(std::size_t) override {
-    if (!frames_.empty()) NotFlat();
-    return Open(/*object=*/true);
-  }
+  bool start_object(std::size_t) override { return Open(/*object=*/true); }
   bool start_array(std::size_t) override {
     if (frames_.empty() && root_must_be_object_) return NotAnObject();
-    NotFlat();
     return Open(/*object=*/false);
   }
   bool end_object() override {
@@ -482,8 +467,7 @@ class JsonShapeChecker : public nlohmann::json_sax<nlohmann::json> {
     Frame& frame = frames_.back();
     frame.pending = nullptr;
     if (frame.type != nullptr) {
-      const FieldDescriptor* field = FindField(frame.type, key);
-      if (field != nullptr) {
+      if (const FieldDescriptor* field = FindField(frame.type, key)) {
         if (!frame.fields.insert(field->number()).second) {
           return Fail(absl::StrCat("duplicate field \"", field->name(),
                                    "\" in JSON body"));
@@ -491,7 +475,6 @@ class JsonShapeChecker : public nlohmann::json_sax<nlohmann::json> {
         frame.pending = TrackedType(field);
       }
       // Unknown keys are left to protobuf, which names them in context.
-      if (frames_.size() == 1) TrackFlatKey(field);
     } else if (!frame.keys.insert(key).second) {
       return Fail(
           absl::StrCat("duplicate key ", QuoteForError(key), " in JSON body"));
@@ -508,14 +491,6 @@ class JsonShapeChecker : public nlohmann::json_sax<nlohmann::json> {
     status_ = absl::InvalidArgumentError(
         absl::StrCat("malformed JSON body: ", SanitizeMessage(detail)));
     return false;
-  }
-
-  // The body's (field, value) pairs when it is "flat": an object of string
-  // values for known singular string fields, at most one per oneof. Such a
-  // body sets exactly those fields, so it needs no second parse by protobuf.
-  bool flat() const { return flat_ && status_.ok(); }
-  std::vector<std::pair<const FieldDescriptor*, std::string>>& flat_values() {
-    return flat_values_;
   }
 
   // The type to track inside a field's value: its message (or, for a repeated
@@ -566,32 +541,6 @@ class JsonShapeChecker : public nlohmann::json_sax<nlohmann::json> {
 
   bool NotAnObject() { return Fail("malformed JSON body: expected an object"); }
 
-  // Returns true, so that event handlers can chain it.
-  bool NotFlat() {
-    flat_ = false;
-    return true;
-  }
-
-  void TrackFlatKey(const FieldDescriptor* field) {
-    flat_field_ = nullptr;
-    if (field == nullptr || field->is_repeated() ||
-        field->type() != FieldDescriptor::TYPE_STRING) {
-      NotFlat();
-      return;
-    }
-    if (const google::protobuf::OneofDescriptor* oneof =
-            field->real_containing_oneof()) {
-      // Two members of one oneof: protobuf's own error, from the slow path.
-      for (const auto& [seen, value] : flat_values_) {
-        if (seen->real_containing_oneof() == oneof) {
-          NotFlat();
-          return;
-        }
-      }
-    }
-    flat_field_ = field;
-  }
-
   bool Fail(std::string message) {
     status_ = absl::InvalidArgumentError(std::move(message));
     return false;
@@ -601,10 +550,6 @@ class JsonShapeChecker : public nlohmann::json_sax<nlohmann::json> {
   const bool root_must_be_object_;
   std::vector<Frame> frames_;
   absl::Status status_;
-  // Flat-body tracking (see flat()); only a tracked root object can be flat.
-  bool flat_ = root_ != nullptr && root_must_be_object_;
-  const FieldDescriptor* flat_field_ = nullptr;  // the key just read
-  std::vector<std::pair<const FieldDescriptor*, std::string>> flat_values_;
 };
 
 // protobuf's JSON errors come in two shapes, with "(<path>)" (e.g.
@@ -729,24 +674,55 @@ absl::Status CheckFieldMasks(const Message& message, int depth = 0) {
   return absl::OkStatus();
 }
 
+// The fields a flat body sets (see flat_json.h), when every key names a
+// singular string field, no field twice and no two members of one oneof:
+// then the body means exactly those SetString calls, and neither nlohmann
+// nor protobuf needs to parse it. False sends the body the general way.
+bool FlatBodyFields(
+    absl::string_view json, const Descriptor* type,
+    std::vector<std::pair<const FieldDescriptor*, std::string>>* fields) {
+  std::vector<std::pair<std::string, std::string>> members;
+  if (!ParseFlatJsonObject(json, &members)) return false;
+  fields->clear();
+  for (auto& [key, value] : members) {
+    const FieldDescriptor* field = FindField(type, key);
+    if (field == nullptr || field->is_repeated() ||
+        field->type() != FieldDescriptor::TYPE_STRING) {
+      return false;
+    }
+    for (const auto& [seen, unused] : *fields) {
+      if (seen == field ||
+          (field->real_containing_oneof() != nullptr &&
+           seen->real_containing_oneof() == field->real_containing_oneof())) {
+        return false;  // the general path names the error
+      }
+    }
+    fields->emplace_back(field, std::move(value));
+  }
+  return true;
+}
+
 absl::Status ApplyJsonBody(absl::string_view json,
                            const FieldDescriptor* body_field,
                            Message* message) {
+  if (body_field == nullptr) {
+    std::vector<std::pair<const FieldDescriptor*, std::string>> fields;
+    if (FlatBodyFields(json, message->GetDescriptor(), &fields)) {
+      // What protobuf would make of it: the body is the first thing applied.
+      message->Clear();
+      const google::protobuf::Reflection* reflection = message->GetReflection();
+      for (auto& [field, value] : fields) {
+        reflection->SetString(message, field, std::move(value));
+      }
+      return CheckFieldMasks(*message);
+    }
+  }
   JsonShapeChecker checker(body_field == nullptr
                                ? message->GetDescriptor()
                                : JsonShapeChecker::TrackedType(body_field),
                            /*root_must_be_object=*/body_field == nullptr);
   nlohmann::json::sax_parse(json.data(), json.data() + json.size(), &checker);
   if (!checker.status().ok()) return checker.status();
-  if (checker.flat()) {
-    // What protobuf would do with such a body, without parsing it again.
-    message->Clear();
-    const google::protobuf::Reflection* reflection = message->GetReflection();
-    for (auto& [field, value] : checker.flat_values()) {
-      reflection->SetString(message, field, std::move(value));
-    }
-    return CheckFieldMasks(*message);
-  }
 
   // A body field's value parses as the one key of a wrapper object, so
   // protobuf converts it as that field and reports paths from the message.
@@ -960,9 +936,8 @@ absl::Status TranslateRequest(const RequestBinding& binding,
 namespace internal {
 
 bool JsonBodyIsFlat(absl::string_view json, const Descriptor* type) {
-  JsonShapeChecker checker(type, /*root_must_be_object=*/true);
-  nlohmann::json::sax_parse(json.data(), json.data() + json.size(), &checker);
-  return checker.flat();
+  std::vector<std::pair<const FieldDescriptor*, std::string>> fields;
+  return FlatBodyFields(json, type, &fields);
 }
 
 }  // namespace internal
