@@ -7,7 +7,9 @@
 #include <google/protobuf/util/type_resolver.h>
 #include <google/protobuf/util/type_resolver_util.h>
 
+#include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -18,6 +20,7 @@
 namespace tokend::gateway {
 namespace {
 
+using ::google::protobuf::Descriptor;
 using ::google::protobuf::DescriptorPool;
 using ::google::protobuf::FieldDescriptor;
 using ::google::protobuf::Message;
@@ -31,7 +34,7 @@ constexpr char kTypeUrlPrefix[] = "type.googleapis.com";
 // than in hash order: the same response gives the same bytes (ETags, caches,
 // tests). The resolver for the generated pool is built once (it only reads
 // the pool, so it is safe to share between threads).
-absl::StatusOr<std::string> Print(const Message& message) {
+absl::StatusOr<std::string> PrintSlow(const Message& message) {
   const DescriptorPool* pool = message.GetDescriptor()->file()->pool();
   static TypeResolver* const generated =
       google::protobuf::util::NewTypeResolverForDescriptorPool(
@@ -63,6 +66,307 @@ absl::StatusOr<std::string> Print(const Message& message) {
         absl::string_view(status.message().data(), status.message().size())));
   }
   return out;
+}
+
+// --- Fast path: flat messages written directly -----------------------------
+//
+// PrintSlow costs a serialization, a TypeResolver walk and protobuf's generic
+// object writer per response, yet most gateway responses are a few strings
+// and a Timestamp (CreateIamTokenResponse). PrintFlat writes those itself.
+// Its output must be PrintSlow's byte for byte (ETags, caches, clients
+// comparing bodies); the differential tests in response_translator_test.cc
+// hold it to that. Whatever it is not sure of, it declines.
+
+// Lower-case hex, as protobuf's JsonEscaping writes \uXXXX.
+constexpr char kHexDigits[] = "0123456789abcdef";
+
+void AppendU16Escape(uint32_t unit, std::string* out) {
+  const char escaped[6] = {'\\',
+                           'u',
+                           kHexDigits[(unit >> 12) & 0xf],
+                           kHexDigits[(unit >> 8) & 0xf],
+                           kHexDigits[(unit >> 4) & 0xf],
+                           kHexDigits[unit & 0xf]};
+  out->append(escaped, sizeof(escaped));
+}
+
+// ASCII that protobuf 3.21's JsonEscaping copies as is: everything printable
+// but '"', '\\' and (for HTML) '<' and '>'. '&', '=', '\'' and '/' stay. A
+// table: this is the inner loop over every byte of a token.
+struct PlainAscii {
+  bool is[256] = {};
+  constexpr PlainAscii() {
+    for (int c = 0x20; c < 0x7f; ++c) {
+      is[c] = c != '"' && c != '\\' && c != '<' && c != '>';
+    }
+  }
+};
+constexpr PlainAscii kPlainAscii;
+
+// The other ASCII characters, as JsonEscaping's kCommonEscapes table writes
+// them: the short escapes \b \t \n \f \r \" \\, else \u00XX (the C0
+// controls, NUL included, '<', '>' and DEL).
+void AppendAsciiEscape(unsigned char c, std::string* out) {
+  switch (c) {
+    case '\b':
+      out->append("\\b");
+      break;
+    case '\t':
+      out->append("\\t");
+      break;
+    case '\n':
+      out->append("\\n");
+      break;
+    case '\f':
+      out->append("\\f");
+      break;
+    case '\r':
+      out->append("\\r");
+      break;
+    case '"':
+      out->append("\\\"");
+      break;
+    case '\\':
+      out->append("\\\\");
+      break;
+    default:
+      AppendU16Escape(c, out);
+  }
+}
+
+// The non-ASCII code points JsonEscaping escapes (its EscapeCodePoint): the
+// C1 controls and the invisible or formatting characters it lists to keep
+// JavaScript safe, U+2028 and U+2029 among them.
+bool NeedsEscape(uint32_t cp) {
+  switch (cp) {
+    case 0x00ad:  // soft hyphen
+    case 0x06dd:
+    case 0x070f:
+    case 0x17b4:
+    case 0x17b5:
+    case 0xfeff:  // zero width no-break space (BOM)
+    case 0xfff9:
+    case 0xfffa:
+    case 0xfffb:
+    case 0xe0001:
+      return true;
+    default:
+      return cp < 0xa0 || (cp >= 0x0600 && cp <= 0x0603) ||
+             (cp >= 0x200b && cp <= 0x200f) || (cp >= 0x2028 && cp <= 0x202e) ||
+             (cp >= 0x2060 && cp <= 0x2064) || (cp >= 0x206a && cp <= 0x206f) ||
+             (cp >= 0x1d173 && cp <= 0x1d17a) ||
+             (cp >= 0xe0020 && cp <= 0xe007f);
+  }
+}
+
+// Decodes the well-formed UTF-8 sequence (no overlong form, surrogate or
+// code point above U+10FFFF) that starts at s[i], a non-ASCII byte; false if
+// there is none. Stricter than protobuf's reader on purpose: it accepts some
+// of those and silently drops the bytes of others, so such strings are left
+// to PrintSlow.
+bool DecodeUtf8(absl::string_view s, size_t i, uint32_t* cp, size_t* len) {
+  const unsigned char lead = static_cast<unsigned char>(s[i]);
+  unsigned char lo = 0x80, hi = 0xbf;  // the range of the second byte
+  if (lead >= 0xc2 && lead <= 0xdf) {
+    *len = 2;
+    *cp = lead & 0x1f;
+  } else if (lead >= 0xe0 && lead <= 0xef) {
+    *len = 3;
+    *cp = lead & 0x0f;
+    if (lead == 0xe0) lo = 0xa0;  // overlong
+    if (lead == 0xed) hi = 0x9f;  // surrogates
+  } else if (lead >= 0xf0 && lead <= 0xf4) {
+    *len = 4;
+    *cp = lead & 0x07;
+    if (lead == 0xf0) lo = 0x90;  // overlong
+    if (lead == 0xf4) hi = 0x8f;  // above U+10FFFF
+  } else {
+    return false;
+  }
+  if (s.size() - i < *len) return false;
+  for (size_t k = 1; k < *len; ++k) {
+    const unsigned char c = static_cast<unsigned char>(s[i + k]);
+    if (c < (k == 1 ? lo : 0x80) || c > (k == 1 ? hi : 0xbf)) return false;
+    *cp = (*cp << 6) | (c & 0x3f);
+  }
+  return true;
+}
+
+// Appends `s` quoted and escaped as protobuf's JsonObjectWriter writes a key
+// or a string value (JsonEscaping::Escape); false if `s` is not valid UTF-8.
+bool AppendJsonString(absl::string_view s, std::string* out) {
+  out->push_back('"');
+  size_t i = 0;
+  while (i < s.size()) {
+    const size_t run = i;  // copy what needs no escaping in one go
+    while (i < s.size() && kPlainAscii.is[static_cast<unsigned char>(s[i])]) {
+      ++i;
+    }
+    out->append(s.data() + run, i - run);
+    if (i == s.size()) break;
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      AppendAsciiEscape(c, out);
+      ++i;
+      continue;
+    }
+    uint32_t cp;
+    size_t len;
+    if (!DecodeUtf8(s, i, &cp, &len)) return false;
+    if (!NeedsEscape(cp)) {
+      out->append(s.data() + i, len);
+    } else if (cp < 0x10000) {
+      AppendU16Escape(cp, out);
+    } else {  // as a UTF-16 surrogate pair
+      AppendU16Escape(0xd800 + ((cp - 0x10000) >> 10), out);
+      AppendU16Escape(0xdc00 + ((cp - 0x10000) & 0x3ff), out);
+    }
+    i += len;
+  }
+  out->push_back('"');
+  return true;
+}
+
+// Appends `value` (>= 0) zero-padded to `width` digits (it must fit).
+void AppendDigits(int64_t value, int width, std::string* out) {
+  char digits[20];
+  for (int k = width - 1; k >= 0; --k) {
+    digits[k] = static_cast<char>('0' + value % 10);
+    value /= 10;
+  }
+  out->append(digits, width);
+}
+
+// Appends a Timestamp as protobuf's FormatTime writes it: quoted RFC 3339 in
+// UTC, "%04d-%02d-%02dT%02d:%02d:%02d", the fewest of 3, 6 or 9 fraction
+// digits that hold `nanos` (none when 0), "Z". False outside what protobuf
+// prints (it fails the whole message there, and PrintSlow reports that).
+bool AppendTimestamp(int64_t seconds, int32_t nanos, std::string* out) {
+  constexpr int64_t kMinSeconds = -62135596800;  // 0001-01-01T00:00:00Z
+  constexpr int64_t kMaxSeconds = 253402300799;  // 9999-12-31T23:59:59Z
+  if (seconds < kMinSeconds || seconds > kMaxSeconds || nanos < 0 ||
+      nanos > 999999999) {
+    return false;
+  }
+  int64_t days = seconds / 86400;  // floored
+  int64_t day_seconds = seconds % 86400;
+  if (day_seconds < 0) {
+    day_seconds += 86400;
+    --days;
+  }
+  // Days since 1970-01-01 to a proleptic Gregorian date: Howard Hinnant's
+  // civil_from_days. z counts from 0000-03-01 and is >= 0 from year 1 on.
+  const int64_t z = days + 719468;
+  const int64_t era = z / 146097;
+  const int64_t doe = z - era * 146097;
+  const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const int64_t mp = (5 * doy + 2) / 153;
+  const int64_t day = doy - (153 * mp + 2) / 5 + 1;
+  const int64_t month = mp < 10 ? mp + 3 : mp - 9;
+  const int64_t year = era * 400 + yoe + (month <= 2 ? 1 : 0);
+
+  out->push_back('"');
+  AppendDigits(year, 4, out);
+  out->push_back('-');
+  AppendDigits(month, 2, out);
+  out->push_back('-');
+  AppendDigits(day, 2, out);
+  out->push_back('T');
+  AppendDigits(day_seconds / 3600, 2, out);
+  out->push_back(':');
+  AppendDigits(day_seconds / 60 % 60, 2, out);
+  out->push_back(':');
+  AppendDigits(day_seconds % 60, 2, out);
+  if (nanos != 0) {
+    out->push_back('.');
+    if (nanos % 1000000 == 0) {
+      AppendDigits(nanos / 1000000, 3, out);
+    } else if (nanos % 1000 == 0) {
+      AppendDigits(nanos / 1000, 6, out);
+    } else {
+      AppendDigits(nanos, 9, out);
+    }
+  }
+  out->append("Z\"");
+  return true;
+}
+
+// Appends "key":value for a set field of `message`; false if it is not a
+// kind PrintFlat prints.
+bool AppendField(const Message& message, const Reflection* r,
+                 const FieldDescriptor* field, std::string* out) {
+  // An extension is not in the TypeResolver's type: PrintSlow skips it.
+  if (field->is_repeated() || field->is_extension()) return false;
+  if (!AppendJsonString(field->json_name(), out)) return false;
+  out->push_back(':');
+  switch (field->type()) {
+    case FieldDescriptor::TYPE_STRING: {
+      std::string scratch;
+      return AppendJsonString(r->GetStringReference(message, field, &scratch),
+                              out);
+    }
+    case FieldDescriptor::TYPE_BOOL:
+      out->append(r->GetBool(message, field) ? "true" : "false");
+      return true;
+    case FieldDescriptor::TYPE_MESSAGE: {
+      if (field->message_type()->well_known_type() !=
+          Descriptor::WELLKNOWNTYPE_TIMESTAMP) {
+        return false;
+      }
+      // By reflection: a DynamicMessage has no generated Timestamp inside.
+      const Message& timestamp = r->GetMessage(message, field);
+      const Reflection* tr = timestamp.GetReflection();
+      const Descriptor* type = timestamp.GetDescriptor();
+      if (!tr->GetUnknownFields(timestamp).empty()) return false;
+      return AppendTimestamp(
+          tr->GetInt64(timestamp, type->FindFieldByNumber(1)),  // seconds
+          tr->GetInt32(timestamp, type->FindFieldByNumber(2)),  // nanos
+          out);
+    }
+    default:
+      return false;
+  }
+}
+
+// Prints `message` as PrintSlow would if every field it has set is a
+// singular string, bool or Timestamp and it holds nothing else (no unknown
+// fields), it is of the generated pool and not a google.protobuf type;
+// otherwise returns false with `out` empty. Fields come in
+// field-number order: ListFields lists them so, and the deterministic
+// serialization PrintSlow converts from writes them so.
+bool PrintFlat(const Message& message, std::string* out) {
+  out->clear();
+  const Descriptor* type = message.GetDescriptor();
+  // Other pools: rare (tests), and PrintSlow builds their resolver anyway.
+  if (type->file()->pool() != DescriptorPool::generated_pool()) return false;
+  // protobuf prints many google.protobuf types (Timestamp, the wrappers,
+  // Struct, Any, ...) as a JSON value of their own, not as an object of
+  // their fields.
+  if (absl::StartsWith(type->full_name(), "google.protobuf.")) {
+    return false;
+  }
+  const Reflection* r = message.GetReflection();
+  if (!r->GetUnknownFields(message).empty()) return false;
+  std::vector<const FieldDescriptor*> fields;
+  r->ListFields(message, &fields);
+  out->reserve(128);  // a token and a Timestamp without regrowing
+  out->push_back('{');
+  for (size_t i = 0; i < fields.size(); ++i) {
+    if (i > 0) out->push_back(',');
+    if (!AppendField(message, r, fields[i], out)) {
+      out->clear();
+      return false;
+    }
+  }
+  out->push_back('}');
+  return true;
+}
+
+absl::StatusOr<std::string> Print(const Message& message) {
+  std::string out;
+  if (PrintFlat(message, &out)) return out;
+  return PrintSlow(message);
 }
 
 // `json` is {"<key>":<value>} as protobuf printed it (one field, no
@@ -133,6 +437,20 @@ absl::StatusOr<std::string> PrintNonMessageField(const Message& response,
 }
 
 }  // namespace
+
+namespace internal {
+
+bool PrintFlatForTest(const google::protobuf::Message& message,
+                      std::string* out) {
+  return PrintFlat(message, out);
+}
+
+absl::StatusOr<std::string> PrintSlowForTest(
+    const google::protobuf::Message& message) {
+  return PrintSlow(message);
+}
+
+}  // namespace internal
 
 absl::StatusOr<std::string> TranslateResponse(
     const google::protobuf::Message& response, const ResponseOptions& options) {

@@ -39,6 +39,16 @@ struct ResponseOptions {
 absl::StatusOr<std::string> TranslateResponse(
     const google::protobuf::Message& response, const ResponseOptions& options);
 
+// Test hooks, not for other use: the two printers of a whole message that
+// TranslateResponse chooses between, for the differential tests. The fast
+// one returns false (and leaves `out` empty) when it declines the message.
+namespace internal {
+bool PrintFlatForTest(const google::protobuf::Message& message,
+                      std::string* out);
+absl::StatusOr<std::string> PrintSlowForTest(
+    const google::protobuf::Message& message);
+}  // namespace internal
+
 }  // namespace tokend::gateway
 
 #endif  // TOKEND_SERVER_GATEWAY_RESPONSE_TRANSLATOR_H_
