@@ -7,6 +7,7 @@
 #   bench_tmpdir                        sets $dir (removed on exit, tokend killed)
 #   tokend_start [flags...]             starts tokend on $dir, sets $pid $grpc $http
 #   tokend_stop                         (also stops a probe)
+#   workloads_setup                     bench/e2e's W0-W8 on a fresh $dir (see below)
 #   probe_start [flags...]              starts //bench:server_model_probe instead
 #   grpc_load METHOD REQUEST CONCURRENCY [METADATA]   -> loadgen JSON + "server_cpu"
 #   wrk_load CONCURRENCY PATH [LUA]     -> one JSON line, loadgen-like + "server_cpu"
@@ -40,17 +41,19 @@ bench_tmpdir() {
 tokend_start() {
   rm -f "$dir/ready"
   start_ns=$(date +%s%N)
-  taskset -c 0 "$bin/server/tokend" --data_dir="$dir" --grpc_listen=127.0.0.1:0 \
-    --http_listen=127.0.0.1:0 --ready_file="$dir/ready" --log_requests=false \
-    "$@" 2>>"$dir/log" &
+  # TOKEND_WRAPPER: e.g. valgrind (bench/ir_per_call.sh), which starts slowly.
+  # shellcheck disable=SC2086  # the wrapper is a command line
+  taskset -c 0 ${TOKEND_WRAPPER:-} "$bin/server/tokend" --data_dir="$dir" \
+    --grpc_listen=127.0.0.1:0 --http_listen=127.0.0.1:0 --ready_file="$dir/ready" \
+    --log_requests=false "$@" 2>>"$dir/log" &
   pid=$!
   local i
-  for i in $(seq 2000); do
+  for i in $(seq $(( ${TOKEND_WRAPPER:+6}2000 ))); do
     [ -s "$dir/ready" ] && break
     kill -0 "$pid" 2>/dev/null || { cat "$dir/log" >&2; pid=; die "tokend exited during start-up"; }
     sleep 0.005
   done
-  [ -s "$dir/ready" ] || { cat "$dir/log" >&2; die "tokend not ready after 10 s"; }
+  [ -s "$dir/ready" ] || { cat "$dir/log" >&2; die "tokend not ready"; }
   grpc=$(sed -E 's/.*"grpc":"([^"]+)".*/\1/' "$dir/ready")
   http=$(sed -E 's/.*"http":"([^"]+)".*/\1/' "$dir/ready")
 }
@@ -128,4 +131,73 @@ LUA
 
 vm_kib() {  # field (VmRSS, VmHWM) of tokend -> KiB
   awk -v f="$1:" '$1 == f {print $2}' "/proc/$pid/status"
+}
+
+# bench/e2e's workloads, set up on a fresh $dir (tokend started, loaded with a
+# service account and key, an OAuth token, a user, session and template, and
+# a scoped API key, then stopped). Needs $bin with //tools/tokenctl and
+# //bench:mint_token, and PyJWT. Defines, by workload id:
+#   wl_method wl_request wl_metadata   for the gRPC ones (W0-W6)
+#   wl_path                            for the REST ones (W7 with $dir/post.lua, W8)
+# and sets issuer (pass --issuer=$issuer to tokend_start).
+# W1/W7 send one PS256 JWT for the whole run: tokend caches keys and accounts
+# but not verification results, so every request pays a full RSA-2048 verify.
+workloads_setup() {
+  local py=/usr/bin/python3 admin sa jwt oauth user session apikey vtoken
+  issuer=http://bench.invalid
+  tokend_start --issuer=$issuer
+  admin="authorization: Bearer $(cat "$dir/admin.key")"
+  ctl() { "$bin/tools/tokenctl/tokenctl" --server="$grpc" --admin_key_file="$dir/admin.key" "$@"; }
+  post() { curl -fsS -X POST "http://$http$1" -H "$admin" -H 'Content-Type: application/json' -d "$2"; }
+  field() { $py -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+
+  sa=$(ctl sa create bench | field 'd.get("id") or d["service_account"]["id"]')
+  ctl key create --service_account_id="$sa" --out="$dir/key.json" >/dev/null
+  [ -s "$dir/key.json" ] || die "no key file"
+  jwt=$($py - "$dir/key.json" <<'PY'
+import json, sys, time, jwt
+key = json.load(open(sys.argv[1]))
+now = int(time.time())
+print(jwt.encode({"iss": key["service_account_id"], "aud": "https://iam.api.cloud.yandex.net/iam/v1/tokens",
+                  "iat": now, "exp": now + 3600},
+                 key["private_key"], algorithm="PS256", headers={"kid": key["id"], "typ": "JWT"}))
+PY
+)
+  oauth=$(ctl oauth create bench-user bench | field 'd["token"]')
+  user=$(post /v1/users '{"first_name":"Ada","last_name":"Lovelace","email_address":["ada@example.com"],"public_metadata":{"role":"admin","org":{"id":"o1"}}}' | field 'd["id"]')
+  session=$(post /v1/sessions "{\"user_id\":\"$user\"}" | field 'd["id"]')
+  post /v1/jwt_templates '{"name":"five","claims":{"email":"{{user.primary_email_address}}","name":"{{user.full_name}}","role":"{{user.public_metadata.role}}","org":"{{user.public_metadata.org.id}}","sid":"{{session.id}}"}}' >/dev/null
+  apikey=$(ctl apikey create scoped bench | field 'd["secret"]')
+  # The REST exchange must work before it is loaded.
+  curl -fsS -X POST "http://$http/iam/v1/tokens" -H 'Content-Type: application/json' \
+    -d "{\"jwt\":\"$jwt\"}" | field 'd["iamToken"] if "iamToken" in d else d["iam_token"]' >/dev/null \
+    || die "REST POST /iam/v1/tokens failed"
+  tokend_stop
+  # Verify's token: the "iam" slot's active key (ES256), minted offline.
+  vtoken=$("$bin/bench/mint_token" --data_dir="$dir" --slot=iam --issuer=$issuer --audience=bench)
+  [ -n "$vtoken" ] || die "mint_token printed nothing"
+
+  local iam=yandex.cloud.iam.v1.IamTokenService/Create
+  local ses=tokend.sessions.v1.SessionTokenService
+  declare -gA wl_method wl_request wl_metadata wl_path
+  wl_method[W0]=grpc.health.v1.Health/Check; wl_request[W0]='{}'
+  wl_method[W1]=$iam; wl_request[W1]="{\"jwt\":\"$jwt\"}"
+  wl_method[W2]=$iam; wl_request[W2]="{\"yandex_passport_oauth_token\":\"$oauth\"}"
+  wl_method[W3]=$ses/CreateSessionToken; wl_request[W3]="{\"session_id\":\"$session\"}"
+  wl_metadata[W3]=$admin
+  wl_method[W4]=$ses/CreateSessionTokenFromTemplate
+  wl_request[W4]="{\"session_id\":\"$session\",\"template_name\":\"five\"}"
+  wl_metadata[W4]=$admin
+  wl_method[W5]=tokend.scoped.v1.ScopedTokenService/IssueToken
+  wl_request[W5]='{"scope":"user_id:u1 inbox:read:messages inbox:write:events read:brands:b1","expires_in":"2 hours"}'
+  wl_metadata[W5]="authorization: Bearer $apikey"
+  wl_method[W6]=tokend.verify.v1.VerificationService/Verify
+  wl_request[W6]="{\"token\":\"$vtoken\",\"audience\":\"bench\"}"
+  wl_path[W7]=/iam/v1/tokens
+  wl_path[W8]=/.well-known/jwks.json
+  cat >"$dir/post.lua" <<LUA
+wrk.method = "POST"
+wrk.body = '{"jwt":"$jwt"}'
+wrk.headers["Content-Type"] = "application/json"
+LUA
 }

@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# Instructions per call of tokend (valgrind --tool=callgrind), by library, for
+# bench/e2e's workloads: unlike rates on this shared VM, instruction counts
+# repeat to within a few per cent, so they show what a code change saved.
+# They count user-space work only (no kernel, no cache misses) and callgrind
+# runs tokend's threads one at a time, so they complement bench/e2e's rates
+# rather than predict them.
+#
+#   bench/ir_per_call.sh [W0 ... W8, default W0 W1 W2 W5 W7]
+#   CALLS=3000 TOP=15 bench/ir_per_call.sh W5
+# For each workload: a fresh tokend under callgrind, 300 calls to warm it,
+# counters zeroed, then CALLS calls at concurrency 16 (gRPC: loadgen --count;
+# REST: wrk for REST_SECS seconds, counting its requests). Prints Ir per call,
+# the libraries' shares and the TOP functions by exclusive count.
+set -euo pipefail
+shopt -s inherit_errexit
+source "$(dirname "$0")/lib.sh"
+command -v valgrind >/dev/null || die "valgrind missing"
+calls=${CALLS:-3000}
+workloads=("$@")
+[ $# -gt 0 ] || workloads=(W0 W1 W2 W5 W7)
+bench_build //server:tokend //tools/loadgen //tools/tokenctl //bench:mint_token
+bench_tmpdir
+workloads_setup
+
+summary() {  # callgrind.out calls
+  /usr/bin/python3 - "$1" "$2" "${TOP:-12}" <<'PY'
+import collections, re, subprocess, sys
+path, calls, top = sys.argv[1], float(sys.argv[2]), int(sys.argv[3])
+out = subprocess.run(["callgrind_annotate", "--threshold=100", "--inclusive=no", path],
+                     capture_output=True, text=True, check=True).stdout
+total, by_lib, funcs, entries = 0, collections.Counter(), [], set()
+rows = []
+for line in out.splitlines():
+    m = re.match(r"\s*([\d,]+) \(\s*[\d.]+%\)\s+(.*)$", line)
+    if m:
+        rows.append((int(m.group(1).replace(",", "")), m.group(2)))
+total = next(n for n, what in rows if "PROGRAM TOTALS" in what)
+# Thread entry points (and their unnamed trampolines) are listed with
+# inclusive counts; they are not work of their own.
+for n, what in rows:
+    if n > 0.3 * total or "WorkerThread::Run" in what or "std::thread::_State_impl" in what:
+        entries.add(n)
+for n, what in rows:
+    if "PROGRAM TOTALS" in what or n in entries:
+        continue
+    lib = re.search(r"\[([^\]]+)\]\s*$", what)
+    lib = re.sub(r"\.so[.\d]*$", "", lib.group(1).split("/")[-1]) if lib else "?"
+    by_lib[lib] += n
+    funcs.append((n, re.sub(r"\s*\[[^\]]+\]\s*$", "", what).replace("???:", "")[:100], lib))
+print(f"  {total / calls:,.0f} instructions per call")
+print("  " + ", ".join(f"{lib} {n / calls:,.0f}" for lib, n in by_lib.most_common(8)))
+for n, f, lib in sorted(funcs, reverse=True)[:top]:
+    print(f"    {n / calls:>9,.0f}  {f}  [{lib}]")
+PY
+}
+
+out=$(mktemp -d)
+for w in "${workloads[@]}"; do
+  rm -f "$out"/cg.*
+  TOKEND_WRAPPER="valgrind --tool=callgrind --callgrind-out-file=$out/cg.%p" \
+    tokend_start --issuer="$issuer"
+  if [ -n "${wl_method[$w]:-}" ]; then
+    lg() { "$bin/tools/loadgen/loadgen" --target="$grpc" --method="${wl_method[$w]}" \
+      --request="${wl_request[$w]}" --metadata="${wl_metadata[$w]:-}" --warmup=0s --json "$@"; }
+    lg --concurrency=1 --count=300 >/dev/null
+    callgrind_control -z "$pid" >/dev/null 2>&1
+    n=$(lg --concurrency=16 --channels=2 --count="$calls" | /usr/bin/python3 -c \
+      'import json,sys; d=json.load(sys.stdin); print(d["ok"] if d["errors"] == 0 else -1)')
+  else
+    lua=(); [ "$w" = W7 ] && lua=(-s "$dir/post.lua")
+    wrk -t1 -c4 -d3s "${lua[@]}" "http://$http${wl_path[$w]}" >/dev/null
+    callgrind_control -z "$pid" >/dev/null 2>&1
+    n=$(wrk -t1 -c16 -d"${REST_SECS:-15}s" "${lua[@]}" "http://$http${wl_path[$w]}" |
+      awk '/requests in/ {print $1} /Non-2xx/ {print -1; exit}' | tail -n1)
+  fi
+  callgrind_control -d "$pid" >/dev/null 2>&1
+  tokend_stop
+  [ "${n:-0}" -gt 0 ] || die "$w: calls failed"
+  echo "$w ($n calls):"
+  summary "$(ls "$out"/cg.*.1)" "$n"
+done
+rm -rf "$out"
