@@ -8,49 +8,19 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "nlohmann/json.hpp"
+#include "tests/server/gateway/flat_json_oracle.h"
 
 namespace tokend::gateway {
 namespace {
 
-using Members = std::vector<std::pair<std::string, std::string>>;
+using Members = testing::JsonMembers;
 
-// nlohmann (the gateway's strict checker) as the oracle: the members of `json`
-// in order, duplicates kept, or false when it is not valid JSON.
-class Collector : public nlohmann::json_sax<nlohmann::json> {
- public:
-  bool null() override { return true; }
-  bool boolean(bool) override { return true; }
-  bool number_integer(number_integer_t) override { return true; }
-  bool number_unsigned(number_unsigned_t) override { return true; }
-  bool number_float(number_float_t, const string_t&) override { return true; }
-  bool string(string_t& value) override {
-    if (depth_ == 1 && !members.empty()) members.back().second = value;
-    return true;
-  }
-  bool binary(binary_t&) override { return true; }
-  bool start_object(std::size_t) override { return ++depth_ > 0; }
-  bool end_object() override { return --depth_ >= 0; }
-  bool start_array(std::size_t) override { return ++depth_ > 0; }
-  bool end_array() override { return --depth_ >= 0; }
-  bool key(string_t& key) override {
-    if (depth_ == 1) members.emplace_back(key, "");
-    return true;
-  }
-  bool parse_error(std::size_t, const std::string&,
-                   const nlohmann::detail::exception&) override {
-    return false;
-  }
-  Members members;
-
- private:
-  int depth_ = 0;
-};
-
+// The members nlohmann reads, or false when it does not read `json` as an
+// object of strings.
 bool Oracle(const std::string& json, Members* members) {
-  Collector c;
-  if (!nlohmann::json::sax_parse(json, &c)) return false;
-  *members = c.members;
+  testing::NlohmannReading reading = testing::ReadWithNlohmann(json);
+  if (!reading.flat) return false;
+  *members = std::move(reading.members);
   return true;
 }
 
@@ -58,7 +28,8 @@ bool Oracle(const std::string& json, Members* members) {
 void ExpectAgrees(const std::string& json) {
   Members got, want;
   if (!ParseFlatJsonObject(json, &got)) return;
-  ASSERT_TRUE(Oracle(json, &want)) << "accepted invalid JSON: " << json;
+  ASSERT_TRUE(Oracle(json, &want))
+      << "accepted what is not a flat JSON object: " << json;
   EXPECT_EQ(got, want) << json;
 }
 
