@@ -15,7 +15,8 @@
 set -euo pipefail
 shopt -s inherit_errexit
 source "$(dirname "$0")/lib.sh"
-command -v valgrind >/dev/null || die "valgrind missing"
+command -v valgrind >/dev/null || die "valgrind missing (tools/setup)"
+command -v wrk >/dev/null || die "wrk missing (tools/setup)"
 calls=${CALLS:-3000}
 workloads=("$@")
 [ $# -gt 0 ] || workloads=(W0 W1 W2 W5 W7)
@@ -59,7 +60,8 @@ for n, f, lib in sorted(funcs, reverse=True)[:top]:
 PY
 }
 
-out=$(mktemp -d)
+out=$dir/cg  # removed with $dir on exit
+mkdir -p "$out"
 for w in "${workloads[@]}"; do
   rm -f "$out"/cg.*
   TOKEND_WRAPPER="valgrind --tool=callgrind --callgrind-out-file=$out/cg.%p" \
@@ -68,20 +70,19 @@ for w in "${workloads[@]}"; do
     lg() { "$bin/tools/loadgen/loadgen" --target="$grpc" --method="${wl_method[$w]}" \
       --request="${wl_request[$w]}" --metadata="${wl_metadata[$w]:-}" --warmup=0s --json "$@"; }
     lg --concurrency=1 --count=300 >/dev/null
-    callgrind_control -z "$pid" >/dev/null 2>&1
+    callgrind_control -z "$pid" >/dev/null || die "callgrind_control -z failed"
     n=$(lg --concurrency=16 --channels=2 --count="$calls" | /usr/bin/python3 -c \
       'import json,sys; d=json.load(sys.stdin); print(d["ok"] if d["errors"] == 0 else -1)')
   else
     lua=(); [ "$w" = W7 ] && lua=(-s "$dir/post.lua")
     wrk -t1 -c4 -d3s "${lua[@]}" "http://$http${wl_path[$w]}" >/dev/null
-    callgrind_control -z "$pid" >/dev/null 2>&1
+    callgrind_control -z "$pid" >/dev/null || die "callgrind_control -z failed"
     n=$(wrk -t1 -c16 -d"${REST_SECS:-15}s" "${lua[@]}" "http://$http${wl_path[$w]}" |
       awk '/requests in/ {print $1} /Non-2xx/ {print -1; exit}' | tail -n1)
   fi
-  callgrind_control -d "$pid" >/dev/null 2>&1
+  callgrind_control -d "$pid" >/dev/null || die "callgrind_control -d failed"
   tokend_stop
   [ "${n:-0}" -gt 0 ] || die "$w: calls failed"
   echo "$w ($n calls):"
   summary "$(ls "$out"/cg.*.1)" "$n"
 done
-rm -rf "$out"

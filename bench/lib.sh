@@ -47,13 +47,14 @@ tokend_start() {
     --grpc_listen=127.0.0.1:0 --http_listen=127.0.0.1:0 --ready_file="$dir/ready" \
     --log_requests=false "$@" 2>>"$dir/log" &
   pid=$!
-  local i
-  for i in $(seq $(( ${TOKEND_WRAPPER:+6}2000 ))); do
+  local i tries=2000  # 5 ms apart: 10 s, or 5 min under a wrapper
+  [ -z "${TOKEND_WRAPPER:-}" ] || tries=60000
+  for i in $(seq $tries); do
     [ -s "$dir/ready" ] && break
     kill -0 "$pid" 2>/dev/null || { cat "$dir/log" >&2; pid=; die "tokend exited during start-up"; }
     sleep 0.005
   done
-  [ -s "$dir/ready" ] || { cat "$dir/log" >&2; die "tokend not ready"; }
+  [ -s "$dir/ready" ] || { cat "$dir/log" >&2; die "tokend not ready after $((tries / 200)) s"; }
   grpc=$(sed -E 's/.*"grpc":"([^"]+)".*/\1/' "$dir/ready")
   http=$(sed -E 's/.*"http":"([^"]+)".*/\1/' "$dir/ready")
 }

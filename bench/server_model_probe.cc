@@ -16,6 +16,7 @@
 #include <openssl/sha.h>
 
 #include <atomic>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>

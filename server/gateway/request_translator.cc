@@ -681,6 +681,12 @@ absl::Status CheckFieldMasks(const Message& message, int depth = 0) {
 bool FlatBodyFields(
     absl::string_view json, const Descriptor* type,
     std::vector<std::pair<const FieldDescriptor*, std::string>>* fields) {
+  // Well-known types have JSON forms of their own (Any's "@type", Value's
+  // bare values); Empty's only flat body is {}, which means the same.
+  if (absl::StartsWith(type->full_name(), "google.protobuf.") &&
+      type->full_name() != "google.protobuf.Empty") {
+    return false;
+  }
   std::vector<std::pair<std::string, std::string>> members;
   if (!ParseFlatJsonObject(json, &members)) return false;
   fields->clear();
@@ -689,6 +695,13 @@ bool FlatBodyFields(
     if (field == nullptr || field->is_repeated() ||
         field->type() != FieldDescriptor::TYPE_STRING) {
       return false;
+    }
+    // A key that is one field's name and another's json_name: protobuf
+    // takes the json_name, FindField the name; let protobuf decide.
+    for (int i = 0; i < type->field_count(); ++i) {
+      if (type->field(i) != field && type->field(i)->json_name() == key) {
+        return false;
+      }
     }
     for (const auto& [seen, unused] : *fields) {
       if (seen == field ||

@@ -20,10 +20,10 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string json(reinterpret_cast<const char*>(data), size);
-  tokend::gateway::testing::JsonMembers got;
+  tokend::gateway::flat_json_oracle::JsonMembers got;
   const bool accepted = tokend::gateway::ParseFlatJsonObject(json, &got);
-  const tokend::gateway::testing::NlohmannReading oracle =
-      tokend::gateway::testing::ReadWithNlohmann(json);
+  const tokend::gateway::flat_json_oracle::NlohmannReading oracle =
+      tokend::gateway::flat_json_oracle::ReadWithNlohmann(json);
   if (accepted && (!oracle.flat || got != oracle.members)) abort();
   const bool lenient =
       json.find('\0') != std::string::npos ||

@@ -12,7 +12,7 @@
 
 #include "nlohmann/json.hpp"
 
-namespace tokend::gateway::testing {
+namespace tokend::gateway::flat_json_oracle {
 
 using JsonMembers = std::vector<std::pair<std::string, std::string>>;
 
@@ -83,6 +83,6 @@ inline NlohmannReading ReadWithNlohmann(const std::string& json) {
   return reading;
 }
 
-}  // namespace tokend::gateway::testing
+}  // namespace tokend::gateway::flat_json_oracle
 
 #endif  // TOKEND_TESTS_SERVER_GATEWAY_FLAT_JSON_ORACLE_H_

@@ -13,12 +13,13 @@
 namespace tokend::gateway {
 namespace {
 
-using Members = testing::JsonMembers;
+using Members = flat_json_oracle::JsonMembers;
 
 // The members nlohmann reads, or false when it does not read `json` as an
 // object of strings.
 bool Oracle(const std::string& json, Members* members) {
-  testing::NlohmannReading reading = testing::ReadWithNlohmann(json);
+  flat_json_oracle::NlohmannReading reading =
+      flat_json_oracle::ReadWithNlohmann(json);
   if (!reading.flat) return false;
   *members = std::move(reading.members);
   return true;

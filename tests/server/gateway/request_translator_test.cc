@@ -1,8 +1,11 @@
 #include "server/gateway/request_translator.h"
 
+#include <google/protobuf/any.pb.h>
 #include <google/protobuf/descriptor.h>
 #include <google/protobuf/dynamic_message.h>
+#include <google/protobuf/empty.pb.h>
 #include <google/protobuf/message.h>
+#include <google/protobuf/struct.pb.h>
 #include <google/protobuf/text_format.h>
 #include <google/protobuf/util/json_util.h>
 #include <google/protobuf/util/message_differencer.h>
@@ -34,6 +37,7 @@ using ::google::protobuf::MessageFactory;
 using ::google::protobuf::TextFormat;
 using ::google::protobuf::util::MessageDifferencer;
 using ::tokend::testing::gateway::translator::Everything;
+using ::tokend::testing::gateway::translator::JsonNameClash;
 
 constexpr char kJson[] = "application/json";
 constexpr char kForm[] = "application/x-www-form-urlencoded";
@@ -1307,6 +1311,32 @@ TEST(FlatJsonBodyTest, WhichBodiesAreFlat) {
   EXPECT_FALSE(internal::JsonBodyIsFlat(R"({"str":"a"} x)", everything));
   EXPECT_FALSE(internal::JsonBodyIsFlat(R"(["a"])", everything));
   EXPECT_FALSE(internal::JsonBodyIsFlat(R"("a")", everything));
+  EXPECT_FALSE(internal::JsonBodyIsFlat(
+      R"({"customJSON":"x","custom_json_unused":1})", everything));
+  // Well-known types have JSON forms of their own.
+  EXPECT_FALSE(internal::JsonBodyIsFlat(R"({"string_value":"x"})",
+                                        google::protobuf::Value::descriptor()));
+  EXPECT_FALSE(internal::JsonBodyIsFlat(R"({"type_url":"x"})",
+                                        google::protobuf::Any::descriptor()));
+  EXPECT_TRUE(
+      internal::JsonBodyIsFlat("{}", google::protobuf::Empty::descriptor()));
+  // "x_y" is field x_y's name and field a's json_name: protobuf's call.
+  EXPECT_FALSE(
+      internal::JsonBodyIsFlat(R"({"x_y":"v"})", JsonNameClash::descriptor()));
+  EXPECT_TRUE(
+      internal::JsonBodyIsFlat(R"({"a":"v"})", JsonNameClash::descriptor()));
+}
+
+TEST(FlatJsonBodyTest, NameAndJsonNameClashIsProtobufs) {
+  std::unique_ptr<Message> got = NewMessage(JsonNameClash::descriptor());
+  ASSERT_TRUE(TranslateJson(R"({"x_y":"v"})", got.get()).ok());
+  JsonNameClash oracle;
+  ASSERT_TRUE(
+      google::protobuf::util::JsonStringToMessage(R"({"x_y":"v"})", &oracle)
+          .ok());
+  EXPECT_TRUE(MessageDifferencer::Equals(*got, oracle))
+      << got->ShortDebugString() << " vs " << oracle.ShortDebugString();
+  ExpectSameAsProtobuf(R"({"a":"v"})", JsonNameClash::descriptor());
 }
 
 TEST(FlatJsonBodyTest, SameAsProtobufForEdgeStrings) {
@@ -1314,7 +1344,6 @@ TEST(FlatJsonBodyTest, SameAsProtobufForEdgeStrings) {
            R"({})",
            R"({"str":""})",
            R"({"maybe":""})",
-           R"({"customJSON":"x","custom_json_unused":1})",
            R"({"custom_json":"x"})",
            R"({"str":"\u0000\b\f\n\r\t\"\\\/"})",
            R"({"str":"\u00e9\u2028\ud83d\ude00\uffff"})",
@@ -1322,7 +1351,8 @@ TEST(FlatJsonBodyTest, SameAsProtobufForEdgeStrings) {
            R"({"alpha":"a","str":"b","maybe":"m","customJSON":"c"})",
            R"(  { "str" : "spaced" }  )",
        }) {
-    if (!internal::JsonBodyIsFlat(body, Everything::descriptor())) continue;
+    ASSERT_TRUE(internal::JsonBodyIsFlat(body, Everything::descriptor()))
+        << body;
     ExpectSameAsProtobuf(body, Everything::descriptor());
   }
   ExpectSameAsProtobuf(
