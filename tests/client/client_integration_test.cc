@@ -36,10 +36,10 @@
 #include "client/session_token_source.h"
 #include "client/token_source.h"
 #include "core/iam/authorized_keys.h"
-#include "core/store/records.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
+#include "tests/testing/iam_admin.h"
 #include "tests/testing/test_pki.h"
 #include "tests/testing/tokend_process.h"
 #include "tokend/admin/v1/api_keys.grpc.pb.h"
@@ -163,36 +163,14 @@ class ClientIntegrationTest : public ::testing::Test {
 
   tiam::ServiceAccount CreateAccount(const std::string& name,
                                      std::vector<std::string> creators = {}) {
-    tiam::CreateServiceAccountRequest request;
-    request.set_name(name);
-    for (auto& c : creators) request.add_token_creators(c);
-    tiam::ServiceAccount account;
-    grpc::ClientContext context;
-    Admin(&context);
-    grpc::Status status = tiam::ServiceAccountService::NewStub(plain_)->Create(
-        &context, request, &account);
-    EXPECT_TRUE(status.ok()) << status.error_message();
-    return account;
+    return testing::CreateServiceAccount(plain_, process_->AdminKey(), name,
+                                         creators);
   }
 
   // An authorized key of `account_id`, as the key file JSON.
   std::string CreateKeyFile(const std::string& account_id) {
-    yiam::CreateKeyRequest request;
-    request.set_service_account_id(account_id);
-    yiam::CreateKeyResponse response;
-    grpc::ClientContext context;
-    Admin(&context);
-    grpc::Status status =
-        yiam::KeyService::NewStub(plain_)->Create(&context, request, &response);
-    EXPECT_TRUE(status.ok()) << status.error_message();
-    store::AuthorizedKeyRecord record;
-    record.id = response.key().id();
-    record.service_account_id = response.key().service_account_id();
-    record.key_algorithm = "RSA_2048";
-    record.public_key_pem = response.key().public_key();
-    record.created_at =
-        absl::FromUnixSeconds(response.key().created_at().seconds());
-    return iam::KeyFileJson(record, response.private_key());
+    return testing::KeyFileOf(
+        testing::CreateAuthorizedKey(plain_, process_->AdminKey(), account_id));
   }
 
   void DeleteKey(const std::string& key_file_json) {
@@ -615,39 +593,16 @@ TEST(ClientTlsIntegrationTest, CallCredentialsOverTls) {
   ssl.pem_root_certs = ca->cert_pem();
   const auto channel =
       CreateTokenChannel(process->grpc_address(), grpc::SslCredentials(ssl));
-  auto admin = [&](grpc::ClientContext* context) {
-    context->AddMetadata("authorization", "Bearer " + process->AdminKey());
-  };
-
-  tiam::ServiceAccount caller;
-  tiam::ServiceAccount target;
-  yiam::CreateKeyResponse key;
-  {
-    auto accounts = tiam::ServiceAccountService::NewStub(channel);
-    tiam::CreateServiceAccountRequest request;
-    request.set_name("tls-caller");
-    grpc::ClientContext c1;
-    admin(&c1);
-    ASSERT_TRUE(accounts->Create(&c1, request, &caller).ok());
-    request.set_name("tls-target");
-    request.add_token_creators(caller.id());
-    grpc::ClientContext c2;
-    admin(&c2);
-    ASSERT_TRUE(accounts->Create(&c2, request, &target).ok());
-    yiam::CreateKeyRequest key_request;
-    key_request.set_service_account_id(caller.id());
-    grpc::ClientContext c3;
-    admin(&c3);
-    ASSERT_TRUE(yiam::KeyService::NewStub(channel)
-                    ->Create(&c3, key_request, &key)
-                    .ok());
-  }
-  store::AuthorizedKeyRecord record;
-  record.id = key.key().id();
-  record.service_account_id = caller.id();
-  record.public_key_pem = key.key().public_key();
-  auto source = IamKeyFileSource::FromJson(
-      iam::KeyFileJson(record, key.private_key()), channel);
+  const tiam::ServiceAccount caller =
+      testing::CreateServiceAccount(channel, process->AdminKey(), "tls-caller");
+  ASSERT_FALSE(caller.id().empty());
+  const tiam::ServiceAccount target = testing::CreateServiceAccount(
+      channel, process->AdminKey(), "tls-target", {caller.id()});
+  ASSERT_FALSE(target.id().empty());
+  const yiam::CreateKeyResponse key =
+      testing::CreateAuthorizedKey(channel, process->AdminKey(), caller.id());
+  ASSERT_FALSE(key.key().id().empty());
+  auto source = IamKeyFileSource::FromJson(testing::KeyFileOf(key), channel);
   ASSERT_TRUE(source.ok()) << source.status();
   const auto credentials =
       TokenCallCredentials(std::make_shared<CachingTokenSource>(

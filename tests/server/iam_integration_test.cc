@@ -23,9 +23,9 @@
 #include "core/jose/jwk.h"
 #include "core/jose/jwt_signer.h"
 #include "core/jose/raw_jwt.h"
-#include "core/store/records.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/testing/iam_admin.h"
 #include "tests/testing/test_pki.h"
 #include "tests/testing/tokend_process.h"
 #include "tokend/iam/v1/service_accounts.grpc.pb.h"
@@ -97,38 +97,19 @@ class IamIntegrationTest : public ::testing::Test {
 
   tiam::ServiceAccount CreateAccount(const std::string& name,
                                      std::vector<std::string> creators = {}) {
-    tiam::CreateServiceAccountRequest request;
-    request.set_name(name);
-    for (auto& c : creators) request.add_token_creators(c);
-    tiam::ServiceAccount account;
-    grpc::ClientContext context;
-    Admin(&context);
-    grpc::Status status = accounts_->Create(&context, request, &account);
-    EXPECT_TRUE(status.ok()) << status.error_message();
-    return account;
+    return testing::CreateServiceAccount(*channel_, process_->AdminKey(), name,
+                                         creators);
   }
 
   // Creates an authorized key and returns the key file JSON.
   std::string CreateKeyFile(const std::string& account_id) {
-    yiam::CreateKeyRequest request;
-    request.set_service_account_id(account_id);
-    yiam::CreateKeyResponse response;
-    grpc::ClientContext context;
-    Admin(&context);
-    grpc::Status status = keys_->Create(&context, request, &response);
-    EXPECT_TRUE(status.ok()) << status.error_message();
+    yiam::CreateKeyResponse response = testing::CreateAuthorizedKey(
+        *channel_, process_->AdminKey(), account_id);
     EXPECT_THAT(response.private_key(),
                 HasSubstr("PLEASE DO NOT REMOVE THIS LINE! Yandex.Cloud SA "
                           "Key ID " +
                           response.key().id()));
-    store::AuthorizedKeyRecord record;
-    record.id = response.key().id();
-    record.service_account_id = response.key().service_account_id();
-    record.key_algorithm = "RSA_2048";
-    record.public_key_pem = response.key().public_key();
-    record.created_at =
-        absl::FromUnixSeconds(response.key().created_at().seconds());
-    return iam::KeyFileJson(record, response.private_key());
+    return testing::KeyFileOf(response);
   }
 
   struct Claims {
