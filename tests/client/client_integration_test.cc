@@ -110,6 +110,41 @@ absl::StatusOr<std::string> HttpGet(const std::string& host_port,
   return response.substr(body + 4);
 }
 
+// A TCP listener that completes handshakes (the kernel's backlog) and never
+// reads or answers: calls to it end only by their deadline.
+class SilentListener {
+ public:
+  static absl::StatusOr<SilentListener> Open() {
+    const int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) return absl::InternalError("socket");
+    SilentListener listener(fd);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof(addr);
+    if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
+        listen(fd, 16) != 0 ||
+        getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+      return absl::InternalError("bind/listen");
+    }
+    listener.address_ = absl::StrCat("127.0.0.1:", ntohs(addr.sin_port));
+    return listener;
+  }
+  SilentListener(SilentListener&& other) noexcept
+      : fd_(std::exchange(other.fd_, -1)),
+        address_(std::move(other.address_)) {}
+  SilentListener& operator=(SilentListener&&) = delete;
+  ~SilentListener() {
+    if (fd_ >= 0) close(fd_);
+  }
+  const std::string& address() const { return address_; }
+
+ private:
+  explicit SilentListener(int fd) : fd_(fd) {}
+  int fd_;
+  std::string address_;
+};
+
 // Sum of tokend_requests_total for `method` over its status codes, or only
 // `code` when given.
 int64_t Requests(const std::string& metrics, const std::string& method,
@@ -361,12 +396,24 @@ TEST_F(ClientIntegrationTest, IamKeyFileSourceErrors) {
             absl::UnauthenticatedError(
                 "JWT audience (aud) is not accepted by this service"));
 
+  // The deadline reaches the call: a server that accepts connections and
+  // never answers (a 1 ns deadline against tokend raced its reply and lost
+  // now and then).
+  absl::StatusOr<SilentListener> silent = SilentListener::Open();
+  ASSERT_TRUE(silent.ok()) << silent.status();
   IamKeyFileSourceOptions hurried;
-  hurried.rpc.deadline = absl::Nanoseconds(1);
-  auto too_fast = IamKeyFileSource::FromJson(key_file, plain_, hurried);
-  ASSERT_TRUE(too_fast.ok()) << too_fast.status();
-  EXPECT_EQ((*too_fast)->GetToken({}).status().code(),
+  hurried.rpc.deadline = absl::Milliseconds(300);
+  auto too_slow = IamKeyFileSource::FromJson(
+      key_file,
+      grpc::CreateChannel(silent->address(),
+                          grpc::InsecureChannelCredentials()),
+      hurried);
+  ASSERT_TRUE(too_slow.ok()) << too_slow.status();
+  const absl::Time start = absl::Now();
+  EXPECT_EQ((*too_slow)->GetToken({}).status().code(),
             absl::StatusCode::kDeadlineExceeded);
+  // Its own 300 ms, not the 10 s default (a correctness bound, not a timing).
+  EXPECT_LT(absl::Now() - start, absl::Seconds(5));
 
   auto source = IamKeyFileSource::FromJson(key_file, plain_);
   ASSERT_TRUE(source.ok()) << source.status();
