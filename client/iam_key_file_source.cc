@@ -45,11 +45,7 @@ absl::StatusOr<std::unique_ptr<IamKeyFileSource>> IamKeyFileSource::FromFile(
 
 absl::StatusOr<Token> IamKeyFileSource::GetToken(
     const GetTokenOptions& options) {
-  if (!options.key.empty()) {
-    return absl::InvalidArgumentError(
-        "IamKeyFileSource has a single token; GetTokenOptions::key must be "
-        "empty");
-  }
+  RETURN_IF_ERROR(RequireDefaultKey(options, "IamKeyFileSource"));
   ASSIGN_OR_RETURN(std::string jwt,
                    signer_->Sign(options_.clock->Now(), options_.audience));
   yiam::CreateIamTokenRequest request;

@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "client/iam_exchange.h"
+#include "core/common/status_macros.h"
 
 namespace tokend::client {
 
@@ -15,11 +16,7 @@ IamOAuthSource::IamOAuthSource(std::shared_ptr<grpc::Channel> channel,
       options_(options) {}
 
 absl::StatusOr<Token> IamOAuthSource::GetToken(const GetTokenOptions& options) {
-  if (!options.key.empty()) {
-    return absl::InvalidArgumentError(
-        "IamOAuthSource has a single token; GetTokenOptions::key must be "
-        "empty");
-  }
+  RETURN_IF_ERROR(RequireDefaultKey(options, "IamOAuthSource"));
   yiam::CreateIamTokenRequest request;
   request.set_yandex_passport_oauth_token(oauth_token_);
   return ExchangeForIamToken(stub_.get(), request, options_);

@@ -58,4 +58,13 @@ absl::StatusOr<absl::Time> ExpiryOfJwt(absl::string_view jwt) {
   return Malformed("exp is out of range");
 }
 
+absl::StatusOr<Token> TokenFromJwt(std::string jwt, absl::string_view what) {
+  absl::StatusOr<absl::Time> expires_at = ExpiryOfJwt(jwt);
+  if (!expires_at.ok()) {
+    return absl::InternalError(
+        absl::StrCat(what, " from tokend: ", expires_at.status().message()));
+  }
+  return Token{std::move(jwt), *expires_at};
+}
+
 }  // namespace tokend::client

@@ -5,10 +5,12 @@
 #define TOKEND_CLIENT_JWT_EXPIRY_H_
 
 #include <cstddef>
+#include <string>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "client/token_source.h"
 
 namespace tokend::client {
 
@@ -23,6 +25,10 @@ inline constexpr size_t kMaxJwtBytes = 64 * 1024;
 // core/jose writes them). InfiniteFuture when there is no exp: the token does
 // not expire. Messages never echo the input.
 absl::StatusOr<absl::Time> ExpiryOfJwt(absl::string_view jwt);
+
+// A JWT tokend returned, as a Token expiring at its exp; Internal, naming
+// `what` ("scoped token"), when ExpiryOfJwt refuses it: tokend sent it.
+absl::StatusOr<Token> TokenFromJwt(std::string jwt, absl::string_view what);
 
 }  // namespace tokend::client
 

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "client/jwt_expiry.h"
+#include "core/common/status_macros.h"
 
 namespace tokend::client {
 
@@ -20,11 +21,7 @@ ScopedTokenSource::ScopedTokenSource(std::shared_ptr<grpc::Channel> channel,
 
 absl::StatusOr<Token> ScopedTokenSource::GetToken(
     const GetTokenOptions& options) {
-  if (!options.key.empty()) {
-    return absl::InvalidArgumentError(
-        "ScopedTokenSource has a single token; GetTokenOptions::key must be "
-        "empty");
-  }
+  RETURN_IF_ERROR(RequireDefaultKey(options, "ScopedTokenSource"));
   grpc::ClientContext context;
   ApplyRpcOptions(options_, &context);
   context.AddMetadata("authorization", authorization_);
@@ -34,12 +31,7 @@ absl::StatusOr<Token> ScopedTokenSource::GetToken(
   scv1::IssueTokenResponse response;
   const grpc::Status status = stub_->IssueToken(&context, request, &response);
   if (!status.ok()) return FromGrpcStatus(status);
-  absl::StatusOr<absl::Time> expires_at = ExpiryOfJwt(response.token());
-  if (!expires_at.ok()) {
-    return absl::InternalError(absl::StrCat("scoped token from tokend: ",
-                                            expires_at.status().message()));
-  }
-  return Token{std::move(*response.mutable_token()), *expires_at};
+  return TokenFromJwt(std::move(*response.mutable_token()), "scoped token");
 }
 
 }  // namespace tokend::client

@@ -37,12 +37,7 @@ absl::StatusOr<Token> SessionTokenSource::GetToken(
                                                          &response);
   }
   if (!status.ok()) return FromGrpcStatus(status);
-  absl::StatusOr<absl::Time> expires_at = ExpiryOfJwt(response.jwt());
-  if (!expires_at.ok()) {
-    return absl::InternalError(absl::StrCat("session token from tokend: ",
-                                            expires_at.status().message()));
-  }
-  return Token{std::move(*response.mutable_jwt()), *expires_at};
+  return TokenFromJwt(std::move(*response.mutable_jwt()), "session token");
 }
 
 }  // namespace tokend::client

@@ -10,7 +10,10 @@
 
 #include <string>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 
 namespace tokend::client {
@@ -33,6 +36,15 @@ class TokenSource {
   virtual ~TokenSource() = default;
   virtual absl::StatusOr<Token> GetToken(const GetTokenOptions& options) = 0;
 };
+
+// For sources with a single token: InvalidArgument naming `source` unless
+// options.key is empty.
+inline absl::Status RequireDefaultKey(const GetTokenOptions& options,
+                                      absl::string_view source) {
+  if (options.key.empty()) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat(
+      source, " has a single token; GetTokenOptions::key must be empty"));
+}
 
 }  // namespace tokend::client
 
