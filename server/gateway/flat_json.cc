@@ -3,6 +3,8 @@
 #include <cstdint>
 #include <string>
 
+#include "server/gateway/utf8.h"
+
 namespace tokend::gateway {
 namespace {
 
@@ -128,50 +130,11 @@ class Reader {
     return true;
   }
 
-  static void AppendUtf8(uint32_t cp, std::string* out) {
-    if (cp < 0x80) {
-      out->push_back(static_cast<char>(cp));
-    } else if (cp < 0x800) {
-      out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
-      out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    } else if (cp < 0x10000) {
-      out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
-      out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-      out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    } else {
-      out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
-      out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-      out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-      out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    }
-  }
-
-  // One well-formed multi-byte UTF-8 sequence (Unicode table 3-7).
+  // One well-formed multi-byte UTF-8 sequence, copied as it is.
   bool Utf8(std::string* out) {
-    const auto byte = [this](size_t i) {
-      return static_cast<unsigned char>(in_[pos_ + i]);
-    };
-    const unsigned char b0 = byte(0);
+    uint32_t cp;
     size_t len;
-    unsigned char lo = 0x80, hi = 0xBF;  // the second byte's range
-    if (b0 >= 0xC2 && b0 <= 0xDF) {
-      len = 2;
-    } else if (b0 >= 0xE0 && b0 <= 0xEF) {
-      len = 3;
-      if (b0 == 0xE0) lo = 0xA0;  // no overlongs
-      if (b0 == 0xED) hi = 0x9F;  // no surrogates
-    } else if (b0 >= 0xF0 && b0 <= 0xF4) {
-      len = 4;
-      if (b0 == 0xF0) lo = 0x90;  // no overlongs
-      if (b0 == 0xF4) hi = 0x8F;  // nothing above U+10FFFF
-    } else {
-      return false;
-    }
-    if (in_.size() - pos_ < len) return false;
-    if (byte(1) < lo || byte(1) > hi) return false;
-    for (size_t i = 2; i < len; ++i) {
-      if (byte(i) < 0x80 || byte(i) > 0xBF) return false;
-    }
+    if (!DecodeUtf8(in_, pos_, &cp, &len)) return false;
     out->append(in_.data() + pos_, len);
     pos_ += len;
     return true;

@@ -16,6 +16,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "server/gateway/utf8.h"
 
 namespace tokend::gateway {
 namespace {
@@ -159,39 +160,6 @@ bool NeedsEscape(uint32_t cp) {
   }
 }
 
-// Decodes the well-formed UTF-8 sequence (no overlong form, surrogate or
-// code point above U+10FFFF) that starts at s[i], a non-ASCII byte; false if
-// there is none. Stricter than protobuf's reader on purpose: it accepts some
-// of those and silently drops the bytes of others, so such strings are left
-// to PrintSlow.
-bool DecodeUtf8(absl::string_view s, size_t i, uint32_t* cp, size_t* len) {
-  const unsigned char lead = static_cast<unsigned char>(s[i]);
-  unsigned char lo = 0x80, hi = 0xbf;  // the range of the second byte
-  if (lead >= 0xc2 && lead <= 0xdf) {
-    *len = 2;
-    *cp = lead & 0x1f;
-  } else if (lead >= 0xe0 && lead <= 0xef) {
-    *len = 3;
-    *cp = lead & 0x0f;
-    if (lead == 0xe0) lo = 0xa0;  // overlong
-    if (lead == 0xed) hi = 0x9f;  // surrogates
-  } else if (lead >= 0xf0 && lead <= 0xf4) {
-    *len = 4;
-    *cp = lead & 0x07;
-    if (lead == 0xf0) lo = 0x90;  // overlong
-    if (lead == 0xf4) hi = 0x8f;  // above U+10FFFF
-  } else {
-    return false;
-  }
-  if (s.size() - i < *len) return false;
-  for (size_t k = 1; k < *len; ++k) {
-    const unsigned char c = static_cast<unsigned char>(s[i + k]);
-    if (c < (k == 1 ? lo : 0x80) || c > (k == 1 ? hi : 0xbf)) return false;
-    *cp = (*cp << 6) | (c & 0x3f);
-  }
-  return true;
-}
-
 // Appends `s` quoted and escaped as protobuf's JsonObjectWriter writes a key
 // or a string value (JsonEscaping::Escape); false if `s` is not valid UTF-8.
 bool AppendJsonString(absl::string_view s, std::string* out) {
@@ -212,6 +180,8 @@ bool AppendJsonString(absl::string_view s, std::string* out) {
     }
     uint32_t cp;
     size_t len;
+    // Stricter than protobuf's reader on purpose: it accepts some malformed
+    // sequences and silently drops the bytes of others; PrintSlow decides.
     if (!DecodeUtf8(s, i, &cp, &len)) return false;
     if (!NeedsEscape(cp)) {
       out->append(s.data() + i, len);
