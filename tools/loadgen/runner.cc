@@ -28,7 +28,9 @@ int64_t NowNanos() {
 
 // State the workers share with the controlling thread.
 struct Shared {
-  std::atomic<int> phase{kWarmup};
+  // Set before any worker starts: with no warm-up the first call is already
+  // a measured one, so no uncounted call reaches the server.
+  std::atomic<int> phase;
   // With a count: calls started during measurement, and those completed.
   const int64_t count;
   std::atomic<int64_t> started{0};
@@ -36,7 +38,7 @@ struct Shared {
   std::atomic<int64_t> last_completion_ns{0};
   absl::Notification count_reached;
 
-  explicit Shared(int64_t count) : count(count) {}
+  Shared(Phase first_phase, int64_t count) : phase(first_phase), count(count) {}
 };
 
 // The per-call settings every worker applies.
@@ -184,7 +186,8 @@ absl::StatusOr<RunStats> RunClosedLoop(
       method_path, request, options.metadata, options.call_credentials,
       options.call_timeout <= absl::ZeroDuration() ? absl::InfiniteDuration()
                                                    : options.call_timeout};
-  Shared shared(options.count);
+  const bool warm_up = options.warmup > absl::ZeroDuration();
+  Shared shared(warm_up ? kWarmup : kMeasure, options.count);
 
   const int n = static_cast<int>(channels.size());
   std::vector<std::unique_ptr<Worker>> workers;
@@ -194,14 +197,17 @@ absl::StatusOr<RunStats> RunClosedLoop(
     workers.push_back(
         std::make_unique<Worker>(channels[i], calls, &config, &shared));
   }
+  int64_t measure_start = NowNanos();
   std::vector<std::thread> threads;
   for (auto& worker : workers) {
     threads.emplace_back([w = worker.get()] { w->Run(); });
   }
 
-  if (options.warmup > absl::ZeroDuration()) absl::SleepFor(options.warmup);
-  const int64_t measure_start = NowNanos();
-  shared.phase.store(kMeasure, std::memory_order_release);
+  if (warm_up) {
+    absl::SleepFor(options.warmup);
+    measure_start = NowNanos();
+    shared.phase.store(kMeasure, std::memory_order_release);
+  }
   int64_t measure_end;
   if (options.count > 0) {
     const bool reached =

@@ -6,7 +6,8 @@
 // `duration` passes or `count` calls complete, then in-flight calls are
 // cancelled and dropped. With a count, exactly `count` calls are measured:
 // only calls started during measurement count, and no more than `count` are
-// started.
+// started. Without a warm-up the run starts in measurement, so exactly
+// `count` calls reach the server.
 #ifndef TOKEND_TOOLS_LOADGEN_RUNNER_H_
 #define TOKEND_TOOLS_LOADGEN_RUNNER_H_
 

@@ -2,6 +2,12 @@
 // listening on a free loopback port.
 #include "tools/loadgen/loadgen.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <string>
@@ -25,8 +31,14 @@ using ::testing::HasSubstr;
 namespace test = ::tokend::loadgen::test::v1;
 
 class TestServiceImpl final : public test::TestService::Service {
+ public:
+  // Noop calls the server has received.
+  std::atomic<int64_t> noops{0};
+
+ private:
   grpc::Status Noop(grpc::ServerContext*, const test::Empty*,
                     test::Empty*) override {
+    noops.fetch_add(1, std::memory_order_relaxed);
     return grpc::Status::OK;
   }
   grpc::Status Echo(grpc::ServerContext*, const test::EchoRequest* request,
@@ -120,6 +132,23 @@ TEST_F(LoadgenTest, CountRunsExactlyThatManyCalls) {
   EXPECT_EQ(result->info.descriptor_source, "binary");
 }
 
+// Without a warm-up, count mode sends the server exactly `count` calls: none
+// starts before measurement (the loadgen_iam_test flake: 51 for 50).
+TEST_F(LoadgenTest, CountWithoutWarmupSendsExactlyThatManyCalls) {
+  LoadOptions options = Options("tokend.loadgen.test.v1.TestService/Noop");
+  options.channels = 8;
+  options.concurrency = 64;
+  for (int round = 0; round < 20; ++round) {
+    options.count = 50 + round;
+    const int64_t before = service_->noops.load();
+    auto result = RunLoad(options);
+    ASSERT_TRUE(result.ok()) << result.status();
+    ASSERT_EQ(result->stats.calls(), options.count);
+    ASSERT_EQ(service_->noops.load() - before, options.count)
+        << "round " << round;
+  }
+}
+
 TEST_F(LoadgenTest, CountWithWarmupAndChannels) {
   LoadOptions options = Options("/tokend.loadgen.test.v1.TestService/Echo",
                                 R"({"text": "hello"})");
@@ -179,7 +208,7 @@ TEST_F(LoadgenTest, DurationBoundsTheRun) {
   EXPECT_GT(result->stats.calls(), 0);
   EXPECT_EQ(result->stats.errors(), 0);
   EXPECT_GE(result->stats.elapsed, absl::Milliseconds(300));
-  EXPECT_LT(result->stats.elapsed, absl::Milliseconds(1300));
+  EXPECT_LE(result->stats.elapsed, took);  // Measured inside the run.
   EXPECT_LT(took, absl::Seconds(5));
 }
 
@@ -286,20 +315,23 @@ TEST_F(LoadgenTest, BadJsonIsASetupError) {
 }
 
 TEST_F(LoadgenTest, UnreachableTargetIsASetupError) {
-  // Grab a free port, then close it.
-  int port = 0;
-  {
-    grpc::ServerBuilder builder;
-    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
-                             &port);
-    auto server = builder.BuildAndStart();
-    server->Shutdown();
-  }
+  // A port bound but never listened on: connecting is refused for as long as
+  // the socket holds it (a closed free port could be taken by anyone).
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(addr);
+  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  ASSERT_EQ(getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  const int port = ntohs(addr.sin_port);
   LoadOptions options = Options("tokend.loadgen.test.v1.TestService/Noop");
   options.target = absl::StrCat("127.0.0.1:", port);
   options.connect_timeout = absl::Milliseconds(300);
   options.count = 1;
   auto result = RunLoad(options);
+  close(fd);
   EXPECT_EQ(result.status().code(), absl::StatusCode::kUnavailable);
   EXPECT_THAT(result.status().message(), HasSubstr("cannot connect"));
 }
