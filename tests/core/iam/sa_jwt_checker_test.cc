@@ -273,6 +273,44 @@ TEST_F(SaJwtCheckerTest, DeletedAccountFails) {
   ExpectUnauth(token, "service account 'ajesa1' has been deleted");
 }
 
+// What a refusal may quote of the token: a header value (alg, kid) only when
+// it is at most 64 bytes of printable ASCII without a quote, else a
+// placeholder. Such a value is the sender's own text, so echoing even
+// "PRIVATE KEY" leaks nothing (sa_jwt_fuzzer's finding); anything longer or
+// unprintable could forge log lines or bloat them.
+TEST_F(SaJwtCheckerTest, RefusalsQuoteOnlyShortPrintableHeaderValues) {
+  const std::string payload = R"({"iss":"ajesa1"})";
+  auto refusal = [&](absl::string_view header) {
+    auto r = checker_->Check(Unsigned(header, payload));
+    EXPECT_EQ(r.status().code(), absl::StatusCode::kUnauthenticated)
+        << r.status();
+    const std::string message(r.status().message());
+    for (char c : message) {
+      EXPECT_TRUE(c >= 0x20 && c <= 0x7e)
+          << "byte " << int{c} << " in " << message;
+    }
+    return message;
+  };
+  EXPECT_EQ(refusal(R"({"alg":"PRIVATE KEYPS256","kid":"ivlen"})"),
+            "JWT algorithm 'PRIVATE KEYPS256' is not supported; only PS256 "
+            "is accepted");
+  const std::string a64(64, 'A');
+  EXPECT_EQ(refusal(absl::StrCat(R"({"alg":")", a64, R"("})")),
+            absl::StrCat("JWT algorithm '", a64,
+                         "' is not supported; only PS256 is accepted"));
+  constexpr char kUnprintableAlg[] =
+      "JWT algorithm (unprintable) is not supported; only PS256 is accepted";
+  EXPECT_EQ(refusal(absl::StrCat(R"({"alg":")", a64, R"(A"})")),
+            kUnprintableAlg);
+  EXPECT_EQ(refusal(R"({"alg":"PS256\nERROR forged line"})"), kUnprintableAlg);
+  EXPECT_EQ(refusal(R"({"alg":"PS'256"})"), kUnprintableAlg);
+  EXPECT_EQ(refusal("{\"alg\":\"PS\xc3\xa9\"}"), kUnprintableAlg);
+  EXPECT_EQ(refusal(R"({"alg":"PS256","kid":"ajenope"})"),
+            "JWT kid 'ajenope' is not an authorized key");
+  EXPECT_EQ(refusal(R"({"alg":"PS256","kid":"aje\u0000nope"})"),
+            "JWT kid (unprintable) is not an authorized key");
+}
+
 TEST_F(SaJwtCheckerTest, BadOptions) {
   SaJwtCheckerOptions options;
   EXPECT_EQ(
