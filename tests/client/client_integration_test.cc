@@ -462,26 +462,33 @@ TEST_F(ClientIntegrationTest, IamOAuthSource) {
   EXPECT_THAT(after.status().message(), HasSubstr("revoked"));
 }
 
+// A token minted between `before` and `after` lives `lifetime` from its iat,
+// which is in whole seconds.
+void ExpectLifetime(const Token& token, absl::Time before, absl::Time after,
+                    absl::Duration lifetime) {
+  EXPECT_GE(token.expires_at,
+            absl::FromUnixSeconds(absl::ToUnixSeconds(before)) + lifetime);
+  EXPECT_LE(token.expires_at, after + lifetime);
+}
+
 TEST_F(ClientIntegrationTest, SessionTokenSource) {
   const sv1::Session session = NewSession();
   NewTemplate("client_svc_b", 600);
   SessionTokenSource source(plain_, session.id(), session.client_token());
 
-  const absl::Time now = absl::Now();
+  absl::Time before = absl::Now();
   absl::StatusOr<Token> token = source.GetToken({});
   ASSERT_TRUE(token.ok()) << token.status();
+  ExpectLifetime(*token, before, absl::Now(), absl::Seconds(60));  // Default.
   auto claims = ExpectAccepted(*token).fields();
   EXPECT_EQ(claims.at("sid").string_value(), session.id());
   EXPECT_EQ(claims.at("sub").string_value(), session.user_id());
-  // The default session token lives 60 s.
-  EXPECT_GT(token->expires_at, now + absl::Seconds(50));
-  EXPECT_LT(token->expires_at, now + absl::Seconds(70));
 
+  before = absl::Now();
   absl::StatusOr<Token> templated = source.GetToken({.key = "client_svc_b"});
   ASSERT_TRUE(templated.ok()) << templated.status();
+  ExpectLifetime(*templated, before, absl::Now(), absl::Seconds(600));
   EXPECT_EQ(*ExpiryOfJwt(templated->value), templated->expires_at);
-  EXPECT_GT(templated->expires_at, now + absl::Seconds(590));
-  EXPECT_LT(templated->expires_at, now + absl::Seconds(610));
 
   absl::StatusOr<Token> unknown = source.GetToken({.key = "no_such"});
   EXPECT_EQ(unknown.status(),
@@ -503,11 +510,10 @@ TEST_F(ClientIntegrationTest, ScopedTokenSource) {
   ASSERT_THAT(key.secret(), StartsWith("sck_"));
   ScopedTokenSource source(plain_, key.secret(),
                            "user_id:client-u1 inbox:read:messages", "2 hours");
-  const absl::Time now = absl::Now();
+  const absl::Time before = absl::Now();
   absl::StatusOr<Token> token = source.GetToken({});
   ASSERT_TRUE(token.ok()) << token.status();
-  EXPECT_GT(token->expires_at, now + absl::Hours(2) - absl::Seconds(10));
-  EXPECT_LT(token->expires_at, now + absl::Hours(2) + absl::Seconds(10));
+  ExpectLifetime(*token, before, absl::Now(), absl::Hours(2));
   const auto claims = ExpectAccepted(*token).fields();
   EXPECT_EQ(claims.at("sub").string_value(), "client-u1");
   EXPECT_EQ(claims.at("scope").string_value(),

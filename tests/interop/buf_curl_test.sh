@@ -7,13 +7,14 @@ set -euo pipefail
 tokend="$TEST_SRCDIR/tokend/server/tokend"
 buf="$TEST_SRCDIR/tokend/tests/interop/node_modules/@bufbuild/buf/bin/buf"
 [ -x "$buf" ] || { echo "buf not installed: run tools/setup"; exit 1; }
+source "$TEST_SRCDIR/tokend/tests/testing/wait_until.sh"
 
 dir=$(mktemp -d "${TEST_TMPDIR:-/tmp}/buf.XXXXXX")
 "$tokend" --data_dir="$dir" --grpc_listen=127.0.0.1:0 --http_listen=127.0.0.1:0 --ready_file="$dir/ready" \
   2>"$dir/log" &
 pid=$!
 trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true' EXIT
-for _ in $(seq 300); do [ -s "$dir/ready" ] && break; sleep 0.05; done
+wait_until $pid test -s "$dir/ready" || { cat "$dir/log"; echo "FAIL: tokend not ready"; exit 1; }
 addr=$(sed -E 's/.*"grpc":"([^"]+)".*/\1/' "$dir/ready")
 url="http://$addr"
 export HOME="$dir"  # buf writes a cache under $HOME.

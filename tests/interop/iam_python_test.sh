@@ -6,6 +6,7 @@
 # from the real tokenctl (sa create, key create --out); the Python client reads
 # that key file as the Yandex SDK does. See iam_python_test.py for the flow.
 set -euo pipefail
+source "$TEST_SRCDIR/tokend/tests/testing/wait_until.sh"
 
 fail() { echo "FAIL: $*"; exit 1; }
 
@@ -48,8 +49,7 @@ issuer="https://tokend.python.test"
   --ready_file="$dir/ready" 2>"$dir/log" &
 pid=$!
 trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true' EXIT
-for _ in $(seq 300); do [ -s "$dir/ready" ] && break; sleep 0.05; done
-[ -s "$dir/ready" ] || { cat "$dir/log"; fail "tokend did not become ready"; }
+wait_until $pid test -s "$dir/ready" || { cat "$dir/log"; fail "tokend did not become ready"; }
 addr=$(sed -E 's/.*"grpc":"([^"]+)".*/\1/' "$dir/ready")
 
 server_log() {

@@ -4,6 +4,7 @@
 # service-account JWT, JSON checks), Node's `jose` (createRemoteJWKSet on our
 # JWKS URL). See rest_gateway_test.py and jose_jwks_test.mjs.
 set -euo pipefail
+source "$TEST_SRCDIR/tokend/tests/testing/wait_until.sh"
 
 fail() { echo "FAIL: $*"; exit 1; }
 
@@ -36,8 +37,7 @@ run_mode() {  # plain | tls
     --http_listen=127.0.0.1:0 --ready_file="$data/ready" "${tls[@]}" \
     2>"$data/log" &
   pid=$!
-  for _ in $(seq 300); do [ -s "$data/ready" ] && break; sleep 0.05; done
-  [ -s "$data/ready" ] || { cat "$data/log"; fail "$mode: tokend not ready"; }
+  wait_until $pid test -s "$data/ready" || { cat "$data/log"; fail "$mode: tokend not ready"; }
   local grpc http
   grpc=$(sed -E 's/.*"grpc":"([^"]+)".*/\1/' "$data/ready")
   http=$(sed -E 's/.*"http":"([^"]+)".*/\1/' "$data/ready")

@@ -9,6 +9,7 @@
 
 tokend="$TEST_SRCDIR/tokend/server/tokend"
 tokenctl="$TEST_SRCDIR/tokend/tools/tokenctl/tokenctl"
+source "$TEST_SRCDIR/tokend/tests/testing/wait_until.sh"
 pid=
 
 fail() { echo "FAIL: $*"; exit 1; }
@@ -21,8 +22,7 @@ start_tokend() {  # data_dir [flags...]
   "$tokend" --data_dir="$dir" --grpc_listen=127.0.0.1:0 \
     --http_listen=127.0.0.1:0 --ready_file="$dir/ready" "$@" 2>"$dir/log" &
   pid=$!
-  for _ in $(seq 300); do [ -s "$dir/ready" ] && break; sleep 0.05; done
-  [ -s "$dir/ready" ] || { log_tail; fail "tokend not ready"; }
+  wait_until $pid test -s "$dir/ready" || { log_tail; fail "tokend not ready"; }
   grpc=$(sed -E 's/.*"grpc":"([^"]+)".*/\1/' "$dir/ready")
   http=$(sed -E 's/.*"http":"([^"]+)".*/\1/' "$dir/ready")
 }

@@ -453,8 +453,10 @@ TEST_F(IamIntegrationTest, AdminServicesRequireAdminKey) {
 // A few OK rows mark the edges of a rule (the clock skew, 3600 s, 8000 bytes,
 // which oneof member wins).
 TEST_F(IamIntegrationTest, CreateRejectsEachBrokenRule) {
-  const absl::Time now =
-      absl::FromUnixSeconds(absl::ToUnixSeconds(absl::Now()));
+  // Whole seconds; set again just before each row builds its request (the
+  // rows capture it by reference), so the skew-edge rows keep their margins
+  // however long the rows before them took.
+  absl::Time now = absl::FromUnixSeconds(absl::ToUnixSeconds(absl::Now()));
 
   // The account most rows sign for, and its key.
   const tiam::ServiceAccount account = CreateAccount("robot-table");
@@ -817,6 +819,7 @@ TEST_F(IamIntegrationTest, CreateRejectsEachBrokenRule) {
 
   for (const CreateCase& c : cases) {
     SCOPED_TRACE(c.name);
+    now = absl::FromUnixSeconds(absl::ToUnixSeconds(absl::Now()));
     const yiam::CreateIamTokenRequest request = c.request();
     yiam::CreateIamTokenResponse response;
     grpc::ClientContext context;

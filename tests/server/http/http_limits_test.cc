@@ -142,16 +142,23 @@ TEST(HttpLimitsTest, ChunkedBodyOverTheLimitIs413) {
   EXPECT_TRUE(handler.requests().empty());
 }
 
-HttpServerOptions ShortTimeouts() {
+// Each short timeout alone, so a test of one is not cut short by the other
+// when the machine stalls between connecting and sending.
+HttpServerOptions ShortReadTimeout() {
   HttpServerOptions options;
   options.read_timeout = absl::Milliseconds(300);
+  return options;
+}
+
+HttpServerOptions ShortIdleTimeout() {
+  HttpServerOptions options;
   options.idle_timeout = absl::Milliseconds(300);
   return options;
 }
 
 TEST(HttpLimitsTest, StalledHeaderIs408ThenClose) {
   EchoHandler handler;
-  auto server = StartServer(ShortTimeouts(), &handler);
+  auto server = StartServer(ShortReadTimeout(), &handler);
   auto connection = ConnectOrDie(server->port());
   const absl::Time start = absl::Now();
   ASSERT_TRUE(connection->Send("GET / HTTP/1.1\r\nHost: te").ok());
@@ -168,7 +175,7 @@ TEST(HttpLimitsTest, TrickledRequestStillTimesOutAsAWhole) {
   // A byte every 100 ms never lets a per-read timeout fire; the deadline is
   // for the whole request.
   EchoHandler handler;
-  auto server = StartServer(ShortTimeouts(), &handler);
+  auto server = StartServer(ShortReadTimeout(), &handler);
   auto connection = ConnectOrDie(server->port());
   const absl::Time start = absl::Now();
   ASSERT_TRUE(connection
@@ -186,11 +193,12 @@ TEST(HttpLimitsTest, TrickledRequestStillTimesOutAsAWhole) {
 
 TEST(HttpLimitsTest, IdleConnectionsCloseQuietly) {
   EchoHandler handler;
-  auto server = StartServer(ShortTimeouts(), &handler);
+  auto server = StartServer(ShortIdleTimeout(), &handler);
   {
     // Never sent anything: closed without a response.
-    auto connection = ConnectOrDie(server->port());
+    // Before connecting: the server's idle deadline starts at accept.
     const absl::Time start = absl::Now();
+    auto connection = ConnectOrDie(server->port());
     EXPECT_TRUE(connection->ExpectClosed().ok());
     EXPECT_GE(absl::Now() - start, absl::Milliseconds(250));
   }
@@ -212,7 +220,7 @@ TEST(HttpLimitsTest, SlowHandlerIsNotARequestTimeout) {
       std::move(respond)(HttpResponse{});
     }).detach();
   });
-  auto server = StartServer(ShortTimeouts(), &handler);
+  auto server = StartServer(ShortReadTimeout(), &handler);
   auto connection = ConnectOrDie(server->port());
   ASSERT_TRUE(connection->Send(Get("/")).ok());
   auto response = connection->ReadResponse();
@@ -241,13 +249,15 @@ TEST(HttpLimitsTest, ConnectionsOverTheCapGet503) {
 
   // A slot freed is a slot usable again.
   second.reset();
-  // The server notices the close asynchronously: retry briefly.
-  for (int attempt = 0;; ++attempt) {
+  // The server notices the close asynchronously: retry until a deadline.
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  for (;;) {
     auto fourth = ConnectOrDie(server->port());
     absl::StatusOr<ParsedResponse> again = absl::UnknownError("not sent");
     if (fourth->Send(Get("/")).ok()) again = fourth->ReadResponse();
     if (again.ok() && again->status == 200) break;
-    ASSERT_LT(attempt, 50) << "the closed connection never freed its slot";
+    ASSERT_LT(absl::Now(), deadline)
+        << "the closed connection never freed its slot";
     absl::SleepFor(absl::Milliseconds(20));
   }
 }

@@ -3,6 +3,7 @@
 # against test_server. Catches what library tests cannot, e.g. a proto whose
 # descriptor the statically linked binary dropped.
 set -euo pipefail
+source "$TEST_SRCDIR/tokend/tests/testing/wait_until.sh"
 
 loadgen="$TEST_SRCDIR/tokend/tools/loadgen/loadgen"
 server="$TEST_SRCDIR/tokend/tests/tools/loadgen/test_server"
@@ -11,7 +12,7 @@ dir=$(mktemp -d "${TEST_TMPDIR:-/tmp}/loadgen.XXXXXX")
 "$server" --port=0 >"$dir/server.out" 2>"$dir/server.err" &
 pid=$!
 trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true' EXIT
-for _ in $(seq 300); do grep -q listening "$dir/server.out" && break; sleep 0.05; done
+wait_until $pid grep -q listening "$dir/server.out" || true  # Checked below.
 target=$(sed -nE 's/^listening on (.*)$/\1/p' "$dir/server.out")
 [ -n "$target" ] || { cat "$dir/server.err"; echo "FAIL: test_server did not start"; exit 1; }
 
@@ -50,8 +51,9 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 \
   >"$dir/tls.out" 2>"$dir/tls.err" &
 tls_pid=$!
 trap 'kill $pid $tls_pid 2>/dev/null || true; wait $pid $tls_pid 2>/dev/null || true' EXIT
-for _ in $(seq 300); do grep -q listening "$dir/tls.out" && break; sleep 0.05; done
+wait_until $tls_pid grep -q listening "$dir/tls.out" || true  # Checked below.
 tls_target=$(sed -nE 's/^listening on (.*)$/\1/p' "$dir/tls.out")
+[ -n "$tls_target" ] || { cat "$dir/tls.err"; echo "FAIL: TLS test_server did not start"; exit 1; }
 out=$("$loadgen" --target="$tls_target" --tls_ca="$dir/cert.pem" \
   --tls_server_name=localhost --method=grpc.health.v1.Health/Check \
   --count=20 --warmup=0s --json)

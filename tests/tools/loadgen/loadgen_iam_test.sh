@@ -4,6 +4,7 @@
 # one IamTokenService/Create for the whole run, not one per call. Plus the
 # setup errors: an unusable key file, and --metadata that sets authorization.
 set -euo pipefail
+source "$TEST_SRCDIR/tokend/tests/testing/wait_until.sh"
 
 tokend="$TEST_SRCDIR/tokend/server/tokend"
 tokenctl="$TEST_SRCDIR/tokend/tools/tokenctl/tokenctl"
@@ -16,8 +17,7 @@ dir=$(mktemp -d "${TEST_TMPDIR:-/tmp}/loadgen_iam.XXXXXX")
   2>"$dir/tokend.log" &
 pid=$!
 trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true' EXIT
-for _ in $(seq 600); do [ -s "$dir/ready" ] && break; sleep 0.05; done
-[ -s "$dir/ready" ] || { cat "$dir/tokend.log"; echo "FAIL: tokend not ready"; exit 1; }
+wait_until $pid test -s "$dir/ready" || { cat "$dir/tokend.log"; echo "FAIL: tokend not ready"; exit 1; }
 addr=$(sed -E 's/.*"grpc":"([^"]+)".*/\1/' "$dir/ready")
 http=$(sed -E 's/.*"http":"([^"]+)".*/\1/' "$dir/ready")
 

@@ -6,6 +6,7 @@
 # OAuth tokens, local decode, verify, users, sessions, session tokens and JWT
 # templates (issue 5), and usage errors.
 set -euo pipefail
+source "$TEST_SRCDIR/tokend/tests/testing/wait_until.sh"
 
 tokend="$TEST_SRCDIR/tokend/server/tokend"
 tokenctl="$TEST_SRCDIR/tokend/tools/tokenctl/tokenctl"
@@ -17,8 +18,7 @@ dir=$(mktemp -d "${TEST_TMPDIR:-/tmp}/tokenctl.XXXXXX")
   --ready_file="$dir/ready" 2>"$dir/tokend.log" &
 pid=$!
 trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true' EXIT
-for _ in $(seq 600); do [ -s "$dir/ready" ] && break; sleep 0.05; done
-[ -s "$dir/ready" ] || { cat "$dir/tokend.log"; echo "FAIL: tokend not ready"; exit 1; }
+wait_until $pid test -s "$dir/ready" || { cat "$dir/tokend.log"; echo "FAIL: tokend not ready"; exit 1; }
 addr=$(sed -E 's/.*"grpc":"([^"]+)".*/\1/' "$dir/ready")
 
 fail() { echo "FAIL: $*"; exit 1; }
