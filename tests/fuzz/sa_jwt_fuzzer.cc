@@ -104,9 +104,15 @@ const absl::Time kNow = absl::FromUnixSeconds(1700000000);
 
 struct Env {
   Env() : clock(kNow) {
-    char dir_template[] = "/tmp/sa_jwt_fuzzer.XXXXXX";
-    const char* dir = mkdtemp(dir_template);
-    if (dir == nullptr) Fail("mkdtemp");
+    static char dir[] = "/tmp/sa_jwt_fuzzer.XXXXXX";
+    if (mkdtemp(dir) == nullptr) Fail("mkdtemp");
+    // The store's files go when the run ends normally (a crash keeps them).
+    std::atexit([] {
+      for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
+        std::remove(absl::StrCat(dir, "/tokend.db", suffix).c_str());
+      }
+      std::remove(dir);
+    });
     auto opened = store::SqliteStore::Open(absl::StrCat(dir, "/tokend.db"));
     if (!opened.ok()) Fail(opened.status().ToString());
     db = *std::move(opened);
