@@ -152,7 +152,6 @@ struct Env {
   }
   FakeClock clock;
   std::unique_ptr<store::SqliteStore> db;
-  const std::string key_id = kKeyId;
   EVP_PKEY* private_key = nullptr;
   // Every kKeyWindow-byte run of the private key PEM's base64 body.
   absl::flat_hash_set<std::string> key_windows;
@@ -197,7 +196,7 @@ std::string SignPs256(EVP_PKEY* key, absl::string_view signing_input) {
 void CheckAccepted(const Env& env, absl::string_view token,
                    const CheckedSaJwt& result) {
   if (result.service_account_id != kAccountId) Fail("result account");
-  if (result.key_id != env.key_id) Fail("result kid");
+  if (result.key_id != kKeyId) Fail("result kid");
   if (result.expires_at - result.issued_at > absl::Hours(1)) {
     Fail("result lifetime");
   }
@@ -210,7 +209,7 @@ void CheckAccepted(const Env& env, absl::string_view token,
   auto payload = nlohmann::json::parse(*payload_json, nullptr, false);
   if (!header.is_object() || !payload.is_object()) Fail("accepted JSON");
   if (header.value("alg", nlohmann::json()) != "PS256") Fail("accepted alg");
-  if (header.value("kid", nlohmann::json()) != env.key_id) Fail("accepted kid");
+  if (header.value("kid", nlohmann::json()) != kKeyId) Fail("accepted kid");
   if (payload.value("iss", nlohmann::json()) != kAccountId) Fail("iss");
   const nlohmann::json aud = payload.value("aud", nlohmann::json());
   auto accepted = [&](const nlohmann::json& a) {
@@ -286,8 +285,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     header = std::string(input.substr(0, nul));
     payload = input.substr(nul + 1);
   }
-  header = absl::StrReplaceAll(header,
-                               {{"@KID@", env.key_id}, {"@SA@", kAccountId}});
+  header =
+      absl::StrReplaceAll(header, {{"@KID@", kKeyId}, {"@SA@", kAccountId}});
   const std::string payload_s =
       absl::StrReplaceAll(payload, {{"@SA@", kAccountId}});
   const std::string signing_input =
