@@ -69,7 +69,9 @@ struct Fixture {
     // A cache entry lives for the whole run, as it would under load.
     options.cache_ttl = absl::Hours(1);
     issuer = *SessionTokenIssuer::Create(
-        store.get(), keyring.get(), sealer.get(), RealClock::Get(), options);
+        {/*sessions=*/store.get(), /*users=*/store.get(),
+         /*templates=*/store.get()},
+        keyring.get(), sealer.get(), RealClock::Get(), options);
 
     store::UserRecord user;
     user.id = "user_2bench0000000000000000";
@@ -99,7 +101,7 @@ struct Fixture {
     t.id = "jtmp_five_hs";
     t.name = "five_hs";
     t.custom_signing_key = true;
-    t.signing_algorithm = "HS256";
+    t.signing_algorithm = jose::Algorithm::kHs256;
     auto hmac =
         jose::Jwk::FromSecret(std::string(32, 's'), jose::Algorithm::kHs256);
     t.sealed_signing_key =

@@ -13,7 +13,7 @@ constexpr size_t kMaxIdBytes = 64;
 
 void ToProto(const store::ApiKeyRecord& record, ApiKey* out) {
   out->set_id(record.id);
-  out->set_surface(record.surface);
+  out->set_surface(std::string(store::ApiKeySurfaceName(record.surface)));
   out->set_name(record.name);
   out->set_display_prefix(record.display_prefix);
   *out->mutable_created_at() = ToTimestamp(record.created_at);

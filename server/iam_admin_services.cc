@@ -48,9 +48,13 @@ absl::StatusOr<Page> Paginate(size_t total, int64_t page_size,
   return page;
 }
 
-yiam::Key::Algorithm ToProtoAlgorithm(absl::string_view name) {
-  if (name == "RSA_2048") return yiam::Key::RSA_2048;
-  if (name == "RSA_4096") return yiam::Key::RSA_4096;
+yiam::Key::Algorithm ToProtoAlgorithm(store::AuthorizedKeyAlgorithm alg) {
+  switch (alg) {
+    case store::AuthorizedKeyAlgorithm::kRsa2048:
+      return yiam::Key::RSA_2048;
+    case store::AuthorizedKeyAlgorithm::kRsa4096:
+      return yiam::Key::RSA_4096;
+  }
   return yiam::Key::ALGORITHM_UNSPECIFIED;
 }
 
@@ -83,8 +87,8 @@ void ToProto(const store::OAuthTokenRecord& record, tiam::OAuthToken* out) {
   }
 }
 
-absl::StatusOr<store::ServiceAccountRecord> LiveAccount(store::Store* store,
-                                                        absl::string_view id) {
+absl::StatusOr<store::ServiceAccountRecord> LiveAccount(
+    store::ServiceAccountStore* store, absl::string_view id) {
   ASSIGN_OR_RETURN(store::ServiceAccountRecord record,
                    store->GetServiceAccount(id));
   if (record.deleted_at) {
@@ -108,7 +112,7 @@ grpc::ServerUnaryReactor* KeyServiceImpl::Get(
     yiam::Key* response) {
   return AdminCall(context, *request, *deps_.admin, [&]() -> absl::Status {
     ASSIGN_OR_RETURN(store::AuthorizedKeyRecord record,
-                     deps_.store->GetAuthorizedKey(request->key_id()));
+                     deps_.accounts->GetAuthorizedKey(request->key_id()));
     if (record.deleted_at) {
       return absl::NotFoundError(
           absl::StrCat("key ", request->key_id(), " not found"));
@@ -128,7 +132,7 @@ grpc::ServerUnaryReactor* KeyServiceImpl::List(
     }
     ASSIGN_OR_RETURN(
         std::vector<store::AuthorizedKeyRecord> records,
-        deps_.store->ListAuthorizedKeys(request->service_account_id()));
+        deps_.accounts->ListAuthorizedKeys(request->service_account_id()));
     ASSIGN_OR_RETURN(Page page, Paginate(records.size(), request->page_size(),
                                          request->page_token()));
     for (size_t i = page.begin; i < page.end; ++i) {
@@ -162,7 +166,7 @@ grpc::ServerUnaryReactor* KeyServiceImpl::Create(
     }
     ASSIGN_OR_RETURN(
         iam::CreatedAuthorizedKey created,
-        iam::CreateAuthorizedKey(deps_.store, *deps_.clock,
+        iam::CreateAuthorizedKey(deps_.accounts, *deps_.clock,
                                  request->service_account_id(), algorithm,
                                  request->description()));
     ToProto(created.key, response->mutable_key());
@@ -207,7 +211,7 @@ grpc::ServerUnaryReactor* ServiceAccountServiceImpl::Create(
     record.created_at = Now(deps_.clock);
     record.token_creators.assign(request->token_creators().begin(),
                                  request->token_creators().end());
-    RETURN_IF_ERROR(deps_.store->InsertServiceAccount(record));
+    RETURN_IF_ERROR(deps_.accounts->InsertServiceAccount(record));
     ToProto(record, response);
     return absl::OkStatus();
   });
@@ -218,8 +222,9 @@ grpc::ServerUnaryReactor* ServiceAccountServiceImpl::Get(
     const tiam::GetServiceAccountRequest* request,
     tiam::ServiceAccount* response) {
   return AdminCall(context, *request, *deps_.admin, [&]() -> absl::Status {
-    ASSIGN_OR_RETURN(store::ServiceAccountRecord record,
-                     LiveAccount(deps_.store, request->service_account_id()));
+    ASSIGN_OR_RETURN(
+        store::ServiceAccountRecord record,
+        LiveAccount(deps_.accounts, request->service_account_id()));
     ToProto(record, response);
     return absl::OkStatus();
   });
@@ -231,7 +236,7 @@ grpc::ServerUnaryReactor* ServiceAccountServiceImpl::List(
     tiam::ListServiceAccountsResponse* response) {
   return AdminCall(context, *request, *deps_.admin, [&]() -> absl::Status {
     ASSIGN_OR_RETURN(std::vector<store::ServiceAccountRecord> records,
-                     deps_.store->ListServiceAccounts());
+                     deps_.accounts->ListServiceAccounts());
     ASSIGN_OR_RETURN(Page page, Paginate(records.size(), request->page_size(),
                                          request->page_token()));
     for (size_t i = page.begin; i < page.end; ++i) {
@@ -258,11 +263,12 @@ grpc::ServerUnaryReactor* ServiceAccountServiceImpl::SetTokenCreators(
   return AdminCall(context, *request, *deps_.admin, [&]() -> absl::Status {
     std::vector<std::string> creators(request->token_creators().begin(),
                                       request->token_creators().end());
-    RETURN_IF_ERROR(
-        deps_.store->SetTokenCreators(request->service_account_id(), creators));
+    RETURN_IF_ERROR(deps_.accounts->SetTokenCreators(
+        request->service_account_id(), creators));
     deps_.checker->InvalidateServiceAccount(request->service_account_id());
-    ASSIGN_OR_RETURN(store::ServiceAccountRecord record,
-                     LiveAccount(deps_.store, request->service_account_id()));
+    ASSIGN_OR_RETURN(
+        store::ServiceAccountRecord record,
+        LiveAccount(deps_.accounts, request->service_account_id()));
     ToProto(record, response);
     return absl::OkStatus();
   });
@@ -292,19 +298,19 @@ grpc::ServerUnaryReactor* OAuthTokenServiceImpl::Revoke(
   return AdminCall(context, *request, *deps_.admin, [&]() -> absl::Status {
     const absl::Time now = Now(deps_.clock);
     if (request->target_case() == tiam::RevokeOAuthTokenRequest::kOauthToken) {
-      auto record = deps_.store->FindOAuthTokenByHash(
+      auto record = deps_.oauth_tokens->FindOAuthTokenByHash(
           auth::HashSecret(request->oauth_token()));
       if (absl::IsNotFound(record.status())) {
         return absl::NotFoundError("OAuth token not found");
       }
       RETURN_IF_ERROR(record.status());
-      RETURN_IF_ERROR(deps_.store->RevokeOAuthToken(record->id, now));
+      RETURN_IF_ERROR(deps_.oauth_tokens->RevokeOAuthToken(record->id, now));
       if (!record->revoked_at) record->revoked_at = now;
       ToProto(*record, response);
       return absl::OkStatus();
     }
     RETURN_IF_ERROR(
-        deps_.store->RevokeOAuthToken(request->oauth_token_id(), now));
+        deps_.oauth_tokens->RevokeOAuthToken(request->oauth_token_id(), now));
     response->set_id(request->oauth_token_id());
     *response->mutable_revoked_at() = ToTimestamp(now);
     return absl::OkStatus();

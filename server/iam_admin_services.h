@@ -9,7 +9,8 @@
 #include "core/common/clock.h"
 #include "core/iam/iam_token_issuer.h"
 #include "core/iam/sa_jwt_checker.h"
-#include "core/store/store.h"
+#include "core/store/oauth_token_store.h"
+#include "core/store/service_account_store.h"
 #include "server/auth.h"
 #include "tokend/iam/v1/service_accounts.grpc.pb.h"
 #include "yandex/cloud/iam/v1/key_service.grpc.pb.h"
@@ -18,7 +19,8 @@ namespace tokend::server {
 
 // Pointers must outlive the services.
 struct IamAdminDeps {
-  store::Store* store = nullptr;
+  store::ServiceAccountStore* accounts = nullptr;  // With authorized keys.
+  store::OAuthTokenStore* oauth_tokens = nullptr;
   const Clock* clock = nullptr;
   iam::SaJwtChecker* checker = nullptr;
   const iam::IamTokenIssuer* issuer = nullptr;

@@ -36,11 +36,11 @@ void ToProto(const keys::KeyInfo& key, SigningKey* out) {
   out->set_state(ToProtoState(key.state));
   *out->mutable_created_at() = ToTimestamp(key.created_at);
   *out->mutable_activate_at() = ToTimestamp(key.activate_at);
-  if (key.retired_at != absl::InfiniteFuture()) {
-    *out->mutable_retired_at() = ToTimestamp(key.retired_at);
+  if (key.retired_at.has_value()) {
+    *out->mutable_retired_at() = ToTimestamp(*key.retired_at);
   }
-  if (key.delete_after != absl::InfiniteFuture()) {
-    *out->mutable_delete_after() = ToTimestamp(key.delete_after);
+  if (key.delete_after.has_value()) {
+    *out->mutable_delete_after() = ToTimestamp(*key.delete_after);
   }
 }
 

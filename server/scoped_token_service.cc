@@ -30,7 +30,7 @@ grpc::ServerUnaryReactor* ScopedTokenServiceImpl::IssueToken(
     if (!credential.ok()) return Unauthenticated();
     if (!admin_->Check(*context).ok()) {
       absl::StatusOr<store::ApiKeyRecord> key =
-          api_keys_->Authenticate(*credential, "scoped");
+          api_keys_->Authenticate(*credential, store::ApiKeySurface::kScoped);
       if (absl::IsUnauthenticated(key.status())) return Unauthenticated();
       RETURN_IF_ERROR(key.status());  // the store failed: not the caller
     }

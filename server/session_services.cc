@@ -78,7 +78,8 @@ absl::Status CheckSecretKey(const grpc::ServerContextBase& context,
         "Invalid Authorization header format");
   }
   if (deps.admin->Check(context).ok()) return absl::OkStatus();
-  if (deps.api_keys->Authenticate(*credential, "sessions").ok()) {
+  if (deps.api_keys->Authenticate(*credential, store::ApiKeySurface::kSessions)
+          .ok()) {
     return absl::OkStatus();
   }
   return WithReason(absl::UnauthenticatedError(
@@ -266,7 +267,10 @@ void ToProto(const store::JwtTemplateRecord& rec, sv1::JwtTemplate* out) {
   out->set_allowed_clock_skew(
       static_cast<int32_t>(rec.allowed_clock_skew_seconds));
   out->set_custom_signing_key(rec.custom_signing_key);
-  out->set_signing_algorithm(rec.signing_algorithm);
+  if (rec.signing_algorithm.has_value()) {
+    out->set_signing_algorithm(
+        std::string(jose::AlgorithmName(*rec.signing_algorithm)));
+  }
   out->set_created_at(Millis(rec.created_at));
   out->set_updated_at(Millis(rec.updated_at));
 }
@@ -316,7 +320,7 @@ absl::Status ApplyTemplateInput(const TemplateInput& in,
   rec->lifetime_seconds = lifetime;
   rec->allowed_clock_skew_seconds = skew;
   rec->custom_signing_key = in.custom_signing_key;
-  rec->signing_algorithm.clear();
+  rec->signing_algorithm.reset();
   rec->sealed_signing_key.clear();
   if (!in.custom_signing_key) return absl::OkStatus();
 
@@ -346,7 +350,7 @@ absl::Status ApplyTemplateInput(const TemplateInput& in,
   ASSIGN_OR_RETURN(
       rec->sealed_signing_key,
       sealer.Seal(jwk_json, sessions::SealingContextForTemplate(rec->id)));
-  rec->signing_algorithm = std::string(jose::AlgorithmName(*alg));
+  rec->signing_algorithm = *alg;
   return absl::OkStatus();
 }
 
@@ -359,7 +363,8 @@ absl::Status TemplateNameTaken(absl::string_view name) {
 
 absl::StatusOr<store::JwtTemplateRecord> GetTemplate(const SessionDeps& deps,
                                                      absl::string_view id) {
-  absl::StatusOr<store::JwtTemplateRecord> rec = deps.store->GetJwtTemplate(id);
+  absl::StatusOr<store::JwtTemplateRecord> rec =
+      deps.templates->GetJwtTemplate(id);
   if (absl::IsNotFound(rec.status())) {
     return WithReason(absl::NotFoundError(
                           absl::StrCat("No JWT template exists with id: ", id)),
@@ -371,7 +376,7 @@ absl::StatusOr<store::JwtTemplateRecord> GetTemplate(const SessionDeps& deps,
 // A user that exists and is not deleted (NotFound in Clerk's words).
 absl::StatusOr<store::UserRecord> LiveUser(const SessionDeps& deps,
                                            absl::string_view id) {
-  absl::StatusOr<store::UserRecord> rec = deps.store->GetUser(id);
+  absl::StatusOr<store::UserRecord> rec = deps.users->GetUser(id);
   if (absl::IsNotFound(rec.status()) ||
       (rec.ok() && rec->deleted_at.has_value())) {
     return NotFoundWithId("User", id);
@@ -602,7 +607,7 @@ grpc::ServerUnaryReactor* UserServiceImpl::CreateUser(
         rec.unsafe_metadata_json,
         StructToJson(request->unsafe_metadata(), "unsafe_metadata"));
     rec.created_at = rec.updated_at = now;
-    absl::Status inserted = deps_.store->InsertUser(rec);
+    absl::Status inserted = deps_.users->InsertUser(rec);
     if (absl::IsAlreadyExists(inserted)) {
       return WithReason(
           absl::AlreadyExistsError(
@@ -632,7 +637,7 @@ grpc::ServerUnaryReactor* UserServiceImpl::DeleteUser(
   return SecretKeyCall(context, deps_, [&]() -> absl::Status {
     RETURN_IF_ERROR(LiveUser(deps_, request->user_id()).status());
     RETURN_IF_ERROR(
-        deps_.store->MarkUserDeleted(request->user_id(), deps_.clock->Now()));
+        deps_.users->MarkUserDeleted(request->user_id(), deps_.clock->Now()));
     // The user's sessions stop minting (and verifying) now, not when the
     // issuer's cache entries age out.
     deps_.issuer->InvalidateUser(request->user_id());
@@ -666,7 +671,7 @@ grpc::ServerUnaryReactor* SessionServiceImpl::CreateSession(
     rec.client_token_hash = auth::HashSecret(client_token);
     rec.created_at = rec.updated_at = rec.last_active_at = now;
     rec.expire_at = now + lifetime;
-    RETURN_IF_ERROR(deps_.store->InsertSession(rec));
+    RETURN_IF_ERROR(deps_.sessions->InsertSession(rec));
     ToProto(rec, now, response);
     response->set_client_token(std::move(client_token));
     return absl::OkStatus();
@@ -678,7 +683,7 @@ grpc::ServerUnaryReactor* SessionServiceImpl::GetSession(
     sv1::Session* response) {
   return SecretKeyCall(context, deps_, [&]() -> absl::Status {
     absl::StatusOr<store::SessionRecord> rec =
-        deps_.store->GetSession(request->session_id());
+        deps_.sessions->GetSession(request->session_id());
     if (absl::IsNotFound(rec.status())) {
       return SessionNotFound(request->session_id());
     }
@@ -706,8 +711,8 @@ grpc::ServerUnaryReactor* SessionServiceImpl::ListSessions(
       return Invalid("limit must be 1..500 and offset >= 0");
     }
     ASSIGN_OR_RETURN(std::vector<store::SessionRecord> sessions,
-                     deps_.store->ListSessions(request->user_id(), status,
-                                               limit, request->offset()));
+                     deps_.sessions->ListSessions(request->user_id(), status,
+                                                  limit, request->offset()));
     const absl::Time now = deps_.clock->Now();
     for (const auto& s : sessions) ToProto(s, now, response->add_data());
     response->set_total_count(response->data_size());
@@ -720,7 +725,7 @@ grpc::ServerUnaryReactor* SessionServiceImpl::RevokeSession(
     const sv1::RevokeSessionRequest* request, sv1::Session* response) {
   return SecretKeyCall(context, deps_, [&]() -> absl::Status {
     const absl::Time now = deps_.clock->Now();
-    absl::Status updated = deps_.store->UpdateSessionStatus(
+    absl::Status updated = deps_.sessions->UpdateSessionStatus(
         request->session_id(), store::SessionStatus::kRevoked, now);
     if (absl::IsNotFound(updated))
       return SessionNotFound(request->session_id());
@@ -728,7 +733,7 @@ grpc::ServerUnaryReactor* SessionServiceImpl::RevokeSession(
     // Takes effect at once in this process: no cached copy mints again.
     deps_.issuer->InvalidateSession(request->session_id());
     ASSIGN_OR_RETURN(store::SessionRecord rec,
-                     deps_.store->GetSession(request->session_id()));
+                     deps_.sessions->GetSession(request->session_id()));
     ToProto(rec, now, response);
     return absl::OkStatus();
   });
@@ -744,7 +749,7 @@ grpc::ServerUnaryReactor* JwtTemplateServiceImpl::CreateJwtTemplate(
     ASSIGN_OR_RETURN(rec.id, NewId("jtmp_"));
     RETURN_IF_ERROR(ApplyTemplateInput(InputOf(*request), *deps_.sealer, &rec));
     rec.created_at = rec.updated_at = deps_.clock->Now();
-    absl::Status inserted = deps_.store->InsertJwtTemplate(rec);
+    absl::Status inserted = deps_.templates->InsertJwtTemplate(rec);
     if (absl::IsAlreadyExists(inserted)) {
       return TemplateNameTaken(rec.name);
     }
@@ -776,7 +781,7 @@ grpc::ServerUnaryReactor* JwtTemplateServiceImpl::ListJwtTemplates(
       return Invalid("limit must be 0..500 and offset >= 0");
     }
     ASSIGN_OR_RETURN(std::vector<store::JwtTemplateRecord> all,
-                     deps_.store->ListJwtTemplates());
+                     deps_.templates->ListJwtTemplates());
     const size_t begin = std::min<size_t>(request->offset(), all.size());
     const size_t end =
         request->limit() == 0
@@ -797,7 +802,7 @@ grpc::ServerUnaryReactor* JwtTemplateServiceImpl::UpdateJwtTemplate(
     const std::string old_name = rec.name;
     RETURN_IF_ERROR(ApplyTemplateInput(InputOf(*request), *deps_.sealer, &rec));
     rec.updated_at = deps_.clock->Now();
-    absl::Status updated = deps_.store->UpdateJwtTemplate(rec);
+    absl::Status updated = deps_.templates->UpdateJwtTemplate(rec);
     if (absl::IsAlreadyExists(updated)) {
       return TemplateNameTaken(rec.name);
     }
@@ -816,7 +821,7 @@ grpc::ServerUnaryReactor* JwtTemplateServiceImpl::DeleteJwtTemplate(
   return SecretKeyCall(context, deps_, [&]() -> absl::Status {
     ASSIGN_OR_RETURN(store::JwtTemplateRecord rec,
                      GetTemplate(deps_, request->template_id()));
-    RETURN_IF_ERROR(deps_.store->DeleteJwtTemplate(rec.id));
+    RETURN_IF_ERROR(deps_.templates->DeleteJwtTemplate(rec.id));
     deps_.issuer->InvalidateTemplate(rec.name);
     response->set_object("jwt_template");
     response->set_id(rec.id);

@@ -10,7 +10,9 @@
 #include "core/common/clock.h"
 #include "core/keys/sealer.h"
 #include "core/sessions/session_tokens.h"
-#include "core/store/store.h"
+#include "core/store/jwt_template_store.h"
+#include "core/store/session_store.h"
+#include "core/store/user_store.h"
 #include "server/auth.h"
 #include "server/keyring_service.h"
 #include "tokend/sessions/v1/services.grpc.pb.h"
@@ -18,7 +20,9 @@
 namespace tokend::server {
 
 struct SessionDeps {
-  store::Store* store = nullptr;
+  store::UserStore* users = nullptr;
+  store::SessionStore* sessions = nullptr;
+  store::JwtTemplateStore* templates = nullptr;
   const Clock* clock = nullptr;
   const keys::Sealer* sealer = nullptr;
   sessions::SessionTokenIssuer* issuer = nullptr;

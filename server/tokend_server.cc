@@ -57,7 +57,7 @@ struct TokendServer::State {
   ServerOptions options;
   const Clock* clock = nullptr;
   std::string grpc_address;
-  std::unique_ptr<store::Store> store;
+  std::unique_ptr<store::Backend> store;
   std::unique_ptr<keys::Sealer> sealer;
   std::unique_ptr<keys::Keyring> keyring;
   std::unique_ptr<AdminAuthenticator> admin;
@@ -264,6 +264,7 @@ absl::StatusOr<std::unique_ptr<TokendServer>> TokendServer::Start(
 
   ASSIGN_OR_RETURN(state->store,
                    store::SqliteStore::Open(options.data_dir + "/tokend.db"));
+  store::Backend* const db = state->store.get();
   ASSIGN_OR_RETURN(std::string master_key,
                    keys::LoadOrCreateMasterKey(options.master_key_file));
   ASSIGN_OR_RETURN(state->sealer, keys::Sealer::Create(master_key));
@@ -298,8 +299,9 @@ absl::StatusOr<std::unique_ptr<TokendServer>> TokendServer::Start(
   issuer_options.issuer = options.issuer;
   ASSIGN_OR_RETURN(
       state->iam_issuer,
-      iam::IamTokenIssuer::Create(state->store.get(), state->keyring.get(),
-                                  clock, std::move(issuer_options)));
+      iam::IamTokenIssuer::Create(
+          {/*accounts=*/db, /*oauth_tokens=*/db, /*revocations=*/db},
+          state->keyring.get(), clock, std::move(issuer_options)));
   // Verify rejects revoked IAM tokens (set before serving starts).
   state->verifier->SetRevocationCheck(
       [issuer = state->iam_issuer.get()](absl::string_view jti) {
@@ -313,10 +315,11 @@ absl::StatusOr<std::unique_ptr<TokendServer>> TokendServer::Start(
         session_options.firebase,
         LoadFirebaseServiceAccount(options.firebase_service_account));
   }
-  ASSIGN_OR_RETURN(state->session_issuer,
-                   sessions::SessionTokenIssuer::Create(
-                       state->store.get(), state->keyring.get(),
-                       state->sealer.get(), clock, session_options));
+  ASSIGN_OR_RETURN(
+      state->session_issuer,
+      sessions::SessionTokenIssuer::Create(
+          {/*sessions=*/db, /*users=*/db, /*templates=*/db},
+          state->keyring.get(), state->sealer.get(), clock, session_options));
   // Verify rejects session tokens of sessions no longer active.
   state->verifier->SetSessionCheck(
       [issuer = state->session_issuer.get()](absl::string_view sid) {
@@ -326,7 +329,9 @@ absl::StatusOr<std::unique_ptr<TokendServer>> TokendServer::Start(
   auto keyring_service = std::make_unique<KeyringServiceImpl>(
       state->keyring.get(), state->admin.get(), options.issuer);
   SessionDeps session_deps;
-  session_deps.store = state->store.get();
+  session_deps.users = state->store.get();
+  session_deps.sessions = state->store.get();
+  session_deps.templates = state->store.get();
   session_deps.clock = clock;
   session_deps.sealer = state->sealer.get();
   session_deps.issuer = state->session_issuer.get();
@@ -355,7 +360,8 @@ absl::StatusOr<std::unique_ptr<TokendServer>> TokendServer::Start(
   state->services.push_back(std::make_unique<ScopedTokenServiceImpl>(
       state->scoped_issuer.get(), state->api_keys.get(), state->admin.get()));
   IamAdminDeps iam_admin;
-  iam_admin.store = state->store.get();
+  iam_admin.accounts = state->store.get();
+  iam_admin.oauth_tokens = state->store.get();
   iam_admin.clock = clock;
   iam_admin.checker = state->sa_jwt_checker.get();
   iam_admin.issuer = state->iam_issuer.get();

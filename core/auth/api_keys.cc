@@ -28,23 +28,35 @@ absl::Status ValidateName(absl::string_view name) {
 
 }  // namespace
 
-absl::StatusOr<absl::string_view> ApiKeyManager::SecretPrefix(
-    absl::string_view surface) {
-  if (surface == "sessions") return absl::string_view("sk_");
-  if (surface == "scoped") return absl::string_view("sck_");
+absl::StatusOr<store::ApiKeySurface> ApiKeyManager::IssuableSurface(
+    absl::string_view name) {
+  const std::optional<store::ApiKeySurface> surface =
+      store::ParseApiKeySurface(name);
+  if (surface == store::ApiKeySurface::kSessions ||
+      surface == store::ApiKeySurface::kScoped) {
+    return *surface;
+  }
   return absl::InvalidArgumentError(
       "surface: must be \"sessions\" or \"scoped\"");
 }
 
+absl::StatusOr<absl::string_view> ApiKeyManager::SecretPrefix(
+    absl::string_view surface) {
+  ASSIGN_OR_RETURN(store::ApiKeySurface parsed, IssuableSurface(surface));
+  return parsed == store::ApiKeySurface::kSessions ? absl::string_view("sk_")
+                                                   : absl::string_view("sck_");
+}
+
 absl::StatusOr<NewApiKey> ApiKeyManager::Create(absl::string_view surface,
                                                 absl::string_view name) {
+  ASSIGN_OR_RETURN(store::ApiKeySurface parsed, IssuableSurface(surface));
   ASSIGN_OR_RETURN(absl::string_view prefix, SecretPrefix(surface));
   RETURN_IF_ERROR(ValidateName(name));
   NewApiKey key;
   ASSIGN_OR_RETURN(key.secret, GenerateSecret(prefix));
   ASSIGN_OR_RETURN(std::string id_suffix, GenerateSecret("", 12));
   key.record.id = absl::StrCat("ak_", id_suffix);
-  key.record.surface = std::string(surface);
+  key.record.surface = parsed;
   key.record.name = std::string(name);
   key.record.display_prefix = DisplayPrefix(key.secret);
   key.record.secret_hash = HashSecret(key.secret);
@@ -54,7 +66,7 @@ absl::StatusOr<NewApiKey> ApiKeyManager::Create(absl::string_view surface,
 }
 
 absl::StatusOr<store::ApiKeyRecord> ApiKeyManager::Authenticate(
-    absl::string_view secret, absl::string_view surface) {
+    absl::string_view secret, store::ApiKeySurface surface) {
   const absl::Status invalid = absl::UnauthenticatedError("invalid API key");
   if (secret.empty() || secret.size() > kMaxSecretBytes) return invalid;
   std::string hash = HashSecret(secret);
@@ -88,8 +100,9 @@ absl::StatusOr<store::ApiKeyRecord> ApiKeyManager::Authenticate(
 absl::StatusOr<std::vector<store::ApiKeyRecord>> ApiKeyManager::List(
     absl::string_view surface_filter) {
   if (surface_filter.empty()) return store_->ListApiKeys(std::nullopt);
-  RETURN_IF_ERROR(SecretPrefix(surface_filter).status());
-  return store_->ListApiKeys(surface_filter);
+  ASSIGN_OR_RETURN(store::ApiKeySurface surface,
+                   IssuableSurface(surface_filter));
+  return store_->ListApiKeys(surface);
 }
 
 absl::StatusOr<store::ApiKeyRecord> ApiKeyManager::Revoke(

@@ -17,8 +17,8 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "core/common/clock.h"
+#include "core/store/api_key_store.h"
 #include "core/store/records.h"
-#include "core/store/store.h"
 
 namespace tokend::auth {
 
@@ -29,11 +29,15 @@ struct NewApiKey {
 
 class ApiKeyManager {
  public:
-  ApiKeyManager(store::Store* store, const Clock* clock,
+  ApiKeyManager(store::ApiKeyStore* store, const Clock* clock,
                 absl::Duration cache_ttl = absl::Seconds(5))
       : store_(store), clock_(clock), cache_ttl_(cache_ttl) {}
 
-  // The secret prefix of a surface; InvalidArgument for an unknown surface.
+  // A surface keys can be created for, by name ("sessions" or "scoped");
+  // InvalidArgument otherwise (admin keys are not API keys of this manager).
+  static absl::StatusOr<store::ApiKeySurface> IssuableSurface(
+      absl::string_view name);
+  // The secret prefix of a surface; InvalidArgument as IssuableSurface.
   static absl::StatusOr<absl::string_view> SecretPrefix(
       absl::string_view surface);
 
@@ -43,8 +47,8 @@ class ApiKeyManager {
 
   // The key behind `secret` if it exists, is not revoked and belongs to
   // `surface`; else UNAUTHENTICATED ("invalid API key").
-  absl::StatusOr<store::ApiKeyRecord> Authenticate(absl::string_view secret,
-                                                   absl::string_view surface);
+  absl::StatusOr<store::ApiKeyRecord> Authenticate(
+      absl::string_view secret, store::ApiKeySurface surface);
 
   absl::StatusOr<std::vector<store::ApiKeyRecord>> List(
       absl::string_view surface_filter);
@@ -59,7 +63,7 @@ class ApiKeyManager {
   };
   static constexpr size_t kMaxCacheEntries = 10000;
 
-  store::Store* store_;
+  store::ApiKeyStore* store_;
   const Clock* clock_;
   absl::Duration cache_ttl_;
   absl::Mutex mu_;

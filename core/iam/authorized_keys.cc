@@ -1,6 +1,7 @@
 #include "core/iam/authorized_keys.h"
 
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -31,18 +32,14 @@ absl::StatusOr<std::string> StringMember(const nlohmann::json& obj,
 }  // namespace
 
 absl::string_view KeyAlgorithmName(KeyAlgorithm alg) {
-  switch (alg) {
-    case KeyAlgorithm::kRsa2048:
-      return "RSA_2048";
-    case KeyAlgorithm::kRsa4096:
-      return "RSA_4096";
-  }
-  return "UNKNOWN";
+  return store::AuthorizedKeyAlgorithmName(alg);
 }
 
 absl::StatusOr<KeyAlgorithm> KeyAlgorithmFromName(absl::string_view name) {
-  if (name == "RSA_2048") return KeyAlgorithm::kRsa2048;
-  if (name == "RSA_4096") return KeyAlgorithm::kRsa4096;
+  if (std::optional<KeyAlgorithm> alg =
+          store::ParseAuthorizedKeyAlgorithm(name)) {
+    return *alg;
+  }
   return absl::InvalidArgumentError(
       "key_algorithm must be RSA_2048 or RSA_4096");
 }
@@ -52,7 +49,7 @@ std::string ExplanatoryLine(absl::string_view key_id) {
 }
 
 absl::StatusOr<CreatedAuthorizedKey> CreateAuthorizedKey(
-    store::Store* store, const Clock& clock,
+    store::ServiceAccountStore* store, const Clock& clock,
     absl::string_view service_account_id, KeyAlgorithm algorithm,
     absl::string_view description) {
   ASSIGN_OR_RETURN(store::ServiceAccountRecord account,
@@ -68,7 +65,7 @@ absl::StatusOr<CreatedAuthorizedKey> CreateAuthorizedKey(
   ASSIGN_OR_RETURN(out.key.id, NewResourceId());
   out.key.service_account_id = std::string(service_account_id);
   out.key.description = std::string(description);
-  out.key.key_algorithm = std::string(KeyAlgorithmName(algorithm));
+  out.key.key_algorithm = algorithm;
   ASSIGN_OR_RETURN(out.key.public_key_pem, jwk.ToPublicPem());
   // Stored times are microseconds; keep the record equal to what is read.
   out.key.created_at = absl::FromUnixMicros(absl::ToUnixMicros(clock.Now()));
@@ -91,7 +88,7 @@ std::string KeyFileJson(const store::AuthorizedKeyRecord& key,
   // RFC 3339 in UTC with "Z", as the public API writes it.
   file["created_at"] = absl::FormatTime("%Y-%m-%dT%H:%M:%E*SZ", key.created_at,
                                         absl::UTCTimeZone());
-  file["key_algorithm"] = key.key_algorithm;
+  file["key_algorithm"] = KeyAlgorithmName(key.key_algorithm);
   file["public_key"] = key.public_key_pem;
   file["private_key"] = std::move(private_key);
   return file.dump(2);

@@ -23,11 +23,12 @@
 #include "core/common/clock.h"
 #include "core/jose/jwk.h"
 #include "core/store/records.h"
-#include "core/store/store.h"
+#include "core/store/service_account_store.h"
 
 namespace tokend::iam {
 
-enum class KeyAlgorithm { kRsa2048, kRsa4096 };
+// Stored with the key (records.h).
+using KeyAlgorithm = store::AuthorizedKeyAlgorithm;
 
 // "RSA_2048", "RSA_4096".
 absl::string_view KeyAlgorithmName(KeyAlgorithm alg);
@@ -50,7 +51,7 @@ struct CreatedAuthorizedKey {
 // half once. NotFound if the account is unknown, FailedPrecondition if it is
 // deleted; store errors otherwise.
 absl::StatusOr<CreatedAuthorizedKey> CreateAuthorizedKey(
-    store::Store* store, const Clock& clock,
+    store::ServiceAccountStore* store, const Clock& clock,
     absl::string_view service_account_id, KeyAlgorithm algorithm,
     absl::string_view description);
 

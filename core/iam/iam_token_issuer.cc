@@ -40,10 +40,11 @@ absl::StatusOr<AccountKind> AccountKindFromName(absl::string_view name) {
 }
 
 absl::StatusOr<std::unique_ptr<IamTokenIssuer>> IamTokenIssuer::Create(
-    store::Store* store, const keys::Keyring* keyring, const Clock* clock,
+    Stores stores, const keys::Keyring* keyring, const Clock* clock,
     IamTokenIssuerOptions options) {
-  if (store == nullptr || keyring == nullptr || clock == nullptr) {
-    return absl::InvalidArgumentError("store, keyring and clock are required");
+  if (stores.accounts == nullptr || stores.oauth_tokens == nullptr ||
+      stores.revocations == nullptr || keyring == nullptr || clock == nullptr) {
+    return absl::InvalidArgumentError("stores, keyring and clock are required");
   }
   if (options.issuer.empty()) {
     return absl::InvalidArgumentError("issuer is required");
@@ -73,20 +74,20 @@ absl::StatusOr<std::unique_ptr<IamTokenIssuer>> IamTokenIssuer::Create(
                        .RequireClaim(kKindClaim)
                        .SetMaxTokenBytes(4096)
                        .Build());
-  ASSIGN_OR_RETURN(
-      std::unique_ptr<RevocationList> revocations,
-      RevocationList::Create(store, clock, options.revocation_list));
+  ASSIGN_OR_RETURN(std::unique_ptr<RevocationList> revocations,
+                   RevocationList::Create(stores.revocations, clock,
+                                          options.revocation_list));
   return std::unique_ptr<IamTokenIssuer>(
-      new IamTokenIssuer(store, keyring, clock, std::move(options),
+      new IamTokenIssuer(stores, keyring, clock, std::move(options),
                          std::move(validator), std::move(revocations)));
 }
 
-IamTokenIssuer::IamTokenIssuer(store::Store* store,
-                               const keys::Keyring* keyring, const Clock* clock,
+IamTokenIssuer::IamTokenIssuer(Stores stores, const keys::Keyring* keyring,
+                               const Clock* clock,
                                IamTokenIssuerOptions options,
                                jose::JwtValidator validator,
                                std::unique_ptr<RevocationList> revocations)
-    : store_(store),
+    : stores_(stores),
       keyring_(keyring),
       clock_(clock),
       options_(std::move(options)),
@@ -124,7 +125,7 @@ absl::StatusOr<std::string> IamTokenIssuer::ExchangeOAuthToken(
     absl::string_view secret) const {
   if (secret.empty()) return Unauth("OAuth token is empty");
   const std::string hash = auth::HashSecret(secret);
-  auto rec = store_->FindOAuthTokenByHash(hash);
+  auto rec = stores_.oauth_tokens->FindOAuthTokenByHash(hash);
   if (absl::IsNotFound(rec.status())) return Unauth("OAuth token is invalid");
   if (!rec.ok()) return rec.status();
   if (!auth::HashesEqual(rec->secret_hash, hash)) {
@@ -148,7 +149,7 @@ absl::StatusOr<CreatedOAuthToken> IamTokenIssuer::CreateOAuthToken(
   out.record.secret_hash = auth::HashSecret(out.secret);
   out.record.created_at =
       absl::FromUnixMicros(absl::ToUnixMicros(clock_->Now()));
-  RETURN_IF_ERROR(store_->InsertOAuthToken(out.record));
+  RETURN_IF_ERROR(stores_.oauth_tokens->InsertOAuthToken(out.record));
   return out;
 }
 
@@ -218,7 +219,7 @@ absl::StatusOr<IamToken> IamTokenIssuer::IssueForServiceAccount(
   const absl::Status denied = absl::PermissionDeniedError(
       absl::StrCat("caller may not create tokens for service account '",
                    service_account_id, "'"));
-  auto account = store_->GetServiceAccount(service_account_id);
+  auto account = stores_.accounts->GetServiceAccount(service_account_id);
   if (absl::IsNotFound(account.status())) return denied;
   if (!account.ok()) return account.status();
   if (account->deleted_at.has_value()) return denied;

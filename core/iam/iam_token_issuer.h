@@ -33,8 +33,10 @@
 #include "core/iam/revocation_list.h"
 #include "core/jose/jwt_validator.h"
 #include "core/keys/keyring.h"
+#include "core/store/oauth_token_store.h"
 #include "core/store/records.h"
-#include "core/store/store.h"
+#include "core/store/revocation_store.h"
+#include "core/store/service_account_store.h"
 
 namespace tokend::iam {
 
@@ -76,12 +78,19 @@ struct CreatedOAuthToken {
 
 class IamTokenIssuer {
  public:
+  // What the issuer reads and writes; one backend usually provides all three.
+  struct Stores {
+    store::ServiceAccountStore* accounts = nullptr;  // Token creators.
+    store::OAuthTokenStore* oauth_tokens = nullptr;
+    store::RevocationStore* revocations = nullptr;
+  };
+
   // InvalidArgument for bad options (no issuer, lifetime <= 0 or beyond the
   // iam slot's max_token_lifetime); NotFound if the keyring has no "iam"
   // slot; store errors from loading the revocation list. All pointers must
   // outlive the issuer.
   static absl::StatusOr<std::unique_ptr<IamTokenIssuer>> Create(
-      store::Store* store, const keys::Keyring* keyring, const Clock* clock,
+      Stores stores, const keys::Keyring* keyring, const Clock* clock,
       IamTokenIssuerOptions options);
 
   // Signs a token for `subject_id` (non-empty, else InvalidArgument). The
@@ -127,7 +136,7 @@ class IamTokenIssuer {
   const std::string& audience() const { return options_.audience; }
 
  private:
-  IamTokenIssuer(store::Store* store, const keys::Keyring* keyring,
+  IamTokenIssuer(Stores stores, const keys::Keyring* keyring,
                  const Clock* clock, IamTokenIssuerOptions options,
                  jose::JwtValidator validator,
                  std::unique_ptr<RevocationList> revocations);
@@ -135,7 +144,7 @@ class IamTokenIssuer {
   absl::StatusOr<VerifiedIamToken> VerifyUnrevoked(
       absl::string_view iam_token) const;
 
-  store::Store* const store_;
+  const Stores stores_;
   const keys::Keyring* const keyring_;
   const Clock* const clock_;
   const IamTokenIssuerOptions options_;

@@ -9,7 +9,8 @@
 namespace tokend::iam {
 
 absl::StatusOr<std::unique_ptr<RevocationList>> RevocationList::Create(
-    store::Store* store, const Clock* clock, RevocationListOptions options) {
+    store::RevocationStore* store, const Clock* clock,
+    RevocationListOptions options) {
   if (store == nullptr || clock == nullptr) {
     return absl::InvalidArgumentError("store and clock are required");
   }
@@ -22,7 +23,8 @@ absl::StatusOr<std::unique_ptr<RevocationList>> RevocationList::Create(
   return list;
 }
 
-RevocationList::RevocationList(store::Store* store, const Clock* clock,
+RevocationList::RevocationList(store::RevocationStore* store,
+                               const Clock* clock,
                                RevocationListOptions options)
     : store_(store), clock_(clock), options_(options) {}
 

@@ -19,7 +19,7 @@
 //   bounded by revocations per token lifetime. Records already expired when
 //   the list is loaded are not loaded; their tokens fail time checks anyway.
 //   A loaded revocation is reported until PurgeExpired() drops it, as
-//   Store::IsTokenRevoked does.
+//   RevocationStore::IsTokenRevoked does.
 //
 // One list per store and process: revocations written to the store by
 // someone else (another process or another list) are seen only after
@@ -40,7 +40,7 @@
 #include "absl/time/time.h"
 #include "core/common/clock.h"
 #include "core/store/records.h"
-#include "core/store/store.h"
+#include "core/store/revocation_store.h"
 
 namespace tokend::iam {
 
@@ -56,7 +56,7 @@ class RevocationList {
   // InvalidArgument for a null pointer or max_entries < 0; store errors as
   // returned. Both pointers must outlive the list.
   static absl::StatusOr<std::unique_ptr<RevocationList>> Create(
-      store::Store* store, const Clock* clock,
+      store::RevocationStore* store, const Clock* clock,
       RevocationListOptions options = {});
 
   RevocationList(const RevocationList&) = delete;
@@ -88,13 +88,13 @@ class RevocationList {
   bool complete() const;
 
  private:
-  RevocationList(store::Store* store, const Clock* clock,
+  RevocationList(store::RevocationStore* store, const Clock* clock,
                  RevocationListOptions options);
 
   absl::Status ReloadLocked(absl::Time now)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
 
-  store::Store* const store_;
+  store::RevocationStore* const store_;
   const Clock* const clock_;
   const RevocationListOptions options_;
 

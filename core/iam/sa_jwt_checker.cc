@@ -70,7 +70,8 @@ std::vector<std::string> SaJwtCheckerOptions::DefaultAudiences(
 }
 
 absl::StatusOr<std::unique_ptr<SaJwtChecker>> SaJwtChecker::Create(
-    store::Store* store, const Clock* clock, SaJwtCheckerOptions options) {
+    store::ServiceAccountStore* store, const Clock* clock,
+    SaJwtCheckerOptions options) {
   if (store == nullptr || clock == nullptr) {
     return absl::InvalidArgumentError("store and clock are required");
   }
@@ -93,8 +94,8 @@ absl::StatusOr<std::unique_ptr<SaJwtChecker>> SaJwtChecker::Create(
       new SaJwtChecker(store, clock, std::move(options), std::move(validator)));
 }
 
-SaJwtChecker::SaJwtChecker(store::Store* store, const Clock* clock,
-                           SaJwtCheckerOptions options,
+SaJwtChecker::SaJwtChecker(store::ServiceAccountStore* store,
+                           const Clock* clock, SaJwtCheckerOptions options,
                            jose::JwtValidator validator)
     : store_(store),
       clock_(clock),

@@ -40,7 +40,7 @@
 #include "core/jose/jwk.h"
 #include "core/jose/jwt_validator.h"
 #include "core/store/records.h"
-#include "core/store/store.h"
+#include "core/store/service_account_store.h"
 
 namespace tokend::iam {
 
@@ -77,7 +77,8 @@ class SaJwtChecker {
  public:
   // InvalidArgument for bad options. `store` and `clock` must outlive it.
   static absl::StatusOr<std::unique_ptr<SaJwtChecker>> Create(
-      store::Store* store, const Clock* clock, SaJwtCheckerOptions options);
+      store::ServiceAccountStore* store, const Clock* clock,
+      SaJwtCheckerOptions options);
 
   // UNAUTHENTICATED on any rule failure (see above); store errors other than
   // NotFound are passed through (UNAVAILABLE, INTERNAL...).
@@ -104,7 +105,7 @@ class SaJwtChecker {
     absl::Time fetched_at;
   };
 
-  SaJwtChecker(store::Store* store, const Clock* clock,
+  SaJwtChecker(store::ServiceAccountStore* store, const Clock* clock,
                SaJwtCheckerOptions options, jose::JwtValidator validator);
 
   // NotFound-free: UNAUTHENTICATED for a missing or bad key.
@@ -113,7 +114,7 @@ class SaJwtChecker {
   absl::StatusOr<std::shared_ptr<const CachedAccount>> LookupAccount(
       const std::string& account_id, absl::Time now) const;
 
-  store::Store* const store_;
+  store::ServiceAccountStore* const store_;
   const Clock* const clock_;
   const SaJwtCheckerOptions options_;
   const jose::JwtValidator validator_;

@@ -96,7 +96,7 @@ std::string Keyring::SealingContext(absl::string_view kid) {
   return absl::StrCat("tokend signing key\n", kid);
 }
 
-Keyring::Keyring(store::Store* store, const Sealer* sealer,
+Keyring::Keyring(store::SigningKeyStore* store, const Sealer* sealer,
                  KeyringOptions options, const Clock* clock)
     : store_(store),
       sealer_(sealer),
@@ -114,10 +114,9 @@ Keyring::Keyring(store::Store* store, const Sealer* sealer,
 
 Keyring::~Keyring() = default;
 
-absl::StatusOr<std::unique_ptr<Keyring>> Keyring::Open(store::Store* store,
-                                                       const Sealer* sealer,
-                                                       KeyringOptions options,
-                                                       const Clock* clock) {
+absl::StatusOr<std::unique_ptr<Keyring>> Keyring::Open(
+    store::SigningKeyStore* store, const Sealer* sealer, KeyringOptions options,
+    const Clock* clock) {
   if (store == nullptr || sealer == nullptr || clock == nullptr) {
     return absl::InvalidArgumentError(
         "keyring: store, sealer and clock are required");
@@ -177,7 +176,6 @@ absl::Status Keyring::Bootstrap() {
 
 absl::Status Keyring::CreateKey(const SlotConfig& slot, KeyState state,
                                 absl::Time now, absl::Time activate_at) {
-  const absl::string_view alg_name = jose::AlgorithmName(slot.algorithm);
   ASSIGN_OR_RETURN(jose::Jwk private_key, jose::Jwk::Generate(slot.algorithm));
   ASSIGN_OR_RETURN(jose::Jwk public_key, private_key.PublicOnly());
   ASSIGN_OR_RETURN(nlohmann::json public_json, public_key.ToPublicJsonObject());
@@ -186,7 +184,7 @@ absl::Status Keyring::CreateKey(const SlotConfig& slot, KeyState state,
   SigningKeyRecord row;
   row.kid = private_key.kid();
   row.slot = slot.name;
-  row.algorithm = std::string(alg_name);
+  row.algorithm = slot.algorithm;
   row.state = state;
   row.public_jwk = public_json.dump();
   absl::StatusOr<std::string> sealed =
@@ -263,19 +261,12 @@ absl::Status Keyring::Reload() {
   auto jwks = std::make_shared<PublishedJwks>();
   absl::flat_hash_set<std::string> present;
   for (const SigningKeyRecord& row : rows) {
-    absl::StatusOr<jose::Algorithm> alg =
-        jose::AlgorithmFromName(row.algorithm);
-    if (!alg.ok()) {
-      return absl::DataLossError(absl::StrCat("keyring: signing key '", row.kid,
-                                              "' has algorithm '",
-                                              row.algorithm, "'"));
-    }
-    ASSIGN_OR_RETURN(LoadedKey * key, Load(row, *alg));
+    ASSIGN_OR_RETURN(LoadedKey * key, Load(row, row.algorithm));
     present.insert(row.kid);
     RETURN_IF_ERROR(
         WithContext(jwks->keys.Add(key->public_key),
                     absl::StrCat("keyring: publishing '", row.kid, "'")));
-    next->keys.push_back(KeyInfo{row.kid, row.slot, *alg, row.state,
+    next->keys.push_back(KeyInfo{row.kid, row.slot, row.algorithm, row.state,
                                  row.created_at, row.activate_at,
                                  row.retired_at, row.delete_after});
     switch (row.state) {
@@ -284,8 +275,10 @@ absl::Status Keyring::Reload() {
             std::min(next->next_transition, row.activate_at);
         break;
       case KeyState::kRetired:
+        // A retired row always has delete_after; one without is kept.
         next->next_transition =
-            std::min(next->next_transition, row.delete_after);
+            std::min(next->next_transition,
+                     row.delete_after.value_or(absl::InfiniteFuture()));
         break;
       case KeyState::kActive:
         if (FindSlot(row.slot) == nullptr) break;  // Not ours to sign with.
@@ -371,7 +364,8 @@ absl::Status Keyring::TickLocked() {
   // Deletions: every retired key whose tokens have all expired.
   std::vector<std::string> expired;
   for (const SigningKeyRecord& row : rows) {
-    if (row.state == KeyState::kRetired && row.delete_after <= now) {
+    if (row.state == KeyState::kRetired && row.delete_after.has_value() &&
+        *row.delete_after <= now) {
       expired.push_back(row.kid);
     }
   }

@@ -21,10 +21,10 @@
 // key, published for the lead time before it signs, since verifiers cache the
 // whole JWKS; until then Signer() for that slot is Unavailable.
 //
-// Every transition is one Store::UpdateSigningKeys call, so the database
-// never shows a slot half-rotated. The keyring re-reads the store on every
-// Tick(), so transitions made by another process sharing the store are picked
-// up there.
+// Every transition is one SigningKeyStore::UpdateSigningKeys call, so the
+// database never shows a slot half-rotated. The keyring re-reads the store on
+// every Tick(), so transitions made by another process sharing the store are
+// picked up there.
 //
 // Private keys are stored sealed (sealer.h) with associated data
 // SealingContext(kid): a sealed key moved onto another row does not open.
@@ -43,6 +43,7 @@
 #define TOKEND_CORE_KEYS_KEYRING_H_
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -60,7 +61,7 @@
 #include "core/jose/jwt_signer.h"
 #include "core/keys/sealer.h"
 #include "core/store/records.h"
-#include "core/store/store.h"
+#include "core/store/signing_key_store.h"
 
 namespace tokend::keys {
 
@@ -106,8 +107,8 @@ struct KeyInfo {
   store::KeyState state = store::KeyState::kNext;
   absl::Time created_at;
   absl::Time activate_at;
-  absl::Time retired_at;    // InfiniteFuture until retired.
-  absl::Time delete_after;  // InfiniteFuture until retired.
+  std::optional<absl::Time> retired_at;    // Set when retired.
+  std::optional<absl::Time> delete_after;  // Set when retired.
 };
 
 // The JWKS as served: the set, its JSON and the strong ETag of that JSON, all
@@ -125,10 +126,9 @@ class Keyring {
   // Tick() does. `store`, `sealer` and `clock` must outlive the Keyring.
   // Errors: InvalidArgument for bad options; DataLoss if a key does not
   // unseal (wrong master key) or its row is inconsistent; store errors.
-  static absl::StatusOr<std::unique_ptr<Keyring>> Open(store::Store* store,
-                                                       const Sealer* sealer,
-                                                       KeyringOptions options,
-                                                       const Clock* clock);
+  static absl::StatusOr<std::unique_ptr<Keyring>> Open(
+      store::SigningKeyStore* store, const Sealer* sealer,
+      KeyringOptions options, const Clock* clock);
 
   // How long past retired_at + max_token_lifetime a retired key stays
   // published: the JWKS max-age plus 5 minutes of verifier clock skew.
@@ -201,8 +201,8 @@ class Keyring {
     std::shared_ptr<const jose::JwtSigner> signer;  // Created when active.
   };
 
-  Keyring(store::Store* store, const Sealer* sealer, KeyringOptions options,
-          const Clock* clock);
+  Keyring(store::SigningKeyStore* store, const Sealer* sealer,
+          KeyringOptions options, const Clock* clock);
 
   const SlotConfig* FindSlot(absl::string_view name) const;
   std::shared_ptr<const Snapshot> snapshot() const;
@@ -225,7 +225,7 @@ class Keyring {
                                   jose::Algorithm alg)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
-  store::Store* const store_;
+  store::SigningKeyStore* const store_;
   const Sealer* const sealer_;
   const KeyringOptions options_;
   const Clock* const clock_;

@@ -88,10 +88,10 @@ nlohmann::json SessionTokenIssuer::TemplateContext(
 }
 
 absl::StatusOr<std::unique_ptr<SessionTokenIssuer>> SessionTokenIssuer::Create(
-    store::Store* store, const keys::Keyring* keyring,
-    const keys::Sealer* sealer, const Clock* clock,
-    SessionTokenOptions options) {
-  if (store == nullptr || keyring == nullptr || sealer == nullptr ||
+    Stores stores, const keys::Keyring* keyring, const keys::Sealer* sealer,
+    const Clock* clock, SessionTokenOptions options) {
+  if (stores.sessions == nullptr || stores.users == nullptr ||
+      stores.templates == nullptr || keyring == nullptr || sealer == nullptr ||
       clock == nullptr) {
     return absl::InvalidArgumentError("session token issuer: null dependency");
   }
@@ -99,15 +99,15 @@ absl::StatusOr<std::unique_ptr<SessionTokenIssuer>> SessionTokenIssuer::Create(
     return absl::InvalidArgumentError("session token issuer needs an issuer");
   }
   return std::unique_ptr<SessionTokenIssuer>(new SessionTokenIssuer(
-      store, keyring, sealer, clock, std::move(options)));
+      stores, keyring, sealer, clock, std::move(options)));
 }
 
-SessionTokenIssuer::SessionTokenIssuer(store::Store* store,
+SessionTokenIssuer::SessionTokenIssuer(Stores stores,
                                        const keys::Keyring* keyring,
                                        const keys::Sealer* sealer,
                                        const Clock* clock,
                                        SessionTokenOptions options)
-    : store_(store),
+    : stores_(stores),
       keyring_(keyring),
       sealer_(sealer),
       clock_(clock),
@@ -127,10 +127,10 @@ SessionTokenIssuer::FindActiveSession(absl::string_view session_id) const {
     }
   }
   if (cached == nullptr) {
-    auto session = store_->GetSession(session_id);
+    auto session = stores_.sessions->GetSession(session_id);
     if (absl::IsNotFound(session.status())) return SessionNotFound();
     if (!session.ok()) return session.status();
-    auto user = store_->GetUser(session->user_id);
+    auto user = stores_.users->GetUser(session->user_id);
     if (absl::IsNotFound(user.status())) return SessionNotFound();
     if (!user.ok()) return user.status();
     auto entry = std::make_shared<CachedSession>();
@@ -157,8 +157,8 @@ absl::StatusOr<store::SessionRecord> SessionTokenIssuer::SessionForClientToken(
   if (client_token.empty()) {
     return absl::UnauthenticatedError("a client token is required");
   }
-  auto session =
-      store_->FindSessionByClientTokenHash(auth::HashSecret(client_token));
+  auto session = stores_.sessions->FindSessionByClientTokenHash(
+      auth::HashSecret(client_token));
   if (absl::IsNotFound(session.status())) {
     return absl::UnauthenticatedError("the client token is not valid");
   }
@@ -240,7 +240,7 @@ SessionTokenIssuer::LoadTemplate(absl::string_view name) const {
       return it->second;
     }
   }
-  auto record = store_->FindJwtTemplateByName(name);
+  auto record = stores_.templates->FindJwtTemplateByName(name);
   if (absl::IsNotFound(record.status())) {
     return absl::NotFoundError("JWT template not found");
   }
@@ -251,8 +251,11 @@ SessionTokenIssuer::LoadTemplate(absl::string_view name) const {
   entry->compiled =
       std::make_shared<const CompiledTemplate>(std::move(compiled));
   if (record->custom_signing_key) {
-    ASSIGN_OR_RETURN(jose::Algorithm alg,
-                     jose::AlgorithmFromName(record->signing_algorithm));
+    if (!record->signing_algorithm.has_value()) {
+      return absl::InternalError(
+          "JWT template has a custom signing key but no algorithm");
+    }
+    const jose::Algorithm alg = *record->signing_algorithm;
     ASSIGN_OR_RETURN(std::string jwk_json,
                      sealer_->Open(record->sealed_signing_key,
                                    SealingContextForTemplate(record->id)));

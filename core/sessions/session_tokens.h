@@ -32,8 +32,10 @@
 #include "core/keys/sealer.h"
 #include "core/sessions/firebase_custom_token.h"
 #include "core/sessions/jwt_template.h"
+#include "core/store/jwt_template_store.h"
 #include "core/store/records.h"
-#include "core/store/store.h"
+#include "core/store/session_store.h"
+#include "core/store/user_store.h"
 #include "nlohmann/json.hpp"
 
 namespace tokend::sessions {
@@ -69,12 +71,18 @@ struct IssueRequest {
 
 class SessionTokenIssuer {
  public:
+  // What the issuer reads; one backend usually provides all three.
+  struct Stores {
+    store::SessionStore* sessions = nullptr;
+    store::UserStore* users = nullptr;
+    store::JwtTemplateStore* templates = nullptr;
+  };
+
   // `sealer` unseals templates' custom signing keys. Pointers must outlive
   // the issuer. InvalidArgument without an issuer.
   static absl::StatusOr<std::unique_ptr<SessionTokenIssuer>> Create(
-      store::Store* store, const keys::Keyring* keyring,
-      const keys::Sealer* sealer, const Clock* clock,
-      SessionTokenOptions options);
+      Stores stores, const keys::Keyring* keyring, const keys::Sealer* sealer,
+      const Clock* clock, SessionTokenOptions options);
 
   absl::StatusOr<std::string> IssueDefault(const IssueRequest& request) const;
   absl::StatusOr<std::string> IssueFromTemplate(
@@ -113,7 +121,7 @@ class SessionTokenIssuer {
                                         const store::SessionRecord& session);
 
  private:
-  SessionTokenIssuer(store::Store* store, const keys::Keyring* keyring,
+  SessionTokenIssuer(Stores stores, const keys::Keyring* keyring,
                      const keys::Sealer* sealer, const Clock* clock,
                      SessionTokenOptions options);
 
@@ -135,7 +143,7 @@ class SessionTokenIssuer {
       const std::optional<int64_t>& expires_in_seconds,
       absl::Duration fallback) const;
 
-  store::Store* const store_;
+  const Stores stores_;
   const keys::Keyring* const keyring_;
   const keys::Sealer* const sealer_;
   const Clock* const clock_;

@@ -1,8 +1,11 @@
 // Records persisted by a Store. Plain data: no behaviour, no validation;
 // a Store checks what the schema demands and nothing more.
 //
-// Times are absl::Time. absl::InfiniteFuture() means "not yet" (a key that has
-// not been retired); stores keep it as SQL NULL, never as a sentinel number.
+// Times are finite absl::Time values. A time that may not have happened yet (a
+// key not retired, a user not deleted) is a std::optional<absl::Time>, unset
+// until it happens; stores keep it as SQL NULL, never as a sentinel number.
+// Columns with a fixed set of values are enums here and stable lowercase (or
+// vendor-spelled) names in the database; each enum has a Name/Parse pair.
 #ifndef TOKEND_CORE_STORE_RECORDS_H_
 #define TOKEND_CORE_STORE_RECORDS_H_
 
@@ -13,6 +16,7 @@
 
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "core/jose/algorithm.h"
 
 namespace tokend::store {
 
@@ -36,22 +40,58 @@ inline absl::string_view KeyStateName(KeyState state) {
   return "unknown";
 }
 
+// The inverse of KeyStateName (exact); nullopt otherwise.
+inline std::optional<KeyState> ParseKeyState(absl::string_view name) {
+  if (name == "next") return KeyState::kNext;
+  if (name == "active") return KeyState::kActive;
+  if (name == "retired") return KeyState::kRetired;
+  return std::nullopt;
+}
+
 struct SigningKeyRecord {
   std::string kid;
-  std::string slot;       // "session", "iam", "scoped", ...
-  std::string algorithm;  // JOSE name: "ES256", "RS256", ...
+  std::string slot;  // A keyring slot name: "session", "iam", "scoped", ...
+  jose::Algorithm algorithm = jose::Algorithm::kEs256;
   KeyState state = KeyState::kNext;
   std::string public_jwk;      // JSON object, public members only.
   std::string sealed_private;  // Sealer output (bytes), bound to `kid`.
   absl::Time created_at = absl::UnixEpoch();
-  absl::Time activate_at = absl::UnixEpoch();      // When it may start signing.
-  absl::Time retired_at = absl::InfiniteFuture();  // Until retired.
-  absl::Time delete_after = absl::InfiniteFuture();  // Until retired.
+  absl::Time activate_at = absl::UnixEpoch();  // When it may start signing.
+  std::optional<absl::Time> retired_at;        // Set when retired.
+  std::optional<absl::Time> delete_after;      // Set when retired.
 };
 
+// Which API an API key opens (DESIGN §2.6).
+enum class ApiKeySurface {
+  kAdmin = 0,
+  kSessions = 1,  // Clerk's Backend API: "sk_" secrets.
+  kScoped = 2,    // Courier's issue-token: "sck_" secrets.
+};
+
+// "admin", "sessions", "scoped".
+inline absl::string_view ApiKeySurfaceName(ApiKeySurface surface) {
+  switch (surface) {
+    case ApiKeySurface::kAdmin:
+      return "admin";
+    case ApiKeySurface::kSessions:
+      return "sessions";
+    case ApiKeySurface::kScoped:
+      return "scoped";
+  }
+  return "unknown";
+}
+
+// The inverse of ApiKeySurfaceName (exact); nullopt otherwise.
+inline std::optional<ApiKeySurface> ParseApiKeySurface(absl::string_view name) {
+  if (name == "admin") return ApiKeySurface::kAdmin;
+  if (name == "sessions") return ApiKeySurface::kSessions;
+  if (name == "scoped") return ApiKeySurface::kScoped;
+  return std::nullopt;
+}
+
 struct ApiKeyRecord {
-  std::string id;              // "ak_..."
-  std::string surface;         // "admin" | "sessions" | "scoped"
+  std::string id;  // "ak_..."
+  ApiKeySurface surface = ApiKeySurface::kSessions;
   std::string name;            // Human label.
   std::string display_prefix;  // First characters of the secret; safe to show.
   std::string secret_hash;     // SHA-256 of the secret, raw 32 bytes.
@@ -72,12 +112,35 @@ struct ServiceAccountRecord {
   std::vector<std::string> token_creators;
 };
 
+// Key algorithms of authorized keys, as Yandex Cloud names them.
+enum class AuthorizedKeyAlgorithm { kRsa2048 = 0, kRsa4096 = 1 };
+
+// "RSA_2048", "RSA_4096".
+inline absl::string_view AuthorizedKeyAlgorithmName(
+    AuthorizedKeyAlgorithm alg) {
+  switch (alg) {
+    case AuthorizedKeyAlgorithm::kRsa2048:
+      return "RSA_2048";
+    case AuthorizedKeyAlgorithm::kRsa4096:
+      return "RSA_4096";
+  }
+  return "unknown";
+}
+
+// The inverse of AuthorizedKeyAlgorithmName (exact); nullopt otherwise.
+inline std::optional<AuthorizedKeyAlgorithm> ParseAuthorizedKeyAlgorithm(
+    absl::string_view name) {
+  if (name == "RSA_2048") return AuthorizedKeyAlgorithm::kRsa2048;
+  if (name == "RSA_4096") return AuthorizedKeyAlgorithm::kRsa4096;
+  return std::nullopt;
+}
+
 // An authorized key of a service account. Only the public half is stored.
 struct AuthorizedKeyRecord {
   std::string id;  // The JWT "kid".
   std::string service_account_id;
   std::string description;
-  std::string key_algorithm;   // "RSA_2048" | "RSA_4096".
+  AuthorizedKeyAlgorithm key_algorithm = AuthorizedKeyAlgorithm::kRsa2048;
   std::string public_key_pem;  // SPKI "PUBLIC KEY" PEM.
   absl::Time created_at = absl::UnixEpoch();
   std::optional<absl::Time> deleted_at;  // Unset while the key is usable.
@@ -192,7 +255,7 @@ struct JwtTemplateRecord {
   int64_t lifetime_seconds = 60;
   int64_t allowed_clock_skew_seconds = 5;
   bool custom_signing_key = false;
-  std::string signing_algorithm;   // "" or a JOSE name, e.g. "RS256".
+  std::optional<jose::Algorithm> signing_algorithm;  // Unset when none.
   std::string sealed_signing_key;  // Sealer output (bytes); "" when none.
   absl::Time created_at = absl::UnixEpoch();
   absl::Time updated_at = absl::UnixEpoch();

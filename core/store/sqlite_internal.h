@@ -16,6 +16,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "core/common/status_macros.h"
+#include "core/jose/algorithm.h"
 
 namespace tokend::store::sqlite_internal {
 
@@ -25,16 +26,32 @@ namespace tokend::store::sqlite_internal {
 // permission failures PermissionDenied, the rest Internal.
 absl::Status SqliteError(sqlite3* db, int rc, absl::string_view what);
 
-// ---- Time encoding: microseconds since the epoch; NULL for "never". ----
+// ---- Time encoding: microseconds since the epoch; NULL for "not yet". ----
 
-inline absl::StatusOr<std::optional<int64_t>> EncodeTime(
-    absl::Time t, bool future_is_null, absl::string_view field) {
-  if (t == absl::InfiniteFuture() && future_is_null) return std::nullopt;
+inline absl::StatusOr<int64_t> EncodeTime(absl::Time t,
+                                          absl::string_view field) {
   if (t == absl::InfiniteFuture() || t == absl::InfinitePast()) {
     return absl::InvalidArgumentError(
         absl::StrCat(field, " must be a finite time"));
   }
   return absl::ToUnixMicros(t);
+}
+
+// An enum read back by name (records.h's Parse* functions): DataLoss when
+// the stored name is unknown, since only this code writes the column.
+template <typename E>
+absl::StatusOr<E> StoredEnum(std::optional<E> parsed, absl::string_view column,
+                             absl::string_view stored) {
+  if (parsed.has_value()) return *parsed;
+  return absl::DataLossError(
+      absl::StrCat("unknown ", column, " '", stored, "' in the database"));
+}
+
+inline absl::StatusOr<jose::Algorithm> StoredAlgorithm(
+    absl::string_view column, absl::string_view stored) {
+  absl::StatusOr<jose::Algorithm> alg = jose::AlgorithmFromName(stored);
+  return StoredEnum(alg.ok() ? std::optional(*alg) : std::nullopt, column,
+                    stored);
 }
 
 // A cached statement in use: resets it and clears its bindings when done, so
@@ -63,12 +80,9 @@ class ScopedStmt {
   absl::Status BindInt(int i, int64_t v) {
     return Check(sqlite3_bind_int64(stmt_, i, v));
   }
-  absl::Status BindTime(int i, absl::Time t, bool future_is_null,
-                        absl::string_view field) {
-    ASSIGN_OR_RETURN(std::optional<int64_t> us,
-                     EncodeTime(t, future_is_null, field));
-    if (!us.has_value()) return Check(sqlite3_bind_null(stmt_, i));
-    return BindInt(i, *us);
+  absl::Status BindTime(int i, absl::Time t, absl::string_view field) {
+    ASSIGN_OR_RETURN(int64_t us, EncodeTime(t, field));
+    return BindInt(i, us);
   }
 
   // true: a row is available; false: done.
@@ -101,10 +115,7 @@ class ScopedStmt {
     return p == nullptr ? std::string()
                         : std::string(static_cast<const char*>(p), n);
   }
-  absl::Time GetTime(int col) const {
-    return IsNull(col) ? absl::InfiniteFuture()
-                       : absl::FromUnixMicros(Int(col));
-  }
+  absl::Time GetTime(int col) const { return absl::FromUnixMicros(Int(col)); }
   std::optional<absl::Time> GetOptionalTime(int col) const {
     if (IsNull(col)) return std::nullopt;
     return absl::FromUnixMicros(Int(col));
@@ -125,7 +136,7 @@ inline absl::Status BindOptionalTime(ScopedStmt& s, int i,
                                      const std::optional<absl::Time>& t,
                                      absl::string_view field) {
   if (!t.has_value()) return absl::OkStatus();  // Cleared bindings are NULL.
-  return s.BindTime(i, *t, false, field);
+  return s.BindTime(i, *t, field);
 }
 
 }  // namespace tokend::store::sqlite_internal

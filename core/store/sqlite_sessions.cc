@@ -24,6 +24,7 @@ namespace {
 
 using sqlite_internal::BindOptionalTime;
 using sqlite_internal::ScopedStmt;
+using sqlite_internal::StoredAlgorithm;
 
 // Binds `v`, or NULL when it is empty: for optional identifiers whose unset
 // value must not collide in a unique index.
@@ -59,7 +60,7 @@ absl::Status BindUser(ScopedStmt& s, const UserRecord& rec) {
   RETURN_IF_ERROR(s.BindText(9, rec.public_metadata_json));
   RETURN_IF_ERROR(s.BindText(10, rec.private_metadata_json));
   RETURN_IF_ERROR(s.BindText(11, rec.unsafe_metadata_json));
-  RETURN_IF_ERROR(s.BindTime(12, rec.updated_at, false, "updated_at"));
+  RETURN_IF_ERROR(s.BindTime(12, rec.updated_at, "updated_at"));
   return absl::OkStatus();
 }
 
@@ -132,13 +133,16 @@ absl::Status BindJwtTemplate(ScopedStmt& s, const JwtTemplateRecord& rec) {
   RETURN_IF_ERROR(s.BindInt(4, rec.lifetime_seconds));
   RETURN_IF_ERROR(s.BindInt(5, rec.allowed_clock_skew_seconds));
   RETURN_IF_ERROR(s.BindInt(6, rec.custom_signing_key ? 1 : 0));
-  RETURN_IF_ERROR(s.BindText(7, rec.signing_algorithm));
+  RETURN_IF_ERROR(
+      s.BindText(7, rec.signing_algorithm.has_value()
+                        ? jose::AlgorithmName(*rec.signing_algorithm)
+                        : absl::string_view()));
   RETURN_IF_ERROR(s.BindBlob(8, rec.sealed_signing_key));
-  RETURN_IF_ERROR(s.BindTime(9, rec.updated_at, false, "updated_at"));
+  RETURN_IF_ERROR(s.BindTime(9, rec.updated_at, "updated_at"));
   return absl::OkStatus();
 }
 
-JwtTemplateRecord ReadJwtTemplate(const ScopedStmt& s) {
+absl::StatusOr<JwtTemplateRecord> ReadJwtTemplate(const ScopedStmt& s) {
   JwtTemplateRecord rec;
   rec.id = s.Text(0);
   rec.name = s.Text(1);
@@ -146,7 +150,10 @@ JwtTemplateRecord ReadJwtTemplate(const ScopedStmt& s) {
   rec.lifetime_seconds = s.Int(3);
   rec.allowed_clock_skew_seconds = s.Int(4);
   rec.custom_signing_key = s.Int(5) != 0;
-  rec.signing_algorithm = s.Text(6);
+  if (const std::string alg = s.Text(6); !alg.empty()) {
+    ASSIGN_OR_RETURN(rec.signing_algorithm,
+                     StoredAlgorithm("template signing algorithm", alg));
+  }
   rec.sealed_signing_key = s.Blob(7);
   rec.updated_at = s.GetTime(8);
   rec.created_at = s.GetTime(9);
@@ -243,7 +250,7 @@ absl::Status SqliteStore::InsertUser(const UserRecord& rec) {
     ASSIGN_OR_RETURN(sqlite3_stmt * raw, Prepared(*kSql));
     ScopedStmt s(db_, raw);
     RETURN_IF_ERROR(BindUser(s, rec));
-    RETURN_IF_ERROR(s.BindTime(13, rec.created_at, false, "created_at"));
+    RETURN_IF_ERROR(s.BindTime(13, rec.created_at, "created_at"));
     RETURN_IF_ERROR(BindOptionalTime(s, 14, rec.deleted_at, "deleted_at"));
     RETURN_IF_ERROR(s.Run());
     return WriteUserContacts(rec, /*live=*/!rec.deleted_at.has_value());
@@ -337,10 +344,10 @@ absl::Status SqliteStore::InsertSession(const SessionRecord& rec) {
   // collide with each other nor be found by an empty hash.
   RETURN_IF_ERROR(BindBlobOrNull(s, 4, rec.client_token_hash));
   RETURN_IF_ERROR(s.BindText(5, rec.actor_json));
-  RETURN_IF_ERROR(s.BindTime(6, rec.created_at, false, "created_at"));
-  RETURN_IF_ERROR(s.BindTime(7, rec.updated_at, false, "updated_at"));
-  RETURN_IF_ERROR(s.BindTime(8, rec.last_active_at, false, "last_active_at"));
-  RETURN_IF_ERROR(s.BindTime(9, rec.expire_at, false, "expire_at"));
+  RETURN_IF_ERROR(s.BindTime(6, rec.created_at, "created_at"));
+  RETURN_IF_ERROR(s.BindTime(7, rec.updated_at, "updated_at"));
+  RETURN_IF_ERROR(s.BindTime(8, rec.last_active_at, "last_active_at"));
+  RETURN_IF_ERROR(s.BindTime(9, rec.expire_at, "expire_at"));
   absl::Status status = s.Run();
   if (!status.ok() &&
       sqlite3_extended_errcode(db_) == SQLITE_CONSTRAINT_FOREIGNKEY) {
@@ -443,7 +450,7 @@ absl::Status SqliteStore::UpdateSessionStatus(absl::string_view id,
                             "? WHERE id = ?"));
   ScopedStmt s(db_, raw);
   RETURN_IF_ERROR(s.BindText(1, SessionStatusName(status)));
-  RETURN_IF_ERROR(s.BindTime(2, now, false, "updated_at"));
+  RETURN_IF_ERROR(s.BindTime(2, now, "updated_at"));
   RETURN_IF_ERROR(s.BindText(3, id));
   RETURN_IF_ERROR(s.Run());
   if (sqlite3_changes(db_) == 0) return SessionNotFound(id);
@@ -468,7 +475,7 @@ absl::Status SqliteStore::InsertJwtTemplate(const JwtTemplateRecord& rec) {
   ASSIGN_OR_RETURN(sqlite3_stmt * raw, Prepared(*kSql));
   ScopedStmt s(db_, raw);
   RETURN_IF_ERROR(BindJwtTemplate(s, rec));
-  RETURN_IF_ERROR(s.BindTime(10, rec.created_at, false, "created_at"));
+  RETURN_IF_ERROR(s.BindTime(10, rec.created_at, "created_at"));
   return s.Run();
 }
 
@@ -511,7 +518,8 @@ absl::StatusOr<std::vector<JwtTemplateRecord>> SqliteStore::ListJwtTemplates() {
   while (true) {
     ASSIGN_OR_RETURN(bool row, s.Step());
     if (!row) return out;
-    out.push_back(ReadJwtTemplate(s));
+    ASSIGN_OR_RETURN(JwtTemplateRecord rec, ReadJwtTemplate(s));
+    out.push_back(std::move(rec));
   }
 }
 

@@ -52,6 +52,8 @@ namespace {
 using sqlite_internal::BindOptionalTime;
 using sqlite_internal::ScopedStmt;
 using sqlite_internal::SqliteError;
+using sqlite_internal::StoredAlgorithm;
+using sqlite_internal::StoredEnum;
 
 constexpr int kBusyTimeoutMs = 5000;
 
@@ -229,13 +231,6 @@ CREATE TABLE jwt_templates (
 constexpr int kLatestVersion =
     kMigrations[sizeof(kMigrations) / sizeof(kMigrations[0]) - 1].version;
 
-absl::StatusOr<KeyState> ParseKeyState(absl::string_view s) {
-  if (s == "next") return KeyState::kNext;
-  if (s == "active") return KeyState::kActive;
-  if (s == "retired") return KeyState::kRetired;
-  return absl::DataLossError(absl::StrCat("unknown key state '", s, "'"));
-}
-
 constexpr char kSigningKeyColumns[] =
     "kid, slot, algorithm, state, public_jwk, sealed_private, created_at_us, "
     "activate_at_us, retired_at_us, delete_after_us";
@@ -244,14 +239,14 @@ absl::Status BindSigningKey(ScopedStmt& s, const SigningKeyRecord& rec) {
   // Parameter order matches kSigningKeyColumns.
   RETURN_IF_ERROR(s.BindText(1, rec.kid));
   RETURN_IF_ERROR(s.BindText(2, rec.slot));
-  RETURN_IF_ERROR(s.BindText(3, rec.algorithm));
+  RETURN_IF_ERROR(s.BindText(3, jose::AlgorithmName(rec.algorithm)));
   RETURN_IF_ERROR(s.BindText(4, KeyStateName(rec.state)));
   RETURN_IF_ERROR(s.BindText(5, rec.public_jwk));
   RETURN_IF_ERROR(s.BindBlob(6, rec.sealed_private));
-  RETURN_IF_ERROR(s.BindTime(7, rec.created_at, false, "created_at"));
-  RETURN_IF_ERROR(s.BindTime(8, rec.activate_at, true, "activate_at"));
-  RETURN_IF_ERROR(s.BindTime(9, rec.retired_at, true, "retired_at"));
-  RETURN_IF_ERROR(s.BindTime(10, rec.delete_after, true, "delete_after"));
+  RETURN_IF_ERROR(s.BindTime(7, rec.created_at, "created_at"));
+  RETURN_IF_ERROR(s.BindTime(8, rec.activate_at, "activate_at"));
+  RETURN_IF_ERROR(BindOptionalTime(s, 9, rec.retired_at, "retired_at"));
+  RETURN_IF_ERROR(BindOptionalTime(s, 10, rec.delete_after, "delete_after"));
   return absl::OkStatus();
 }
 
@@ -259,14 +254,17 @@ absl::StatusOr<SigningKeyRecord> ReadSigningKey(const ScopedStmt& s) {
   SigningKeyRecord rec;
   rec.kid = s.Text(0);
   rec.slot = s.Text(1);
-  rec.algorithm = s.Text(2);
-  ASSIGN_OR_RETURN(rec.state, ParseKeyState(s.Text(3)));
+  ASSIGN_OR_RETURN(rec.algorithm,
+                   StoredAlgorithm("signing key algorithm", s.Text(2)));
+  const std::string state = s.Text(3);
+  ASSIGN_OR_RETURN(rec.state,
+                   StoredEnum(ParseKeyState(state), "key state", state));
   rec.public_jwk = s.Text(4);
   rec.sealed_private = s.Blob(5);
   rec.created_at = s.GetTime(6);
   rec.activate_at = s.GetTime(7);
-  rec.retired_at = s.GetTime(8);
-  rec.delete_after = s.GetTime(9);
+  rec.retired_at = s.GetOptionalTime(8);
+  rec.delete_after = s.GetOptionalTime(9);
   return rec;
 }
 
@@ -274,10 +272,12 @@ constexpr char kApiKeyColumns[] =
     "id, surface, name, display_prefix, secret_hash, created_at_us, "
     "revoked_at_us";
 
-ApiKeyRecord ReadApiKey(const ScopedStmt& s) {
+absl::StatusOr<ApiKeyRecord> ReadApiKey(const ScopedStmt& s) {
   ApiKeyRecord rec;
   rec.id = s.Text(0);
-  rec.surface = s.Text(1);
+  const std::string surface = s.Text(1);
+  ASSIGN_OR_RETURN(rec.surface, StoredEnum(ParseApiKeySurface(surface),
+                                           "API key surface", surface));
   rec.name = s.Text(2);
   rec.display_prefix = s.Text(3);
   rec.secret_hash = s.Blob(4);
@@ -303,12 +303,15 @@ constexpr char kAuthorizedKeyColumns[] =
     "id, service_account_id, description, key_algorithm, public_key_pem, "
     "created_at_us, deleted_at_us";
 
-AuthorizedKeyRecord ReadAuthorizedKey(const ScopedStmt& s) {
+absl::StatusOr<AuthorizedKeyRecord> ReadAuthorizedKey(const ScopedStmt& s) {
   AuthorizedKeyRecord rec;
   rec.id = s.Text(0);
   rec.service_account_id = s.Text(1);
   rec.description = s.Text(2);
-  rec.key_algorithm = s.Text(3);
+  const std::string algorithm = s.Text(3);
+  ASSIGN_OR_RETURN(rec.key_algorithm,
+                   StoredEnum(ParseAuthorizedKeyAlgorithm(algorithm),
+                              "authorized key algorithm", algorithm));
   rec.public_key_pem = s.Text(4);
   rec.created_at = s.GetTime(5);
   rec.deleted_at = s.GetOptionalTime(6);
@@ -620,13 +623,13 @@ absl::Status SqliteStore::InsertApiKey(const ApiKeyRecord& rec) {
   ASSIGN_OR_RETURN(sqlite3_stmt * raw, Prepared(*kSql));
   ScopedStmt s(db_, raw);
   RETURN_IF_ERROR(s.BindText(1, rec.id));
-  RETURN_IF_ERROR(s.BindText(2, rec.surface));
+  RETURN_IF_ERROR(s.BindText(2, ApiKeySurfaceName(rec.surface)));
   RETURN_IF_ERROR(s.BindText(3, rec.name));
   RETURN_IF_ERROR(s.BindText(4, rec.display_prefix));
   RETURN_IF_ERROR(s.BindBlob(5, rec.secret_hash));
-  RETURN_IF_ERROR(s.BindTime(6, rec.created_at, false, "created_at"));
+  RETURN_IF_ERROR(s.BindTime(6, rec.created_at, "created_at"));
   if (rec.revoked_at.has_value()) {
-    RETURN_IF_ERROR(s.BindTime(7, *rec.revoked_at, false, "revoked_at"));
+    RETURN_IF_ERROR(s.BindTime(7, *rec.revoked_at, "revoked_at"));
   }
   return s.Run();
 }
@@ -645,7 +648,7 @@ absl::StatusOr<ApiKeyRecord> SqliteStore::FindApiKeyByHash(
 }
 
 absl::StatusOr<std::vector<ApiKeyRecord>> SqliteStore::ListApiKeys(
-    std::optional<absl::string_view> surface) {
+    std::optional<ApiKeySurface> surface) {
   absl::MutexLock lock(&mu_);
   static const std::string* const kAll = new std::string(absl::StrCat(
       "SELECT ", kApiKeyColumns, " FROM api_keys ORDER BY created_at_us, id"));
@@ -656,12 +659,15 @@ absl::StatusOr<std::vector<ApiKeyRecord>> SqliteStore::ListApiKeys(
   ASSIGN_OR_RETURN(sqlite3_stmt * raw,
                    Prepared(surface.has_value() ? *kBySurface : *kAll));
   ScopedStmt s(db_, raw);
-  if (surface.has_value()) RETURN_IF_ERROR(s.BindText(1, *surface));
+  if (surface.has_value()) {
+    RETURN_IF_ERROR(s.BindText(1, ApiKeySurfaceName(*surface)));
+  }
   std::vector<ApiKeyRecord> out;
   while (true) {
     ASSIGN_OR_RETURN(bool row, s.Step());
     if (!row) break;
-    out.push_back(ReadApiKey(s));
+    ASSIGN_OR_RETURN(ApiKeyRecord rec, ReadApiKey(s));
+    out.push_back(std::move(rec));
   }
   return out;
 }
@@ -672,7 +678,7 @@ absl::Status SqliteStore::RevokeApiKey(absl::string_view id, absl::Time at) {
                    Prepared("UPDATE api_keys SET revoked_at_us = "
                             "COALESCE(revoked_at_us, ?) WHERE id = ?"));
   ScopedStmt s(db_, raw);
-  RETURN_IF_ERROR(s.BindTime(1, at, false, "revoked_at"));
+  RETURN_IF_ERROR(s.BindTime(1, at, "revoked_at"));
   RETURN_IF_ERROR(s.BindText(2, id));
   RETURN_IF_ERROR(s.Run());
   if (sqlite3_changes(db_) == 0) {
@@ -695,7 +701,7 @@ absl::Status SqliteStore::InsertServiceAccount(
     RETURN_IF_ERROR(s.BindText(1, rec.id));
     RETURN_IF_ERROR(s.BindText(2, rec.name));
     RETURN_IF_ERROR(s.BindText(3, rec.description));
-    RETURN_IF_ERROR(s.BindTime(4, rec.created_at, false, "created_at"));
+    RETURN_IF_ERROR(s.BindTime(4, rec.created_at, "created_at"));
     RETURN_IF_ERROR(BindOptionalTime(s, 5, rec.deleted_at, "deleted_at"));
     RETURN_IF_ERROR(s.Run());
     return WriteTokenCreators(rec.id, rec.token_creators);
@@ -793,7 +799,7 @@ absl::Status SqliteStore::MarkTime(absl::string_view sql,
                                    absl::Time at) {
   ASSIGN_OR_RETURN(sqlite3_stmt * raw, Prepared(sql));
   ScopedStmt s(db_, raw);
-  RETURN_IF_ERROR(s.BindTime(1, at, false, "time"));
+  RETURN_IF_ERROR(s.BindTime(1, at, "time"));
   RETURN_IF_ERROR(s.BindText(2, id));
   RETURN_IF_ERROR(s.Run());
   if (sqlite3_changes(db_) == 0) {
@@ -847,9 +853,9 @@ absl::Status SqliteStore::InsertAuthorizedKey(const AuthorizedKeyRecord& rec) {
   RETURN_IF_ERROR(s.BindText(1, rec.id));
   RETURN_IF_ERROR(s.BindText(2, rec.service_account_id));
   RETURN_IF_ERROR(s.BindText(3, rec.description));
-  RETURN_IF_ERROR(s.BindText(4, rec.key_algorithm));
+  RETURN_IF_ERROR(s.BindText(4, AuthorizedKeyAlgorithmName(rec.key_algorithm)));
   RETURN_IF_ERROR(s.BindText(5, rec.public_key_pem));
-  RETURN_IF_ERROR(s.BindTime(6, rec.created_at, false, "created_at"));
+  RETURN_IF_ERROR(s.BindTime(6, rec.created_at, "created_at"));
   RETURN_IF_ERROR(BindOptionalTime(s, 7, rec.deleted_at, "deleted_at"));
   absl::Status status = s.Run();
   if (!status.ok() &&
@@ -890,7 +896,8 @@ SqliteStore::ListAuthorizedKeys(absl::string_view service_account_id) {
   while (true) {
     ASSIGN_OR_RETURN(bool row, s.Step());
     if (!row) return out;
-    out.push_back(ReadAuthorizedKey(s));
+    ASSIGN_OR_RETURN(AuthorizedKeyRecord rec, ReadAuthorizedKey(s));
+    out.push_back(std::move(rec));
   }
 }
 
@@ -915,7 +922,7 @@ absl::Status SqliteStore::InsertOAuthToken(const OAuthTokenRecord& rec) {
   RETURN_IF_ERROR(s.BindText(1, rec.id));
   RETURN_IF_ERROR(s.BindText(2, rec.account_id));
   RETURN_IF_ERROR(s.BindBlob(3, rec.secret_hash));
-  RETURN_IF_ERROR(s.BindTime(4, rec.created_at, false, "created_at"));
+  RETURN_IF_ERROR(s.BindTime(4, rec.created_at, "created_at"));
   RETURN_IF_ERROR(BindOptionalTime(s, 5, rec.revoked_at, "revoked_at"));
   return s.Run();
 }
@@ -954,7 +961,7 @@ absl::Status SqliteStore::InsertRevokedToken(const RevokedTokenRecord& rec) {
   ScopedStmt s(db_, raw);
   RETURN_IF_ERROR(s.BindText(1, rec.jti));
   RETURN_IF_ERROR(s.BindText(2, rec.subject_id));
-  RETURN_IF_ERROR(s.BindTime(3, rec.expires_at, false, "expires_at"));
+  RETURN_IF_ERROR(s.BindTime(3, rec.expires_at, "expires_at"));
   return s.Run();
 }
 
@@ -976,7 +983,7 @@ absl::StatusOr<std::vector<RevokedTokenRecord>> SqliteStore::ListRevokedTokens(
       Prepared("SELECT jti, subject_id, expires_at_us FROM revoked_tokens "
                "WHERE expires_at_us > ? ORDER BY expires_at_us, jti LIMIT ?"));
   ScopedStmt s(db_, raw);
-  RETURN_IF_ERROR(s.BindTime(1, now, false, "now"));
+  RETURN_IF_ERROR(s.BindTime(1, now, "now"));
   RETURN_IF_ERROR(s.BindInt(2, limit));
   std::vector<RevokedTokenRecord> out;
   while (true) {
@@ -996,7 +1003,7 @@ absl::StatusOr<int> SqliteStore::DeleteExpiredRevokedTokens(absl::Time now) {
       sqlite3_stmt * raw,
       Prepared("DELETE FROM revoked_tokens WHERE expires_at_us <= ?"));
   ScopedStmt s(db_, raw);
-  RETURN_IF_ERROR(s.BindTime(1, now, false, "now"));
+  RETURN_IF_ERROR(s.BindTime(1, now, "now"));
   RETURN_IF_ERROR(s.Run());
   return sqlite3_changes(db_);
 }

@@ -1,4 +1,4 @@
-// SqliteStore: the default Store, one SQLite file (DESIGN §4).
+// SqliteStore: the default store Backend, one SQLite file (DESIGN §4).
 //
 //   ASSIGN_OR_RETURN(std::unique_ptr<store::SqliteStore> db,
 //                    store::SqliteStore::Open(data_dir + "/tokend.db"));
@@ -15,8 +15,8 @@
 // SqliteStore across fork(); open a new one in the child.
 //
 // Times are stored as integer microseconds since the Unix epoch (sub-
-// microsecond parts are dropped); absl::InfiniteFuture() and an unset
-// std::optional are stored as NULL. absl::InfinitePast() is rejected.
+// microsecond parts are dropped); an unset std::optional is stored as NULL.
+// Infinite times are rejected (InvalidArgument). Enums are stored by name.
 #ifndef TOKEND_CORE_STORE_SQLITE_STORE_H_
 #define TOKEND_CORE_STORE_SQLITE_STORE_H_
 
@@ -34,15 +34,15 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "core/store/backend.h"
 #include "core/store/records.h"
-#include "core/store/store.h"
 
 struct sqlite3;
 struct sqlite3_stmt;
 
 namespace tokend::store {
 
-class SqliteStore final : public Store {
+class SqliteStore final : public Backend {
  public:
   // Opens (creating if missing) the database at `path` and migrates it to
   // LatestSchemaVersion(). Errors: FailedPrecondition if the file's schema is
@@ -70,7 +70,7 @@ class SqliteStore final : public Store {
   // PRAGMA integrity_check: OK, or DataLoss listing the problems.
   absl::Status CheckIntegrity();
 
-  // Store:
+  // Backend:
   absl::StatusOr<std::vector<SigningKeyRecord>> ListSigningKeys() override;
   absl::Status InsertSigningKey(const SigningKeyRecord& rec) override;
   absl::Status UpdateSigningKeys(
@@ -80,7 +80,7 @@ class SqliteStore final : public Store {
   absl::StatusOr<ApiKeyRecord> FindApiKeyByHash(
       absl::string_view secret_hash) override;
   absl::StatusOr<std::vector<ApiKeyRecord>> ListApiKeys(
-      std::optional<absl::string_view> surface) override;
+      std::optional<ApiKeySurface> surface) override;
   absl::Status RevokeApiKey(absl::string_view id, absl::Time at) override;
   absl::Status InsertServiceAccount(const ServiceAccountRecord& rec) override;
   absl::StatusOr<ServiceAccountRecord> GetServiceAccount(

@@ -128,7 +128,7 @@ struct Env {
     store::AuthorizedKeyRecord key;
     key.id = kKeyId;
     key.service_account_id = kAccountId;
-    key.key_algorithm = std::string(KeyAlgorithmName(KeyAlgorithm::kRsa2048));
+    key.key_algorithm = KeyAlgorithm::kRsa2048;
     key.public_key_pem = *std::move(public_pem);
     key.created_at = kNow - absl::Hours(1);
     if (!db->InsertAuthorizedKey(key).ok()) Fail("insert authorized key");

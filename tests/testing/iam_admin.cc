@@ -53,7 +53,7 @@ std::string KeyFileOf(const yiam::CreateKeyResponse& key) {
   store::AuthorizedKeyRecord record;
   record.id = key.key().id();
   record.service_account_id = key.key().service_account_id();
-  record.key_algorithm = "RSA_2048";
+  record.key_algorithm = store::AuthorizedKeyAlgorithm::kRsa2048;
   record.public_key_pem = key.key().public_key();
   record.created_at = absl::FromUnixSeconds(key.key().created_at().seconds());
   return iam::KeyFileJson(record, key.private_key());

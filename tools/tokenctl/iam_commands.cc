@@ -154,7 +154,9 @@ int CreateKey() {
   record.id = key.id();
   record.service_account_id = key.service_account_id();
   record.description = key.description();
-  record.key_algorithm = yiam::Key::Algorithm_Name(key.key_algorithm());
+  record.key_algorithm = key.key_algorithm() == yiam::Key::RSA_4096
+                             ? store::AuthorizedKeyAlgorithm::kRsa4096
+                             : store::AuthorizedKeyAlgorithm::kRsa2048;
   record.public_key_pem = key.public_key();
   record.created_at = FromTimestamp(key.created_at());
   const std::string json =

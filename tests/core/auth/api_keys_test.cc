@@ -32,6 +32,8 @@ using ::testing::Not;
 using ::testing::Optional;
 using ::testing::UnorderedElementsAre;
 
+constexpr store::ApiKeySurface kSessions = store::ApiKeySurface::kSessions;
+constexpr store::ApiKeySurface kScoped = store::ApiKeySurface::kScoped;
 const absl::Time kT0 = absl::FromUnixSeconds(1700000000);
 
 std::string TempDir() {
@@ -116,7 +118,7 @@ TEST_F(ApiKeysTest, CreateFillsTheRecord) {
   EXPECT_TRUE(absl::StartsWith(key.secret, "sk_")) << key.secret;
   EXPECT_GE(key.secret.size(), 3u + 43u);  // ≥ 256 bits after the prefix.
   EXPECT_TRUE(absl::StartsWith(key.record.id, "ak_")) << key.record.id;
-  EXPECT_EQ(key.record.surface, "sessions");
+  EXPECT_EQ(key.record.surface, kSessions);
   EXPECT_EQ(key.record.name, "billing backend");
   EXPECT_EQ(key.record.display_prefix, key.secret.substr(0, 7));
   EXPECT_EQ(key.record.secret_hash, Sha256(key.secret));
@@ -177,18 +179,18 @@ TEST_F(ApiKeysTest, AuthenticateSucceedsForTheRightSurface) {
   NewApiKey scoped = MustCreate("scoped", "b");
 
   absl::StatusOr<store::ApiKeyRecord> got =
-      keys_->Authenticate(sessions.secret, "sessions");
+      keys_->Authenticate(sessions.secret, kSessions);
   ASSERT_TRUE(got.ok()) << got.status();
   EXPECT_EQ(got->id, sessions.record.id);
-  EXPECT_EQ(got->surface, "sessions");
+  EXPECT_EQ(got->surface, kSessions);
 
-  got = keys_->Authenticate(scoped.secret, "scoped");
+  got = keys_->Authenticate(scoped.secret, kScoped);
   ASSERT_TRUE(got.ok()) << got.status();
   EXPECT_EQ(got->id, scoped.record.id);
 
   // Repeated (cached) authentication keeps working.
   for (int i = 0; i < 3; ++i) {
-    EXPECT_TRUE(keys_->Authenticate(sessions.secret, "sessions").ok());
+    EXPECT_TRUE(keys_->Authenticate(sessions.secret, kSessions).ok());
   }
 }
 
@@ -197,40 +199,40 @@ TEST_F(ApiKeysTest, AuthenticateRejectsEverythingElse) {
   NewApiKey scoped = MustCreate("scoped", "b");
 
   // Wrong surface, both ways, before and after the key is cached.
-  ExpectInvalidApiKey(keys_->Authenticate(sessions.secret, "scoped"));
-  ExpectInvalidApiKey(keys_->Authenticate(scoped.secret, "sessions"));
-  ASSERT_TRUE(keys_->Authenticate(sessions.secret, "sessions").ok());
-  ExpectInvalidApiKey(keys_->Authenticate(sessions.secret, "scoped"));
-  ExpectInvalidApiKey(keys_->Authenticate(sessions.secret, "admin"));
-  ExpectInvalidApiKey(keys_->Authenticate(sessions.secret, ""));
+  ExpectInvalidApiKey(keys_->Authenticate(sessions.secret, kScoped));
+  ExpectInvalidApiKey(keys_->Authenticate(scoped.secret, kSessions));
+  ASSERT_TRUE(keys_->Authenticate(sessions.secret, kSessions).ok());
+  ExpectInvalidApiKey(keys_->Authenticate(sessions.secret, kScoped));
+  ExpectInvalidApiKey(
+      keys_->Authenticate(sessions.secret, store::ApiKeySurface::kAdmin));
 
   // Unknown secrets, including near misses of a real one.
-  ExpectInvalidApiKey(keys_->Authenticate("sk_unknown", "sessions"));
+  ExpectInvalidApiKey(keys_->Authenticate("sk_unknown", kSessions));
   std::string flipped = sessions.secret;
   flipped.back() = flipped.back() == 'A' ? 'B' : 'A';
-  ExpectInvalidApiKey(keys_->Authenticate(flipped, "sessions"));
+  ExpectInvalidApiKey(keys_->Authenticate(flipped, kSessions));
   ExpectInvalidApiKey(keys_->Authenticate(
-      sessions.secret.substr(0, sessions.secret.size() - 1), "sessions"));
-  ExpectInvalidApiKey(keys_->Authenticate(sessions.secret + "x", "sessions"));
+      sessions.secret.substr(0, sessions.secret.size() - 1), kSessions));
+  ExpectInvalidApiKey(keys_->Authenticate(sessions.secret + "x", kSessions));
   ExpectInvalidApiKey(
-      keys_->Authenticate(sessions.record.display_prefix, "sessions"));
+      keys_->Authenticate(sessions.record.display_prefix, kSessions));
   // The stored hash is not a credential.
   ExpectInvalidApiKey(
-      keys_->Authenticate(sessions.record.secret_hash, "sessions"));
+      keys_->Authenticate(sessions.record.secret_hash, kSessions));
 
   // Empty and oversized.
-  ExpectInvalidApiKey(keys_->Authenticate("", "sessions"));
+  ExpectInvalidApiKey(keys_->Authenticate("", kSessions));
   ExpectInvalidApiKey(
-      keys_->Authenticate(sessions.secret + std::string(300, 'a'), "sessions"));
+      keys_->Authenticate(sessions.secret + std::string(300, 'a'), kSessions));
   ExpectInvalidApiKey(
-      keys_->Authenticate(std::string(1 << 20, 'a'), "sessions"));
+      keys_->Authenticate(std::string(1 << 20, 'a'), kSessions));
 }
 
 TEST_F(ApiKeysTest, RevokeTakesEffectImmediatelyEvenWhenCached) {
   NewApiKey key = MustCreate("sessions", "soon revoked");
   NewApiKey other = MustCreate("sessions", "survivor");
-  ASSERT_TRUE(keys_->Authenticate(key.secret, "sessions").ok());  // Cached.
-  ASSERT_TRUE(keys_->Authenticate(other.secret, "sessions").ok());
+  ASSERT_TRUE(keys_->Authenticate(key.secret, kSessions).ok());  // Cached.
+  ASSERT_TRUE(keys_->Authenticate(other.secret, kSessions).ok());
 
   clock_.Advance(absl::Seconds(1));  // Still well inside the cache TTL.
   absl::StatusOr<store::ApiKeyRecord> revoked = keys_->Revoke(key.record.id);
@@ -239,23 +241,23 @@ TEST_F(ApiKeysTest, RevokeTakesEffectImmediatelyEvenWhenCached) {
   EXPECT_THAT(revoked->revoked_at, Optional(kT0 + absl::Seconds(1)));
 
   // No clock movement: the cache must not serve the revoked key.
-  ExpectInvalidApiKey(keys_->Authenticate(key.secret, "sessions"));
+  ExpectInvalidApiKey(keys_->Authenticate(key.secret, kSessions));
   // Other keys are unaffected.
-  EXPECT_TRUE(keys_->Authenticate(other.secret, "sessions").ok());
+  EXPECT_TRUE(keys_->Authenticate(other.secret, kSessions).ok());
 }
 
 TEST_F(ApiKeysTest, RevocationByAnotherReplicaWithinTheCacheTtl) {
   NewApiKey key = MustCreate("scoped", "shared");
-  ASSERT_TRUE(keys_->Authenticate(key.secret, "scoped").ok());  // Cached here.
+  ASSERT_TRUE(keys_->Authenticate(key.secret, kScoped).ok());  // Cached here.
 
   // Another replica (its own manager over the same database) revokes.
   ApiKeyManager replica(store_.get(), &clock_);
   ASSERT_TRUE(replica.Revoke(key.record.id).ok());
-  ExpectInvalidApiKey(replica.Authenticate(key.secret, "scoped"));
+  ExpectInvalidApiKey(replica.Authenticate(key.secret, kScoped));
 
   // This manager may serve its cached copy for at most cache_ttl (5 s).
   clock_.Advance(absl::Seconds(5));
-  ExpectInvalidApiKey(keys_->Authenticate(key.secret, "scoped"));
+  ExpectInvalidApiKey(keys_->Authenticate(key.secret, kScoped));
 }
 
 TEST_F(ApiKeysTest, RevokedKeyStaysListedWithRevokedAt) {
@@ -321,8 +323,8 @@ TEST_F(ApiKeysTest, SecretNeverStored) {
   ASSERT_EQ(listed->size(), created.size());
   for (const store::ApiKeyRecord& rec : *listed) {
     for (const NewApiKey& key : created) {
-      for (const std::string* field : {&rec.id, &rec.surface, &rec.name,
-                                       &rec.display_prefix, &rec.secret_hash}) {
+      for (const std::string* field :
+           {&rec.id, &rec.name, &rec.display_prefix, &rec.secret_hash}) {
         EXPECT_THAT(*field, Not(HasSubstr(key.secret.substr(8))));
       }
     }
@@ -361,7 +363,7 @@ TEST_F(ApiKeysTest, ConcurrentAuthenticateCreateAndRevoke) {
     threads.emplace_back([&, t] {
       for (int i = 0; !stop; ++i) {
         // Keys 0..3 are never revoked.
-        if (!keys_->Authenticate(keys[(t + i) % 4].secret, "sessions").ok()) {
+        if (!keys_->Authenticate(keys[(t + i) % 4].secret, kSessions).ok()) {
           ++failures;
         }
       }
@@ -375,7 +377,7 @@ TEST_F(ApiKeysTest, ConcurrentAuthenticateCreateAndRevoke) {
   for (auto& t : threads) t.join();
   EXPECT_EQ(failures, 0);
   for (int i = 4; i < 8; ++i) {
-    ExpectInvalidApiKey(keys_->Authenticate(keys[i].secret, "sessions"));
+    ExpectInvalidApiKey(keys_->Authenticate(keys[i].secret, kSessions));
   }
 }
 

@@ -36,7 +36,7 @@ TEST(AuthorizedKeysTest, CreateStoresPublicKeyOnlyAndFileRoundTrips) {
                                      KeyAlgorithm::kRsa2048, "ci key");
   ASSERT_TRUE(created.ok()) << created.status();
   EXPECT_THAT(created->key.id, MatchesRegex("aje[0-9a-v]{17}"));
-  EXPECT_EQ(created->key.key_algorithm, "RSA_2048");
+  EXPECT_EQ(created->key.key_algorithm, KeyAlgorithm::kRsa2048);
   EXPECT_THAT(created->private_key_pem,
               StartsWith("-----BEGIN PRIVATE KEY-----"));
 
@@ -84,7 +84,7 @@ TEST(AuthorizedKeysTest, Rsa4096) {
   auto created = CreateAuthorizedKey(store.get(), clock, "ajesa1",
                                      KeyAlgorithm::kRsa4096, "");
   ASSERT_TRUE(created.ok()) << created.status();
-  EXPECT_EQ(created->key.key_algorithm, "RSA_4096");
+  EXPECT_EQ(created->key.key_algorithm, KeyAlgorithm::kRsa4096);
   EXPECT_TRUE(ParseKeyFile(created->key_file_json).ok());
 }
 

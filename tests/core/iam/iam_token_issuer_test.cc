@@ -25,6 +25,10 @@ constexpr char kIssuer[] = "https://tokend.test";
 
 class IamTokenIssuerTest : public ::testing::Test {
  protected:
+  IamTokenIssuer::Stores AllStores() {
+    return {store_.get(), store_.get(), store_.get()};
+  }
+
   void SetUp() override {
     store_ = testing::OpenTempStore("issuer");
     ASSERT_NE(store_, nullptr);
@@ -40,7 +44,7 @@ class IamTokenIssuerTest : public ::testing::Test {
     keyring_ = *std::move(keyring);
     IamTokenIssuerOptions issuer_options;
     issuer_options.issuer = kIssuer;
-    auto issuer = IamTokenIssuer::Create(store_.get(), keyring_.get(), &clock_,
+    auto issuer = IamTokenIssuer::Create(AllStores(), keyring_.get(), &clock_,
                                          issuer_options);
     ASSERT_TRUE(issuer.ok()) << issuer.status();
     issuer_ = *std::move(issuer);
@@ -102,20 +106,20 @@ TEST_F(IamTokenIssuerTest, ConfigurableLifetimeBoundedBySlot) {
   options.issuer = kIssuer;
   options.lifetime = absl::Hours(1);
   auto issuer =
-      IamTokenIssuer::Create(store_.get(), keyring_.get(), &clock_, options);
+      IamTokenIssuer::Create(AllStores(), keyring_.get(), &clock_, options);
   ASSERT_TRUE(issuer.ok());
   EXPECT_EQ((*issuer)->Issue("a", AccountKind::kServiceAccount)->expires_at,
             kT0 + absl::Hours(1));
   options.lifetime = absl::Hours(13);
   EXPECT_EQ(
-      IamTokenIssuer::Create(store_.get(), keyring_.get(), &clock_, options)
+      IamTokenIssuer::Create(AllStores(), keyring_.get(), &clock_, options)
           .status()
           .code(),
       absl::StatusCode::kInvalidArgument);
   options.lifetime = absl::Hours(1);
   options.issuer = "";
   EXPECT_FALSE(
-      IamTokenIssuer::Create(store_.get(), keyring_.get(), &clock_, options)
+      IamTokenIssuer::Create(AllStores(), keyring_.get(), &clock_, options)
           .ok());
 }
 
@@ -168,7 +172,7 @@ TEST_F(IamTokenIssuerTest, RevocationsSurviveRestartAndArePurged) {
   IamTokenIssuerOptions options;
   options.issuer = kIssuer;
   auto restarted =
-      IamTokenIssuer::Create(store_.get(), keyring_.get(), &clock_, options);
+      IamTokenIssuer::Create(AllStores(), keyring_.get(), &clock_, options);
   ASSERT_TRUE(restarted.ok()) << restarted.status();
   EXPECT_TRUE(*(*restarted)->IsRevoked(*jti));
   EXPECT_THAT(

@@ -27,36 +27,9 @@ store::RevokedTokenRecord Rec(std::string jti, absl::Time expires_at) {
 
 // Forwards to a real store and counts the revocation reads and writes that
 // reach it; can be told to fail them.
-class CountingStore : public store::Store {
+class CountingStore : public store::RevocationStore {
  public:
-  explicit CountingStore(store::Store* inner) : inner_(inner) {}
-
-  absl::StatusOr<std::vector<store::SigningKeyRecord>> ListSigningKeys()
-      override {
-    return inner_->ListSigningKeys();
-  }
-  absl::Status InsertSigningKey(const store::SigningKeyRecord& rec) override {
-    return inner_->InsertSigningKey(rec);
-  }
-  absl::Status UpdateSigningKeys(
-      const std::vector<store::SigningKeyRecord>& changed,
-      const std::vector<std::string>& deleted_kids) override {
-    return inner_->UpdateSigningKeys(changed, deleted_kids);
-  }
-  absl::Status InsertApiKey(const store::ApiKeyRecord& rec) override {
-    return inner_->InsertApiKey(rec);
-  }
-  absl::StatusOr<store::ApiKeyRecord> FindApiKeyByHash(
-      absl::string_view secret_hash) override {
-    return inner_->FindApiKeyByHash(secret_hash);
-  }
-  absl::StatusOr<std::vector<store::ApiKeyRecord>> ListApiKeys(
-      std::optional<absl::string_view> surface) override {
-    return inner_->ListApiKeys(surface);
-  }
-  absl::Status RevokeApiKey(absl::string_view id, absl::Time at) override {
-    return inner_->RevokeApiKey(id, at);
-  }
+  explicit CountingStore(store::RevocationStore* inner) : inner_(inner) {}
 
   absl::Status InsertRevokedToken(
       const store::RevokedTokenRecord& rec) override {
@@ -84,7 +57,7 @@ class CountingStore : public store::Store {
   std::atomic<bool> fail{false};
 
  private:
-  store::Store* const inner_;
+  store::RevocationStore* const inner_;
 };
 
 class RevocationListTest : public ::testing::Test {

@@ -99,9 +99,9 @@ std::string SignerKid(const Keyring& keyring, absl::string_view slot) {
 }
 
 // Forwards to a real store; UpdateSigningKeys can be made to fail.
-class FlakyStore : public store::Store {
+class FlakyStore : public store::SigningKeyStore {
  public:
-  explicit FlakyStore(store::Store* inner) : inner_(inner) {}
+  explicit FlakyStore(store::SigningKeyStore* inner) : inner_(inner) {}
   void set_fail_updates(bool fail) { fail_updates_ = fail; }
 
   absl::StatusOr<std::vector<store::SigningKeyRecord>> ListSigningKeys()
@@ -117,23 +117,9 @@ class FlakyStore : public store::Store {
     if (fail_updates_) return absl::UnavailableError("injected failure");
     return inner_->UpdateSigningKeys(changed, deleted);
   }
-  absl::Status InsertApiKey(const store::ApiKeyRecord& rec) override {
-    return inner_->InsertApiKey(rec);
-  }
-  absl::StatusOr<store::ApiKeyRecord> FindApiKeyByHash(
-      absl::string_view hash) override {
-    return inner_->FindApiKeyByHash(hash);
-  }
-  absl::StatusOr<std::vector<store::ApiKeyRecord>> ListApiKeys(
-      std::optional<absl::string_view> surface) override {
-    return inner_->ListApiKeys(surface);
-  }
-  absl::Status RevokeApiKey(absl::string_view id, absl::Time at) override {
-    return inner_->RevokeApiKey(id, at);
-  }
 
  private:
-  store::Store* inner_;
+  store::SigningKeyStore* inner_;
   std::atomic<bool> fail_updates_{false};
 };
 
@@ -180,8 +166,8 @@ TEST_F(KeyringTest, BootstrapCreatesOneActiveKeyPerDefaultSlot) {
     EXPECT_EQ(k.state, KeyState::kActive) << k.slot;
     EXPECT_EQ(k.created_at, kT0);
     EXPECT_EQ(k.activate_at, kT0);
-    EXPECT_EQ(k.retired_at, absl::InfiniteFuture());
-    EXPECT_EQ(k.delete_after, absl::InfiniteFuture());
+    EXPECT_EQ(k.retired_at, std::nullopt);
+    EXPECT_EQ(k.delete_after, std::nullopt);
     EXPECT_EQ(k.algorithm, k.slot == "session" ? jose::Algorithm::kRs256
                                                : jose::Algorithm::kEs256);
     EXPECT_EQ(SignerKid(*keyring, k.slot), k.kid);

@@ -25,6 +25,10 @@ constexpr char kHmacSecret[] = "0123456789abcdef0123456789abcdef";
 
 class SessionTokensTest : public ::testing::Test {
  protected:
+  SessionTokenIssuer::Stores AllStores() {
+    return {store_.get(), store_.get(), store_.get()};
+  }
+
   void SetUp() override {
     store_ = OpenTempStore("sessions");
     ASSERT_NE(store_, nullptr);
@@ -41,7 +45,7 @@ class SessionTokensTest : public ::testing::Test {
     SessionTokenOptions issuer_options;
     issuer_options.issuer = kIssuer;
     auto issuer = SessionTokenIssuer::Create(
-        store_.get(), keyring_.get(), sealer_.get(), &clock_, issuer_options);
+        AllStores(), keyring_.get(), sealer_.get(), &clock_, issuer_options);
     ASSERT_TRUE(issuer.ok()) << issuer.status();
     issuer_ = *std::move(issuer);
 
@@ -228,7 +232,7 @@ TEST_F(SessionTokensTest, CustomSigningKeyTemplateSignsWithItsOwnKey) {
   t.claims_json =
       R"({"https://hasura.io/jwt/claims":{"x-hasura-user-id":"{{user.id}}"}})";
   t.custom_signing_key = true;
-  t.signing_algorithm = "HS256";
+  t.signing_algorithm = jose::Algorithm::kHs256;
   auto sealed = sealer_->Seal(*jwk_json, SealingContextForTemplate(t.id));
   ASSERT_TRUE(sealed.ok());
   t.sealed_signing_key = *sealed;
@@ -295,7 +299,7 @@ TEST_F(SessionTokensTest, FirebaseCustomTokenForTheSessionsUser) {
   SessionTokenOptions options;
   options.issuer = kIssuer;
   options.firebase = *std::move(signer);
-  auto issuer = SessionTokenIssuer::Create(store_.get(), keyring_.get(),
+  auto issuer = SessionTokenIssuer::Create(AllStores(), keyring_.get(),
                                            sealer_.get(), &clock_, options);
   ASSERT_TRUE(issuer.ok());
 

@@ -1,0 +1,38 @@
+// UserStore: users with their email addresses and phone numbers (records.h:
+// UserRecord). Contract: signing_key_store.h.
+#ifndef TOKEND_CORE_STORE_USER_STORE_H_
+#define TOKEND_CORE_STORE_USER_STORE_H_
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "core/store/records.h"
+
+namespace tokend::store {
+
+class UserStore {
+ public:
+  virtual ~UserStore() = default;
+
+  // Adds a user with its email addresses and phone numbers. AlreadyExists if
+  // the id, an email address or phone number id, or (among users not
+  // deleted) the external id, the username or an email address is taken.
+  virtual absl::Status InsertUser(const UserRecord& rec) = 0;
+  // The user, deleted or not (callers check deleted_at). NotFound if none.
+  virtual absl::StatusOr<UserRecord> GetUser(absl::string_view id) = 0;
+  // Replaces every field of the user `rec.id` except created_at and
+  // deleted_at, which are kept; email addresses and phone numbers are
+  // replaced as a whole. NotFound if the id is unknown; FailedPrecondition if
+  // the user is deleted; AlreadyExists as for InsertUser (nothing changes).
+  virtual absl::Status UpdateUser(const UserRecord& rec) = 0;
+  // Marks the user deleted at `at`, freeing its external id, username and
+  // email addresses. Deleting a deleted user succeeds and keeps the first
+  // time. NotFound if `id` is unknown. The user's sessions are left as they
+  // are: ending them is the caller's decision.
+  virtual absl::Status MarkUserDeleted(absl::string_view id, absl::Time at) = 0;
+};
+
+}  // namespace tokend::store
+
+#endif  // TOKEND_CORE_STORE_USER_STORE_H_
