@@ -72,6 +72,17 @@ def _system_libs_impl(ctx):
 )
 """.format(libdir = _BORINGSSL_LIBDIR))
 
+    # libpq: its headers live in /usr/include/postgresql, which the toolchain
+    # does not search; link flags from pkg-config.
+    ctx.symlink("/usr/include/postgresql", "libpq/include")
+    build.append("""cc_library(
+    name = "libpq",
+    hdrs = glob(["libpq/include/*.h"]),
+    includes = ["libpq/include"],
+    linkopts = {linkopts},
+)
+""".format(linkopts = repr([f for f in _pkg_config(ctx, ["libpq"]) if f])))
+
     # Well-known API protos from Debian (google/api, google/rpc).
     ctx.symlink(_GOOGLEAPIS + "/google/api", "googleapis/google/api")
     ctx.symlink(_GOOGLEAPIS + "/google/rpc", "googleapis/google/rpc")

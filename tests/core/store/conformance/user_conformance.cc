@@ -252,13 +252,31 @@ TEST_P(StoreConformanceTest, UserMarkDeletedKeepsTheRecordAndFreesIdentifiers) {
 
 TEST_P(StoreConformanceTest, UserOddInputIsStoredOrRejectedNeverFatal) {
   Backend* const store = store_.get();
+  // Stored verbatim (the store is not the validator)...
   UserRecord rec = User("odd");
-  rec.first_name = std::string("nul\0inside", 10);
-  rec.last_name = "\xff\xfe not utf-8 \xc3";
   rec.public_metadata_json = "not json at all";
   rec.image_url = std::string(100000, 'x');
   ASSERT_TRUE(store->InsertUser(rec).ok());
   ExpectSameUser(*store->GetUser(rec.id), rec);
+
+  // ...or, for text a backend cannot hold (PostgreSQL TEXT takes neither NUL
+  // bytes nor invalid UTF-8), refused as InvalidArgument with nothing
+  // written; never a crash or a silently altered value.
+  UserRecord nul = User("nul");
+  nul.first_name = std::string("nul\0inside", 10);
+  UserRecord bad_utf8 = User("utf8");
+  bad_utf8.last_name = "\xff\xfe not utf-8 \xc3";
+  for (const UserRecord& odd : {nul, bad_utf8}) {
+    const absl::Status inserted = store->InsertUser(odd);
+    if (inserted.ok()) {
+      ExpectSameUser(*store->GetUser(odd.id), odd);
+    } else {
+      EXPECT_EQ(inserted.code(), absl::StatusCode::kInvalidArgument)
+          << inserted;
+      EXPECT_EQ(store->GetUser(odd.id).status().code(),
+                absl::StatusCode::kNotFound);
+    }
+  }
 
   UserRecord inf = User("inf");
   inf.created_at = absl::InfinitePast();
