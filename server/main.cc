@@ -31,9 +31,15 @@ ABSL_FLAG(std::string, tls_cert, "", "PEM certificate chain for TLS");
 ABSL_FLAG(std::string, tls_key, "", "PEM private key for TLS");
 ABSL_FLAG(std::string, tls_client_ca, "",
           "PEM CA bundle; when set, clients must present a certificate (mTLS)");
-ABSL_FLAG(std::string, store, "sqlite", "storage backend");
+ABSL_FLAG(std::string, store, "sqlite",
+          "\"sqlite\" (one process, <data_dir>/tokend.db) or a PostgreSQL "
+          "URL postgres://… shared by replicas (then --issuer, "
+          "--master_key_file and --admin_key_file are required and must "
+          "exist)");
 ABSL_FLAG(std::string, master_key_file, "",
           "32-byte key sealing private keys; default <data_dir>/master.key");
+ABSL_FLAG(std::string, admin_key_file, "",
+          "the admin credential; default <data_dir>/admin.key");
 ABSL_FLAG(std::string, ready_file, "",
           "once serving, write {\"grpc\":\"host:port\"} here");
 ABSL_FLAG(absl::Duration, jwks_max_age, absl::Minutes(5),
@@ -97,6 +103,7 @@ int main(int argc, char** argv) {
   options.tls_client_ca = absl::GetFlag(FLAGS_tls_client_ca);
   options.store = absl::GetFlag(FLAGS_store);
   options.master_key_file = absl::GetFlag(FLAGS_master_key_file);
+  options.admin_key_file = absl::GetFlag(FLAGS_admin_key_file);
   options.jwks_max_age = absl::GetFlag(FLAGS_jwks_max_age);
   options.publish_lead_time = absl::GetFlag(FLAGS_publish_lead_time);
   options.log_requests = absl::GetFlag(FLAGS_log_requests);

@@ -33,11 +33,13 @@
 #include "core/scoped/scoped_token_issuer.h"
 #include "core/sessions/firebase_custom_token.h"
 #include "core/sessions/session_tokens.h"
+#include "core/store/postgres_store.h"
 #include "core/store/sqlite_store.h"
 #include "core/verify/token_verifier.h"
 #include "grpc/health/v1/health.pb.h"
 #include "server/api_key_service.h"
 #include "server/auth.h"
+#include "server/data_dir.h"
 #include "server/gateway/gateway.h"
 #include "server/http/http_server.h"
 #include "server/http_front.h"
@@ -54,6 +56,8 @@
 namespace tokend::server {
 
 struct TokendServer::State {
+  // Declared first so it is released last, after the store is closed.
+  std::optional<DataDirLock> data_dir_lock;
   ServerOptions options;
   const Clock* clock = nullptr;
   std::string grpc_address;
@@ -79,6 +83,20 @@ struct TokendServer::State {
 };
 
 namespace {
+
+bool IsPostgresUrl(absl::string_view store) {
+  return absl::StartsWith(store, "postgres://") ||
+         absl::StartsWith(store, "postgresql://");
+}
+
+absl::StatusOr<std::unique_ptr<store::Backend>> OpenSharedStore(
+    const ServerOptions& options) {
+  store::PostgresStore::Options pg;
+  pg.conninfo = options.store;
+  ASSIGN_OR_RETURN(std::unique_ptr<store::PostgresStore> opened,
+                   store::PostgresStore::Open(std::move(pg)));
+  return std::unique_ptr<store::Backend>(std::move(opened));
+}
 
 absl::Status EnsureDirectory(const std::string& path) {
   if (mkdir(path.c_str(), 0700) == 0 || errno == EEXIST) {
@@ -241,6 +259,11 @@ absl::StatusOr<std::unique_ptr<TokendServer>> TokendServer::Start(
   state->clock = clock;
   ASSIGN_OR_RETURN(auto credentials, Credentials(options));
   ASSIGN_OR_RETURN(http::HttpServerOptions http_options, HttpOptions(options));
+  // Before any port is bound: a second process on this data directory is
+  // refused with nothing else touched.
+  RETURN_IF_ERROR(EnsureDirectory(options.data_dir));
+  ASSIGN_OR_RETURN(DataDirLock lock, DataDirLock::Acquire(options.data_dir));
+  state->data_dir_lock.emplace(std::move(lock));
   // HTTP listens first: the default issuer is its bound address. Requests get
   // 503 until the backends are attached below.
   state->http_front = std::make_unique<HttpFront>();
@@ -249,24 +272,42 @@ absl::StatusOr<std::unique_ptr<TokendServer>> TokendServer::Start(
                                            state->http_front.get()));
   state->http_address =
       BoundAddress(options.http_listen, state->http_server->port());
-  if (options.issuer.empty()) {
-    options.issuer = absl::StrCat(options.tls_cert.empty() ? "http" : "https",
-                                  "://", state->http_address);
+  if (options.issuer.empty() && IsPostgresUrl(options.store)) {
+    // Replicas behind one balancer must sign with one public issuer, which
+    // no replica can guess from its own listen address.
+    return absl::InvalidArgumentError(
+        "--issuer is required with a shared store: the one public URL of "
+        "all replicas");
+  }
+  if (!IsPostgresUrl(options.store)) {
+    ASSIGN_OR_RETURN(options.issuer,
+                     ResolveIssuer(options.data_dir, options.issuer,
+                                   DefaultIssuer(!options.tls_cert.empty(),
+                                                 state->http_address)));
   }
   if (options.master_key_file.empty()) {
     options.master_key_file = options.data_dir + "/master.key";
   }
-  if (options.store != "sqlite") {
-    return absl::InvalidArgumentError(
-        "--store: only \"sqlite\" is available in this build");
+  if (options.admin_key_file.empty()) {
+    options.admin_key_file = options.data_dir + "/admin.key";
   }
-  RETURN_IF_ERROR(EnsureDirectory(options.data_dir));
+  const bool shared_store = IsPostgresUrl(options.store);
+  if (options.store != "sqlite" && !shared_store) {
+    return absl::InvalidArgumentError(
+        "--store: \"sqlite\" or a postgres:// (postgresql://) URL");
+  }
 
-  ASSIGN_OR_RETURN(state->store,
-                   store::SqliteStore::Open(options.data_dir + "/tokend.db"));
+  std::string master_key;
+  if (shared_store) {
+    ASSIGN_OR_RETURN(state->store, OpenSharedStore(options));
+    ASSIGN_OR_RETURN(master_key, keys::LoadMasterKey(options.master_key_file));
+  } else {
+    ASSIGN_OR_RETURN(state->store,
+                     store::SqliteStore::Open(options.data_dir + "/tokend.db"));
+    ASSIGN_OR_RETURN(master_key,
+                     keys::LoadOrCreateMasterKey(options.master_key_file));
+  }
   store::Backend* const db = state->store.get();
-  ASSIGN_OR_RETURN(std::string master_key,
-                   keys::LoadOrCreateMasterKey(options.master_key_file));
   ASSIGN_OR_RETURN(state->sealer, keys::Sealer::Create(master_key));
   keys::KeyringOptions keyring_options;
   keyring_options.jwks_max_age = options.jwks_max_age;
@@ -277,9 +318,17 @@ absl::StatusOr<std::unique_ptr<TokendServer>> TokendServer::Start(
 
   ASSIGN_OR_RETURN(
       std::string admin_key,
-      auth::LoadOrCreateSecretFile(options.data_dir + "/admin.key", [] {
-        return auth::GenerateSecret("tka_");
-      }));
+      auth::LoadOrCreateSecretFile(
+          options.admin_key_file,
+          [shared_store, &options]() -> absl::StatusOr<std::string> {
+            if (shared_store) {
+              return absl::FailedPreconditionError(absl::StrCat(
+                  "--admin_key_file ", options.admin_key_file,
+                  " does not exist; with a shared store every replica is "
+                  "given the same admin key file"));
+            }
+            return auth::GenerateSecret("tka_");
+          }));
   state->admin = std::make_unique<AdminAuthenticator>(admin_key);
   state->api_keys =
       std::make_unique<auth::ApiKeyManager>(state->store.get(), clock);

@@ -26,9 +26,16 @@ struct ServerOptions {
   std::string tls_cert;
   std::string tls_key;
   std::string tls_client_ca;
+  // "sqlite" (<data_dir>/tokend.db) or a PostgreSQL URL
+  // ("postgres://…" or "postgresql://…", anything libpq accepts after the
+  // scheme), shared by replicas. With PostgreSQL the issuer, the master key
+  // file and the admin key file must be given and already exist: replicas
+  // that each created their own would not understand one another.
   std::string store = "sqlite";
   // Defaults to <data_dir>/master.key.
   std::string master_key_file;
+  // Defaults to <data_dir>/admin.key.
+  std::string admin_key_file;
   // A Google service-account key file (JSON) whose key signs Firebase custom
   // tokens (POST /v1/me/tokens service=firebase); none when empty.
   std::string firebase_service_account;

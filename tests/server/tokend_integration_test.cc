@@ -19,6 +19,7 @@
 #include "core/keys/master_key.h"
 #include "core/keys/sealer.h"
 #include "core/store/sqlite_store.h"
+#include "gmock/gmock.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "gtest/gtest.h"
 #include "tests/testing/tokend_process.h"
@@ -29,6 +30,7 @@
 namespace tokend {
 namespace {
 
+using ::testing::HasSubstr;
 using ::tokend::keys::v1::KeyringService;
 using ::tokend::testing::MakeTempDir;
 using ::tokend::testing::TokendProcess;
@@ -92,6 +94,40 @@ grpc::Status Verify(const TokendProcess& p, const std::string& token,
   request.set_token(token);
   request.set_audience(audience);
   return stub->Verify(&context, request, response);
+}
+
+// One process per data directory: a second one is refused before it binds
+// anything. The default issuer (port 0: a new port at every start) is
+// recorded on first start, so a restart keeps signing and verifying under
+// the same issuer.
+TEST(TokendIntegration, OneProcessPerDataDirAndTheIssuerSurvivesRestarts) {
+  const std::string dir = MakeTempDir("owned");
+  auto issuer_of = [](const TokendProcess& p) {
+    auto stub = KeyringService::NewStub(Channel(p));
+    grpc::ClientContext context;
+    keys::v1::OpenIdConfiguration oidc;
+    EXPECT_TRUE(stub->GetOpenIdConfiguration(&context, {}, &oidc).ok());
+    return oidc.issuer();
+  };
+  std::string first_issuer;
+  {
+    auto first = TokendProcess::Start(dir);
+    ASSERT_TRUE(first.ok()) << first.status();
+    first_issuer = issuer_of(*first);
+    EXPECT_EQ(first_issuer, absl::StrCat("http://", first->http_address()));
+
+    auto second = TokendProcess::RunUntilExit(dir, {});
+    ASSERT_TRUE(second.ok()) << second.status();
+    EXPECT_NE(second->exit_code, 0);
+    EXPECT_FALSE(second->ready);
+    EXPECT_THAT(second->log, HasSubstr("in use by another tokend"));
+    EXPECT_THAT(second->log,
+                HasSubstr(absl::StrCat("(pid ", first->pid(), ")")));
+    EXPECT_EQ(first->Stop(), 0);
+  }
+  auto restarted = TokendProcess::Start(dir);
+  ASSERT_TRUE(restarted.ok()) << restarted.status();
+  EXPECT_EQ(issuer_of(*restarted), first_issuer);
 }
 
 TEST(TokendIntegration, HealthJwksAndAdminAuth) {
