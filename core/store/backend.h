@@ -6,6 +6,7 @@
 #define TOKEND_CORE_STORE_BACKEND_H_
 
 #include "core/store/api_key_store.h"
+#include "core/store/change_feed_store.h"
 #include "core/store/jwt_template_store.h"
 #include "core/store/oauth_token_store.h"
 #include "core/store/revocation_store.h"
@@ -23,7 +24,8 @@ class Backend : public SigningKeyStore,
                 public RevocationStore,
                 public UserStore,
                 public SessionStore,
-                public JwtTemplateStore {
+                public JwtTemplateStore,
+                public ChangeFeedStore {
  public:
   ~Backend() override = default;
 };

@@ -169,6 +169,18 @@ CREATE TABLE jwt_templates (
   updated_at_us              BIGINT  NOT NULL
 );
 )sql"},
+    {2, "change feed", R"sql(
+-- A sequence never hands out a number twice; under concurrent writers
+-- numbers may commit out of order, which followers allow for.
+CREATE TABLE changes (
+  seq   BIGSERIAL NOT NULL PRIMARY KEY,
+  kind  TEXT      NOT NULL,
+  key   TEXT      NOT NULL,
+  at_us BIGINT    NOT NULL
+    DEFAULT (extract(epoch FROM clock_timestamp()) * 1000000)::BIGINT
+);
+CREATE INDEX changes_by_time ON changes (at_us);
+)sql"},
 };
 
 }  // namespace tokend::store::pg

@@ -354,7 +354,8 @@ absl::Status PostgresStore::UpdateUser(const UserRecord& rec) {
                   "updated_at_us = $12 WHERE id = $1",
                   params)
             .status());
-    return WriteUserContacts(conn, rec, /*live=*/true);
+    RETURN_IF_ERROR(WriteUserContacts(conn, rec, /*live=*/true));
+    return AppendChange(conn, ChangeKind::kUser, rec.id);
   });
 }
 
@@ -366,12 +367,11 @@ absl::Status PostgresStore::MarkUserDeleted(absl::string_view id,
                  "UPDATE users SET deleted_at_us = COALESCE(deleted_at_us, $1) "
                  "WHERE id = $2",
                  "user", id, at));
-    return conn
-        .Exec(
-            "UPDATE user_email_addresses SET user_live = FALSE "
-            "WHERE user_id = $1",
-            pg::Params().Text(id))
-        .status();
+    RETURN_IF_ERROR(conn.Exec("UPDATE user_email_addresses SET user_live = "
+                              "FALSE WHERE user_id = $1",
+                              pg::Params().Text(id))
+                        .status());
+    return AppendChange(conn, ChangeKind::kUser, id);
   });
 }
 
@@ -485,7 +485,7 @@ absl::Status PostgresStore::UpdateSessionStatus(absl::string_view id,
                   "WHERE id = $3",
                   params));
     if (res.affected() == 0) return SessionNotFound(id);
-    return absl::OkStatus();
+    return AppendChange(conn, ChangeKind::kSession, id);
   });
 }
 
@@ -554,7 +554,7 @@ absl::Status PostgresStore::UpdateJwtTemplate(const JwtTemplateRecord& rec) {
                   "sealed_signing_key = $8, updated_at_us = $9 WHERE id = $1",
                   params));
     if (res.affected() == 0) return JwtTemplateNotFound("id", rec.id);
-    return absl::OkStatus();
+    return AppendChange(conn, ChangeKind::kJwtTemplate, rec.id);
   });
 }
 
@@ -564,7 +564,7 @@ absl::Status PostgresStore::DeleteJwtTemplate(absl::string_view id) {
                      conn.Exec("DELETE FROM jwt_templates WHERE id = $1",
                                pg::Params().Text(id)));
     if (res.affected() == 0) return JwtTemplateNotFound("id", id);
-    return absl::OkStatus();
+    return AppendChange(conn, ChangeKind::kJwtTemplate, id);
   });
 }
 

@@ -275,8 +275,9 @@ absl::Status PostgresStore::InsertSigningKey(const SigningKeyRecord& rec) {
   static const std::string* const kSql = new std::string(
       absl::StrCat("INSERT INTO signing_keys (", kSigningKeyColumns,
                    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"));
-  return pool_->Transact([&](Connection& conn) {
-    return conn.Exec(*kSql, SigningKeyParams(rec)).status();
+  return pool_->Transact([&](Connection& conn) -> absl::Status {
+    RETURN_IF_ERROR(conn.Exec(*kSql, SigningKeyParams(rec)).status());
+    return AppendChange(conn, ChangeKind::kSigningKeys, "");
   });
 }
 
@@ -329,7 +330,7 @@ absl::Status PostgresStore::UpdateSigningKeys(
             absl::StrCat("signing key '", rec->kid, "' not found"));
       }
     }
-    return absl::OkStatus();
+    return AppendChange(conn, ChangeKind::kSigningKeys, "");
   });
 }
 
@@ -395,12 +396,10 @@ absl::StatusOr<std::vector<ApiKeyRecord>> PostgresStore::ListApiKeys(
 }
 
 absl::Status PostgresStore::RevokeApiKey(absl::string_view id, absl::Time at) {
-  return pool_->Transact([&](Connection& conn) {
-    return MarkTime(conn,
-                    "UPDATE api_keys SET revoked_at_us = "
-                    "COALESCE(revoked_at_us, $1) WHERE id = $2",
-                    "API key", id, at);
-  });
+  return MarkTimeAndRecord(
+      "UPDATE api_keys SET revoked_at_us = COALESCE(revoked_at_us, $1) "
+      "WHERE id = $2",
+      "API key", id, at, ChangeKind::kApiKey);
 }
 
 // ---- Service accounts ----
@@ -489,12 +488,10 @@ PostgresStore::ListServiceAccounts() {
 
 absl::Status PostgresStore::MarkServiceAccountDeleted(absl::string_view id,
                                                       absl::Time at) {
-  return pool_->Transact([&](Connection& conn) {
-    return MarkTime(conn,
-                    "UPDATE service_accounts SET deleted_at_us = "
-                    "COALESCE(deleted_at_us, $1) WHERE id = $2",
-                    "service account", id, at);
-  });
+  return MarkTimeAndRecord(
+      "UPDATE service_accounts SET deleted_at_us = COALESCE(deleted_at_us, $1) "
+      "WHERE id = $2",
+      "service account", id, at, ChangeKind::kServiceAccount);
 }
 
 absl::Status PostgresStore::SetTokenCreators(
@@ -513,7 +510,8 @@ absl::Status PostgresStore::SetTokenCreators(
       return absl::FailedPreconditionError(
           absl::StrCat("service account '", id, "' is deleted"));
     }
-    return WriteTokenCreators(conn, id, subject_ids);
+    RETURN_IF_ERROR(WriteTokenCreators(conn, id, subject_ids));
+    return AppendChange(conn, ChangeKind::kServiceAccount, id);
   });
 }
 
@@ -584,12 +582,10 @@ PostgresStore::ListAuthorizedKeys(absl::string_view service_account_id) {
 
 absl::Status PostgresStore::MarkAuthorizedKeyDeleted(absl::string_view id,
                                                      absl::Time at) {
-  return pool_->Transact([&](Connection& conn) {
-    return MarkTime(conn,
-                    "UPDATE authorized_keys SET deleted_at_us = "
-                    "COALESCE(deleted_at_us, $1) WHERE id = $2",
-                    "authorized key", id, at);
-  });
+  return MarkTimeAndRecord(
+      "UPDATE authorized_keys SET deleted_at_us = COALESCE(deleted_at_us, $1) "
+      "WHERE id = $2",
+      "authorized key", id, at, ChangeKind::kAuthorizedKey);
 }
 
 // ---- OAuth tokens ----
@@ -627,27 +623,26 @@ absl::StatusOr<OAuthTokenRecord> PostgresStore::FindOAuthTokenByHash(
 
 absl::Status PostgresStore::RevokeOAuthToken(absl::string_view id,
                                              absl::Time at) {
-  return pool_->Transact([&](Connection& conn) {
-    return MarkTime(conn,
-                    "UPDATE oauth_tokens SET revoked_at_us = "
-                    "COALESCE(revoked_at_us, $1) WHERE id = $2",
-                    "OAuth token", id, at);
-  });
+  return MarkTimeAndRecord(
+      "UPDATE oauth_tokens SET revoked_at_us = COALESCE(revoked_at_us, $1) "
+      "WHERE id = $2",
+      "OAuth token", id, at, ChangeKind::kOAuthToken);
 }
 
 // ---- Revoked IAM tokens ----
 
 absl::Status PostgresStore::InsertRevokedToken(const RevokedTokenRecord& rec) {
-  return pool_->Transact([&](Connection& conn) {
-    return conn
-        .Exec(
-            "INSERT INTO revoked_tokens (jti, subject_id, expires_at_us) "
-            "VALUES ($1, $2, $3) ON CONFLICT (jti) DO NOTHING",
-            Params()
-                .Text(rec.jti)
-                .Text(rec.subject_id)
-                .Time(rec.expires_at, "expires_at"))
-        .status();
+  return pool_->Transact([&](Connection& conn) -> absl::Status {
+    ASSIGN_OR_RETURN(
+        Result r,
+        conn.Exec("INSERT INTO revoked_tokens (jti, subject_id, expires_at_us) "
+                  "VALUES ($1, $2, $3) ON CONFLICT (jti) DO NOTHING",
+                  Params()
+                      .Text(rec.jti)
+                      .Text(rec.subject_id)
+                      .Time(rec.expires_at, "expires_at")));
+    if (r.affected() == 0) return absl::OkStatus();  // Already known.
+    return AppendChange(conn, ChangeKind::kRevokedToken, rec.jti);
   });
 }
 
@@ -690,6 +685,73 @@ absl::StatusOr<int> PostgresStore::DeleteExpiredRevokedTokens(absl::Time now) {
         Result r, conn.Exec("DELETE FROM revoked_tokens WHERE expires_at_us <= "
                             "$1",
                             Params().Time(now, "now")));
+    deleted = static_cast<int>(r.affected());
+    return absl::OkStatus();
+  }));
+  return deleted;
+}
+
+// ---- Change feed ----
+
+absl::Status PostgresStore::AppendChange(Connection& conn, ChangeKind kind,
+                                         absl::string_view key) {
+  return conn
+      .Exec("INSERT INTO changes (kind, key) VALUES ($1, $2)",
+            Params().Text(ChangeKindName(kind)).Text(key))
+      .status();
+}
+
+absl::Status PostgresStore::MarkTimeAndRecord(absl::string_view sql,
+                                              absl::string_view what,
+                                              absl::string_view id,
+                                              absl::Time at, ChangeKind kind) {
+  return pool_->Transact([&](Connection& conn) -> absl::Status {
+    RETURN_IF_ERROR(MarkTime(conn, sql, what, id, at));
+    return AppendChange(conn, kind, id);
+  });
+}
+
+absl::StatusOr<std::vector<ChangeRecord>> PostgresStore::ListChanges(
+    int64_t after_seq, int64_t limit) {
+  if (limit < 0) return absl::InvalidArgumentError("limit must be >= 0");
+  std::vector<ChangeRecord> out;
+  RETURN_IF_ERROR(pool_->Run([&](Connection& conn) -> absl::Status {
+    ASSIGN_OR_RETURN(Result r,
+                     conn.Exec("SELECT seq, kind, key, at_us FROM changes "
+                               "WHERE seq > $1 ORDER BY seq LIMIT $2",
+                               Params().Int(after_seq).Int(limit)));
+    out.clear();
+    for (int i = 0; i < r.rows(); ++i) {
+      ChangeRecord rec;
+      rec.seq = r.Int(i, 0);
+      const std::string kind = r.Text(i, 1);
+      ASSIGN_OR_RETURN(rec.kind,
+                       Stored(ParseChangeKind(kind), "change kind", kind));
+      rec.key = r.Text(i, 2);
+      rec.at = r.Time(i, 3);
+      out.push_back(std::move(rec));
+    }
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<int64_t> PostgresStore::LastChangeSeq() {
+  int64_t seq = 0;
+  RETURN_IF_ERROR(pool_->Run([&](Connection& conn) -> absl::Status {
+    ASSIGN_OR_RETURN(Result r,
+                     conn.Exec("SELECT COALESCE(MAX(seq), 0) FROM changes"));
+    seq = r.Int(0, 0);
+    return absl::OkStatus();
+  }));
+  return seq;
+}
+
+absl::StatusOr<int> PostgresStore::DeleteChangesBefore(absl::Time before) {
+  int deleted = 0;
+  RETURN_IF_ERROR(pool_->Transact([&](Connection& conn) -> absl::Status {
+    ASSIGN_OR_RETURN(Result r, conn.Exec("DELETE FROM changes WHERE at_us < $1",
+                                         Params().Time(before, "before")));
     deleted = static_cast<int>(r.affected());
     return absl::OkStatus();
   }));

@@ -131,12 +131,23 @@ class PostgresStore final : public Backend {
   absl::StatusOr<std::vector<JwtTemplateRecord>> ListJwtTemplates() override;
   absl::Status UpdateJwtTemplate(const JwtTemplateRecord& rec) override;
   absl::Status DeleteJwtTemplate(absl::string_view id) override;
+  absl::StatusOr<std::vector<ChangeRecord>> ListChanges(int64_t after_seq,
+                                                        int64_t limit) override;
+  absl::StatusOr<int64_t> LastChangeSeq() override;
+  absl::StatusOr<int> DeleteChangesBefore(absl::Time before) override;
 
  private:
   explicit PostgresStore(std::unique_ptr<pg::Pool> pool);
 
   absl::Status Migrate();
 
+  // Appends to the change feed; call inside the change's transaction.
+  static absl::Status AppendChange(pg::Connection& conn, ChangeKind kind,
+                                   absl::string_view key);
+  // One transaction: MarkTime, then AppendChange(kind, id).
+  absl::Status MarkTimeAndRecord(absl::string_view sql, absl::string_view what,
+                                 absl::string_view id, absl::Time at,
+                                 ChangeKind kind);
   // UPDATE <sql> with $1 = at, $2 = id; NotFound naming `what` if no row.
   static absl::Status MarkTime(pg::Connection& conn, absl::string_view sql,
                                absl::string_view what, absl::string_view id,

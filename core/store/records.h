@@ -261,6 +261,66 @@ struct JwtTemplateRecord {
   absl::Time updated_at = absl::UnixEpoch();
 };
 
+// ---- The change feed (change_feed_store.h) ----
+
+// What changed; `key` of a ChangeRecord names the row.
+enum class ChangeKind {
+  kSigningKeys = 0,     // key "": the key set as a whole.
+  kApiKey = 1,          // API key id (revoked).
+  kServiceAccount = 2,  // Account id (deleted, token creators replaced).
+  kAuthorizedKey = 3,   // Authorized key id (deleted).
+  kOAuthToken = 4,      // OAuth token id (revoked).
+  kRevokedToken = 5,    // jti of a revoked IAM token.
+  kUser = 6,            // User id (updated, deleted).
+  kSession = 7,         // Session id (status changed).
+  kJwtTemplate = 8,     // Template id (updated, deleted).
+};
+
+// "signing_keys", "api_key", "service_account", "authorized_key",
+// "oauth_token", "revoked_token", "user", "session", "jwt_template".
+inline absl::string_view ChangeKindName(ChangeKind kind) {
+  switch (kind) {
+    case ChangeKind::kSigningKeys:
+      return "signing_keys";
+    case ChangeKind::kApiKey:
+      return "api_key";
+    case ChangeKind::kServiceAccount:
+      return "service_account";
+    case ChangeKind::kAuthorizedKey:
+      return "authorized_key";
+    case ChangeKind::kOAuthToken:
+      return "oauth_token";
+    case ChangeKind::kRevokedToken:
+      return "revoked_token";
+    case ChangeKind::kUser:
+      return "user";
+    case ChangeKind::kSession:
+      return "session";
+    case ChangeKind::kJwtTemplate:
+      return "jwt_template";
+  }
+  return "unknown";
+}
+
+// The inverse of ChangeKindName (exact); nullopt otherwise.
+inline std::optional<ChangeKind> ParseChangeKind(absl::string_view name) {
+  for (ChangeKind kind :
+       {ChangeKind::kSigningKeys, ChangeKind::kApiKey,
+        ChangeKind::kServiceAccount, ChangeKind::kAuthorizedKey,
+        ChangeKind::kOAuthToken, ChangeKind::kRevokedToken, ChangeKind::kUser,
+        ChangeKind::kSession, ChangeKind::kJwtTemplate}) {
+    if (name == ChangeKindName(kind)) return kind;
+  }
+  return std::nullopt;
+}
+
+struct ChangeRecord {
+  int64_t seq = 0;
+  ChangeKind kind = ChangeKind::kSigningKeys;
+  std::string key;
+  absl::Time at = absl::UnixEpoch();  // Database clock, when appended.
+};
+
 }  // namespace tokend::store
 
 #endif  // TOKEND_CORE_STORE_RECORDS_H_

@@ -308,7 +308,8 @@ absl::Status SqliteStore::UpdateUser(const UserRecord& rec) {
       RETURN_IF_ERROR(BindUser(s, rec));
       RETURN_IF_ERROR(s.Run());
     }
-    return WriteUserContacts(rec, /*live=*/true);
+    RETURN_IF_ERROR(WriteUserContacts(rec, /*live=*/true));
+    return AppendChange(ChangeKind::kUser, rec.id);
   });
 }
 
@@ -319,12 +320,15 @@ absl::Status SqliteStore::MarkUserDeleted(absl::string_view id, absl::Time at) {
         MarkTime("UPDATE users SET deleted_at_us = COALESCE(deleted_at_us, ?1) "
                  "WHERE id = ?2",
                  "user", id, at));
-    ASSIGN_OR_RETURN(sqlite3_stmt * raw,
-                     Prepared("UPDATE user_email_addresses SET user_live = 0 "
-                              "WHERE user_id = ?"));
-    ScopedStmt s(db_, raw);
-    RETURN_IF_ERROR(s.BindText(1, id));
-    return s.Run();
+    {
+      ASSIGN_OR_RETURN(sqlite3_stmt * raw,
+                       Prepared("UPDATE user_email_addresses SET user_live = 0 "
+                                "WHERE user_id = ?"));
+      ScopedStmt s(db_, raw);
+      RETURN_IF_ERROR(s.BindText(1, id));
+      RETURN_IF_ERROR(s.Run());
+    }
+    return AppendChange(ChangeKind::kUser, id);
   });
 }
 
@@ -445,16 +449,20 @@ absl::Status SqliteStore::UpdateSessionStatus(absl::string_view id,
                                               SessionStatus status,
                                               absl::Time now) {
   absl::MutexLock lock(&mu_);
-  ASSIGN_OR_RETURN(sqlite3_stmt * raw,
-                   Prepared("UPDATE sessions SET status = ?, updated_at_us = "
-                            "? WHERE id = ?"));
-  ScopedStmt s(db_, raw);
-  RETURN_IF_ERROR(s.BindText(1, SessionStatusName(status)));
-  RETURN_IF_ERROR(s.BindTime(2, now, "updated_at"));
-  RETURN_IF_ERROR(s.BindText(3, id));
-  RETURN_IF_ERROR(s.Run());
-  if (sqlite3_changes(db_) == 0) return SessionNotFound(id);
-  return absl::OkStatus();
+  return Transact([&]() -> absl::Status {
+    {
+      ASSIGN_OR_RETURN(sqlite3_stmt * raw,
+                       Prepared("UPDATE sessions SET status = ?, "
+                                "updated_at_us = ? WHERE id = ?"));
+      ScopedStmt s(db_, raw);
+      RETURN_IF_ERROR(s.BindText(1, SessionStatusName(status)));
+      RETURN_IF_ERROR(s.BindTime(2, now, "updated_at"));
+      RETURN_IF_ERROR(s.BindText(3, id));
+      RETURN_IF_ERROR(s.Run());
+      if (sqlite3_changes(db_) == 0) return SessionNotFound(id);
+    }
+    return AppendChange(ChangeKind::kSession, id);
+  });
 }
 
 absl::Status SqliteStore::TouchSession(absl::string_view id, absl::Time at) {
@@ -525,34 +533,43 @@ absl::StatusOr<std::vector<JwtTemplateRecord>> SqliteStore::ListJwtTemplates() {
 
 absl::Status SqliteStore::UpdateJwtTemplate(const JwtTemplateRecord& rec) {
   absl::MutexLock lock(&mu_);
-  ASSIGN_OR_RETURN(
-      sqlite3_stmt * raw,
-      Prepared("UPDATE jwt_templates SET name = ?2, claims = ?3, "
-               "lifetime_seconds = ?4, allowed_clock_skew_seconds = ?5, "
-               "custom_signing_key = ?6, signing_algorithm = ?7, "
-               "sealed_signing_key = ?8, updated_at_us = ?9 WHERE id = ?1"));
-  ScopedStmt s(db_, raw);
-  RETURN_IF_ERROR(BindJwtTemplate(s, rec));
-  RETURN_IF_ERROR(s.Run());
-  if (sqlite3_changes(db_) == 0) {
-    return absl::NotFoundError(
-        absl::StrCat("JWT template id '", rec.id, "' not found"));
-  }
-  return absl::OkStatus();
+  return Transact([&]() -> absl::Status {
+    {
+      ASSIGN_OR_RETURN(
+          sqlite3_stmt * raw,
+          Prepared("UPDATE jwt_templates SET name = ?2, claims = ?3, "
+                   "lifetime_seconds = ?4, allowed_clock_skew_seconds = ?5, "
+                   "custom_signing_key = ?6, signing_algorithm = ?7, "
+                   "sealed_signing_key = ?8, updated_at_us = ?9 WHERE id = "
+                   "?1"));
+      ScopedStmt s(db_, raw);
+      RETURN_IF_ERROR(BindJwtTemplate(s, rec));
+      RETURN_IF_ERROR(s.Run());
+      if (sqlite3_changes(db_) == 0) {
+        return absl::NotFoundError(
+            absl::StrCat("JWT template id '", rec.id, "' not found"));
+      }
+    }
+    return AppendChange(ChangeKind::kJwtTemplate, rec.id);
+  });
 }
 
 absl::Status SqliteStore::DeleteJwtTemplate(absl::string_view id) {
   absl::MutexLock lock(&mu_);
-  ASSIGN_OR_RETURN(sqlite3_stmt * raw,
-                   Prepared("DELETE FROM jwt_templates WHERE id = ?"));
-  ScopedStmt s(db_, raw);
-  RETURN_IF_ERROR(s.BindText(1, id));
-  RETURN_IF_ERROR(s.Run());
-  if (sqlite3_changes(db_) == 0) {
-    return absl::NotFoundError(
-        absl::StrCat("JWT template id '", id, "' not found"));
-  }
-  return absl::OkStatus();
+  return Transact([&]() -> absl::Status {
+    {
+      ASSIGN_OR_RETURN(sqlite3_stmt * raw,
+                       Prepared("DELETE FROM jwt_templates WHERE id = ?"));
+      ScopedStmt s(db_, raw);
+      RETURN_IF_ERROR(s.BindText(1, id));
+      RETURN_IF_ERROR(s.Run());
+      if (sqlite3_changes(db_) == 0) {
+        return absl::NotFoundError(
+            absl::StrCat("JWT template id '", id, "' not found"));
+      }
+    }
+    return AppendChange(ChangeKind::kJwtTemplate, id);
+  });
 }
 
 }  // namespace tokend::store

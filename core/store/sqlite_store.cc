@@ -226,6 +226,18 @@ CREATE TABLE jwt_templates (
   updated_at_us              INTEGER NOT NULL
 ) STRICT;
 )sql"},
+    {4, "change feed", R"sql(
+-- AUTOINCREMENT: a seq is never reused, even after the newest rows are
+-- purged, so a follower's position stays meaningful.
+CREATE TABLE changes (
+  seq   INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT,
+  kind  TEXT    NOT NULL,
+  key   TEXT    NOT NULL,
+  at_us INTEGER NOT NULL
+    DEFAULT (CAST((julianday('now') - 2440587.5) * 86400000000.0 AS INTEGER))
+) STRICT;
+CREATE INDEX changes_by_time ON changes (at_us);
+)sql"},
 };
 
 constexpr int kLatestVersion =
@@ -538,10 +550,15 @@ absl::Status SqliteStore::InsertSigningKey(const SigningKeyRecord& rec) {
   static const std::string* const kSql = new std::string(
       absl::StrCat("INSERT INTO signing_keys (", kSigningKeyColumns,
                    ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
-  ASSIGN_OR_RETURN(sqlite3_stmt * raw, Prepared(*kSql));
-  ScopedStmt s(db_, raw);
-  RETURN_IF_ERROR(BindSigningKey(s, rec));
-  return s.Run();
+  return Transact([&]() -> absl::Status {
+    {
+      ASSIGN_OR_RETURN(sqlite3_stmt * raw, Prepared(*kSql));
+      ScopedStmt s(db_, raw);
+      RETURN_IF_ERROR(BindSigningKey(s, rec));
+      RETURN_IF_ERROR(s.Run());
+    }
+    return AppendChange(ChangeKind::kSigningKeys, "");
+  });
 }
 
 absl::Status SqliteStore::UpdateOneSigningKey(const SigningKeyRecord& rec) {
@@ -609,7 +626,7 @@ absl::Status SqliteStore::UpdateSigningKeys(
     for (const SigningKeyRecord* rec : ordered) {
       RETURN_IF_ERROR(UpdateOneSigningKey(*rec));
     }
-    return absl::OkStatus();
+    return AppendChange(ChangeKind::kSigningKeys, "");
   });
 }
 
@@ -674,17 +691,10 @@ absl::StatusOr<std::vector<ApiKeyRecord>> SqliteStore::ListApiKeys(
 
 absl::Status SqliteStore::RevokeApiKey(absl::string_view id, absl::Time at) {
   absl::MutexLock lock(&mu_);
-  ASSIGN_OR_RETURN(sqlite3_stmt * raw,
-                   Prepared("UPDATE api_keys SET revoked_at_us = "
-                            "COALESCE(revoked_at_us, ?) WHERE id = ?"));
-  ScopedStmt s(db_, raw);
-  RETURN_IF_ERROR(s.BindTime(1, at, "revoked_at"));
-  RETURN_IF_ERROR(s.BindText(2, id));
-  RETURN_IF_ERROR(s.Run());
-  if (sqlite3_changes(db_) == 0) {
-    return absl::NotFoundError(absl::StrCat("API key '", id, "' not found"));
-  }
-  return absl::OkStatus();
+  return MarkTimeAndRecord(
+      "UPDATE api_keys SET revoked_at_us = COALESCE(revoked_at_us, ?1) "
+      "WHERE id = ?2",
+      "API key", id, at, ChangeKind::kApiKey);
 }
 
 // ---- Service accounts ----
@@ -811,10 +821,10 @@ absl::Status SqliteStore::MarkTime(absl::string_view sql,
 absl::Status SqliteStore::MarkServiceAccountDeleted(absl::string_view id,
                                                     absl::Time at) {
   absl::MutexLock lock(&mu_);
-  return MarkTime(
+  return MarkTimeAndRecord(
       "UPDATE service_accounts SET deleted_at_us = COALESCE(deleted_at_us, ?1) "
       "WHERE id = ?2",
-      "service account", id, at);
+      "service account", id, at, ChangeKind::kServiceAccount);
 }
 
 absl::Status SqliteStore::SetTokenCreators(
@@ -837,7 +847,8 @@ absl::Status SqliteStore::SetTokenCreators(
             absl::StrCat("service account '", id, "' is deleted"));
       }
     }
-    return WriteTokenCreators(id, subject_ids);
+    RETURN_IF_ERROR(WriteTokenCreators(id, subject_ids));
+    return AppendChange(ChangeKind::kServiceAccount, id);
   });
 }
 
@@ -904,10 +915,10 @@ SqliteStore::ListAuthorizedKeys(absl::string_view service_account_id) {
 absl::Status SqliteStore::MarkAuthorizedKeyDeleted(absl::string_view id,
                                                    absl::Time at) {
   absl::MutexLock lock(&mu_);
-  return MarkTime(
+  return MarkTimeAndRecord(
       "UPDATE authorized_keys SET deleted_at_us = COALESCE(deleted_at_us, ?1) "
       "WHERE id = ?2",
-      "authorized key", id, at);
+      "authorized key", id, at, ChangeKind::kAuthorizedKey);
 }
 
 // ---- OAuth tokens ----
@@ -944,25 +955,31 @@ absl::StatusOr<OAuthTokenRecord> SqliteStore::FindOAuthTokenByHash(
 absl::Status SqliteStore::RevokeOAuthToken(absl::string_view id,
                                            absl::Time at) {
   absl::MutexLock lock(&mu_);
-  return MarkTime(
+  return MarkTimeAndRecord(
       "UPDATE oauth_tokens SET revoked_at_us = COALESCE(revoked_at_us, ?1) "
       "WHERE id = ?2",
-      "OAuth token", id, at);
+      "OAuth token", id, at, ChangeKind::kOAuthToken);
 }
 
 // ---- Revoked IAM tokens ----
 
 absl::Status SqliteStore::InsertRevokedToken(const RevokedTokenRecord& rec) {
   absl::MutexLock lock(&mu_);
-  ASSIGN_OR_RETURN(sqlite3_stmt * raw,
-                   Prepared("INSERT INTO revoked_tokens (jti, subject_id, "
-                            "expires_at_us) VALUES (?, ?, ?) "
-                            "ON CONFLICT (jti) DO NOTHING"));
-  ScopedStmt s(db_, raw);
-  RETURN_IF_ERROR(s.BindText(1, rec.jti));
-  RETURN_IF_ERROR(s.BindText(2, rec.subject_id));
-  RETURN_IF_ERROR(s.BindTime(3, rec.expires_at, "expires_at"));
-  return s.Run();
+  return Transact([&]() -> absl::Status {
+    {
+      ASSIGN_OR_RETURN(sqlite3_stmt * raw,
+                       Prepared("INSERT INTO revoked_tokens (jti, subject_id, "
+                                "expires_at_us) VALUES (?, ?, ?) "
+                                "ON CONFLICT (jti) DO NOTHING"));
+      ScopedStmt s(db_, raw);
+      RETURN_IF_ERROR(s.BindText(1, rec.jti));
+      RETURN_IF_ERROR(s.BindText(2, rec.subject_id));
+      RETURN_IF_ERROR(s.BindTime(3, rec.expires_at, "expires_at"));
+      RETURN_IF_ERROR(s.Run());
+      if (sqlite3_changes(db_) == 0) return absl::OkStatus();  // Known.
+    }
+    return AppendChange(ChangeKind::kRevokedToken, rec.jti);
+  });
 }
 
 absl::StatusOr<bool> SqliteStore::IsTokenRevoked(absl::string_view jti) {
@@ -1004,6 +1021,72 @@ absl::StatusOr<int> SqliteStore::DeleteExpiredRevokedTokens(absl::Time now) {
       Prepared("DELETE FROM revoked_tokens WHERE expires_at_us <= ?"));
   ScopedStmt s(db_, raw);
   RETURN_IF_ERROR(s.BindTime(1, now, "now"));
+  RETURN_IF_ERROR(s.Run());
+  return sqlite3_changes(db_);
+}
+
+// ---- Change feed ----
+
+absl::Status SqliteStore::AppendChange(ChangeKind kind, absl::string_view key) {
+  ASSIGN_OR_RETURN(sqlite3_stmt * raw,
+                   Prepared("INSERT INTO changes (kind, key) VALUES (?, ?)"));
+  ScopedStmt s(db_, raw);
+  RETURN_IF_ERROR(s.BindText(1, ChangeKindName(kind)));
+  RETURN_IF_ERROR(s.BindText(2, key));
+  return s.Run();
+}
+
+absl::Status SqliteStore::MarkTimeAndRecord(absl::string_view sql,
+                                            absl::string_view what,
+                                            absl::string_view id, absl::Time at,
+                                            ChangeKind kind) {
+  return Transact([&]() -> absl::Status {
+    RETURN_IF_ERROR(MarkTime(sql, what, id, at));
+    return AppendChange(kind, id);
+  });
+}
+
+absl::StatusOr<std::vector<ChangeRecord>> SqliteStore::ListChanges(
+    int64_t after_seq, int64_t limit) {
+  if (limit < 0) return absl::InvalidArgumentError("limit must be >= 0");
+  absl::MutexLock lock(&mu_);
+  ASSIGN_OR_RETURN(sqlite3_stmt * raw,
+                   Prepared("SELECT seq, kind, key, at_us FROM changes "
+                            "WHERE seq > ? ORDER BY seq LIMIT ?"));
+  ScopedStmt s(db_, raw);
+  RETURN_IF_ERROR(s.BindInt(1, after_seq));
+  RETURN_IF_ERROR(s.BindInt(2, limit));
+  std::vector<ChangeRecord> out;
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) return out;
+    ChangeRecord rec;
+    rec.seq = s.Int(0);
+    const std::string kind = s.Text(1);
+    ASSIGN_OR_RETURN(rec.kind,
+                     StoredEnum(ParseChangeKind(kind), "change kind", kind));
+    rec.key = s.Text(2);
+    rec.at = s.GetTime(3);
+    out.push_back(std::move(rec));
+  }
+}
+
+absl::StatusOr<int64_t> SqliteStore::LastChangeSeq() {
+  absl::MutexLock lock(&mu_);
+  ASSIGN_OR_RETURN(sqlite3_stmt * raw,
+                   Prepared("SELECT COALESCE(MAX(seq), 0) FROM changes"));
+  ScopedStmt s(db_, raw);
+  ASSIGN_OR_RETURN(bool row, s.Step());
+  if (!row) return absl::InternalError("sqlite: no MAX(seq) row");
+  return s.Int(0);
+}
+
+absl::StatusOr<int> SqliteStore::DeleteChangesBefore(absl::Time before) {
+  absl::MutexLock lock(&mu_);
+  ASSIGN_OR_RETURN(sqlite3_stmt * raw,
+                   Prepared("DELETE FROM changes WHERE at_us < ?"));
+  ScopedStmt s(db_, raw);
+  RETURN_IF_ERROR(s.BindTime(1, before, "before"));
   RETURN_IF_ERROR(s.Run());
   return sqlite3_changes(db_);
 }

@@ -131,6 +131,10 @@ class SqliteStore final : public Backend {
   absl::StatusOr<std::vector<JwtTemplateRecord>> ListJwtTemplates() override;
   absl::Status UpdateJwtTemplate(const JwtTemplateRecord& rec) override;
   absl::Status DeleteJwtTemplate(absl::string_view id) override;
+  absl::StatusOr<std::vector<ChangeRecord>> ListChanges(int64_t after_seq,
+                                                        int64_t limit) override;
+  absl::StatusOr<int64_t> LastChangeSeq() override;
+  absl::StatusOr<int> DeleteChangesBefore(absl::Time before) override;
 
  private:
   explicit SqliteStore(sqlite3* db);
@@ -154,6 +158,14 @@ class SqliteStore final : public Backend {
   absl::Status UpdateOneSigningKey(const SigningKeyRecord& rec)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status DeleteOneSigningKey(const std::string& kid)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Appends to the change feed; call inside the change's transaction.
+  absl::Status AppendChange(ChangeKind kind, absl::string_view key)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Transact(MarkTime, then AppendChange(kind, id)).
+  absl::Status MarkTimeAndRecord(absl::string_view sql, absl::string_view what,
+                                 absl::string_view id, absl::Time at,
+                                 ChangeKind kind)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Fills rec->token_creators from sa_token_creators.
   absl::Status LoadTokenCreators(ServiceAccountRecord* rec)

@@ -60,5 +60,19 @@ TEST(RecordsTest, AuthorizedKeyAlgorithmNamesAreYandexCloudsRoundTrip) {
   EXPECT_EQ(ParseAuthorizedKeyAlgorithm("EC_P256"), std::nullopt);
 }
 
+TEST(RecordsTest, ChangeKindNamesRoundTrip) {
+  for (ChangeKind kind :
+       {ChangeKind::kSigningKeys, ChangeKind::kApiKey,
+        ChangeKind::kServiceAccount, ChangeKind::kAuthorizedKey,
+        ChangeKind::kOAuthToken, ChangeKind::kRevokedToken, ChangeKind::kUser,
+        ChangeKind::kSession, ChangeKind::kJwtTemplate}) {
+    EXPECT_EQ(ParseChangeKind(ChangeKindName(kind)), kind);
+  }
+  EXPECT_EQ(ChangeKindName(ChangeKind::kRevokedToken), "revoked_token");
+  EXPECT_EQ(ChangeKindName(ChangeKind::kSigningKeys), "signing_keys");
+  EXPECT_EQ(ParseChangeKind("unknown"), std::nullopt);
+  EXPECT_EQ(ParseChangeKind("Session"), std::nullopt);
+}
+
 }  // namespace
 }  // namespace tokend::store

@@ -178,7 +178,7 @@ void LoadDump(const std::string& path, const std::string& sql) {
 }
 
 // A file written by the previous release (schema version 2,
-// testdata/schema_v2.sql) is upgraded in place: only migration 3 runs, the
+// testdata/schema_v2.sql) is upgraded in place: migrations 3 and 4 run, the
 // old rows stay readable, the new tables work, and the resulting schema is
 // exactly that of a freshly created database.
 TEST(SqliteSessionsFileTest, UpgradesAVersion2Database) {
@@ -186,13 +186,13 @@ TEST(SqliteSessionsFileTest, UpgradesAVersion2Database) {
   LoadDump(path, ReadRunfile("tests/core/store/testdata/schema_v2.sql"));
   ASSERT_THAT(RawQuery(path, "SELECT MAX(version) FROM schema_migrations"),
               ElementsAre("2"));
-  ASSERT_EQ(SqliteStore::LatestSchemaVersion(), 3);
+  ASSERT_EQ(SqliteStore::LatestSchemaVersion(), 4);
 
   {
     auto store = MustOpen(path);
     ASSERT_NE(store, nullptr);
-    EXPECT_EQ(store->schema_version(), 3);
-    EXPECT_EQ(store->migrations_applied(), 1);
+    EXPECT_EQ(store->schema_version(), 4);
+    EXPECT_EQ(store->migrations_applied(), 2);
 
     // Rows written at version 2 are intact.
     absl::StatusOr<ServiceAccountRecord> sa = store->GetServiceAccount("sa1");
@@ -228,7 +228,7 @@ TEST(SqliteSessionsFileTest, UpgradesAVersion2Database) {
     EXPECT_TRUE(store->GetSession("sess_up").ok());
   }
 
-  const std::string fresh = TempPath("fresh-v3");
+  const std::string fresh = TempPath("fresh-v4");
   { ASSERT_NE(MustOpen(fresh), nullptr); }
   const std::string kSchema =
       "SELECT type || ' ' || name || ' ' || tbl_name || ': ' || "
