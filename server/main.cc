@@ -40,6 +40,10 @@ ABSL_FLAG(std::string, master_key_file, "",
           "32-byte key sealing private keys; default <data_dir>/master.key");
 ABSL_FLAG(std::string, admin_key_file, "",
           "the admin credential; default <data_dir>/admin.key");
+ABSL_FLAG(absl::Duration, propagation_bound, absl::Seconds(1),
+          "with a shared store: changes made through other replicas are "
+          "enforced here within this; past it unconfirmed, revocation checks "
+          "fail closed (UNAVAILABLE)");
 ABSL_FLAG(std::string, ready_file, "",
           "once serving, write {\"grpc\":\"host:port\"} here");
 ABSL_FLAG(absl::Duration, jwks_max_age, absl::Minutes(5),
@@ -104,6 +108,7 @@ int main(int argc, char** argv) {
   options.store = absl::GetFlag(FLAGS_store);
   options.master_key_file = absl::GetFlag(FLAGS_master_key_file);
   options.admin_key_file = absl::GetFlag(FLAGS_admin_key_file);
+  options.propagation_bound = absl::GetFlag(FLAGS_propagation_bound);
   options.jwks_max_age = absl::GetFlag(FLAGS_jwks_max_age);
   options.publish_lead_time = absl::GetFlag(FLAGS_publish_lead_time);
   options.log_requests = absl::GetFlag(FLAGS_log_requests);

@@ -47,6 +47,7 @@
 #include "server/iam_token_service.h"
 #include "server/keyring_service.h"
 #include "server/metrics.h"
+#include "server/replica_sync.h"
 #include "server/request_log.h"
 #include "server/scoped_token_service.h"
 #include "server/served_services.h"
@@ -71,6 +72,8 @@ struct TokendServer::State {
   std::unique_ptr<iam::IamTokenIssuer> iam_issuer;
   std::unique_ptr<sessions::SessionTokenIssuer> session_issuer;
   std::unique_ptr<scoped::ScopedTokenIssuer> scoped_issuer;
+  // With a shared store; stopped before the caches it invalidates go.
+  std::unique_ptr<ReplicaSync> sync;
   std::vector<std::unique_ptr<grpc::Service>> services;
   std::unique_ptr<Metrics> metrics;
   std::unique_ptr<grpc::Server> server;
@@ -308,6 +311,12 @@ absl::StatusOr<std::unique_ptr<TokendServer>> TokendServer::Start(
                      keys::LoadOrCreateMasterKey(options.master_key_file));
   }
   store::Backend* const db = state->store.get();
+  if (shared_store) {
+    // Positioned at the feed's end before any cache loads, so no change
+    // committed from here on is missed.
+    ASSIGN_OR_RETURN(state->sync,
+                     ReplicaSync::Create(db, clock, options.propagation_bound));
+  }
   ASSIGN_OR_RETURN(state->sealer, keys::Sealer::Create(master_key));
   keys::KeyringOptions keyring_options;
   keyring_options.jwks_max_age = options.jwks_max_age;
@@ -352,8 +361,12 @@ absl::StatusOr<std::unique_ptr<TokendServer>> TokendServer::Start(
           {/*accounts=*/db, /*oauth_tokens=*/db, /*revocations=*/db},
           state->keyring.get(), clock, std::move(issuer_options)));
   // Verify rejects revoked IAM tokens (set before serving starts).
+  // A replica that cannot confirm it knows every revocation refuses rather
+  // than trust what it has.
   state->verifier->SetRevocationCheck(
-      [issuer = state->iam_issuer.get()](absl::string_view jti) {
+      [issuer = state->iam_issuer.get(), sync = state->sync.get()](
+          absl::string_view jti) -> absl::StatusOr<bool> {
+        if (sync != nullptr && !sync->IsCurrent()) return sync->NotCurrent();
         return issuer->IsRevoked(jti);
       });
 
@@ -371,7 +384,9 @@ absl::StatusOr<std::unique_ptr<TokendServer>> TokendServer::Start(
           state->keyring.get(), state->sealer.get(), clock, session_options));
   // Verify rejects session tokens of sessions no longer active.
   state->verifier->SetSessionCheck(
-      [issuer = state->session_issuer.get()](absl::string_view sid) {
+      [issuer = state->session_issuer.get(),
+       sync = state->sync.get()](absl::string_view sid) -> absl::Status {
+        if (sync != nullptr && !sync->IsCurrent()) return sync->NotCurrent();
         return issuer->FindActiveSession(sid).status();
       });
 
@@ -420,6 +435,15 @@ absl::StatusOr<std::unique_ptr<TokendServer>> TokendServer::Start(
       std::make_unique<ServiceAccountServiceImpl>(iam_admin));
   state->services.push_back(std::make_unique<OAuthTokenServiceImpl>(iam_admin));
   state->metrics = std::make_unique<Metrics>(MetricsFor(ServedServices()));
+  if (state->sync != nullptr) {
+    SyncTargets targets;
+    targets.api_keys = state->api_keys.get();
+    targets.checker = state->sa_jwt_checker.get();
+    targets.iam = state->iam_issuer.get();
+    targets.sessions = state->session_issuer.get();
+    targets.keyring = state->keyring.get();
+    state->sync->Start(targets);
+  }
 
   // libgrpc++'s health service does not use protobuf, so its descriptor is
   // not in the pool unless we link and touch it; reflection clients (buf

@@ -36,6 +36,10 @@ struct ServerOptions {
   std::string master_key_file;
   // Defaults to <data_dir>/admin.key.
   std::string admin_key_file;
+  // With a shared store: how soon a change made through another replica
+  // (a revocation, a deletion, a key rotation) is enforced here. Past it
+  // without confirmation, revocation-sensitive checks fail closed.
+  absl::Duration propagation_bound = absl::Seconds(1);
   // A Google service-account key file (JSON) whose key signs Firebase custom
   // tokens (POST /v1/me/tokens service=firebase); none when empty.
   std::string firebase_service_account;

@@ -108,19 +108,21 @@ absl::StatusOr<std::vector<store::ApiKeyRecord>> ApiKeyManager::List(
 absl::StatusOr<store::ApiKeyRecord> ApiKeyManager::Revoke(
     absl::string_view id) {
   RETURN_IF_ERROR(store_->RevokeApiKey(id, clock_->Now()));
-  {
-    absl::MutexLock lock(&mu_);
-    for (auto it = cache_.begin(); it != cache_.end();) {
-      auto current = it++;
-      if (current->second.record.id == id) cache_.erase(current);
-    }
-  }
+  Forget(id);
   ASSIGN_OR_RETURN(std::vector<store::ApiKeyRecord> all,
                    store_->ListApiKeys(std::nullopt));
   for (auto& record : all) {
     if (record.id == id) return std::move(record);
   }
   return absl::NotFoundError("API key not found");
+}
+
+void ApiKeyManager::Forget(absl::string_view id) {
+  absl::MutexLock lock(&mu_);
+  for (auto it = cache_.begin(); it != cache_.end();) {
+    auto current = it++;
+    if (current->second.record.id == id) cache_.erase(current);
+  }
 }
 
 }  // namespace tokend::auth

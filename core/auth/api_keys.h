@@ -56,6 +56,10 @@ class ApiKeyManager {
   // Returns the revoked record. NotFound for an unknown id.
   absl::StatusOr<store::ApiKeyRecord> Revoke(absl::string_view id);
 
+  // Drops the cached copy of key `id`, so the next use reads the store (a
+  // change another replica made, from the change feed).
+  void Forget(absl::string_view id);
+
  private:
   struct CacheEntry {
     store::ApiKeyRecord record;

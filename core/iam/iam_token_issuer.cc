@@ -207,6 +207,10 @@ absl::StatusOr<bool> IamTokenIssuer::IsRevoked(absl::string_view jti) const {
   return revocations_->IsRevoked(jti);
 }
 
+absl::Status IamTokenIssuer::ReloadRevocations() const {
+  return revocations_->Reload();
+}
+
 absl::StatusOr<int> IamTokenIssuer::PurgeExpiredRevocations(
     absl::Time now) const {
   return revocations_->PurgeExpired(now);

@@ -121,6 +121,9 @@ class IamTokenIssuer {
   // Whether `jti` is revoked; from memory (see RevocationList).
   absl::StatusOr<bool> IsRevoked(absl::string_view jti) const;
 
+  // Re-reads revocations from the store (another replica revoked a token).
+  absl::Status ReloadRevocations() const;
+
   // Forgets revocations with expires_at <= now, in the store and in memory;
   // returns how many store records were deleted. Call periodically.
   absl::StatusOr<int> PurgeExpiredRevocations(absl::Time now) const;

@@ -185,6 +185,11 @@ void SessionTokenIssuer::InvalidateTemplate(
   templates_.erase(template_name);
 }
 
+void SessionTokenIssuer::InvalidateAllTemplates() const {
+  absl::MutexLock lock(&mu_);
+  templates_.clear();
+}
+
 absl::StatusOr<absl::Duration> SessionTokenIssuer::Lifetime(
     const std::optional<int64_t>& expires_in_seconds,
     absl::Duration fallback) const {

@@ -115,6 +115,9 @@ class SessionTokenIssuer {
   // Drops every cached session of the user (a scan; deleting a user is rare).
   void InvalidateUser(absl::string_view user_id) const;
   void InvalidateTemplate(absl::string_view template_name) const;
+  // Templates are cached by name, changes arrive by id: a change made by
+  // another replica drops them all (templates change rarely).
+  void InvalidateAllTemplates() const;
 
   // {"user": {...}, "session": {...}}: what template shortcodes resolve in.
   static nlohmann::json TemplateContext(const store::UserRecord& user,

@@ -44,6 +44,10 @@ void ChangeFollower::OnChange(ChangeKind kind, Handler handler) {
   handlers_[kind].push_back(std::move(handler));
 }
 
+void ChangeFollower::SetAfterDispatch(std::function<absl::Status()> hook) {
+  after_dispatch_ = std::move(hook);
+}
+
 absl::Status ChangeFollower::Poll() {
   absl::MutexLock poll_lock(&poll_mu_);
   // Taken before reading: every change committed before this instant is
@@ -97,9 +101,13 @@ absl::Status ChangeFollower::Poll() {
     seen_.erase(it);
     ++position_;
   }
+  {
+    absl::MutexLock lock(&mu_);
+    published_position_ = position_;
+  }
+  if (after_dispatch_) RETURN_IF_ERROR(after_dispatch_());
   absl::MutexLock lock(&mu_);
   last_confirmed_ = std::max(last_confirmed_, started);
-  published_position_ = position_;
   return absl::OkStatus();
 }
 

@@ -52,6 +52,11 @@ class ChangeFollower {
 
   // Register before the first Poll(); handlers run on the polling thread.
   void OnChange(ChangeKind kind, Handler handler);
+  // Runs at the end of every Poll(), after the handlers and before the poll
+  // counts as confirmed: work the handlers only flagged (a reload) happens
+  // here. An error fails the poll, so IsCurrent() ages until a later poll's
+  // hook succeeds; the hook must keep its own flags until then.
+  void SetAfterDispatch(std::function<absl::Status()> hook);
 
   // Reads and dispatches everything new. On a store error nothing is
   // dispatched twice later and IsCurrent() ages from the last success.
@@ -71,6 +76,7 @@ class ChangeFollower {
   const ChangeFollowerOptions options_;
   // Handlers are registered before polling starts, then only read.
   absl::flat_hash_map<ChangeKind, std::vector<Handler>> handlers_;
+  std::function<absl::Status()> after_dispatch_;
 
   absl::Mutex poll_mu_;  // One Poll() at a time.
   int64_t position_ ABSL_GUARDED_BY(poll_mu_);

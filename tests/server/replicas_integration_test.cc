@@ -2,6 +2,8 @@
 // sockets sharing a database from tests/testing/postgres_server.h.
 #include <grpcpp/grpcpp.h>
 
+#include <algorithm>
+#include <cstdio>
 #include <memory>
 #include <string>
 #include <thread>
@@ -101,6 +103,48 @@ std::string JwksOf(const TokendProcess& replica) {
   return jwks.SerializeAsString();
 }
 
+// Starts `n` replicas on `config` at once (they race to migrate and to
+// create the first keys); nullptr entries on failure, with the test failed.
+std::vector<std::unique_ptr<TokendProcess>> StartReplicas(
+    const SharedConfig& config, int n) {
+  std::vector<std::unique_ptr<absl::StatusOr<TokendProcess>>> started(n);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < n; ++i) {
+    threads.emplace_back([&, i] {
+      started[i] =
+          std::make_unique<absl::StatusOr<TokendProcess>>(TokendProcess::Start(
+              MakeTempDir(absl::StrCat("replica", i)), config.Args()));
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  std::vector<std::unique_ptr<TokendProcess>> out;
+  for (auto& s : started) {
+    EXPECT_TRUE(s->ok()) << s->status();
+    out.push_back(s->ok() ? std::make_unique<TokendProcess>(std::move(**s))
+                          : nullptr);
+  }
+  return out;
+}
+
+std::string SharedAdminKey(const SharedConfig& config) {
+  absl::StatusOr<std::string> admin = auth::LoadOrCreateSecretFile(
+      config.admin_key_file,
+      []() -> absl::StatusOr<std::string> { return absl::NotFoundError(""); });
+  EXPECT_TRUE(admin.ok()) << admin.status();
+  return admin.ok() ? *admin : "";
+}
+
+grpc::Status VerifyOn(const std::shared_ptr<grpc::Channel>& channel,
+                      const std::string& token,
+                      verify::v1::VerifyResponse* verified) {
+  verify::v1::VerifyRequest verify;
+  verify.set_token(token);
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+  return verify::v1::VerificationService::NewStub(channel)->Verify(
+      &context, verify, verified);
+}
+
 TEST(ReplicasIntegrationTest, SharedStoreRequiresOneIssuerAndSharedKeys) {
   const SharedConfig config = MakeSharedConfig();
   struct Case {
@@ -198,6 +242,133 @@ TEST(ReplicasIntegrationTest, TwoReplicasServeOneSetOfAccountsKeysAndTokens) {
     EXPECT_EQ(verified.claims().fields().at("sub").string_value(),
               account.id());
   }
+}
+
+// An IAM token revoked through replica A is refused by replica B within the
+// propagation bound (1 s). Past the bound the refusal is certain whatever
+// the scheduler does: B either has read the revocation from the change feed,
+// or has not confirmed it is current and fails closed (UNAVAILABLE). How
+// soon B actually refuses is measured and printed, not asserted.
+TEST(ReplicasIntegrationTest, RevocationThroughOneReplicaIsRefusedByTheOther) {
+  const SharedConfig config = MakeSharedConfig();
+  std::vector<std::unique_ptr<TokendProcess>> replicas =
+      StartReplicas(config, 2);
+  ASSERT_NE(replicas[0], nullptr);
+  ASSERT_NE(replicas[1], nullptr);
+  const std::string admin_key = SharedAdminKey(config);
+  auto a = grpc::CreateChannel(replicas[0]->grpc_address(),
+                               grpc::InsecureChannelCredentials());
+  auto b = grpc::CreateChannel(replicas[1]->grpc_address(),
+                               grpc::InsecureChannelCredentials());
+  const auto account =
+      testing::CreateServiceAccount(a, admin_key, "revoked-account");
+  const std::string key_file = testing::KeyFileOf(
+      testing::CreateAuthorizedKey(a, admin_key, account.id()));
+
+  constexpr int kRevocations = 50;
+  const absl::Duration kBound = absl::Seconds(1);
+  std::vector<absl::Duration> seen_after;
+  for (int i = 0; i < kRevocations; ++i) {
+    yiam::CreateIamTokenRequest create;
+    create.set_jwt(SignSaJwt(key_file));
+    yiam::CreateIamTokenResponse token;
+    {
+      grpc::ClientContext context;
+      context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+      ASSERT_TRUE(yiam::IamTokenService::NewStub(a)
+                      ->Create(&context, create, &token)
+                      .ok());
+    }
+    verify::v1::VerifyResponse verified;
+    ASSERT_TRUE(VerifyOn(b, token.iam_token(), &verified).ok());
+
+    yiam::RevokeIamTokenRequest revoke;
+    revoke.set_iam_token(token.iam_token());
+    yiam::RevokeIamTokenResponse revoked;
+    {
+      grpc::ClientContext context;
+      context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+      const grpc::Status status =
+          yiam::IamTokenService::NewStub(a)->Revoke(&context, revoke, &revoked);
+      ASSERT_TRUE(status.ok()) << status.error_message();
+    }
+    const absl::Time committed = absl::Now();  // The revocation is durable.
+    // Measure: how soon does B refuse?
+    absl::Duration refused_after = absl::InfiniteDuration();
+    while (absl::Now() - committed < kBound) {
+      if (!VerifyOn(b, token.iam_token(), &verified).ok()) {
+        refused_after = absl::Now() - committed;
+        break;
+      }
+      absl::SleepFor(absl::Milliseconds(5));
+    }
+    // Assert: past the bound, B refuses.
+    absl::SleepFor(committed + kBound - absl::Now());
+    const grpc::Status after = VerifyOn(b, token.iam_token(), &verified);
+    EXPECT_TRUE(after.error_code() == grpc::StatusCode::UNAUTHENTICATED ||
+                after.error_code() == grpc::StatusCode::UNAVAILABLE)
+        << "revocation " << i << ": " << after.error_code() << " "
+        << after.error_message();
+    seen_after.push_back(refused_after);
+  }
+  std::sort(seen_after.begin(), seen_after.end());
+  std::printf(
+      "propagation of %d IAM revocations, replica A -> B (bound %s): "
+      "p50 %s, p99 %s, max %s\n",
+      kRevocations, absl::FormatDuration(kBound).c_str(),
+      absl::FormatDuration(seen_after[seen_after.size() / 2]).c_str(),
+      absl::FormatDuration(seen_after[seen_after.size() * 99 / 100]).c_str(),
+      absl::FormatDuration(seen_after.back()).c_str());
+}
+
+// Without the database a replica cannot know whether a token was revoked
+// elsewhere: once its last confirmation is older than the bound, Verify of
+// a revocable token is UNAVAILABLE (never a stale OK); when the database is
+// back, it recovers by itself.
+TEST(ReplicasIntegrationTest, AReplicaCutOffFromTheDatabaseFailsClosed) {
+  const SharedConfig config = MakeSharedConfig();
+  std::vector<std::unique_ptr<TokendProcess>> replicas =
+      StartReplicas(config, 1);
+  ASSERT_NE(replicas[0], nullptr);
+  auto channel = grpc::CreateChannel(replicas[0]->grpc_address(),
+                                     grpc::InsecureChannelCredentials());
+  const std::string admin_key = SharedAdminKey(config);
+  const auto account =
+      testing::CreateServiceAccount(channel, admin_key, "cut-off-account");
+  const std::string key_file = testing::KeyFileOf(
+      testing::CreateAuthorizedKey(channel, admin_key, account.id()));
+  yiam::CreateIamTokenRequest create;
+  create.set_jwt(SignSaJwt(key_file));
+  yiam::CreateIamTokenResponse token;
+  {
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+    ASSERT_TRUE(yiam::IamTokenService::NewStub(channel)
+                    ->Create(&context, create, &token)
+                    .ok());
+  }
+  verify::v1::VerifyResponse verified;
+  ASSERT_TRUE(VerifyOn(channel, token.iam_token(), &verified).ok());
+
+  testing::PostgresServer* server = testing::SharedPostgresServer();
+  ASSERT_TRUE(server->Stop().ok());
+  const absl::Time stopped = absl::Now();
+  absl::SleepFor(stopped + absl::Seconds(1) + absl::Milliseconds(50) -
+                 absl::Now());
+  const grpc::Status cut_off = VerifyOn(channel, token.iam_token(), &verified);
+  EXPECT_EQ(cut_off.error_code(), grpc::StatusCode::UNAVAILABLE)
+      << cut_off.error_message();
+  ASSERT_TRUE(server->Restart().ok());
+
+  // Recovers without a restart of its own (bounded wait, by wall time).
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  grpc::Status back;
+  do {
+    back = VerifyOn(channel, token.iam_token(), &verified);
+    if (back.ok()) break;
+    absl::SleepFor(absl::Milliseconds(50));
+  } while (absl::Now() < deadline);
+  EXPECT_TRUE(back.ok()) << back.error_message();
 }
 
 }  // namespace

@@ -152,5 +152,29 @@ TEST_F(ChangeFollowerTest, IsCurrentOnlyWithinTheBoundOfTheLastSuccess) {
   EXPECT_TRUE(follower_->IsCurrent());
 }
 
+// Work the hook does not finish keeps the follower unconfirmed until a
+// later poll's hook succeeds, even with nothing new to read.
+TEST_F(ChangeFollowerTest, AFailedAfterDispatchHookLeavesThePollUnconfirmed) {
+  bool reload_pending = false;
+  bool reload_works = false;
+  follower_->OnChange(ChangeKind::kSession,
+                      [&](const ChangeRecord&) { reload_pending = true; });
+  follower_->SetAfterDispatch([&]() -> absl::Status {
+    if (!reload_pending) return absl::OkStatus();
+    if (!reload_works) return absl::UnavailableError("reload failed");
+    reload_pending = false;
+    return absl::OkStatus();
+  });
+  feed_.Commit(2, "s2");
+  clock_.Advance(absl::Milliseconds(900));
+  EXPECT_EQ(follower_->Poll().code(), absl::StatusCode::kUnavailable);
+  clock_.Advance(absl::Milliseconds(200));
+  EXPECT_FALSE(follower_->IsCurrent());
+  reload_works = true;
+  EXPECT_TRUE(follower_->Poll().ok());  // Nothing new; the reload is done.
+  EXPECT_TRUE(follower_->IsCurrent());
+  EXPECT_FALSE(reload_pending);
+}
+
 }  // namespace
 }  // namespace tokend::store

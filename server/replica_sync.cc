@@ -1,0 +1,94 @@
+#include "server/replica_sync.h"
+
+#include <cstdio>
+#include <string>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "core/common/status_macros.h"
+
+namespace tokend::server {
+
+absl::StatusOr<std::unique_ptr<ReplicaSync>> ReplicaSync::Create(
+    store::ChangeFeedStore* feed, const Clock* clock, absl::Duration bound) {
+  store::ChangeFollowerOptions options;
+  options.bound = bound;
+  ASSIGN_OR_RETURN(std::unique_ptr<store::ChangeFollower> follower,
+                   store::ChangeFollower::Create(feed, clock, options));
+  return std::unique_ptr<ReplicaSync>(
+      new ReplicaSync(std::move(follower), bound));
+}
+
+ReplicaSync::~ReplicaSync() {
+  if (thread_.joinable()) {
+    stop_.Notify();
+    thread_.join();
+  }
+}
+
+absl::Status ReplicaSync::NotCurrent() const {
+  return absl::UnavailableError(absl::StrCat(
+      "this replica has not confirmed within ", absl::FormatDuration(bound_),
+      " that it knows every revocation (is the database reachable?)"));
+}
+
+absl::Status ReplicaSync::AfterDispatch() {
+  if (reload_revocations_) {
+    RETURN_IF_ERROR(targets_.iam->ReloadRevocations());
+    reload_revocations_ = false;
+  }
+  if (reload_keys_) {
+    // Tick re-reads the key set (and performs any transition that is due).
+    RETURN_IF_ERROR(targets_.keyring->Tick());
+    reload_keys_ = false;
+  }
+  return absl::OkStatus();
+}
+
+void ReplicaSync::Start(SyncTargets targets) {
+  targets_ = targets;
+  using store::ChangeKind;
+  using store::ChangeRecord;
+  store::ChangeFollower& f = *follower_;
+  f.OnChange(ChangeKind::kApiKey, [this](const ChangeRecord& r) {
+    targets_.api_keys->Forget(r.key);
+  });
+  f.OnChange(ChangeKind::kServiceAccount, [this](const ChangeRecord& r) {
+    targets_.checker->InvalidateServiceAccount(r.key);
+  });
+  f.OnChange(ChangeKind::kAuthorizedKey, [this](const ChangeRecord& r) {
+    targets_.checker->InvalidateKey(r.key);
+  });
+  f.OnChange(ChangeKind::kUser, [this](const ChangeRecord& r) {
+    targets_.sessions->InvalidateUser(r.key);
+  });
+  f.OnChange(ChangeKind::kSession, [this](const ChangeRecord& r) {
+    targets_.sessions->InvalidateSession(r.key);
+  });
+  f.OnChange(ChangeKind::kJwtTemplate, [this](const ChangeRecord&) {
+    targets_.sessions->InvalidateAllTemplates();
+  });
+  f.OnChange(ChangeKind::kRevokedToken,
+             [this](const ChangeRecord&) { reload_revocations_ = true; });
+  f.OnChange(ChangeKind::kSigningKeys,
+             [this](const ChangeRecord&) { reload_keys_ = true; });
+  // OAuth tokens are read from the store on every exchange: nothing cached.
+  f.SetAfterDispatch([this] { return AfterDispatch(); });
+
+  const absl::Duration interval = bound_ / 5;
+  thread_ = std::thread([this, interval] {
+    absl::Status last = absl::OkStatus();
+    do {
+      absl::Status status = follower_->Poll();
+      // One line per change of health, not per failed poll.
+      if (status.ok() != last.ok()) {
+        std::fprintf(stderr, "tokend: change feed %s%s\n",
+                     status.ok() ? "followed again" : "unreachable: ",
+                     status.ok() ? "" : std::string(status.message()).c_str());
+      }
+      last = std::move(status);
+    } while (!stop_.WaitForNotificationWithTimeout(interval));
+  });
+}
+
+}  // namespace tokend::server

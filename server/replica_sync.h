@@ -1,0 +1,72 @@
+// ReplicaSync: one replica's side of the change feed (DESIGN §4). A thread
+// polls the shared store's feed several times per propagation bound and
+// drops what this replica cached for each change: API keys, accounts and
+// authorized keys, sessions, users and templates are re-read on next use;
+// IAM revocations are reloaded and key transitions re-read before the poll
+// counts. Checks a missed change would wrongly pass (a revoked token, an
+// ended session) ask IsCurrent() and fail closed with UNAVAILABLE when this
+// replica has not confirmed it is current within the bound.
+#ifndef TOKEND_SERVER_REPLICA_SYNC_H_
+#define TOKEND_SERVER_REPLICA_SYNC_H_
+
+#include <atomic>
+#include <memory>
+#include <thread>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/time.h"
+#include "core/auth/api_keys.h"
+#include "core/common/clock.h"
+#include "core/iam/iam_token_issuer.h"
+#include "core/iam/sa_jwt_checker.h"
+#include "core/keys/keyring.h"
+#include "core/sessions/session_tokens.h"
+#include "core/store/change_follower.h"
+
+namespace tokend::server {
+
+// What a change invalidates. Pointers must outlive the ReplicaSync.
+struct SyncTargets {
+  auth::ApiKeyManager* api_keys = nullptr;
+  iam::SaJwtChecker* checker = nullptr;
+  iam::IamTokenIssuer* iam = nullptr;
+  sessions::SessionTokenIssuer* sessions = nullptr;
+  keys::Keyring* keyring = nullptr;
+};
+
+class ReplicaSync {
+ public:
+  // Positions the follower at the feed's end. Create it before the caches
+  // first load, so nothing committed in between is missed.
+  static absl::StatusOr<std::unique_ptr<ReplicaSync>> Create(
+      store::ChangeFeedStore* feed, const Clock* clock, absl::Duration bound);
+  ~ReplicaSync();  // Stops the thread.
+
+  // Registers the handlers and starts polling every bound / 5.
+  void Start(SyncTargets targets);
+
+  bool IsCurrent() const { return follower_->IsCurrent(); }
+  // UNAVAILABLE, for a check that must fail closed.
+  absl::Status NotCurrent() const;
+
+ private:
+  ReplicaSync(std::unique_ptr<store::ChangeFollower> follower,
+              absl::Duration bound)
+      : follower_(std::move(follower)), bound_(bound) {}
+  absl::Status AfterDispatch();
+
+  const std::unique_ptr<store::ChangeFollower> follower_;
+  const absl::Duration bound_;
+  SyncTargets targets_;
+  // Set by handlers, cleared once the reload succeeded (polling thread only).
+  bool reload_revocations_ = false;
+  bool reload_keys_ = false;
+  absl::Notification stop_;
+  std::thread thread_;
+};
+
+}  // namespace tokend::server
+
+#endif  // TOKEND_SERVER_REPLICA_SYNC_H_
