@@ -503,6 +503,10 @@ const std::string& TokendServer::issuer() const {
   return state_->options.issuer;
 }
 
+// How long change feed records are kept (a follower further behind than this
+// has lost its database for an hour and fails closed anyway).
+constexpr absl::Duration kChangeFeedRetention = absl::Hours(1);
+
 absl::Status TokendServer::Maintain() {
   absl::Status status = state_->keyring->Tick();
   // Revoked IAM tokens need recording only until they expire.
@@ -514,6 +518,11 @@ absl::Status TokendServer::Maintain() {
     absl::StatusOr<int> purged =
         state_->iam_issuer->PurgeExpiredRevocations(now);
     if (!purged.ok() && status.ok()) status = purged.status();
+    // The change feed only has to outlive the followers' polls; an hour is
+    // ample, and keeps the table small.
+    absl::StatusOr<int> changes =
+        state_->store->DeleteChangesBefore(now - kChangeFeedRetention);
+    if (!changes.ok() && status.ok()) status = changes.status();
   }
   return status;
 }
