@@ -73,6 +73,15 @@ void ReplicaSync::Start(SyncTargets targets) {
   f.OnChange(ChangeKind::kSigningKeys,
              [this](const ChangeRecord&) { reload_keys_ = true; });
   // OAuth tokens are read from the store on every exchange: nothing cached.
+  // Changes the follower never read (given up, purged before it came):
+  // forget everything and reload what is kept whole.
+  f.SetResync([this] {
+    targets_.api_keys->ForgetAll();
+    targets_.checker->InvalidateAll();
+    targets_.sessions->InvalidateAll();
+    reload_revocations_ = true;
+    reload_keys_ = true;
+  });
   f.SetAfterDispatch([this] { return AfterDispatch(); });
 
   const absl::Duration interval = bound_ / 5;

@@ -73,8 +73,10 @@ absl::StatusOr<store::ApiKeyRecord> ApiKeyManager::Authenticate(
   absl::Time now = clock_->Now();
 
   std::optional<store::ApiKeyRecord> record;
+  uint64_t generation = 0;
   {
     absl::MutexLock lock(&mu_);
+    generation = generation_;
     auto it = cache_.find(hash);
     if (it != cache_.end() && now - it->second.fetched_at < cache_ttl_) {
       record = it->second.record;
@@ -86,8 +88,12 @@ absl::StatusOr<store::ApiKeyRecord> ApiKeyManager::Authenticate(
     if (!found.ok()) return found.status();
     record = *std::move(found);
     absl::MutexLock lock(&mu_);
-    if (cache_.size() >= kMaxCacheEntries) cache_.clear();
-    cache_[hash] = CacheEntry{*record, now};
+    // A Forget since our read may have been for this key: the copy we read
+    // could predate its revocation, so it is used once, not cached.
+    if (generation == generation_) {
+      if (cache_.size() >= kMaxCacheEntries) cache_.clear();
+      cache_[hash] = CacheEntry{*record, now};
+    }
   }
   // Lookups are keyed by the secret's SHA-256, so their timing can reveal
   // bits of a hash at most, never of the secret.
@@ -117,8 +123,15 @@ absl::StatusOr<store::ApiKeyRecord> ApiKeyManager::Revoke(
   return absl::NotFoundError("API key not found");
 }
 
+void ApiKeyManager::ForgetAll() {
+  absl::MutexLock lock(&mu_);
+  ++generation_;
+  cache_.clear();
+}
+
 void ApiKeyManager::Forget(absl::string_view id) {
   absl::MutexLock lock(&mu_);
+  ++generation_;
   for (auto it = cache_.begin(); it != cache_.end();) {
     auto current = it++;
     if (current->second.record.id == id) cache_.erase(current);

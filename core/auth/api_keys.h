@@ -7,6 +7,7 @@
 #ifndef TOKEND_CORE_AUTH_API_KEYS_H_
 #define TOKEND_CORE_AUTH_API_KEYS_H_
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -59,6 +60,7 @@ class ApiKeyManager {
   // Drops the cached copy of key `id`, so the next use reads the store (a
   // change another replica made, from the change feed).
   void Forget(absl::string_view id);
+  void ForgetAll();
 
  private:
   struct CacheEntry {
@@ -72,6 +74,9 @@ class ApiKeyManager {
   absl::Duration cache_ttl_;
   absl::Mutex mu_;
   absl::flat_hash_map<std::string, CacheEntry> cache_ ABSL_GUARDED_BY(mu_);
+  // Bumped by every Forget: a store read that began before one is not
+  // cached (it may hold the key as it was before the change).
+  uint64_t generation_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace tokend::auth

@@ -252,4 +252,10 @@ void SaJwtChecker::InvalidateServiceAccount(
   accounts_.erase(account_id);
 }
 
+void SaJwtChecker::InvalidateAll() const {
+  absl::MutexLock lock(&mu_);
+  keys_.clear();
+  accounts_.clear();
+}
+
 }  // namespace tokend::iam

@@ -93,6 +93,7 @@ class SaJwtChecker {
   // Drops one cached entry (e.g. on a change notification from elsewhere).
   void InvalidateKey(absl::string_view key_id) const;
   void InvalidateServiceAccount(absl::string_view account_id) const;
+  void InvalidateAll() const;
 
  private:
   struct CachedKey {

@@ -185,6 +185,12 @@ void SessionTokenIssuer::InvalidateTemplate(
   templates_.erase(template_name);
 }
 
+void SessionTokenIssuer::InvalidateAll() const {
+  absl::MutexLock lock(&mu_);
+  sessions_.clear();
+  templates_.clear();
+}
+
 void SessionTokenIssuer::InvalidateAllTemplates() const {
   absl::MutexLock lock(&mu_);
   templates_.clear();

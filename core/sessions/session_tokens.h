@@ -118,6 +118,8 @@ class SessionTokenIssuer {
   // Templates are cached by name, changes arrive by id: a change made by
   // another replica drops them all (templates change rarely).
   void InvalidateAllTemplates() const;
+  // Sessions, users and templates alike.
+  void InvalidateAll() const;
 
   // {"user": {...}, "session": {...}}: what template shortcodes resolve in.
   static nlohmann::json TemplateContext(const store::UserRecord& user,

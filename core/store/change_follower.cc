@@ -26,7 +26,8 @@ absl::StatusOr<std::unique_ptr<ChangeFollower>> ChangeFollower::Create(
         "change follower: bound and batch must be positive");
   }
   const absl::Time start = clock->Now();
-  ASSIGN_OR_RETURN(int64_t position, feed->LastChangeSeq());
+  ASSIGN_OR_RETURN(int64_t last, feed->LastChangeSeq());
+  const int64_t position = std::max<int64_t>(0, last - kMaxTrackedGap);
   std::unique_ptr<ChangeFollower> follower(
       new ChangeFollower(feed, clock, options, position));
   absl::MutexLock lock(&follower->mu_);
@@ -46,6 +47,10 @@ void ChangeFollower::OnChange(ChangeKind kind, Handler handler) {
 
 void ChangeFollower::SetAfterDispatch(std::function<absl::Status()> hook) {
   after_dispatch_ = std::move(hook);
+}
+
+void ChangeFollower::SetResync(std::function<void()> resync) {
+  resync_ = std::move(resync);
 }
 
 absl::Status ChangeFollower::Poll() {
@@ -76,9 +81,11 @@ absl::Status ChangeFollower::Poll() {
   }
   // Gaps that outlived the timeout belonged to transactions that rolled
   // back (or never will commit in time): stop waiting for them.
+  bool gave_up = false;
   for (auto it = gaps_.begin(); it != gaps_.end();) {
     if (started - it->second >= options_.gap_timeout) {
       it = gaps_.erase(it);
+      gave_up = true;
     } else {
       ++it;
     }
@@ -95,6 +102,8 @@ absl::Status ChangeFollower::Poll() {
         if (s > position_ && s < first_gap) next = std::min(next, s);
       }
       if (next == INT64_MAX) break;
+      // Seqs between were never read: given up, or purged before we came.
+      gave_up = true;
       position_ = next - 1;
       continue;
     }
@@ -105,6 +114,7 @@ absl::Status ChangeFollower::Poll() {
     absl::MutexLock lock(&mu_);
     published_position_ = position_;
   }
+  if (gave_up && resync_) resync_();
   if (after_dispatch_) RETURN_IF_ERROR(after_dispatch_());
   absl::MutexLock lock(&mu_);
   last_confirmed_ = std::max(last_confirmed_, started);

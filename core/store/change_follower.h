@@ -44,8 +44,10 @@ class ChangeFollower {
  public:
   using Handler = std::function<void(const ChangeRecord&)>;
 
-  // Starts at the feed's current end: what happened before was loaded by
-  // the caches' own first reads. Pointers must outlive the follower.
+  // Starts a window below the feed's current end: a change that took a
+  // lower seq but commits after this call (a writer in flight) must not be
+  // missed; the window's records are dispatched again, which only drops
+  // caches. Pointers must outlive the follower.
   static absl::StatusOr<std::unique_ptr<ChangeFollower>> Create(
       ChangeFeedStore* feed, const Clock* clock,
       ChangeFollowerOptions options = {});
@@ -57,6 +59,11 @@ class ChangeFollower {
   // here. An error fails the poll, so IsCurrent() ages until a later poll's
   // hook succeeds; the hook must keep its own flags until then.
   void SetAfterDispatch(std::function<absl::Status()> hook);
+  // Runs (before the after-dispatch hook) in a poll that gave up on a seq
+  // it never read: a gap that timed out, or records purged before this
+  // replica read them. It must forget everything cached, since any change
+  // may be among the ones never seen.
+  void SetResync(std::function<void()> resync);
 
   // Reads and dispatches everything new. On a store error nothing is
   // dispatched twice later and IsCurrent() ages from the last success.
@@ -77,6 +84,7 @@ class ChangeFollower {
   // Handlers are registered before polling starts, then only read.
   absl::flat_hash_map<ChangeKind, std::vector<Handler>> handlers_;
   std::function<absl::Status()> after_dispatch_;
+  std::function<void()> resync_;
 
   absl::Mutex poll_mu_;  // One Poll() at a time.
   int64_t position_ ABSL_GUARDED_BY(poll_mu_);

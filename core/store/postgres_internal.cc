@@ -132,6 +132,19 @@ std::optional<absl::Time> Result::OptionalTime(int row, int col) const {
   return Time(row, col);
 }
 
+absl::Status ValidateConninfo(const std::string& conninfo) {
+  char* error = nullptr;
+  PQconninfoOption* options = PQconninfoParse(conninfo.c_str(), &error);
+  if (error != nullptr) PQfreemem(error);
+  if (options == nullptr) {
+    return absl::InvalidArgumentError(
+        "postgres: the connection string does not parse (it is not repeated "
+        "here: it may hold a password)");
+  }
+  PQconninfoFree(options);
+  return absl::OkStatus();
+}
+
 bool IsRetryable(const absl::Status& status) { return absl::IsAborted(status); }
 
 // ---- Connection ----
@@ -219,6 +232,19 @@ absl::StatusOr<Result> Connection::Exec(absl::string_view sql,
   return res;
 }
 
+absl::Status Connection::Commit() {
+  Result res(PQexec(conn_, "COMMIT"));
+  if (PQresultStatus(res.res_) != PGRES_COMMAND_OK) {
+    return Error(res.res_, "COMMIT");
+  }
+  // PostgreSQL answers COMMIT of a failed transaction with "ROLLBACK".
+  if (std::strcmp(PQcmdStatus(res.res_), "COMMIT") != 0) {
+    return absl::AbortedError(
+        "postgres: the transaction had failed and was rolled back");
+  }
+  return absl::OkStatus();
+}
+
 absl::Status Connection::ExecScript(absl::string_view sql) {
   const std::string text(sql);
   Result res(PQexec(conn_, text.c_str()));
@@ -267,7 +293,15 @@ absl::StatusOr<std::unique_ptr<Connection>> Pool::Acquire() {
 
 void Pool::Release(std::unique_ptr<Connection> conn) {
   absl::MutexLock lock(&mu_);
-  if (conn->broken() || conn->in_transaction()) {
+  if (conn->broken()) {
+    // The server went away (a restart, a failover): the idle connections
+    // are as dead as this one, but would only say so on their next use, so
+    // the retry after this failure would draw another dead one.
+    open_ -= 1 + static_cast<int>(idle_.size());
+    idle_.clear();
+    return;
+  }
+  if (conn->in_transaction()) {
     --open_;  // Dropped: the next Acquire opens a fresh one.
     return;
   }
@@ -307,7 +341,7 @@ absl::Status Pool::Transact(absl::FunctionRef<absl::Status(Connection&)> body) {
       }
       return status;
     }
-    status = conn->ExecScript("COMMIT");
+    status = conn->Commit();
     const bool broken = conn->broken();
     Release(std::move(conn));
     if (status.ok()) return status;

@@ -86,6 +86,11 @@ class Result {
   pg_result* res_;
 };
 
+// InvalidArgument when libpq cannot parse `conninfo`. The message never
+// repeats the string, nor libpq's complaint about it (which quotes the
+// offending text): it may hold a password.
+absl::Status ValidateConninfo(const std::string& conninfo);
+
 // SQLSTATE classes the store reacts to (PostgreSQL Appendix A).
 bool IsRetryable(const absl::Status& status);  // 40001, 40P01
 
@@ -108,6 +113,8 @@ class Connection {
   // Unprepared, possibly several statements, no parameters (DDL,
   // BEGIN/COMMIT).
   absl::Status ExecScript(absl::string_view sql);
+  // COMMIT; an error (Aborted) when the server rolled back instead.
+  absl::Status Commit();
 
   // The connection is unusable (reset by the server, network failure).
   bool broken() const;

@@ -37,6 +37,12 @@ absl::StatusOr<jose::Algorithm> StoredAlgorithm(absl::string_view column,
   return Stored(alg.ok() ? std::optional(*alg) : std::nullopt, column, stored);
 }
 
+// Reads of several statements that must agree: one snapshot (READ COMMITTED
+// takes one per statement); a read-only REPEATABLE READ never fails to
+// serialize.
+constexpr char kSnapshotRead[] =
+    "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY";
+
 constexpr char kSigningKeyColumns[] =
     "kid, slot, algorithm, state, public_jwk, sealed_private, created_at_us, "
     "activate_at_us, retired_at_us, delete_after_us";
@@ -199,6 +205,7 @@ absl::StatusOr<std::unique_ptr<PostgresStore>> PostgresStore::Open(
     return absl::InvalidArgumentError(
         "postgres: a connection string is needed");
   }
+  RETURN_IF_ERROR(pg::ValidateConninfo(options.conninfo));
   if (options.max_connections < 1) {
     return absl::InvalidArgumentError("postgres: max_connections must be >= 1");
   }
@@ -454,6 +461,7 @@ absl::StatusOr<ServiceAccountRecord> PostgresStore::GetServiceAccount(
   std::optional<ServiceAccountRecord> found;
   // One transaction: the account and its creators from one snapshot.
   RETURN_IF_ERROR(pool_->Transact([&](Connection& conn) -> absl::Status {
+    RETURN_IF_ERROR(conn.ExecScript(kSnapshotRead));
     ASSIGN_OR_RETURN(Result r, conn.Exec(*kSql, Params().Text(id)));
     found.reset();
     if (r.rows() == 0) return absl::OkStatus();
@@ -475,6 +483,7 @@ PostgresStore::ListServiceAccounts() {
                    "ORDER BY created_at_us, id COLLATE \"C\""));
   std::vector<ServiceAccountRecord> out;
   RETURN_IF_ERROR(pool_->Transact([&](Connection& conn) -> absl::Status {
+    RETURN_IF_ERROR(conn.ExecScript(kSnapshotRead));
     ASSIGN_OR_RETURN(Result r, conn.Exec(*kSql));
     out.clear();
     for (int i = 0; i < r.rows(); ++i) {

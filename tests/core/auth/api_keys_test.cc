@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <sstream>
 #include <string>
@@ -303,6 +304,53 @@ TEST_F(ApiKeysTest, RevokeUnknownIdIsNotFound) {
   EXPECT_EQ(keys_->Revoke("ak_nope").status().code(),
             absl::StatusCode::kNotFound);
   EXPECT_EQ(keys_->Revoke("").status().code(), absl::StatusCode::kNotFound);
+}
+
+// A store that, in the middle of a lookup, lets another thread act: here
+// the change feed's poller forgetting the key (another replica revoked it
+// just after this read began).
+class InterleavingStore final : public store::ApiKeyStore {
+ public:
+  explicit InterleavingStore(store::ApiKeyStore* inner) : inner_(inner) {}
+  std::function<void()> during_find;
+
+  absl::Status InsertApiKey(const store::ApiKeyRecord& rec) override {
+    return inner_->InsertApiKey(rec);
+  }
+  absl::StatusOr<store::ApiKeyRecord> FindApiKeyByHash(
+      absl::string_view hash) override {
+    absl::StatusOr<store::ApiKeyRecord> found = inner_->FindApiKeyByHash(hash);
+    if (during_find) during_find();
+    return found;
+  }
+  absl::StatusOr<std::vector<store::ApiKeyRecord>> ListApiKeys(
+      std::optional<store::ApiKeySurface> surface) override {
+    return inner_->ListApiKeys(surface);
+  }
+  absl::Status RevokeApiKey(absl::string_view id, absl::Time at) override {
+    return inner_->RevokeApiKey(id, at);
+  }
+
+ private:
+  store::ApiKeyStore* inner_;
+};
+
+// A read that began before a Forget may hold the key as it was before the
+// change: it answers that call, but is not cached, so the next call sees
+// the revocation at once rather than after the cache TTL.
+TEST_F(ApiKeysTest, AReadOverlappingAForgetIsNotCached) {
+  InterleavingStore interleaving(store_.get());
+  ApiKeyManager manager(&interleaving, &clock_);
+  absl::StatusOr<NewApiKey> key = manager.Create("sessions", "raced");
+  ASSERT_TRUE(key.ok()) << key.status();
+  interleaving.during_find = [&] {
+    // Another replica revokes; the feed tells this one to forget.
+    ASSERT_TRUE(store_->RevokeApiKey(key->record.id, kT0).ok());
+    manager.Forget(key->record.id);
+  };
+  EXPECT_TRUE(manager.Authenticate(key->secret, kSessions).ok());
+  interleaving.during_find = nullptr;
+  ExpectInvalidApiKey(manager.Authenticate(key->secret, kSessions));
 }
 
 TEST_F(ApiKeysTest, SecretNeverStored) {

@@ -81,8 +81,10 @@ class ChangeFollowerTest : public ::testing::Test {
   std::vector<std::string> seen_;
 };
 
-TEST_F(ChangeFollowerTest, StartsAtTheEndAndDispatchesEachRecordOnce) {
-  EXPECT_THAT(Poll(), IsEmpty());  // Record 1 predates the follower.
+TEST_F(ChangeFollowerTest, DispatchesEachRecordOnce) {
+  // Record 1 predates the follower: dispatched again from the start window
+  // (harmless: handlers only drop caches), then never again.
+  EXPECT_THAT(Poll(), ElementsAre("before-start"));
   for (int64_t seq = 2; seq <= 6; ++seq) {
     feed_.Commit(seq, absl::StrCat("s", seq));
   }
@@ -97,7 +99,7 @@ TEST_F(ChangeFollowerTest, OutOfOrderCommitsAreNotMissed) {
   feed_.Commit(2, "s2");
   feed_.Commit(4, "s4");
   feed_.Commit(5, "s5");
-  EXPECT_THAT(Poll(), ElementsAre("s2", "s4", "s5"));
+  EXPECT_THAT(Poll(), ElementsAre("before-start", "s2", "s4", "s5"));
   EXPECT_EQ(follower_->position(), 2);  // Held below the gap.
   clock_.Advance(absl::Seconds(2));
   EXPECT_THAT(Poll(), IsEmpty());
@@ -111,7 +113,7 @@ TEST_F(ChangeFollowerTest, OutOfOrderCommitsAreNotMissed) {
 // gap_timeout; later records still flow.
 TEST_F(ChangeFollowerTest, AGapThatNeverFillsIsSkippedAfterTheTimeout) {
   feed_.Commit(3, "s3");
-  EXPECT_THAT(Poll(), ElementsAre("s3"));
+  EXPECT_THAT(Poll(), ElementsAre("before-start", "s3"));
   clock_.Advance(absl::Seconds(9));
   EXPECT_THAT(Poll(), IsEmpty());
   EXPECT_EQ(follower_->position(), 1);
@@ -174,6 +176,51 @@ TEST_F(ChangeFollowerTest, AFailedAfterDispatchHookLeavesThePollUnconfirmed) {
   EXPECT_TRUE(follower_->Poll().ok());  // Nothing new; the reload is done.
   EXPECT_TRUE(follower_->IsCurrent());
   EXPECT_FALSE(reload_pending);
+}
+
+// A writer that took seq 2 before the follower started and commits after
+// it: found, because the follower starts a window below the feed's end.
+TEST_F(ChangeFollowerTest, AWriterInFlightAtStartIsNotMissed) {
+  ScriptedFeed feed;
+  feed.Commit(1, "s1");
+  feed.Commit(3, "s3");  // 2 is in flight.
+  auto follower = ChangeFollower::Create(&feed, &clock_);
+  ASSERT_TRUE(follower.ok()) << follower.status();
+  std::vector<std::string> seen;
+  (*follower)->OnChange(ChangeKind::kSession,
+                        [&](const ChangeRecord& r) { seen.push_back(r.key); });
+  ASSERT_TRUE((*follower)->Poll().ok());
+  feed.Commit(2, "late");
+  ASSERT_TRUE((*follower)->Poll().ok());
+  EXPECT_THAT(seen, ElementsAre("s1", "s3", "late"));
+}
+
+// Giving up on a seq it never read (a gap that timed out, or records purged
+// before this replica read them) makes the follower resync: any change may
+// be among the unseen ones.
+TEST_F(ChangeFollowerTest, SkippingUnreadSeqsTriggersAResync) {
+  int resyncs = 0;
+  follower_->SetResync([&] { ++resyncs; });
+  EXPECT_THAT(Poll(), ElementsAre("before-start"));
+  feed_.Commit(2, "s2");
+  EXPECT_THAT(Poll(), ElementsAre("s2"));
+  EXPECT_EQ(resyncs, 0);  // Nothing skipped.
+
+  feed_.Commit(4, "s4");  // 3 never commits.
+  EXPECT_THAT(Poll(), ElementsAre("s4"));
+  EXPECT_EQ(resyncs, 0);  // Still waiting for 3.
+  clock_.Advance(absl::Seconds(10));
+  EXPECT_THAT(Poll(), IsEmpty());
+  EXPECT_EQ(resyncs, 1);  // 3 given up.
+  EXPECT_EQ(follower_->position(), 4);
+
+  feed_.Purge();  // Records 5..99 were purged before we read them.
+  feed_.Commit(100, "after-purge");
+  EXPECT_THAT(Poll(), ElementsAre("after-purge"));
+  clock_.Advance(absl::Seconds(10));
+  EXPECT_THAT(Poll(), IsEmpty());
+  EXPECT_EQ(resyncs, 2);
+  EXPECT_EQ(follower_->position(), 100);
 }
 
 }  // namespace

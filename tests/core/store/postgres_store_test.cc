@@ -98,6 +98,26 @@ TEST(PostgresStoreTest, RefusesANewerSchema) {
   EXPECT_THAT(store.status().message(), ::testing::HasSubstr("newer"));
 }
 
+// Whatever goes wrong with a connection string, the password in it does not
+// reach the error (which tokend prints at start-up). Port 1: nothing
+// listens there.
+TEST(PostgresStoreTest, ErrorsNeverRepeatThePassword) {
+  for (const char* url :
+       {"postgresql://tokend:Hunter%zz@127.0.0.1:1/db?connect_timeout=2",
+        "postgresql://tokend:Hunter 2@127.0.0.1:1/db?connect_timeout=2",
+        "postgresql://tokend:Hunter2@127.0.0.1:1/db?sslmode=bogus",
+        "host=127.0.0.1 port=1 password='Hunter2 user=tokend"}) {
+    PostgresStore::Options options;
+    options.conninfo = url;
+    absl::StatusOr<std::unique_ptr<PostgresStore>> store =
+        PostgresStore::Open(options);
+    EXPECT_FALSE(store.ok()) << url;
+    EXPECT_THAT(store.status().message(),
+                ::testing::Not(::testing::HasSubstr("Hunter")))
+        << store.status();
+  }
+}
+
 TEST(PostgresStoreTest, UnreachableDatabaseIsUnavailable) {
   PostgresStore::Options options;
   // A port nothing listens on (the shared server's, plus one, is a guess;
