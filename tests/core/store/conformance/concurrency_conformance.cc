@@ -151,7 +151,9 @@ TEST_P(StoreConformanceTest, ConcurrentRevocationsOfOneTokenLeaveOneRecord) {
     ASSERT_TRUE(
         store_->InsertRevokedToken({jti, "sa1", kT0 + absl::Hours(5)}).ok());
     for (const RevokedTokenRecord& r : *store_->ListRevokedTokens(kT0, 1000)) {
-      if (r.jti == jti) EXPECT_EQ(r.expires_at, *kept);
+      if (r.jti == jti) {
+        EXPECT_EQ(r.expires_at, *kept);
+      }
     }
   }
 }
@@ -205,7 +207,9 @@ TEST_P(StoreConformanceTest, ConcurrentInsertsOfOneIdentifierExactlyOneWins) {
   std::vector<absl::Status> results = Race(inserts);
   EXPECT_EQ(CountOk(results), 1);
   for (const absl::Status& s : results) {
-    if (!s.ok()) EXPECT_EQ(s.code(), absl::StatusCode::kAlreadyExists) << s;
+    if (!s.ok()) {
+      EXPECT_EQ(s.code(), absl::StatusCode::kAlreadyExists) << s;
+    }
   }
   EXPECT_TRUE(store_->GetSession("sess_race").ok());
 
@@ -223,7 +227,9 @@ TEST_P(StoreConformanceTest, ConcurrentInsertsOfOneIdentifierExactlyOneWins) {
   results = Race(claims);
   EXPECT_EQ(CountOk(results), 1);
   for (const absl::Status& s : results) {
-    if (!s.ok()) EXPECT_EQ(s.code(), absl::StatusCode::kAlreadyExists) << s;
+    if (!s.ok()) {
+      EXPECT_EQ(s.code(), absl::StatusCode::kAlreadyExists) << s;
+    }
   }
 }
 
