@@ -150,7 +150,11 @@ TEST_P(StoreConformanceTest, ConcurrentRevocationsOfOneTokenLeaveOneRecord) {
 
     ASSERT_TRUE(
         store_->InsertRevokedToken({jti, "sa1", kT0 + absl::Hours(5)}).ok());
-    for (const RevokedTokenRecord& r : *store_->ListRevokedTokens(kT0, 1000)) {
+    // A named result: a range-for over `*Temporary()` would outlive it.
+    absl::StatusOr<std::vector<RevokedTokenRecord>> again =
+        store_->ListRevokedTokens(kT0, 1000);
+    ASSERT_TRUE(again.ok()) << again.status();
+    for (const RevokedTokenRecord& r : *again) {
       if (r.jti == jti) {
         EXPECT_EQ(r.expires_at, *kept);
       }
