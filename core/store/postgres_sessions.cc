@@ -24,6 +24,7 @@
 #include "core/store/postgres_internal.h"
 #include "core/store/postgres_store.h"
 #include "core/store/records.h"
+#include "core/store/stored_names.h"
 
 namespace tokend::store {
 namespace {
@@ -32,23 +33,6 @@ namespace {
 // value must not collide in a unique index.
 pg::Params& TextOrNull(pg::Params& p, absl::string_view v) {
   return v.empty() ? p.NullText() : p.Text(v);
-}
-
-// An enum read back by name: DataLoss when the stored name is unknown, since
-// only this code writes the column (sqlite_internal.h's StoredEnum).
-template <typename E>
-absl::StatusOr<E> StoredEnum(std::optional<E> parsed, absl::string_view column,
-                             absl::string_view stored) {
-  if (parsed.has_value()) return *parsed;
-  return absl::DataLossError(
-      absl::StrCat("unknown ", column, " '", stored, "' in the database"));
-}
-
-absl::StatusOr<jose::Algorithm> StoredAlgorithm(absl::string_view column,
-                                                absl::string_view stored) {
-  absl::StatusOr<jose::Algorithm> alg = jose::AlgorithmFromName(stored);
-  return StoredEnum(alg.ok() ? std::optional(*alg) : std::nullopt, column,
-                    stored);
 }
 
 // ---- Users ----

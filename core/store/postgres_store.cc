@@ -9,6 +9,7 @@
 #include "core/jose/algorithm.h"
 #include "core/store/postgres_internal.h"
 #include "core/store/postgres_schema.h"
+#include "core/store/stored_names.h"
 
 namespace tokend::store {
 namespace {
@@ -20,22 +21,6 @@ using pg::Result;
 constexpr int kLatestVersion =
     pg::kMigrations[sizeof(pg::kMigrations) / sizeof(pg::kMigrations[0]) - 1]
         .version;
-
-// An enum read back by name: DataLoss when the stored name is unknown, since
-// only this code writes the column.
-template <typename E>
-absl::StatusOr<E> Stored(std::optional<E> parsed, absl::string_view column,
-                         absl::string_view stored) {
-  if (parsed.has_value()) return *parsed;
-  return absl::DataLossError(
-      absl::StrCat("unknown ", column, " '", stored, "' in the database"));
-}
-
-absl::StatusOr<jose::Algorithm> StoredAlgorithm(absl::string_view column,
-                                                absl::string_view stored) {
-  absl::StatusOr<jose::Algorithm> alg = jose::AlgorithmFromName(stored);
-  return Stored(alg.ok() ? std::optional(*alg) : std::nullopt, column, stored);
-}
 
 // Reads of several statements that must agree: one snapshot (READ COMMITTED
 // takes one per statement); a read-only REPEATABLE READ never fails to
@@ -69,7 +54,8 @@ absl::StatusOr<SigningKeyRecord> ReadSigningKey(const Result& r, int i) {
   ASSIGN_OR_RETURN(rec.algorithm,
                    StoredAlgorithm("signing key algorithm", r.Text(i, 2)));
   const std::string state = r.Text(i, 3);
-  ASSIGN_OR_RETURN(rec.state, Stored(ParseKeyState(state), "key state", state));
+  ASSIGN_OR_RETURN(rec.state,
+                   StoredEnum(ParseKeyState(state), "key state", state));
   rec.public_jwk = r.Text(i, 4);
   rec.sealed_private = r.Bytes(i, 5);
   rec.created_at = r.Time(i, 6);
@@ -87,8 +73,8 @@ absl::StatusOr<ApiKeyRecord> ReadApiKey(const Result& r, int i) {
   ApiKeyRecord rec;
   rec.id = r.Text(i, 0);
   const std::string surface = r.Text(i, 1);
-  ASSIGN_OR_RETURN(rec.surface, Stored(ParseApiKeySurface(surface),
-                                       "API key surface", surface));
+  ASSIGN_OR_RETURN(rec.surface, StoredEnum(ParseApiKeySurface(surface),
+                                           "API key surface", surface));
   rec.name = r.Text(i, 2);
   rec.display_prefix = r.Text(i, 3);
   rec.secret_hash = r.Bytes(i, 4);
@@ -121,8 +107,8 @@ absl::StatusOr<AuthorizedKeyRecord> ReadAuthorizedKey(const Result& r, int i) {
   rec.description = r.Text(i, 2);
   const std::string algorithm = r.Text(i, 3);
   ASSIGN_OR_RETURN(rec.key_algorithm,
-                   Stored(ParseAuthorizedKeyAlgorithm(algorithm),
-                          "authorized key algorithm", algorithm));
+                   StoredEnum(ParseAuthorizedKeyAlgorithm(algorithm),
+                              "authorized key algorithm", algorithm));
   rec.public_key_pem = r.Text(i, 4);
   rec.created_at = r.Time(i, 5);
   rec.deleted_at = r.OptionalTime(i, 6);
@@ -735,7 +721,7 @@ absl::StatusOr<std::vector<ChangeRecord>> PostgresStore::ListChanges(
       rec.seq = r.Int(i, 0);
       const std::string kind = r.Text(i, 1);
       ASSIGN_OR_RETURN(rec.kind,
-                       Stored(ParseChangeKind(kind), "change kind", kind));
+                       StoredEnum(ParseChangeKind(kind), "change kind", kind));
       rec.key = r.Text(i, 2);
       rec.at = r.Time(i, 3);
       out.push_back(std::move(rec));

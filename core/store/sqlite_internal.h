@@ -16,7 +16,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "core/common/status_macros.h"
-#include "core/jose/algorithm.h"
+#include "core/store/stored_names.h"
 
 namespace tokend::store::sqlite_internal {
 
@@ -35,23 +35,6 @@ inline absl::StatusOr<int64_t> EncodeTime(absl::Time t,
         absl::StrCat(field, " must be a finite time"));
   }
   return absl::ToUnixMicros(t);
-}
-
-// An enum read back by name (records.h's Parse* functions): DataLoss when
-// the stored name is unknown, since only this code writes the column.
-template <typename E>
-absl::StatusOr<E> StoredEnum(std::optional<E> parsed, absl::string_view column,
-                             absl::string_view stored) {
-  if (parsed.has_value()) return *parsed;
-  return absl::DataLossError(
-      absl::StrCat("unknown ", column, " '", stored, "' in the database"));
-}
-
-inline absl::StatusOr<jose::Algorithm> StoredAlgorithm(
-    absl::string_view column, absl::string_view stored) {
-  absl::StatusOr<jose::Algorithm> alg = jose::AlgorithmFromName(stored);
-  return StoredEnum(alg.ok() ? std::optional(*alg) : std::nullopt, column,
-                    stored);
 }
 
 // A cached statement in use: resets it and clears its bindings when done, so

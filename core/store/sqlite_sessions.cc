@@ -24,7 +24,6 @@ namespace {
 
 using sqlite_internal::BindOptionalTime;
 using sqlite_internal::ScopedStmt;
-using sqlite_internal::StoredAlgorithm;
 
 // Binds `v`, or NULL when it is empty: for optional identifiers whose unset
 // value must not collide in a unique index.

@@ -52,8 +52,6 @@ namespace {
 using sqlite_internal::BindOptionalTime;
 using sqlite_internal::ScopedStmt;
 using sqlite_internal::SqliteError;
-using sqlite_internal::StoredAlgorithm;
-using sqlite_internal::StoredEnum;
 
 constexpr int kBusyTimeoutMs = 5000;
 
