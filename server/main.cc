@@ -44,6 +44,11 @@ ABSL_FLAG(absl::Duration, propagation_bound, absl::Seconds(1),
           "with a shared store: changes made through other replicas are "
           "enforced here within this; past it unconfirmed, revocation checks "
           "fail closed (UNAVAILABLE)");
+ABSL_FLAG(absl::Duration, lease_ttl, absl::Seconds(10),
+          "with a shared store: how long the replica that activates and "
+          "retires keys and purges holds that role without renewing it "
+          "(renewed every third of it); another takes over within about "
+          "this long after it dies");
 ABSL_FLAG(std::string, ready_file, "",
           "once serving, write {\"grpc\":\"host:port\"} here");
 ABSL_FLAG(absl::Duration, jwks_max_age, absl::Minutes(5),
@@ -109,6 +114,7 @@ int main(int argc, char** argv) {
   options.master_key_file = absl::GetFlag(FLAGS_master_key_file);
   options.admin_key_file = absl::GetFlag(FLAGS_admin_key_file);
   options.propagation_bound = absl::GetFlag(FLAGS_propagation_bound);
+  options.lease_ttl = absl::GetFlag(FLAGS_lease_ttl);
   options.jwks_max_age = absl::GetFlag(FLAGS_jwks_max_age);
   options.publish_lead_time = absl::GetFlag(FLAGS_publish_lead_time);
   options.log_requests = absl::GetFlag(FLAGS_log_requests);

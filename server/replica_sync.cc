@@ -38,8 +38,7 @@ absl::Status ReplicaSync::AfterDispatch() {
     reload_revocations_ = false;
   }
   if (reload_keys_) {
-    // Tick re-reads the key set (and performs any transition that is due).
-    RETURN_IF_ERROR(targets_.keyring->Tick());
+    RETURN_IF_ERROR(targets_.keyring->Refresh());
     reload_keys_ = false;
   }
   return absl::OkStatus();

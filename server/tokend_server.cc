@@ -4,9 +4,12 @@
 #include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/security/server_credentials.h>
 #include <grpcpp/server_builder.h>
+#include <openssl/rand.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -16,6 +19,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -83,6 +87,10 @@ struct TokendServer::State {
   std::unique_ptr<HttpFront> http_front;
   std::unique_ptr<http::HttpServer> http_server;
   absl::Time last_purge = absl::InfinitePast();
+  // This process among the replicas: the maintenance lease's holder name.
+  std::string replica_id;
+  std::atomic<bool> leader{false};
+  absl::Time last_maintained = absl::InfinitePast();
 };
 
 namespace {
@@ -204,6 +212,34 @@ MetricsOptions MetricsFor(
 }
 
 // Gauges read at scrape time: keys per slot and state.
+// The lease whose holder does the once-for-all maintenance.
+constexpr char kMaintenanceLease[] = "maintenance";
+
+// host/pid/random: unique among replicas, and says to an operator reading
+// the leases table which process leads.
+std::string NewReplicaId() {
+  char host[256] = {};
+  if (gethostname(host, sizeof(host) - 1) != 0) host[0] = '\0';
+  uint8_t random[6];
+  if (RAND_bytes(random, sizeof(random)) != 1) {
+    std::memset(random, 0, sizeof(random));
+  }
+  return absl::StrCat(
+      host, "/", getpid(), "/",
+      absl::BytesToHexString(absl::string_view(
+          reinterpret_cast<const char*>(random), sizeof(random))));
+}
+
+void AppendLeaderGauge(bool leader, std::string* out) {
+  absl::StrAppend(out,
+                  "# HELP tokend_maintenance_leader 1 if this replica holds "
+                  "the maintenance lease (activates and retires keys, "
+                  "purges).\n"
+                  "# TYPE tokend_maintenance_leader gauge\n"
+                  "tokend_maintenance_leader ",
+                  leader ? 1 : 0, "\n");
+}
+
 void AppendKeyringGauges(const keys::Keyring& keyring, std::string* out) {
   std::map<std::pair<std::string, std::string>, int> counts;
   for (const keys::KeyInfo& key : keyring.List()) {
@@ -295,6 +331,12 @@ absl::StatusOr<std::unique_ptr<TokendServer>> TokendServer::Start(
     options.admin_key_file = options.data_dir + "/admin.key";
   }
   const bool shared_store = IsPostgresUrl(options.store);
+  if (options.lease_ttl < absl::Seconds(1) ||
+      options.lease_ttl > absl::Hours(1)) {
+    return absl::InvalidArgumentError(
+        "--lease_ttl: between 1 second and 1 hour");
+  }
+  state->replica_id = NewReplicaId();
   if (options.store != "sqlite" && !shared_store) {
     return absl::InvalidArgumentError(
         "--store: \"sqlite\" or a postgres:// (postgresql://) URL");
@@ -321,6 +363,8 @@ absl::StatusOr<std::unique_ptr<TokendServer>> TokendServer::Start(
   keys::KeyringOptions keyring_options;
   keyring_options.jwks_max_age = options.jwks_max_age;
   keyring_options.publish_lead_time = options.publish_lead_time;
+  if (shared_store)
+    keyring_options.propagation_bound = options.propagation_bound;
   ASSIGN_OR_RETURN(state->keyring,
                    keys::Keyring::Open(state->store.get(), state->sealer.get(),
                                        keyring_options, clock));
@@ -482,9 +526,11 @@ absl::StatusOr<std::unique_ptr<TokendServer>> TokendServer::Start(
   ASSIGN_OR_RETURN(backends.gateway,
                    gateway::Gateway::Create(std::move(gateway_options)));
   backends.metrics = [metrics = state->metrics.get(),
-                      keyring = state->keyring.get()] {
-    return metrics->RenderPrometheus(
-        [keyring](std::string* out) { AppendKeyringGauges(*keyring, out); });
+                      keyring = state->keyring.get(), leader = &state->leader] {
+    return metrics->RenderPrometheus([keyring, leader](std::string* out) {
+      AppendKeyringGauges(*keyring, out);
+      AppendLeaderGauge(leader->load(), out);
+    });
   };
   state->http_front->Attach(std::move(backends));
   state->options = std::move(options);
@@ -508,7 +554,16 @@ const std::string& TokendServer::issuer() const {
 constexpr absl::Duration kChangeFeedRetention = absl::Hours(1);
 
 absl::Status TokendServer::Maintain() {
-  absl::Status status = state_->keyring->Tick();
+  state_->last_maintained = state_->clock->Now();
+  // Once for all replicas: only the lease holder advances keys and purges.
+  absl::StatusOr<store::Lease> lease = state_->store->AcquireLease(
+      kMaintenanceLease, state_->replica_id, state_->options.lease_ttl);
+  state_->leader = lease.ok() && lease->holder == state_->replica_id;
+  if (!state_->leader) {
+    absl::Status refreshed = state_->keyring->Refresh();
+    return lease.ok() ? refreshed : lease.status();
+  }
+  absl::Status status = state_->keyring->Tick(store::FenceOf(*lease));
   // Revoked IAM tokens need recording only until they expire.
   constexpr absl::Duration kPurgeInterval = absl::Minutes(1);
   const absl::Time now = state_->clock->Now();
@@ -528,7 +583,10 @@ absl::Status TokendServer::Maintain() {
 }
 
 absl::Time TokendServer::NextMaintenance() const {
-  return state_->keyring->NextTransition();
+  // The lease is renewed three times per ttl, so one slow renewal does not
+  // lose it.
+  return std::min(state_->keyring->NextTransition(),
+                  state_->last_maintained + state_->options.lease_ttl / 3);
 }
 
 void TokendServer::Shutdown(absl::Duration grace) {
@@ -548,6 +606,10 @@ void TokendServer::Shutdown(absl::Duration grace) {
   state_->server->Shutdown(absl::ToChronoTime(deadline));
   state_->server->Wait();
   state_->server.reset();
+  // Another replica takes the maintenance over at once, not after the ttl.
+  if (state_->leader.exchange(false)) {
+    (void)state_->store->ReleaseLease(kMaintenanceLease, state_->replica_id);
+  }
 }
 
 }  // namespace tokend::server

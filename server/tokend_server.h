@@ -40,6 +40,11 @@ struct ServerOptions {
   // (a revocation, a deletion, a key rotation) is enforced here. Past it
   // without confirmation, revocation-sensitive checks fail closed.
   absl::Duration propagation_bound = absl::Seconds(1);
+  // With a shared store: how long the replica doing the once-for-all work
+  // (key activation and retirement, purges) holds that role without
+  // renewing it. It renews every third of this; a replica that dies is
+  // replaced by another within about this long.
+  absl::Duration lease_ttl = absl::Seconds(10);
   // A Google service-account key file (JSON) whose key signs Firebase custom
   // tokens (POST /v1/me/tokens service=firebase); none when empty.
   std::string firebase_service_account;
@@ -63,8 +68,9 @@ class TokendServer {
   const std::string& http_address() const;
   const std::string& issuer() const;
 
-  // Advances key rotation states and forgets revocations of expired tokens;
-  // called periodically by main.
+  // Takes or renews the maintenance lease; as its holder, advances key
+  // rotation states and forgets revocations of expired tokens, otherwise
+  // re-reads the keys. Called periodically by main.
   absl::Status Maintain();
   // When Maintain() next has work (InfiniteFuture when nothing is due).
   absl::Time NextMaintenance() const;

@@ -73,6 +73,11 @@ absl::Status KeyringOptions::Validate() const {
                        "' needs a positive, finite max_token_lifetime"));
     }
   }
+  if (propagation_bound < absl::ZeroDuration() ||
+      propagation_bound > absl::Hours(1)) {
+    return absl::InvalidArgumentError(
+        "keyring: propagation_bound must be between 0 and 1 hour");
+  }
   if (jwks_max_age < absl::ZeroDuration() ||
       jwks_max_age == absl::InfiniteDuration()) {
     return absl::InvalidArgumentError(
@@ -129,7 +134,6 @@ absl::StatusOr<std::unique_ptr<Keyring>> Keyring::Open(
   // master key fails here without touching the store.
   RETURN_IF_ERROR(keyring->Reload());
   RETURN_IF_ERROR(keyring->Bootstrap());
-  RETURN_IF_ERROR(keyring->TickLocked());
   return keyring;
 }
 
@@ -159,11 +163,10 @@ absl::Status Keyring::Bootstrap() {
           return r.slot == slot.name && r.state != KeyState::kRetired;
         });
     if (has_live_key) continue;
-    absl::Status status = first_start
-                              ? CreateKey(slot, KeyState::kActive, now, now)
-                              : CreateKey(slot, KeyState::kNext, now,
-                                          now + options_.publish_lead_time);
-    // AlreadyExists: another process sharing the store bootstrapped the slot
+    absl::Status status =
+        first_start ? CreateKey(slot, KeyState::kActive, now, now)
+                    : CreateKey(slot, KeyState::kNext, now, now + LeadTime());
+    // AlreadyExists: another replica sharing the store bootstrapped the slot
     // first; use its key.
     if (!status.ok() && status.code() != absl::StatusCode::kAlreadyExists) {
       return status;
@@ -307,12 +310,17 @@ absl::Status Keyring::Reload() {
   return absl::OkStatus();
 }
 
-absl::Status Keyring::Tick() {
+absl::Status Keyring::Tick(const store::Fence& fence) {
   absl::MutexLock lock(&mu_);
-  return TickLocked();
+  return TickLocked(fence);
 }
 
-absl::Status Keyring::TickLocked() {
+absl::Status Keyring::Refresh() {
+  absl::MutexLock lock(&mu_);
+  return Reload();
+}
+
+absl::Status Keyring::TickLocked(const store::Fence& fence) {
   ASSIGN_OR_RETURN(std::vector<SigningKeyRecord> rows,
                    store_->ListSigningKeys());
   const absl::Time now = clock_->Now();
@@ -356,7 +364,7 @@ absl::Status Keyring::TickLocked() {
     for (const SigningKeyRecord* row : due) {
       if (row != promote) deletes.push_back(row->kid);
     }
-    note(WithContext(store_->UpdateSigningKeys(updates, deletes),
+    note(WithContext(store_->UpdateSigningKeys(fence, updates, deletes),
                      absl::StrCat("keyring: activating '", promote->kid,
                                   "' in slot '", slot.name, "'")));
   }
@@ -370,7 +378,7 @@ absl::Status Keyring::TickLocked() {
     }
   }
   if (!expired.empty()) {
-    note(WithContext(store_->UpdateSigningKeys({}, expired),
+    note(WithContext(store_->UpdateSigningKeys(fence, {}, expired),
                      "keyring: deleting expired keys"));
   }
 
@@ -419,8 +427,15 @@ absl::Status Keyring::RotateLocked(const SlotConfig& slot,
         "' activates at ", absl::FormatTime(row.activate_at)));
   }
   const absl::Time now = clock_->Now();
-  return CreateKey(slot, KeyState::kNext, now,
-                   now + options_.publish_lead_time);
+  absl::Status status = CreateKey(slot, KeyState::kNext, now, now + LeadTime());
+  if (status.code() == absl::StatusCode::kAlreadyExists) {
+    // Another replica started this slot's rotation since the rows were read.
+    if (skip_if_pending) return absl::OkStatus();
+    return absl::FailedPreconditionError(
+        absl::StrCat("keyring: slot '", slot.name,
+                     "' is already rotating (started by another replica)"));
+  }
+  return status;
 }
 
 absl::StatusOr<std::shared_ptr<const jose::JwtSigner>> Keyring::Signer(

@@ -7,9 +7,11 @@
 //   retired ──(delete_after reached; Tick)──> gone (row deleted)
 //
 //   next     published in the JWKS, not signing. Rotate() creates it with
-//            activate_at = now + publish_lead_time, and publish_lead_time >=
-//            jwks_max_age, so every verifier that honours Cache-Control has
-//            fetched the key before any token signed with it exists.
+//            activate_at = now + publish_lead_time + propagation_bound:
+//            every replica publishes it within the bound, and
+//            publish_lead_time >= jwks_max_age, so every verifier that
+//            honours Cache-Control has fetched it from any replica before
+//            any token signed with it exists.
 //   active   the slot's signer; one per slot.
 //   retired  published until every token it signed has expired:
 //            delete_after = retired_at + the slot's max_token_lifetime +
@@ -22,9 +24,12 @@
 // whole JWKS; until then Signer() for that slot is Unavailable.
 //
 // Every transition is one SigningKeyStore::UpdateSigningKeys call, so the
-// database never shows a slot half-rotated. The keyring re-reads the store on
-// every Tick(), so transitions made by another process sharing the store are
-// picked up there.
+// database never shows a slot half-rotated. Transitions are the work of the
+// one replica holding the maintenance lease (lease_store.h): Tick() takes its
+// fence, and a replica that lost the lease cannot apply them. Others call
+// Refresh() to re-read the store when the change feed says keys changed.
+// Rotate() may run on any replica: the store keeps at most one next key per
+// slot, so two replicas rotating at once start one rotation.
 //
 // Private keys are stored sealed (sealer.h) with associated data
 // SealingContext(kid): a sealed key moved onto another row does not open.
@@ -60,6 +65,7 @@
 #include "core/jose/jwk_set.h"
 #include "core/jose/jwt_signer.h"
 #include "core/keys/sealer.h"
+#include "core/store/lease_store.h"
 #include "core/store/records.h"
 #include "core/store/signing_key_store.h"
 
@@ -91,11 +97,15 @@ struct KeyringOptions {
   absl::Duration publish_lead_time = absl::Minutes(15);
   // Cache-Control max-age of the published JWKS.
   absl::Duration jwks_max_age = absl::Minutes(5);
+  // How long a key change can take to reach every replica sharing the store
+  // (server/replica_sync.h); zero for one process. Added to the lead time
+  // and to the retirement margin.
+  absl::Duration propagation_bound = absl::ZeroDuration();
 
   // InvalidArgument unless: at least one slot; slot names non-empty and
   // unique; no HMAC algorithm (its key could not be published);
   // max_token_lifetime > 0; jwks_max_age >= 0; publish_lead_time >=
-  // jwks_max_age.
+  // jwks_max_age; 0 <= propagation_bound <= 1 hour.
   absl::Status Validate() const;
 };
 
@@ -121,9 +131,9 @@ struct PublishedJwks {
 
 class Keyring {
  public:
-  // Loads (and unseals) every key in `store`, generates and activates a key
-  // for each configured slot that has none, then advances due transitions as
-  // Tick() does. `store`, `sealer` and `clock` must outlive the Keyring.
+  // Loads (and unseals) every key in `store` and generates a key for each
+  // configured slot that has none (Bootstrap). Due transitions wait for the
+  // first Tick(). `store`, `sealer` and `clock` must outlive the Keyring.
   // Errors: InvalidArgument for bad options; DataLoss if a key does not
   // unseal (wrong master key) or its row is inconsistent; store errors.
   static absl::StatusOr<std::unique_ptr<Keyring>> Open(
@@ -131,9 +141,11 @@ class Keyring {
       KeyringOptions options, const Clock* clock);
 
   // How long past retired_at + max_token_lifetime a retired key stays
-  // published: the JWKS max-age plus 5 minutes of verifier clock skew.
+  // published: the JWKS max-age plus 5 minutes of verifier clock skew, plus
+  // the propagation bound (other replicas sign with it until they hear).
   absl::Duration RetirementMargin() const {
-    return options_.jwks_max_age + absl::Minutes(5);
+    return options_.jwks_max_age + absl::Minutes(5) +
+           options_.propagation_bound;
   }
 
   // Associated data binding a sealed private key to its kid.
@@ -144,7 +156,8 @@ class Keyring {
   ~Keyring();
 
   // Starts a rotation of `slot`: generates a next key, published now, with
-  // activate_at = now + publish_lead_time; Tick() activates it then.
+  // activate_at = now + publish_lead_time + propagation_bound; the leader's
+  // Tick() activates it then.
   // NotFound for an unknown slot; FailedPrecondition if the slot already has
   // a next key (one rotation at a time — it is not replaced or hurried).
   absl::Status Rotate(absl::string_view slot);
@@ -152,13 +165,18 @@ class Keyring {
   // a rotation in progress are left alone (not an error).
   absl::Status RotateAll();
 
-  // Re-reads the store, then: for each slot whose next key is due, activates
-  // it and retires the previous active key (one UpdateSigningKeys call);
-  // deletes retired keys past delete_after (one call). Call it periodically;
-  // NextTransition() says when it next has work. On a store error the
-  // snapshot still reflects what was committed, and the first error is
-  // returned.
-  absl::Status Tick();
+  // The leader's work, under `fence` (the maintenance lease this process
+  // holds): re-reads the store, then for each slot whose next key is due,
+  // activates it and retires the previous active key (one UpdateSigningKeys
+  // call); deletes retired keys past delete_after (one call). Call it
+  // periodically; NextTransition() says when it next has work. On a store
+  // error (FailedPrecondition: the lease was lost) the snapshot still
+  // reflects what was committed, and the first error is returned.
+  absl::Status Tick(const store::Fence& fence);
+
+  // Re-reads the store and publishes what it holds: how a replica that does
+  // not lead learns of transitions.
+  absl::Status Refresh();
 
   // The active key's signer for `slot`. NotFound for an unknown slot;
   // Unavailable if the slot has no active key whose activate_at has been
@@ -205,12 +223,18 @@ class Keyring {
           KeyringOptions options, const Clock* clock);
 
   const SlotConfig* FindSlot(absl::string_view name) const;
+  // From a next key's creation to its activation.
+  absl::Duration LeadTime() const {
+    return options_.publish_lead_time + options_.propagation_bound;
+  }
   std::shared_ptr<const Snapshot> snapshot() const;
 
   absl::Status Bootstrap() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  absl::Status TickLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status TickLocked(const store::Fence& fence)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Rotates `slot` given the current rows. `skip_if_pending`: a slot with a
-  // next key is left alone instead of failing.
+  // next key (also one another replica just created) is left alone instead
+  // of failing.
   absl::Status RotateLocked(const SlotConfig& slot,
                             const std::vector<store::SigningKeyRecord>& rows,
                             bool skip_if_pending)

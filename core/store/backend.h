@@ -8,6 +8,7 @@
 #include "core/store/api_key_store.h"
 #include "core/store/change_feed_store.h"
 #include "core/store/jwt_template_store.h"
+#include "core/store/lease_store.h"
 #include "core/store/oauth_token_store.h"
 #include "core/store/revocation_store.h"
 #include "core/store/service_account_store.h"
@@ -25,7 +26,8 @@ class Backend : public SigningKeyStore,
                 public UserStore,
                 public SessionStore,
                 public JwtTemplateStore,
-                public ChangeFeedStore {
+                public ChangeFeedStore,
+                public LeaseStore {
  public:
   ~Backend() override = default;
 };

@@ -181,6 +181,27 @@ CREATE TABLE changes (
 );
 CREATE INDEX changes_by_time ON changes (at_us);
 )sql"},
+    {3, "leases; at most one next signing key per slot", R"sql(
+-- holder '' and expires_at_us 0: never held. token grows at each change of
+-- hands (lease_store.h).
+CREATE TABLE leases (
+  name          TEXT   NOT NULL PRIMARY KEY,
+  holder        TEXT   NOT NULL,
+  token         BIGINT NOT NULL,
+  expires_at_us BIGINT NOT NULL
+);
+-- Two replicas rotating one slot at once used to leave two next keys; the
+-- keyring activates the latest-scheduled one, so the others, which never
+-- signed, go.
+DELETE FROM signing_keys WHERE state = 'next' AND EXISTS (
+  SELECT 1 FROM signing_keys AS later
+  WHERE later.slot = signing_keys.slot AND later.state = 'next' AND
+    (later.activate_at_us, later.created_at_us, later.kid COLLATE "C") >
+    (signing_keys.activate_at_us, signing_keys.created_at_us,
+     signing_keys.kid COLLATE "C"));
+CREATE UNIQUE INDEX signing_keys_one_next ON signing_keys (slot)
+  WHERE state = 'next';
+)sql"},
 };
 
 }  // namespace tokend::store::pg

@@ -275,31 +275,27 @@ absl::Status PostgresStore::InsertSigningKey(const SigningKeyRecord& rec) {
 }
 
 absl::Status PostgresStore::UpdateSigningKeys(
-    const std::vector<SigningKeyRecord>& changed,
+    const Fence& fence, const std::vector<SigningKeyRecord>& changed,
     const std::vector<std::string>& deleted_kids) {
-  absl::flat_hash_set<absl::string_view> seen;
-  for (const SigningKeyRecord& rec : changed) {
-    if (!seen.insert(rec.kid).second) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("signing key '", rec.kid, "' given twice"));
+  RETURN_IF_ERROR(CheckDistinctKids(changed, deleted_kids));
+  auto update = [](Connection& conn,
+                   const SigningKeyRecord& rec) -> absl::Status {
+    ASSIGN_OR_RETURN(
+        Result r,
+        conn.Exec("UPDATE signing_keys SET slot = $2, algorithm = $3, "
+                  "state = $4, public_jwk = $5, sealed_private = $6, "
+                  "created_at_us = $7, activate_at_us = $8, "
+                  "retired_at_us = $9, delete_after_us = $10 "
+                  "WHERE kid = $1",
+                  SigningKeyParams(rec)));
+    if (r.affected() == 0) {
+      return absl::NotFoundError(
+          absl::StrCat("signing key '", rec.kid, "' not found"));
     }
-  }
-  for (const std::string& kid : deleted_kids) {
-    if (!seen.insert(kid).second) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("signing key '", kid, "' given twice"));
-    }
-  }
-  // 'active' last: retiring a slot's old key precedes activating its
-  // successor (the one-active-per-slot index is checked per statement).
-  std::vector<const SigningKeyRecord*> ordered;
-  ordered.reserve(changed.size());
-  for (const SigningKeyRecord& rec : changed) ordered.push_back(&rec);
-  std::stable_partition(ordered.begin(), ordered.end(),
-                        [](const SigningKeyRecord* rec) {
-                          return rec->state != KeyState::kActive;
-                        });
+    return absl::OkStatus();
+  };
   return pool_->Transact([&](Connection& conn) -> absl::Status {
+    RETURN_IF_ERROR(CheckFence(conn, fence));
     for (const std::string& kid : deleted_kids) {
       ASSIGN_OR_RETURN(Result r,
                        conn.Exec("DELETE FROM signing_keys WHERE kid = $1",
@@ -309,19 +305,16 @@ absl::Status PostgresStore::UpdateSigningKeys(
             absl::StrCat("signing key '", kid, "' not found"));
       }
     }
-    for (const SigningKeyRecord* rec : ordered) {
-      ASSIGN_OR_RETURN(
-          Result r,
-          conn.Exec("UPDATE signing_keys SET slot = $2, algorithm = $3, "
-                    "state = $4, public_jwk = $5, sealed_private = $6, "
-                    "created_at_us = $7, activate_at_us = $8, "
-                    "retired_at_us = $9, delete_after_us = $10 "
-                    "WHERE kid = $1",
-                    SigningKeyParams(*rec)));
-      if (r.affected() == 0) {
-        return absl::NotFoundError(
-            absl::StrCat("signing key '", rec->kid, "' not found"));
-      }
+    // Two passes, so that no order of `changed` trips the one-active or
+    // one-next index midway (they are checked per statement): every changed
+    // row is parked as retired, which no index limits, then written.
+    for (const SigningKeyRecord& rec : changed) {
+      SigningKeyRecord parked = rec;
+      parked.state = KeyState::kRetired;
+      RETURN_IF_ERROR(update(conn, parked));
+    }
+    for (const SigningKeyRecord& rec : changed) {
+      RETURN_IF_ERROR(update(conn, rec));
     }
     return AppendChange(conn, ChangeKind::kSigningKeys, "");
   });

@@ -74,7 +74,7 @@ class PostgresStore final : public Backend {
   absl::StatusOr<std::vector<SigningKeyRecord>> ListSigningKeys() override;
   absl::Status InsertSigningKey(const SigningKeyRecord& rec) override;
   absl::Status UpdateSigningKeys(
-      const std::vector<SigningKeyRecord>& changed,
+      const Fence& fence, const std::vector<SigningKeyRecord>& changed,
       const std::vector<std::string>& deleted_kids) override;
   absl::Status InsertApiKey(const ApiKeyRecord& rec) override;
   absl::StatusOr<ApiKeyRecord> FindApiKeyByHash(
@@ -135,12 +135,22 @@ class PostgresStore final : public Backend {
                                                         int64_t limit) override;
   absl::StatusOr<int64_t> LastChangeSeq() override;
   absl::StatusOr<int> DeleteChangesBefore(absl::Time before) override;
+  // Leases: postgres_leases.cc.
+  absl::StatusOr<Lease> AcquireLease(absl::string_view name,
+                                     absl::string_view holder,
+                                     absl::Duration ttl) override;
+  absl::Status ReleaseLease(absl::string_view name,
+                            absl::string_view holder) override;
 
  private:
   explicit PostgresStore(std::unique_ptr<pg::Pool> pool);
 
   absl::Status Migrate();
 
+  // FailedPrecondition unless `fence` still holds its lease; call inside the
+  // write's transaction. Locks the lease row until commit, so the lease
+  // cannot change hands before the write lands.
+  static absl::Status CheckFence(pg::Connection& conn, const Fence& fence);
   // Appends to the change feed; call inside the change's transaction.
   static absl::Status AppendChange(pg::Connection& conn, ChangeKind kind,
                                    absl::string_view key);

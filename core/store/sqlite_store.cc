@@ -236,6 +236,27 @@ CREATE TABLE changes (
 ) STRICT;
 CREATE INDEX changes_by_time ON changes (at_us);
 )sql"},
+    {5, "leases; at most one next signing key per slot", R"sql(
+-- holder '' and expires_at_us 0: never held. token grows at each change of
+-- hands (lease_store.h).
+CREATE TABLE leases (
+  name          TEXT    NOT NULL PRIMARY KEY,
+  holder        TEXT    NOT NULL,
+  token         INTEGER NOT NULL,
+  expires_at_us INTEGER NOT NULL
+) STRICT;
+-- Two processes rotating one slot at once used to leave two next keys; the
+-- keyring activates the latest-scheduled one, so the others, which never
+-- signed, go.
+DELETE FROM signing_keys WHERE state = 'next' AND EXISTS (
+  SELECT 1 FROM signing_keys AS later
+  WHERE later.slot = signing_keys.slot AND later.state = 'next' AND
+    (later.activate_at_us, later.created_at_us, later.kid) >
+    (signing_keys.activate_at_us, signing_keys.created_at_us,
+     signing_keys.kid));
+CREATE UNIQUE INDEX signing_keys_one_next ON signing_keys (slot)
+  WHERE state = 'next';
+)sql"},
 };
 
 constexpr int kLatestVersion =
@@ -590,39 +611,25 @@ absl::Status SqliteStore::DeleteOneSigningKey(const std::string& kid) {
 }
 
 absl::Status SqliteStore::UpdateSigningKeys(
-    const std::vector<SigningKeyRecord>& changed,
+    const Fence& fence, const std::vector<SigningKeyRecord>& changed,
     const std::vector<std::string>& deleted_kids) {
-  absl::flat_hash_set<absl::string_view> seen;
-  for (const SigningKeyRecord& rec : changed) {
-    if (!seen.insert(rec.kid).second) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("signing key '", rec.kid, "' given twice"));
-    }
-  }
-  for (const std::string& kid : deleted_kids) {
-    if (!seen.insert(kid).second) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("signing key '", kid, "' given twice"));
-    }
-  }
-  // Leave 'active' last, so that retiring a slot's old key precedes
-  // activating its successor (one active key per slot is a unique index,
-  // checked per statement).
-  std::vector<const SigningKeyRecord*> ordered;
-  ordered.reserve(changed.size());
-  for (const SigningKeyRecord& rec : changed) ordered.push_back(&rec);
-  std::stable_partition(ordered.begin(), ordered.end(),
-                        [](const SigningKeyRecord* rec) {
-                          return rec->state != KeyState::kActive;
-                        });
-
+  RETURN_IF_ERROR(CheckDistinctKids(changed, deleted_kids));
   absl::MutexLock lock(&mu_);
   return Transact([&]() -> absl::Status {
+    RETURN_IF_ERROR(CheckFence(fence));
     for (const std::string& kid : deleted_kids) {
       RETURN_IF_ERROR(DeleteOneSigningKey(kid));
     }
-    for (const SigningKeyRecord* rec : ordered) {
-      RETURN_IF_ERROR(UpdateOneSigningKey(*rec));
+    // Two passes, so that no order of `changed` trips the one-active or
+    // one-next index midway (they are checked per statement): every changed
+    // row is parked as retired, which no index limits, then written.
+    for (const SigningKeyRecord& rec : changed) {
+      SigningKeyRecord parked = rec;
+      parked.state = KeyState::kRetired;
+      RETURN_IF_ERROR(UpdateOneSigningKey(parked));
+    }
+    for (const SigningKeyRecord& rec : changed) {
+      RETURN_IF_ERROR(UpdateOneSigningKey(rec));
     }
     return AppendChange(ChangeKind::kSigningKeys, "");
   });

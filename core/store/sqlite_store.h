@@ -74,7 +74,7 @@ class SqliteStore final : public Backend {
   absl::StatusOr<std::vector<SigningKeyRecord>> ListSigningKeys() override;
   absl::Status InsertSigningKey(const SigningKeyRecord& rec) override;
   absl::Status UpdateSigningKeys(
-      const std::vector<SigningKeyRecord>& changed,
+      const Fence& fence, const std::vector<SigningKeyRecord>& changed,
       const std::vector<std::string>& deleted_kids) override;
   absl::Status InsertApiKey(const ApiKeyRecord& rec) override;
   absl::StatusOr<ApiKeyRecord> FindApiKeyByHash(
@@ -135,6 +135,12 @@ class SqliteStore final : public Backend {
                                                         int64_t limit) override;
   absl::StatusOr<int64_t> LastChangeSeq() override;
   absl::StatusOr<int> DeleteChangesBefore(absl::Time before) override;
+  // Leases: sqlite_leases.cc.
+  absl::StatusOr<Lease> AcquireLease(absl::string_view name,
+                                     absl::string_view holder,
+                                     absl::Duration ttl) override;
+  absl::Status ReleaseLease(absl::string_view name,
+                            absl::string_view holder) override;
 
  private:
   explicit SqliteStore(sqlite3* db);
@@ -155,6 +161,10 @@ class SqliteStore final : public Backend {
   absl::Status Transact(absl::FunctionRef<absl::Status()> body)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
+  // FailedPrecondition unless `fence` still holds its lease (inside a
+  // transaction).
+  absl::Status CheckFence(const Fence& fence)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status UpdateOneSigningKey(const SigningKeyRecord& rec)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status DeleteOneSigningKey(const std::string& kid)

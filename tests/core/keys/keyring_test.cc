@@ -15,6 +15,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "core/common/clock.h"
 #include "core/jose/base64url.h"
@@ -112,10 +113,11 @@ class FlakyStore : public store::SigningKeyStore {
     return inner_->InsertSigningKey(rec);
   }
   absl::Status UpdateSigningKeys(
+      const store::Fence& fence,
       const std::vector<store::SigningKeyRecord>& changed,
       const std::vector<std::string>& deleted) override {
     if (fail_updates_) return absl::UnavailableError("injected failure");
-    return inner_->UpdateSigningKeys(changed, deleted);
+    return inner_->UpdateSigningKeys(fence, changed, deleted);
   }
 
  private:
@@ -141,6 +143,18 @@ class KeyringTest : public ::testing::Test {
     EXPECT_TRUE(keyring.ok()) << keyring.status();
     return keyring.ok() ? *std::move(keyring) : nullptr;
   }
+
+  // The maintenance lease, held by this test.
+  store::Fence LeaderFence() {
+    auto lease =
+        store_->AcquireLease("maintenance", "keyring-test", absl::Hours(1));
+    EXPECT_TRUE(lease.ok()) << lease.status();
+    EXPECT_EQ(lease->holder, "keyring-test");
+    return lease.ok() ? store::FenceOf(*lease) : store::Fence{};
+  }
+
+  // The leader's Tick.
+  absl::Status Tick(Keyring& keyring) { return keyring.Tick(LeaderFence()); }
 
   std::vector<store::SigningKeyRecord> Rows() {
     auto rows = store_->ListSigningKeys();
@@ -211,7 +225,7 @@ TEST_F(KeyringTest, SignerIsPreparedOnceAndShared) {
   EXPECT_EQ(a->get(), b->get());
   // A Tick with nothing to do keeps the same signer and JWKS.
   const std::string etag = keyring->ETag();
-  ASSERT_TRUE(keyring->Tick().ok());
+  ASSERT_TRUE(Tick(*keyring).ok());
   EXPECT_EQ(keyring->Signer("iam")->get(), a->get());
   EXPECT_EQ(keyring->ETag(), etag);
 }
@@ -246,14 +260,14 @@ TEST_F(KeyringTest, RotationLifecycle) {
 
   // Not before the lead time, Tick or not.
   clock_.Advance(absl::Minutes(15) - absl::Seconds(1));
-  ASSERT_TRUE(keyring->Tick().ok());
+  ASSERT_TRUE(Tick(*keyring).ok());
   EXPECT_EQ(SignerKid(*keyring, "iam"), old_kid);
   EXPECT_EQ(FindKey(keyring->List(), "iam", KeyState::kNext)->kid, new_kid);
 
   // Activate: the old key retires and stays published.
   clock_.Advance(absl::Seconds(1));
   const absl::Time activated_at = clock_.Now();
-  ASSERT_TRUE(keyring->Tick().ok());
+  ASSERT_TRUE(Tick(*keyring).ok());
   EXPECT_EQ(SignerKid(*keyring, "iam"), new_kid);
   EXPECT_EQ(SignerKid(*keyring, "scoped"), scoped_kid);
   std::vector<KeyInfo> keys = keyring->List();
@@ -277,11 +291,11 @@ TEST_F(KeyringTest, RotationLifecycle) {
 
   // Still published until every token it signed has expired...
   clock_.Advance(absl::Hours(12) + margin - absl::Seconds(1));
-  ASSERT_TRUE(keyring->Tick().ok());
+  ASSERT_TRUE(Tick(*keyring).ok());
   EXPECT_NE(keyring->PublicJwks().Find(old_kid), nullptr);
   // ...then gone, from the JWKS and from the store.
   clock_.Advance(absl::Seconds(1));
-  ASSERT_TRUE(keyring->Tick().ok());
+  ASSERT_TRUE(Tick(*keyring).ok());
   EXPECT_EQ(keyring->PublicJwks().Find(old_kid), nullptr);
   EXPECT_THAT(keyring->List(), SizeIs(2));
   for (const auto& row : Rows()) EXPECT_NE(row.kid, old_kid);
@@ -304,11 +318,11 @@ TEST_F(KeyringTest, RotateAllSkipsSlotsAlreadyRotating) {
   EXPECT_EQ(scoped_next->activate_at, kT0 + absl::Minutes(16));
   // Each slot activates on its own schedule.
   clock_.Advance(absl::Minutes(14));
-  ASSERT_TRUE(keyring->Tick().ok());
+  ASSERT_TRUE(Tick(*keyring).ok());
   EXPECT_EQ(SignerKid(*keyring, "iam"), iam_next);
   EXPECT_NE(SignerKid(*keyring, "scoped"), scoped_next->kid);
   clock_.Advance(absl::Minutes(1));
-  ASSERT_TRUE(keyring->Tick().ok());
+  ASSERT_TRUE(Tick(*keyring).ok());
   EXPECT_EQ(SignerKid(*keyring, "scoped"), scoped_next->kid);
 }
 
@@ -405,7 +419,7 @@ TEST_F(KeyringTest, SealedKeyMovedToAnotherRowDoesNotOpen) {
   std::vector<store::SigningKeyRecord> rows = Rows();
   ASSERT_THAT(rows, SizeIs(2));
   std::swap(rows[0].sealed_private, rows[1].sealed_private);
-  ASSERT_TRUE(store_->UpdateSigningKeys(rows, {}).ok());
+  ASSERT_TRUE(store_->UpdateSigningKeys(LeaderFence(), rows, {}).ok());
   auto keyring =
       Keyring::Open(store_.get(), sealer_.get(), EcOptions(), &clock_);
   EXPECT_EQ(keyring.status().code(), absl::StatusCode::kDataLoss);
@@ -419,7 +433,7 @@ TEST_F(KeyringTest, PublicJwkMustMatchThePrivateKey) {
   ASSERT_TRUE(scoped_public.ok());
   rows[0].public_jwk =
       scoped_public->WithKid(rows[0].kid).ToPublicJsonObject()->dump();
-  ASSERT_TRUE(store_->UpdateSigningKeys({rows[0]}, {}).ok());
+  ASSERT_TRUE(store_->UpdateSigningKeys(LeaderFence(), {rows[0]}, {}).ok());
   auto keyring =
       Keyring::Open(store_.get(), sealer_.get(), EcOptions(), &clock_);
   EXPECT_EQ(keyring.status().code(), absl::StatusCode::kDataLoss);
@@ -478,10 +492,10 @@ TEST_F(KeyringTest, SignerNeverUsesAKeyBeforeItsActivation) {
   const std::string new_kid =
       FindKey(slow_keyring->List(), "iam", KeyState::kNext)->kid;
 
-  ASSERT_TRUE(fast_keyring->Tick().ok());  // Activates it (its clock: +1h).
+  ASSERT_TRUE(Tick(*fast_keyring).ok());  // Activates it (its clock: +1h).
   EXPECT_EQ(SignerKid(*fast_keyring, "iam"), new_kid);
 
-  ASSERT_TRUE(slow_keyring->Tick().ok());  // Sees it active.
+  ASSERT_TRUE(slow_keyring->Refresh().ok());  // Sees it active.
   EXPECT_EQ(FindKey(slow_keyring->List(), "iam", KeyState::kActive)->kid,
             new_kid);
   EXPECT_EQ(slow_keyring->Signer("iam").status().code(),
@@ -501,7 +515,7 @@ TEST_F(KeyringTest, FailedTransitionChangesNothing) {
 
   clock_.Advance(absl::Minutes(15));
   flaky.set_fail_updates(true);
-  EXPECT_EQ((*keyring)->Tick().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(Tick(**keyring).code(), absl::StatusCode::kUnavailable);
   EXPECT_EQ(SignerKid(**keyring, "iam"), old_kid);
   const auto rows_after = Rows();
   ASSERT_EQ(rows_after.size(), rows_before.size());
@@ -511,7 +525,7 @@ TEST_F(KeyringTest, FailedTransitionChangesNothing) {
   }
 
   flaky.set_fail_updates(false);
-  ASSERT_TRUE((*keyring)->Tick().ok());
+  ASSERT_TRUE(Tick(**keyring).ok());
   EXPECT_NE(SignerKid(**keyring, "iam"), old_kid);
 }
 
@@ -538,7 +552,7 @@ TEST_F(KeyringTest, NewlyConfiguredSlotGetsAKey) {
   EXPECT_EQ(keyring->Signer("scoped").status().code(),
             absl::StatusCode::kUnavailable);
   clock_.Advance(absl::Minutes(15));
-  ASSERT_TRUE(keyring->Tick().ok());
+  ASSERT_TRUE(Tick(*keyring).ok());
   EXPECT_EQ(SignerKid(*keyring, "scoped"), scoped->kid);
 }
 
@@ -588,7 +602,7 @@ TEST_F(KeyringTest, ConcurrentSigningDuringRotations) {
   for (int round = 0; round < 5; ++round) {
     ASSERT_TRUE(keyring->RotateAll().ok());
     clock_.Advance(absl::Minutes(16));
-    ASSERT_TRUE(keyring->Tick().ok());
+    ASSERT_TRUE(Tick(*keyring).ok());
     kids.insert(SignerKid(*keyring, "iam"));
     absl::SleepFor(absl::Milliseconds(20));
   }
@@ -607,6 +621,105 @@ TEST_F(KeyringTest, ConcurrentSigningDuringRotations) {
     used.insert(verified->kid());
   }
   EXPECT_GE(used.size(), 2u);
+}
+
+// A replica that lost the maintenance lease (another took it over) cannot
+// apply a transition: the store checks the fence in the write's own
+// transaction.
+TEST_F(KeyringTest, TickUnderALostLeaseChangesNothing) {
+  auto keyring = MustOpen(EcOptions());
+  const std::string old_kid = SignerKid(*keyring, "iam");
+  ASSERT_TRUE(keyring->Rotate("iam").ok());
+  const store::Fence stale = LeaderFence();
+  ASSERT_TRUE(store_->ReleaseLease("maintenance", "keyring-test").ok());
+  auto other =
+      store_->AcquireLease("maintenance", "other-replica", absl::Hours(1));
+  ASSERT_TRUE(other.ok()) << other.status();
+  ASSERT_EQ(other->holder, "other-replica");
+  EXPECT_EQ(other->token, stale.token + 1);
+
+  clock_.Advance(absl::Minutes(15));
+  const absl::Status status = keyring->Tick(stale);
+  EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition) << status;
+  EXPECT_THAT(status.message(), HasSubstr("no longer held"));
+  EXPECT_EQ(SignerKid(*keyring, "iam"), old_kid);
+  for (const store::SigningKeyRecord& row : Rows()) {
+    if (row.slot != "iam") continue;
+    EXPECT_EQ(row.state,
+              row.kid == old_kid ? KeyState::kActive : KeyState::kNext);
+  }
+
+  ASSERT_TRUE(keyring->Tick(store::FenceOf(*other)).ok());
+  EXPECT_NE(SignerKid(*keyring, "iam"), old_kid);
+}
+
+// Replicas publish a new key within the propagation bound of its creation,
+// so it signs only after the lead time plus the bound.
+TEST_F(KeyringTest, ActivationWaitsForTheLeadTimePlusThePropagationBound) {
+  KeyringOptions options = EcOptions();
+  options.propagation_bound = absl::Seconds(1);
+  auto keyring = MustOpen(options);
+  ASSERT_TRUE(keyring->Rotate("iam").ok());
+  const std::string next_kid =
+      FindKey(keyring->List(), "iam", KeyState::kNext)->kid;
+  EXPECT_EQ(FindKey(keyring->List(), "iam", KeyState::kNext)->activate_at,
+            kT0 + absl::Minutes(15) + absl::Seconds(1));
+
+  clock_.Advance(absl::Minutes(15));
+  ASSERT_TRUE(Tick(*keyring).ok());
+  EXPECT_NE(SignerKid(*keyring, "iam"), next_kid);
+
+  clock_.Advance(absl::Seconds(1));
+  ASSERT_TRUE(Tick(*keyring).ok());
+  EXPECT_EQ(SignerKid(*keyring, "iam"), next_kid);
+  // Other replicas may sign with the retired key until they hear of the
+  // change: it stays published the bound longer.
+  const KeyInfo* retired = FindKey(keyring->List(), "iam", KeyState::kRetired);
+  ASSERT_NE(retired, nullptr);
+  EXPECT_EQ(*retired->delete_after, clock_.Now() + absl::Hours(12) +
+                                        absl::Minutes(10) + absl::Seconds(1));
+
+  options.propagation_bound = -absl::Seconds(1);
+  EXPECT_EQ(options.Validate().code(), absl::StatusCode::kInvalidArgument);
+  options.propagation_bound = absl::Hours(2);
+  EXPECT_EQ(options.Validate().code(), absl::StatusCode::kInvalidArgument);
+}
+
+// Dex #976: replicas rotating at once must not leave a slot with two
+// rotations in flight. Each reads "no next key" and inserts one; the store
+// keeps one.
+TEST_F(KeyringTest, ReplicasRotatingOneSlotAtOnceStartOneRotation) {
+  constexpr int kReplicas = 4;
+  std::vector<std::unique_ptr<Keyring>> replicas;
+  for (int i = 0; i < kReplicas; ++i) {
+    replicas.push_back(MustOpen(EcOptions()));
+    ASSERT_NE(replicas.back(), nullptr);
+  }
+  std::vector<absl::Status> results(kReplicas);
+  absl::Notification go;
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kReplicas; ++i) {
+    threads.emplace_back([&, i] {
+      go.WaitForNotification();
+      results[i] = replicas[i]->Rotate("iam");
+    });
+  }
+  go.Notify();
+  for (auto& th : threads) th.join();
+  int started = 0;
+  for (const absl::Status& status : results) {
+    if (status.ok()) {
+      ++started;
+    } else {
+      EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition) << status;
+    }
+  }
+  EXPECT_EQ(started, 1);
+  int next_keys = 0;
+  for (const store::SigningKeyRecord& row : Rows()) {
+    if (row.slot == "iam" && row.state == KeyState::kNext) ++next_keys;
+  }
+  EXPECT_EQ(next_keys, 1);
 }
 
 }  // namespace

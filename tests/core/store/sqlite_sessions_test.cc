@@ -178,7 +178,7 @@ void LoadDump(const std::string& path, const std::string& sql) {
 }
 
 // A file written by the previous release (schema version 2,
-// testdata/schema_v2.sql) is upgraded in place: migrations 3 and 4 run, the
+// testdata/schema_v2.sql) is upgraded in place: migrations 3 to 5 run, the
 // old rows stay readable, the new tables work, and the resulting schema is
 // exactly that of a freshly created database.
 TEST(SqliteSessionsFileTest, UpgradesAVersion2Database) {
@@ -186,13 +186,13 @@ TEST(SqliteSessionsFileTest, UpgradesAVersion2Database) {
   LoadDump(path, ReadRunfile("tests/core/store/testdata/schema_v2.sql"));
   ASSERT_THAT(RawQuery(path, "SELECT MAX(version) FROM schema_migrations"),
               ElementsAre("2"));
-  ASSERT_EQ(SqliteStore::LatestSchemaVersion(), 4);
+  ASSERT_EQ(SqliteStore::LatestSchemaVersion(), 5);
 
   {
     auto store = MustOpen(path);
     ASSERT_NE(store, nullptr);
-    EXPECT_EQ(store->schema_version(), 4);
-    EXPECT_EQ(store->migrations_applied(), 2);
+    EXPECT_EQ(store->schema_version(), 5);
+    EXPECT_EQ(store->migrations_applied(), 3);
 
     // Rows written at version 2 are intact.
     absl::StatusOr<ServiceAccountRecord> sa = store->GetServiceAccount("sa1");

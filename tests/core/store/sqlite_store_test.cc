@@ -57,6 +57,13 @@ std::unique_ptr<SqliteStore> MustOpen(const std::string& path) {
   return store.ok() ? *std::move(store) : nullptr;
 }
 
+// The maintenance lease, for signing key transitions.
+Fence Lead(SqliteStore& store) {
+  absl::StatusOr<Lease> lease =
+      store.AcquireLease("maintenance", "sqlite-test", absl::Hours(1));
+  return lease.ok() ? FenceOf(*lease) : Fence{};
+}
+
 // Runs one query on a separate raw connection, returning the first column of
 // every row.
 std::vector<std::string> RawQuery(const std::string& path,
@@ -114,6 +121,45 @@ TEST(SqliteStoreTest, MigrationsAreVersionedAndRunOnce) {
             recorded);
   EXPECT_EQ(RawQuery(path, "SELECT sql FROM sqlite_master ORDER BY name"),
             schema);
+}
+
+// Migration 5 makes one next key per slot a rule. A file from before it may
+// hold several (replicas that raced a rotation); it keeps the one the keyring
+// would have activated (latest activate_at, then created_at, then kid), since
+// the others never signed anything.
+TEST(SqliteStoreTest, Migration5KeepsTheLatestOfRacingNextKeys) {
+  const std::string path = TempPath("migration5");
+  ASSERT_NE(MustOpen(path), nullptr);
+  // Back to version 4.
+  RawQuery(path, "DROP INDEX signing_keys_one_next");
+  RawQuery(path, "DROP TABLE leases");
+  RawQuery(path, "DELETE FROM schema_migrations WHERE version = 5");
+  auto insert = [&](const std::string& kid, const std::string& state,
+                    int64_t created, int64_t activate) {
+    RawQuery(path,
+             absl::StrCat("INSERT INTO signing_keys (kid, slot, "
+                          "algorithm, state, public_jwk, "
+                          "sealed_private, created_at_us, "
+                          "activate_at_us) VALUES ('",
+                          kid, "', 'iam', 'ES256', '", state,
+                          "', '{}', x'00', ", created, ", ", activate, ")"));
+  };
+  insert("active", "active", 1, 1);
+  insert("early", "next", 5, 10);
+  insert("late-b", "next", 6, 20);
+  insert("late-a", "next", 6, 20);  // Ties on both times: kid decides.
+  insert("late-old", "next", 2, 20);
+  insert("other-slot", "next", 1, 1);
+  RawQuery(path,
+           "UPDATE signing_keys SET slot = 'scoped' "
+           "WHERE kid = 'other-slot'");
+
+  auto store = MustOpen(path);
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(store->schema_version(), SqliteStore::LatestSchemaVersion());
+  EXPECT_EQ(store->migrations_applied(), 1);
+  EXPECT_EQ(RawQuery(path, "SELECT kid FROM signing_keys ORDER BY kid"),
+            (std::vector<std::string>{"active", "late-b", "other-slot"}));
 }
 
 TEST(SqliteStoreTest, RefusesNewerSchema) {
@@ -187,8 +233,8 @@ TEST(SqliteStoreTest, PreparedStatementsAreReused) {
     SigningKeyRecord k = Key(absl::StrCat("k", i), "iam", KeyState::kNext);
     ASSERT_TRUE(store->InsertSigningKey(k).ok());
     k.state = KeyState::kRetired;
-    ASSERT_TRUE(store->UpdateSigningKeys({k}, {}).ok());
-    ASSERT_TRUE(store->UpdateSigningKeys({}, {k.kid}).ok());
+    ASSERT_TRUE(store->UpdateSigningKeys(Lead(*store), {k}, {}).ok());
+    ASSERT_TRUE(store->UpdateSigningKeys(Lead(*store), {}, {k.kid}).ok());
     ASSERT_TRUE(store->ListSigningKeys().ok());
   };
   exercise(0);
@@ -217,6 +263,7 @@ TEST(SqliteStoreTest, ConcurrentUseFromManyThreadsAndConnections) {
   constexpr int kThreads = 6;
   constexpr int kOps = 40;
   std::atomic<int> failures{0};
+  const Fence fence = Lead(*store);
   std::vector<std::thread> threads;
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
@@ -243,7 +290,7 @@ TEST(SqliteStoreTest, ConcurrentUseFromManyThreadsAndConnections) {
                                                  : KeyState::kActive;
           changed.push_back(k);
         }
-        absl::Status st = s->UpdateSigningKeys(changed, {});
+        absl::Status st = s->UpdateSigningKeys(fence, changed, {});
         if (!st.ok() && st.code() != absl::StatusCode::kAlreadyExists) {
           ++failures;
         }
@@ -310,7 +357,7 @@ TEST(SqliteStoreTest, SurvivesSigkillMidTransaction) {
                                                  : KeyState::kActive;
           k.activate_at = kT0 + absl::Seconds(i);
         }
-        if (!s.UpdateSigningKeys(*keys, {}).ok()) _exit(7);
+        if (!s.UpdateSigningKeys(Lead(s), *keys, {}).ok()) _exit(7);
         if (i % 25 == 0) (void)!write(ready[1], "r", 1);
       }
     }

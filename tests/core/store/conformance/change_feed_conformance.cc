@@ -59,7 +59,7 @@ TEST_P(StoreConformanceTest, ChangeFeedLogsEveryEnforcedChangeWithItsKey) {
   key.state = KeyState::kRetired;
   key.retired_at = kT0;
   key.delete_after = kT0 + absl::Hours(1);
-  ASSERT_TRUE(store->UpdateSigningKeys({key}, {}).ok());
+  ASSERT_TRUE(store->UpdateSigningKeys(LeaderFence(), {key}, {}).ok());
   EXPECT_THAT(feed.Since(),
               ElementsAre(Pair("signing_keys", ""), Pair("signing_keys", "")));
 
@@ -134,7 +134,7 @@ TEST_P(StoreConformanceTest, ChangeFeedLogsNothingForAFailedChange) {
   // Two active keys in a slot: rolled back with its log record.
   EXPECT_EQ(store->InsertSigningKey(Key("b", "iam", KeyState::kActive)).code(),
             absl::StatusCode::kAlreadyExists);
-  EXPECT_EQ(store->UpdateSigningKeys({}, {"ghost"}).code(),
+  EXPECT_EQ(store->UpdateSigningKeys(LeaderFence(), {}, {"ghost"}).code(),
             absl::StatusCode::kNotFound);
   EXPECT_THAT(feed.Since(), IsEmpty());
 }

@@ -16,6 +16,7 @@ namespace {
 
 using ::testing::ElementsAre;
 using ::testing::Field;
+using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::SizeIs;
 
@@ -91,7 +92,8 @@ TEST_P(StoreConformanceTest, UpdateSigningKeysAppliesRotationAtomically) {
   active.state = KeyState::kRetired;
   active.retired_at = kT0 + absl::Hours(1);
   active.delete_after = kT0 + absl::Hours(13);
-  absl::Status status = store->UpdateSigningKeys({next, active}, {"old"});
+  absl::Status status =
+      store->UpdateSigningKeys(LeaderFence(), {next, active}, {"old"});
   ASSERT_TRUE(status.ok()) << status;
 
   auto keys = store->ListSigningKeys();
@@ -128,20 +130,22 @@ TEST_P(StoreConformanceTest, FailedUpdateSigningKeysLeavesNothingHalfApplied) {
   // A changed kid that does not exist: the valid changes before it roll back.
   EXPECT_EQ(store
                 ->UpdateSigningKeys(
+                    LeaderFence(),
                     {a2, b2, Key("ghost", "iam", KeyState::kRetired)}, {})
                 .code(),
             absl::StatusCode::kNotFound);
   expect_unchanged();
 
   // A deleted kid that does not exist.
-  EXPECT_EQ(store->UpdateSigningKeys({a2, b2}, {"c", "ghost"}).code(),
-            absl::StatusCode::kNotFound);
+  EXPECT_EQ(
+      store->UpdateSigningKeys(LeaderFence(), {a2, b2}, {"c", "ghost"}).code(),
+      absl::StatusCode::kNotFound);
   expect_unchanged();
 
   // The same kid twice.
-  EXPECT_EQ(store->UpdateSigningKeys({a2, a2}, {}).code(),
+  EXPECT_EQ(store->UpdateSigningKeys(LeaderFence(), {a2, a2}, {}).code(),
             absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(store->UpdateSigningKeys({a2}, {"a"}).code(),
+  EXPECT_EQ(store->UpdateSigningKeys(LeaderFence(), {a2}, {"a"}).code(),
             absl::StatusCode::kInvalidArgument);
   expect_unchanged();
 
@@ -149,13 +153,65 @@ TEST_P(StoreConformanceTest, FailedUpdateSigningKeysLeavesNothingHalfApplied) {
   // (c moves to "iam" while b becomes active there); "a" was deleted first.
   SigningKeyRecord c2 = c;
   c2.slot = "iam";
-  EXPECT_EQ(store->UpdateSigningKeys({b2, c2}, {"a"}).code(),
+  EXPECT_EQ(store->UpdateSigningKeys(LeaderFence(), {b2, c2}, {"a"}).code(),
             absl::StatusCode::kAlreadyExists);
   expect_unchanged();
 
   // And the store still works afterwards.
-  ASSERT_TRUE(store->UpdateSigningKeys({a2, b2}, {"c"}).ok());
+  ASSERT_TRUE(store->UpdateSigningKeys(LeaderFence(), {a2, b2}, {"c"}).ok());
   EXPECT_THAT(*store->ListSigningKeys(), SizeIs(2));
+}
+
+// Two replicas starting a rotation of one slot at once: the second next key
+// is refused, so one rotation is in flight (Dex #976).
+TEST_P(StoreConformanceTest, AtMostOneNextKeyPerSlot) {
+  Backend* const store = store_.get();
+  ASSERT_TRUE(store->InsertSigningKey(Key("n1", "iam", KeyState::kNext)).ok());
+  EXPECT_EQ(store->InsertSigningKey(Key("n2", "iam", KeyState::kNext)).code(),
+            absl::StatusCode::kAlreadyExists);
+  ASSERT_TRUE(
+      store->InsertSigningKey(Key("n3", "scoped", KeyState::kNext)).ok());
+  // Retired keys are many.
+  ASSERT_TRUE(
+      store->InsertSigningKey(Key("r1", "iam", KeyState::kRetired)).ok());
+  ASSERT_TRUE(
+      store->InsertSigningKey(Key("r2", "iam", KeyState::kRetired)).ok());
+  SigningKeyRecord r1_next = Key("r1", "iam", KeyState::kNext);
+  EXPECT_EQ(store->UpdateSigningKeys(LeaderFence(), {r1_next}, {}).code(),
+            absl::StatusCode::kAlreadyExists);
+  EXPECT_THAT(*store->ListSigningKeys(), SizeIs(4));
+}
+
+// Transitions are the lease holder's: a fence that no longer holds the lease
+// (taken over, released, or never held) changes nothing.
+TEST_P(StoreConformanceTest, UpdateSigningKeysNeedsTheLeaseItIsFencedBy) {
+  Backend* const store = store_.get();
+  ASSERT_TRUE(store->InsertSigningKey(Key("a", "iam", KeyState::kActive)).ok());
+  SigningKeyRecord retired = Key("a", "iam", KeyState::kRetired);
+  retired.retired_at = kT0;
+
+  const Fence held = LeaderFence();
+  EXPECT_EQ(store->UpdateSigningKeys({held.name, held.token + 1}, {retired}, {})
+                .code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(store->UpdateSigningKeys({"other-lease", held.token}, {retired}, {})
+                .code(),
+            absl::StatusCode::kFailedPrecondition);
+  ASSERT_TRUE(store->ReleaseLease("maintenance", "conformance").ok());
+  const absl::Status released = store->UpdateSigningKeys(held, {retired}, {});
+  EXPECT_EQ(released.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(released.message()), HasSubstr("no longer held"));
+  absl::StatusOr<Lease> other =
+      store->AcquireLease("maintenance", "other", absl::Hours(1));
+  ASSERT_TRUE(other.ok()) << other.status();
+  EXPECT_EQ(store->UpdateSigningKeys(held, {retired}, {}).code(),
+            absl::StatusCode::kFailedPrecondition);
+  auto keys = store->ListSigningKeys();
+  ASSERT_TRUE(keys.ok());
+  ASSERT_THAT(*keys, SizeIs(1));
+  EXPECT_EQ((*keys)[0].state, KeyState::kActive);
+
+  EXPECT_TRUE(store->UpdateSigningKeys(FenceOf(*other), {retired}, {}).ok());
 }
 
 }  // namespace

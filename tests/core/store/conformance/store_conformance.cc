@@ -18,4 +18,13 @@ void StoreConformanceTest::AddSessionUsers() {
   ASSERT_TRUE(store_->InsertUser(User("u2")).ok());
 }
 
+Fence StoreConformanceTest::LeaderFence() {
+  absl::StatusOr<Lease> lease =
+      store_->AcquireLease("maintenance", "conformance", absl::Hours(1));
+  EXPECT_TRUE(lease.ok()) << lease.status();
+  if (!lease.ok()) return Fence{};
+  EXPECT_EQ(lease->holder, "conformance");
+  return FenceOf(*lease);
+}
+
 }  // namespace tokend::store::conformance

@@ -42,6 +42,9 @@ class StoreConformanceTest : public ::testing::TestWithParam<BackendFactory> {
 
   // Inserts users "user_u1" and "user_u2" (for the session tests).
   void AddSessionUsers();
+  // Takes the lease "maintenance" for an hour as "conformance": the fence
+  // signing key transitions need.
+  Fence LeaderFence();
 
   std::unique_ptr<Backend> store_;
 };
