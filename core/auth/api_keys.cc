@@ -70,37 +70,22 @@ absl::StatusOr<store::ApiKeyRecord> ApiKeyManager::Authenticate(
   const absl::Status invalid = absl::UnauthenticatedError("invalid API key");
   if (secret.empty() || secret.size() > kMaxSecretBytes) return invalid;
   std::string hash = HashSecret(secret);
-  absl::Time now = clock_->Now();
 
-  std::optional<store::ApiKeyRecord> record;
-  uint64_t generation = 0;
-  {
-    absl::MutexLock lock(&mu_);
-    generation = generation_;
-    auto it = cache_.find(hash);
-    if (it != cache_.end() && now - it->second.fetched_at < cache_ttl_) {
-      record = it->second.record;
-    }
-  }
-  if (!record.has_value()) {
+  std::shared_ptr<const store::ApiKeyRecord> record = cache_.Get(hash);
+  if (record == nullptr) {
+    auto ticket = cache_.Begin();
     auto found = store_->FindApiKeyByHash(hash);
     if (absl::IsNotFound(found.status())) return invalid;
     if (!found.ok()) return found.status();
-    record = *std::move(found);
-    absl::MutexLock lock(&mu_);
-    // A Forget since our read may have been for this key: the copy we read
-    // could predate its revocation, so it is used once, not cached.
-    if (generation == generation_) {
-      if (cache_.size() >= kMaxCacheEntries) cache_.clear();
-      cache_[hash] = CacheEntry{*record, now};
-    }
+    record = std::make_shared<const store::ApiKeyRecord>(*std::move(found));
+    cache_.Put(hash, record, ticket);
   }
   // Lookups are keyed by the secret's SHA-256, so their timing can reveal
   // bits of a hash at most, never of the secret.
   if (record->revoked_at || record->surface != surface) {
     return invalid;
   }
-  return *std::move(record);
+  return *record;
 }
 
 absl::StatusOr<std::vector<store::ApiKeyRecord>> ApiKeyManager::List(
@@ -123,19 +108,11 @@ absl::StatusOr<store::ApiKeyRecord> ApiKeyManager::Revoke(
   return absl::NotFoundError("API key not found");
 }
 
-void ApiKeyManager::ForgetAll() {
-  absl::MutexLock lock(&mu_);
-  ++generation_;
-  cache_.clear();
-}
+void ApiKeyManager::ForgetAll() { cache_.Clear(); }
 
 void ApiKeyManager::Forget(absl::string_view id) {
-  absl::MutexLock lock(&mu_);
-  ++generation_;
-  for (auto it = cache_.begin(); it != cache_.end();) {
-    auto current = it++;
-    if (current->second.record.id == id) cache_.erase(current);
-  }
+  cache_.EraseIf(
+      [id](const store::ApiKeyRecord& record) { return record.id == id; });
 }
 
 }  // namespace tokend::auth

@@ -17,6 +17,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "core/common/bounded_cache.h"
 #include "core/common/clock.h"
 #include "core/store/api_key_store.h"
 #include "core/store/records.h"
@@ -32,7 +33,9 @@ class ApiKeyManager {
  public:
   ApiKeyManager(store::ApiKeyStore* store, const Clock* clock,
                 absl::Duration cache_ttl = absl::Seconds(5))
-      : store_(store), clock_(clock), cache_ttl_(cache_ttl) {}
+      : store_(store),
+        clock_(clock),
+        cache_(clock, cache_ttl, kMaxCacheEntries) {}
 
   // A surface keys can be created for, by name ("sessions" or "scoped");
   // InvalidArgument otherwise (admin keys are not API keys of this manager).
@@ -63,20 +66,12 @@ class ApiKeyManager {
   void ForgetAll();
 
  private:
-  struct CacheEntry {
-    store::ApiKeyRecord record;
-    absl::Time fetched_at;
-  };
   static constexpr size_t kMaxCacheEntries = 10000;
 
   store::ApiKeyStore* store_;
   const Clock* clock_;
-  absl::Duration cache_ttl_;
-  absl::Mutex mu_;
-  absl::flat_hash_map<std::string, CacheEntry> cache_ ABSL_GUARDED_BY(mu_);
-  // Bumped by every Forget: a store read that began before one is not
-  // cached (it may hold the key as it was before the change).
-  uint64_t generation_ ABSL_GUARDED_BY(mu_) = 0;
+  // By secret hash.
+  BoundedCache<store::ApiKeyRecord> cache_;
 };
 
 }  // namespace tokend::auth

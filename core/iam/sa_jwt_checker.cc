@@ -100,7 +100,9 @@ SaJwtChecker::SaJwtChecker(store::ServiceAccountStore* store,
     : store_(store),
       clock_(clock),
       options_(std::move(options)),
-      validator_(std::move(validator)) {}
+      validator_(std::move(validator)),
+      keys_(clock, options_.cache_ttl, options_.max_cache_entries),
+      accounts_(clock, options_.cache_ttl, options_.max_cache_entries) {}
 
 absl::StatusOr<CheckedSaJwt> SaJwtChecker::Check(absl::string_view jwt) const {
   const absl::Time now = clock_->Now();
@@ -134,7 +136,7 @@ absl::StatusOr<CheckedSaJwt> SaJwtChecker::Check(absl::string_view jwt) const {
   }
   const std::string& kid = kid_it->get_ref<const std::string&>();
 
-  ASSIGN_OR_RETURN(std::shared_ptr<const CachedKey> key, LookupKey(kid, now));
+  ASSIGN_OR_RETURN(std::shared_ptr<const CachedKey> key, LookupKey(kid));
   auto verified = validator_.Verify(jwt, *key->jwk, now);
   if (!verified.ok())
     return FromValidator(verified.status(), options_.max_lifetime);
@@ -147,7 +149,7 @@ absl::StatusOr<CheckedSaJwt> SaJwtChecker::Check(absl::string_view jwt) const {
                                "named by iss"));
   }
   ASSIGN_OR_RETURN(std::shared_ptr<const CachedAccount> account,
-                   LookupAccount(*iss, now));
+                   LookupAccount(*iss));
   (void)account;
 
   CheckedSaJwt out;
@@ -159,16 +161,9 @@ absl::StatusOr<CheckedSaJwt> SaJwtChecker::Check(absl::string_view jwt) const {
 }
 
 absl::StatusOr<std::shared_ptr<const SaJwtChecker::CachedKey>>
-SaJwtChecker::LookupKey(const std::string& key_id, absl::Time now) const {
-  {
-    absl::MutexLock lock(&mu_);
-    auto it = keys_.find(key_id);
-    if (it != keys_.end() &&
-        now - it->second->fetched_at < options_.cache_ttl &&
-        now >= it->second->fetched_at) {
-      return it->second;
-    }
-  }
+SaJwtChecker::LookupKey(const std::string& key_id) const {
+  if (auto cached = keys_.Get(key_id)) return cached;
+  auto ticket = keys_.Begin();
   auto rec = store_->GetAuthorizedKey(key_id);
   if (absl::IsNotFound(rec.status())) {
     return Unauth(
@@ -189,25 +184,15 @@ SaJwtChecker::LookupKey(const std::string& key_id, absl::Time now) const {
   rec->public_key_pem.clear();
   entry->record = *std::move(rec);
   entry->jwk = std::make_shared<const jose::Jwk>(jwk->WithKid(key_id));
-  entry->fetched_at = now;
-  absl::MutexLock lock(&mu_);
-  if (keys_.size() >= options_.max_cache_entries) keys_.clear();
-  keys_[key_id] = entry;
-  return std::shared_ptr<const CachedKey>(std::move(entry));
+  std::shared_ptr<const CachedKey> cached = std::move(entry);
+  keys_.Put(key_id, cached, ticket);
+  return cached;
 }
 
 absl::StatusOr<std::shared_ptr<const SaJwtChecker::CachedAccount>>
-SaJwtChecker::LookupAccount(const std::string& account_id,
-                            absl::Time now) const {
-  {
-    absl::MutexLock lock(&mu_);
-    auto it = accounts_.find(account_id);
-    if (it != accounts_.end() &&
-        now - it->second->fetched_at < options_.cache_ttl &&
-        now >= it->second->fetched_at) {
-      return it->second;
-    }
-  }
+SaJwtChecker::LookupAccount(const std::string& account_id) const {
+  if (auto cached = accounts_.Get(account_id)) return cached;
+  auto ticket = accounts_.Begin();
   auto rec = store_->GetServiceAccount(account_id);
   if (absl::IsNotFound(rec.status())) {
     return Unauth(absl::StrCat("service account ", Quoted(account_id),
@@ -219,13 +204,10 @@ SaJwtChecker::LookupAccount(const std::string& account_id,
     return Unauth(absl::StrCat("service account ", Quoted(account_id),
                                " has been deleted"));
   }
-  auto entry = std::make_shared<CachedAccount>();
-  entry->record = *std::move(rec);
-  entry->fetched_at = now;
-  absl::MutexLock lock(&mu_);
-  if (accounts_.size() >= options_.max_cache_entries) accounts_.clear();
-  accounts_[account_id] = entry;
-  return std::shared_ptr<const CachedAccount>(std::move(entry));
+  auto cached =
+      std::make_shared<const CachedAccount>(CachedAccount{*std::move(rec)});
+  accounts_.Put(account_id, cached, ticket);
+  return cached;
 }
 
 absl::Status SaJwtChecker::DeleteKey(absl::string_view key_id) {
@@ -242,20 +224,17 @@ absl::Status SaJwtChecker::DeleteServiceAccount(absl::string_view account_id) {
 }
 
 void SaJwtChecker::InvalidateKey(absl::string_view key_id) const {
-  absl::MutexLock lock(&mu_);
-  keys_.erase(key_id);
+  keys_.Erase(key_id);
 }
 
 void SaJwtChecker::InvalidateServiceAccount(
     absl::string_view account_id) const {
-  absl::MutexLock lock(&mu_);
-  accounts_.erase(account_id);
+  accounts_.Erase(account_id);
 }
 
 void SaJwtChecker::InvalidateAll() const {
-  absl::MutexLock lock(&mu_);
-  keys_.clear();
-  accounts_.clear();
+  keys_.Clear();
+  accounts_.Clear();
 }
 
 }  // namespace tokend::iam

@@ -36,6 +36,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "core/common/bounded_cache.h"
 #include "core/common/clock.h"
 #include "core/jose/jwk.h"
 #include "core/jose/jwt_validator.h"
@@ -60,7 +61,7 @@ struct SaJwtCheckerOptions {
   absl::Duration max_lifetime = absl::Hours(1);
   // How stale a cached key or account may be. >= 0.
   absl::Duration cache_ttl = absl::Seconds(5);
-  // Entries kept per cache; the cache is cleared when it would grow past.
+  // Entries kept per cache; past it the oldest entry is evicted.
   size_t max_cache_entries = 10000;
   size_t max_token_bytes = 8000;
 };
@@ -99,11 +100,9 @@ class SaJwtChecker {
   struct CachedKey {
     store::AuthorizedKeyRecord record;     // public_key_pem cleared.
     std::shared_ptr<const jose::Jwk> jwk;  // PS256, kid = record.id.
-    absl::Time fetched_at;
   };
   struct CachedAccount {
     store::ServiceAccountRecord record;
-    absl::Time fetched_at;
   };
 
   SaJwtChecker(store::ServiceAccountStore* store, const Clock* clock,
@@ -111,20 +110,18 @@ class SaJwtChecker {
 
   // NotFound-free: UNAUTHENTICATED for a missing or bad key.
   absl::StatusOr<std::shared_ptr<const CachedKey>> LookupKey(
-      const std::string& key_id, absl::Time now) const;
+      const std::string& key_id) const;
   absl::StatusOr<std::shared_ptr<const CachedAccount>> LookupAccount(
-      const std::string& account_id, absl::Time now) const;
+      const std::string& account_id) const;
 
   store::ServiceAccountStore* const store_;
   const Clock* const clock_;
   const SaJwtCheckerOptions options_;
   const jose::JwtValidator validator_;
 
-  mutable absl::Mutex mu_;
-  mutable absl::flat_hash_map<std::string, std::shared_ptr<const CachedKey>>
-      keys_ ABSL_GUARDED_BY(mu_);
-  mutable absl::flat_hash_map<std::string, std::shared_ptr<const CachedAccount>>
-      accounts_ ABSL_GUARDED_BY(mu_);
+  // By id.
+  mutable BoundedCache<CachedKey> keys_;
+  mutable BoundedCache<CachedAccount> accounts_;
 };
 
 }  // namespace tokend::iam

@@ -111,22 +111,16 @@ SessionTokenIssuer::SessionTokenIssuer(Stores stores,
       keyring_(keyring),
       sealer_(sealer),
       clock_(clock),
-      options_(std::move(options)) {}
+      options_(std::move(options)),
+      sessions_(clock, options_.cache_ttl, kMaxCachedSessions),
+      templates_(clock, options_.cache_ttl, kMaxCachedTemplates) {}
 
 absl::StatusOr<SessionTokenIssuer::ActiveSession>
 SessionTokenIssuer::FindActiveSession(absl::string_view session_id) const {
   const absl::Time now = clock_->Now();
-  std::shared_ptr<const CachedSession> cached;
-  {
-    absl::MutexLock lock(&mu_);
-    auto it = sessions_.find(session_id);
-    if (it != sessions_.end() &&
-        now - it->second->fetched_at < options_.cache_ttl &&
-        now >= it->second->fetched_at) {
-      cached = it->second;
-    }
-  }
+  std::shared_ptr<const CachedSession> cached = sessions_.Get(session_id);
   if (cached == nullptr) {
+    auto ticket = sessions_.Begin();
     auto session = stores_.sessions->GetSession(session_id);
     if (absl::IsNotFound(session.status())) return SessionNotFound();
     if (!session.ok()) return session.status();
@@ -138,11 +132,8 @@ SessionTokenIssuer::FindActiveSession(absl::string_view session_id) const {
     entry->value.user = *std::move(user);
     entry->value.context = std::make_shared<const nlohmann::json>(
         TemplateContext(entry->value.user, entry->value.session));
-    entry->fetched_at = now;
-    cached = entry;
-    absl::MutexLock lock(&mu_);
-    if (sessions_.size() >= 100'000) sessions_.clear();
-    sessions_[std::string(session_id)] = entry;
+    cached = std::move(entry);
+    sessions_.Put(session_id, cached, ticket);
   }
   const ActiveSession& s = cached->value;
   if (s.session.status != store::SessionStatus::kActive ||
@@ -168,33 +159,26 @@ absl::StatusOr<store::SessionRecord> SessionTokenIssuer::SessionForClientToken(
 }
 
 void SessionTokenIssuer::InvalidateSession(absl::string_view session_id) const {
-  absl::MutexLock lock(&mu_);
-  sessions_.erase(session_id);
+  sessions_.Erase(session_id);
 }
 
 void SessionTokenIssuer::InvalidateUser(absl::string_view user_id) const {
-  absl::MutexLock lock(&mu_);
-  absl::erase_if(sessions_, [user_id](const auto& entry) {
-    return entry.second->value.user.id == user_id;
+  sessions_.EraseIf([user_id](const CachedSession& cached) {
+    return cached.value.user.id == user_id;
   });
 }
 
 void SessionTokenIssuer::InvalidateTemplate(
     absl::string_view template_name) const {
-  absl::MutexLock lock(&mu_);
-  templates_.erase(template_name);
+  templates_.Erase(template_name);
 }
 
 void SessionTokenIssuer::InvalidateAll() const {
-  absl::MutexLock lock(&mu_);
-  sessions_.clear();
-  templates_.clear();
+  sessions_.Clear();
+  templates_.Clear();
 }
 
-void SessionTokenIssuer::InvalidateAllTemplates() const {
-  absl::MutexLock lock(&mu_);
-  templates_.clear();
-}
+void SessionTokenIssuer::InvalidateAllTemplates() const { templates_.Clear(); }
 
 absl::StatusOr<absl::Duration> SessionTokenIssuer::Lifetime(
     const std::optional<int64_t>& expires_in_seconds,
@@ -241,16 +225,8 @@ absl::StatusOr<std::string> SessionTokenIssuer::SignWithSessionKey(
 
 absl::StatusOr<std::shared_ptr<const SessionTokenIssuer::CachedTemplate>>
 SessionTokenIssuer::LoadTemplate(absl::string_view name) const {
-  const absl::Time now = clock_->Now();
-  {
-    absl::MutexLock lock(&mu_);
-    auto it = templates_.find(name);
-    if (it != templates_.end() &&
-        now - it->second->fetched_at < options_.cache_ttl &&
-        now >= it->second->fetched_at) {
-      return it->second;
-    }
-  }
+  if (auto cached = templates_.Get(name)) return cached;
+  auto ticket = templates_.Begin();
   auto record = stores_.templates->FindJwtTemplateByName(name);
   if (absl::IsNotFound(record.status())) {
     return absl::NotFoundError("JWT template not found");
@@ -279,11 +255,9 @@ SessionTokenIssuer::LoadTemplate(absl::string_view name) const {
   }
   entry->record = *std::move(record);
   entry->record.sealed_signing_key.clear();
-  entry->fetched_at = now;
-  absl::MutexLock lock(&mu_);
-  if (templates_.size() >= 10'000) templates_.clear();
-  templates_[std::string(name)] = entry;
-  return std::shared_ptr<const CachedTemplate>(std::move(entry));
+  std::shared_ptr<const CachedTemplate> cached = std::move(entry);
+  templates_.Put(name, cached, ticket);
+  return cached;
 }
 
 absl::StatusOr<std::string> SessionTokenIssuer::IssueFromTemplate(

@@ -25,6 +25,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "core/common/bounded_cache.h"
 #include "core/common/clock.h"
 #include "core/jose/jwt_signer.h"
 #include "core/jose/raw_jwt.h"
@@ -135,7 +136,6 @@ class SessionTokenIssuer {
     std::shared_ptr<const CompiledTemplate> compiled;
     // Set for a custom signing key.
     std::shared_ptr<const jose::JwtSigner> signer;
-    absl::Time fetched_at;
   };
   absl::StatusOr<std::shared_ptr<const CachedTemplate>> LoadTemplate(
       absl::string_view name) const;
@@ -156,14 +156,12 @@ class SessionTokenIssuer {
 
   struct CachedSession {
     ActiveSession value;
-    absl::Time fetched_at;
   };
-  mutable absl::Mutex mu_;
-  mutable absl::flat_hash_map<std::string, std::shared_ptr<const CachedSession>>
-      sessions_ ABSL_GUARDED_BY(mu_);
-  mutable absl::flat_hash_map<std::string,
-                              std::shared_ptr<const CachedTemplate>>
-      templates_ ABSL_GUARDED_BY(mu_);
+  static constexpr size_t kMaxCachedSessions = 100'000;
+  static constexpr size_t kMaxCachedTemplates = 10'000;
+  // By session id and by template name.
+  mutable BoundedCache<CachedSession> sessions_;
+  mutable BoundedCache<CachedTemplate> templates_;
 };
 
 }  // namespace tokend::sessions
