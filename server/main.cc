@@ -49,6 +49,9 @@ ABSL_FLAG(absl::Duration, lease_ttl, absl::Seconds(10),
           "retires keys and purges holds that role without renewing it "
           "(renewed every third of it); another takes over within about "
           "this long after it dies");
+ABSL_FLAG(absl::Duration, store_outage_grace, absl::Seconds(30),
+          "while the database is unreachable, issuance goes on from what was "
+          "last read for this long, then fails with UNAVAILABLE");
 ABSL_FLAG(std::string, ready_file, "",
           "once serving, write {\"grpc\":\"host:port\"} here");
 ABSL_FLAG(absl::Duration, jwks_max_age, absl::Minutes(5),
@@ -115,6 +118,7 @@ int main(int argc, char** argv) {
   options.admin_key_file = absl::GetFlag(FLAGS_admin_key_file);
   options.propagation_bound = absl::GetFlag(FLAGS_propagation_bound);
   options.lease_ttl = absl::GetFlag(FLAGS_lease_ttl);
+  options.store_outage_grace = absl::GetFlag(FLAGS_store_outage_grace);
   options.jwks_max_age = absl::GetFlag(FLAGS_jwks_max_age);
   options.publish_lead_time = absl::GetFlag(FLAGS_publish_lead_time);
   options.log_requests = absl::GetFlag(FLAGS_log_requests);

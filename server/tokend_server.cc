@@ -331,6 +331,11 @@ absl::StatusOr<std::unique_ptr<TokendServer>> TokendServer::Start(
     options.admin_key_file = options.data_dir + "/admin.key";
   }
   const bool shared_store = IsPostgresUrl(options.store);
+  if (options.store_outage_grace < absl::ZeroDuration() ||
+      options.store_outage_grace > absl::Hours(1)) {
+    return absl::InvalidArgumentError(
+        "--store_outage_grace: between 0 and 1 hour");
+  }
   if (options.lease_ttl < absl::Seconds(1) ||
       options.lease_ttl > absl::Hours(1)) {
     return absl::InvalidArgumentError(
@@ -383,8 +388,8 @@ absl::StatusOr<std::unique_ptr<TokendServer>> TokendServer::Start(
             return auth::GenerateSecret("tka_");
           }));
   state->admin = std::make_unique<AdminAuthenticator>(admin_key);
-  state->api_keys =
-      std::make_unique<auth::ApiKeyManager>(state->store.get(), clock);
+  state->api_keys = std::make_unique<auth::ApiKeyManager>(
+      state->store.get(), clock, absl::Seconds(5), options.store_outage_grace);
   ASSIGN_OR_RETURN(verify::TokenVerifier verifier,
                    verify::TokenVerifier::Create(state->keyring.get(),
                                                  options.issuer, clock));
@@ -394,6 +399,7 @@ absl::StatusOr<std::unique_ptr<TokendServer>> TokendServer::Start(
   iam::SaJwtCheckerOptions checker_options;
   checker_options.audiences =
       iam::SaJwtCheckerOptions::DefaultAudiences(options.issuer);
+  checker_options.outage_grace = options.store_outage_grace;
   ASSIGN_OR_RETURN(state->sa_jwt_checker,
                    iam::SaJwtChecker::Create(state->store.get(), clock,
                                              std::move(checker_options)));
@@ -416,6 +422,7 @@ absl::StatusOr<std::unique_ptr<TokendServer>> TokendServer::Start(
 
   sessions::SessionTokenOptions session_options;
   session_options.issuer = options.issuer;
+  session_options.outage_grace = options.store_outage_grace;
   if (!options.firebase_service_account.empty()) {
     ASSIGN_OR_RETURN(
         session_options.firebase,

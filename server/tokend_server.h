@@ -45,6 +45,11 @@ struct ServerOptions {
   // renewing it. It renews every third of this; a replica that dies is
   // replaced by another within about this long.
   absl::Duration lease_ttl = absl::Seconds(10);
+  // While the database is unreachable, issuance goes on from what was read
+  // (API keys, authorized keys and accounts, sessions, templates) for this
+  // long past each entry's cache ttl, then fails with UNAVAILABLE. Writes
+  // fail at once; Verify of revocable tokens follows propagation_bound.
+  absl::Duration store_outage_grace = absl::Seconds(30);
   // A Google service-account key file (JSON) whose key signs Firebase custom
   // tokens (POST /v1/me/tokens service=firebase); none when empty.
   std::string firebase_service_account;

@@ -76,9 +76,15 @@ absl::StatusOr<store::ApiKeyRecord> ApiKeyManager::Authenticate(
     auto ticket = cache_.Begin();
     auto found = store_->FindApiKeyByHash(hash);
     if (absl::IsNotFound(found.status())) return invalid;
-    if (!found.ok()) return found.status();
-    record = std::make_shared<const store::ApiKeyRecord>(*std::move(found));
-    cache_.Put(hash, record, ticket);
+    if (found.ok()) {
+      record = std::make_shared<const store::ApiKeyRecord>(*std::move(found));
+      cache_.Put(hash, record, ticket);
+    } else if (IsOutage(found.status())) {
+      record = cache_.GetStale(hash, stale_limit_);
+      if (record == nullptr) return found.status();
+    } else {
+      return found.status();
+    }
   }
   // Lookups are keyed by the secret's SHA-256, so their timing can reveal
   // bits of a hash at most, never of the secret.

@@ -31,10 +31,15 @@ struct NewApiKey {
 
 class ApiKeyManager {
  public:
+  // A key read less than `cache_ttl` ago is not read again. When the store
+  // is unreachable, one read less than cache_ttl + `outage_grace` ago still
+  // serves; after that, Authenticate fails with the store's error.
   ApiKeyManager(store::ApiKeyStore* store, const Clock* clock,
-                absl::Duration cache_ttl = absl::Seconds(5))
+                absl::Duration cache_ttl = absl::Seconds(5),
+                absl::Duration outage_grace = absl::ZeroDuration())
       : store_(store),
         clock_(clock),
+        stale_limit_(cache_ttl + outage_grace),
         cache_(clock, cache_ttl, kMaxCacheEntries) {}
 
   // A surface keys can be created for, by name ("sessions" or "scoped");
@@ -70,6 +75,7 @@ class ApiKeyManager {
 
   store::ApiKeyStore* store_;
   const Clock* clock_;
+  const absl::Duration stale_limit_;
   // By secret hash.
   BoundedCache<store::ApiKeyRecord> cache_;
 };

@@ -8,6 +8,9 @@
 //   insertion, one entry, never the whole cache (clearing everything when
 //   full would send every caller to the database at once). Under a spray of
 //   distinct keys, each miss costs O(1).
+// - Through a store outage an entry may serve past its ttl, for a grace
+//   the caller chooses (GetStale), and then no longer: issuance keeps going
+//   for a while on what was last read, and fails closed after.
 // - A read that overlaps an invalidation is not cached. The caller takes a
 //   Ticket before reading the store and hands it to Put(); if anything was
 //   erased in between, Put() drops the value (it may be the copy from before
@@ -28,12 +31,19 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "core/common/clock.h"
 
 namespace tokend {
+
+// A store error that says "the store is unreachable now", as opposed to an
+// answer: the case GetStale is for.
+inline bool IsOutage(const absl::Status& status) {
+  return absl::IsUnavailable(status) || absl::IsDeadlineExceeded(status);
+}
 
 template <typename V>
 class BoundedCache {
@@ -61,18 +71,18 @@ class BoundedCache {
   }
 
   // The value stored under `key` if it was read less than ttl ago; nullptr
-  // otherwise.
+  // otherwise. (An expired entry stays, for GetStale, until evicted or
+  // replaced.)
   std::shared_ptr<const V> Get(absl::string_view key) {
-    const absl::Time now = clock_->Now();
-    absl::MutexLock lock(&mu_);
-    auto it = entries_.find(key);
-    if (it == entries_.end()) return nullptr;
-    // A clock that went back makes the age unknown: read again.
-    if (now < it->second.fetched_at || now - it->second.fetched_at >= ttl_) {
-      entries_.erase(it);  // Expired; its slot in order_ goes stale.
-      return nullptr;
-    }
-    return it->second.value;
+    return GetYoungerThan(key, ttl_);
+  }
+
+  // The value stored under `key` if it was read less than `max_age` ago,
+  // even past the ttl: for a caller whose store read just failed with an
+  // outage (IsOutage).
+  std::shared_ptr<const V> GetStale(absl::string_view key,
+                                    absl::Duration max_age) {
+    return GetYoungerThan(key, max_age);
   }
 
   // Stores `value` (read now) under `key`, unless something was erased since
@@ -127,6 +137,19 @@ class BoundedCache {
     absl::Time fetched_at;
     uint64_t seq = 0;  // Matches its slot in order_.
   };
+
+  std::shared_ptr<const V> GetYoungerThan(absl::string_view key,
+                                          absl::Duration max_age) {
+    const absl::Time now = clock_->Now();
+    absl::MutexLock lock(&mu_);
+    auto it = entries_.find(key);
+    if (it == entries_.end()) return nullptr;
+    // A clock that went back makes the age unknown: read again.
+    if (now < it->second.fetched_at || now - it->second.fetched_at >= max_age) {
+      return nullptr;
+    }
+    return it->second.value;
+  }
 
   void EvictOldest() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     while (!order_.empty()) {

@@ -78,8 +78,10 @@ absl::StatusOr<std::unique_ptr<SaJwtChecker>> SaJwtChecker::Create(
   if (options.audiences.empty()) {
     return absl::InvalidArgumentError("at least one audience is required");
   }
-  if (options.cache_ttl < absl::ZeroDuration()) {
-    return absl::InvalidArgumentError("cache_ttl must not be negative");
+  if (options.cache_ttl < absl::ZeroDuration() ||
+      options.outage_grace < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(
+        "cache_ttl and outage_grace must not be negative");
   }
   jose::JwtValidatorBuilder builder;
   builder.AllowAlgorithms({jose::Algorithm::kPs256})
@@ -165,6 +167,9 @@ SaJwtChecker::LookupKey(const std::string& key_id) const {
   if (auto cached = keys_.Get(key_id)) return cached;
   auto ticket = keys_.Begin();
   auto rec = store_->GetAuthorizedKey(key_id);
+  if (IsOutage(rec.status())) {
+    if (auto stale = keys_.GetStale(key_id, StaleLimit())) return stale;
+  }
   if (absl::IsNotFound(rec.status())) {
     return Unauth(
         absl::StrCat("JWT kid ", Quoted(key_id), " is not an authorized key"));
@@ -194,6 +199,11 @@ SaJwtChecker::LookupAccount(const std::string& account_id) const {
   if (auto cached = accounts_.Get(account_id)) return cached;
   auto ticket = accounts_.Begin();
   auto rec = store_->GetServiceAccount(account_id);
+  if (IsOutage(rec.status())) {
+    if (auto stale = accounts_.GetStale(account_id, StaleLimit())) {
+      return stale;
+    }
+  }
   if (absl::IsNotFound(rec.status())) {
     return Unauth(absl::StrCat("service account ", Quoted(account_id),
                                " does not exist"));

@@ -61,6 +61,9 @@ struct SaJwtCheckerOptions {
   absl::Duration max_lifetime = absl::Hours(1);
   // How stale a cached key or account may be. >= 0.
   absl::Duration cache_ttl = absl::Seconds(5);
+  // While the store is unreachable, a key or account read less than
+  // cache_ttl + outage_grace ago still serves. >= 0.
+  absl::Duration outage_grace = absl::ZeroDuration();
   // Entries kept per cache; past it the oldest entry is evicted.
   size_t max_cache_entries = 10000;
   size_t max_token_bytes = 8000;
@@ -113,6 +116,11 @@ class SaJwtChecker {
       const std::string& key_id) const;
   absl::StatusOr<std::shared_ptr<const CachedAccount>> LookupAccount(
       const std::string& account_id) const;
+
+  // How old a cached entry may be when the store is unreachable.
+  absl::Duration StaleLimit() const {
+    return options_.cache_ttl + options_.outage_grace;
+  }
 
   store::ServiceAccountStore* const store_;
   const Clock* const clock_;

@@ -120,20 +120,7 @@ SessionTokenIssuer::FindActiveSession(absl::string_view session_id) const {
   const absl::Time now = clock_->Now();
   std::shared_ptr<const CachedSession> cached = sessions_.Get(session_id);
   if (cached == nullptr) {
-    auto ticket = sessions_.Begin();
-    auto session = stores_.sessions->GetSession(session_id);
-    if (absl::IsNotFound(session.status())) return SessionNotFound();
-    if (!session.ok()) return session.status();
-    auto user = stores_.users->GetUser(session->user_id);
-    if (absl::IsNotFound(user.status())) return SessionNotFound();
-    if (!user.ok()) return user.status();
-    auto entry = std::make_shared<CachedSession>();
-    entry->value.session = *std::move(session);
-    entry->value.user = *std::move(user);
-    entry->value.context = std::make_shared<const nlohmann::json>(
-        TemplateContext(entry->value.user, entry->value.session));
-    cached = std::move(entry);
-    sessions_.Put(session_id, cached, ticket);
+    ASSIGN_OR_RETURN(cached, ReadSession(session_id));
   }
   const ActiveSession& s = cached->value;
   if (s.session.status != store::SessionStatus::kActive ||
@@ -141,6 +128,30 @@ SessionTokenIssuer::FindActiveSession(absl::string_view session_id) const {
     return SessionNotFound();
   }
   return s;
+}
+
+absl::StatusOr<std::shared_ptr<const SessionTokenIssuer::CachedSession>>
+SessionTokenIssuer::ReadSession(absl::string_view session_id) const {
+  auto ticket = sessions_.Begin();
+  auto session = stores_.sessions->GetSession(session_id);
+  absl::StatusOr<store::UserRecord> user =
+      session.ok() ? stores_.users->GetUser(session->user_id)
+                   : absl::StatusOr<store::UserRecord>(session.status());
+  if (IsOutage(user.status())) {
+    if (auto stale = sessions_.GetStale(session_id, StaleLimit())) {
+      return stale;
+    }
+  }
+  if (absl::IsNotFound(user.status())) return SessionNotFound();
+  if (!user.ok()) return user.status();
+  auto entry = std::make_shared<CachedSession>();
+  entry->value.session = *std::move(session);
+  entry->value.user = *std::move(user);
+  entry->value.context = std::make_shared<const nlohmann::json>(
+      TemplateContext(entry->value.user, entry->value.session));
+  std::shared_ptr<const CachedSession> cached = std::move(entry);
+  sessions_.Put(session_id, cached, ticket);
+  return cached;
 }
 
 absl::StatusOr<store::SessionRecord> SessionTokenIssuer::SessionForClientToken(
@@ -228,6 +239,9 @@ SessionTokenIssuer::LoadTemplate(absl::string_view name) const {
   if (auto cached = templates_.Get(name)) return cached;
   auto ticket = templates_.Begin();
   auto record = stores_.templates->FindJwtTemplateByName(name);
+  if (IsOutage(record.status())) {
+    if (auto stale = templates_.GetStale(name, StaleLimit())) return stale;
+  }
   if (absl::IsNotFound(record.status())) {
     return absl::NotFoundError("JWT template not found");
   }

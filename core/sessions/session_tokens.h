@@ -59,6 +59,10 @@ struct SessionTokenOptions {
   absl::Duration default_skew = absl::Seconds(5);
   // How long a session or template read from the store is reused.
   absl::Duration cache_ttl = absl::Seconds(1);
+  // While the store is unreachable, a session or template read less than
+  // cache_ttl + outage_grace ago still serves (a change the change feed
+  // announced before the outage is never bridged: its entry is gone).
+  absl::Duration outage_grace = absl::ZeroDuration();
   // Signs IssueFirebase's tokens; null when no Firebase service account is
   // configured.
   std::shared_ptr<const FirebaseTokenSigner> firebase;
@@ -157,6 +161,13 @@ class SessionTokenIssuer {
   struct CachedSession {
     ActiveSession value;
   };
+  // The session and its user from the store (cached), or through an outage
+  // a copy read less than StaleLimit() ago.
+  absl::StatusOr<std::shared_ptr<const CachedSession>> ReadSession(
+      absl::string_view session_id) const;
+  absl::Duration StaleLimit() const {
+    return options_.cache_ttl + options_.outage_grace;
+  }
   static constexpr size_t kMaxCachedSessions = 100'000;
   static constexpr size_t kMaxCachedTemplates = 10'000;
   // By session id and by template name.

@@ -337,10 +337,12 @@ TEST(ReplicasIntegrationTest, RevocationThroughOneReplicaIsRefusedByTheOther) {
 
 // Without the database a replica cannot know whether a token was revoked
 // elsewhere: once its last confirmation is older than the bound, Verify of
-// a revocable token is UNAVAILABLE (never a stale OK); when the database is
-// back, it recovers by itself.
+// a revocable token is UNAVAILABLE (never a stale OK). Issuance goes on from
+// what it last read for --store_outage_grace, then fails closed too. When
+// the database is back, it recovers by itself.
 TEST(ReplicasIntegrationTest, AReplicaCutOffFromTheDatabaseFailsClosed) {
-  const SharedConfig config = MakeSharedConfig();
+  SharedConfig config = MakeSharedConfig();
+  config.extra_args = {"--store_outage_grace=10s"};
   std::vector<std::unique_ptr<TokendProcess>> replicas =
       StartReplicas(config, 1);
   ASSERT_NE(replicas[0], nullptr);
@@ -351,16 +353,18 @@ TEST(ReplicasIntegrationTest, AReplicaCutOffFromTheDatabaseFailsClosed) {
       testing::CreateServiceAccount(channel, admin_key, "cut-off-account");
   const std::string key_file = testing::KeyFileOf(
       testing::CreateAuthorizedKey(channel, admin_key, account.id()));
-  yiam::CreateIamTokenRequest create;
-  create.set_jwt(SignSaJwt(key_file));
-  yiam::CreateIamTokenResponse token;
-  {
+  auto create_token = [&](yiam::CreateIamTokenResponse* token) {
+    yiam::CreateIamTokenRequest create;
+    create.set_jwt(SignSaJwt(key_file));
     grpc::ClientContext context;
     context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
-    ASSERT_TRUE(yiam::IamTokenService::NewStub(channel)
-                    ->Create(&context, create, &token)
-                    .ok());
-  }
+    return yiam::IamTokenService::NewStub(channel)->Create(&context, create,
+                                                           token);
+  };
+  yiam::CreateIamTokenResponse token;
+  const absl::Time read_after = absl::Now();  // The key and account are read.
+  ASSERT_TRUE(create_token(&token).ok());
+  const absl::Time read_before = absl::Now();
   verify::v1::VerifyResponse verified;
   ASSERT_TRUE(VerifyOn(channel, token.iam_token(), &verified).ok());
 
@@ -372,6 +376,18 @@ TEST(ReplicasIntegrationTest, AReplicaCutOffFromTheDatabaseFailsClosed) {
   const grpc::Status cut_off = VerifyOn(channel, token.iam_token(), &verified);
   EXPECT_EQ(cut_off.error_code(), grpc::StatusCode::UNAVAILABLE)
       << cut_off.error_message();
+
+  // Issuance goes on from what was read, past its 5 s cache ttl, within the
+  // 10 s grace; after ttl + grace it fails closed, UNAVAILABLE.
+  absl::SleepFor(read_after + absl::Seconds(6) - absl::Now());
+  yiam::CreateIamTokenResponse bridged;
+  const grpc::Status in_grace = create_token(&bridged);
+  EXPECT_TRUE(in_grace.ok()) << in_grace.error_message();
+  absl::SleepFor(read_before + absl::Seconds(15) + absl::Milliseconds(100) -
+                 absl::Now());
+  const grpc::Status past_grace = create_token(&bridged);
+  EXPECT_EQ(past_grace.error_code(), grpc::StatusCode::UNAVAILABLE)
+      << past_grace.error_message();
   ASSERT_TRUE(server->Restart().ok());
 
   // Recovers without a restart of its own (bounded wait, by wall time).

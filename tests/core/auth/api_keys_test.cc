@@ -313,12 +313,15 @@ class InterleavingStore final : public store::ApiKeyStore {
  public:
   explicit InterleavingStore(store::ApiKeyStore* inner) : inner_(inner) {}
   std::function<void()> during_find;
+  // When not OK, every lookup fails with it (a database outage).
+  absl::Status fail_finds;
 
   absl::Status InsertApiKey(const store::ApiKeyRecord& rec) override {
     return inner_->InsertApiKey(rec);
   }
   absl::StatusOr<store::ApiKeyRecord> FindApiKeyByHash(
       absl::string_view hash) override {
+    if (!fail_finds.ok()) return fail_finds;
     absl::StatusOr<store::ApiKeyRecord> found = inner_->FindApiKeyByHash(hash);
     if (during_find) during_find();
     return found;
@@ -351,6 +354,43 @@ TEST_F(ApiKeysTest, AReadOverlappingAForgetIsNotCached) {
   EXPECT_TRUE(manager.Authenticate(key->secret, kSessions).ok());
   interleaving.during_find = nullptr;
   ExpectInvalidApiKey(manager.Authenticate(key->secret, kSessions));
+}
+
+// Through a database outage a key read less than ttl + grace ago still
+// authenticates; after that, and for keys never read, the outage shows as
+// UNAVAILABLE (never "invalid API key").
+TEST_F(ApiKeysTest, AnOutageIsBridgedForTheGraceThenFailsClosed) {
+  InterleavingStore outage(store_.get());
+  ApiKeyManager manager(&outage, &clock_, absl::Seconds(5), absl::Seconds(30));
+  absl::StatusOr<NewApiKey> read = manager.Create("sessions", "read");
+  absl::StatusOr<NewApiKey> unread = manager.Create("sessions", "unread");
+  ASSERT_TRUE(read.ok() && unread.ok());
+  ASSERT_TRUE(manager.Authenticate(read->secret, kSessions).ok());
+
+  outage.fail_finds = absl::UnavailableError("database down");
+  clock_.Advance(absl::Seconds(34));
+  EXPECT_TRUE(manager.Authenticate(read->secret, kSessions).ok());
+  // The stale copy is still checked: the wrong surface is refused.
+  ExpectInvalidApiKey(manager.Authenticate(read->secret, kScoped));
+  EXPECT_EQ(manager.Authenticate(unread->secret, kSessions).status().code(),
+            absl::StatusCode::kUnavailable);
+  clock_.Advance(absl::Seconds(1));  // 35 s after the read: past the grace.
+  EXPECT_EQ(manager.Authenticate(read->secret, kSessions).status().code(),
+            absl::StatusCode::kUnavailable);
+
+  // Not an outage: an answer, so no stale copy is used.
+  ApiKeyManager strict(&outage, &clock_, absl::Seconds(5), absl::Hours(1));
+  outage.fail_finds = absl::OkStatus();
+  ASSERT_TRUE(strict.Authenticate(read->secret, kSessions).ok());
+  clock_.Advance(absl::Seconds(6));
+  outage.fail_finds = absl::InternalError("corrupt row");
+  EXPECT_EQ(strict.Authenticate(read->secret, kSessions).status().code(),
+            absl::StatusCode::kInternal);
+  // A revocation the replica heard of is never bridged.
+  outage.fail_finds = absl::UnavailableError("database down");
+  strict.Forget(read->record.id);
+  EXPECT_EQ(strict.Authenticate(read->secret, kSessions).status().code(),
+            absl::StatusCode::kUnavailable);
 }
 
 TEST_F(ApiKeysTest, SecretNeverStored) {

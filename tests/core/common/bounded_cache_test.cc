@@ -30,13 +30,36 @@ TEST(BoundedCacheTest, ServesAnEntryForItsTtlThenForgetsIt) {
   EXPECT_NE(cache.Get("k"), nullptr);
   clock.Advance(absl::Nanoseconds(1));
   EXPECT_EQ(cache.Get("k"), nullptr);
-  EXPECT_EQ(cache.size(), 0u);
   // A new read starts a new ttl.
   cache.Put("k", Value("v2"), cache.Begin());
   EXPECT_EQ(*cache.Get("k"), "v2");
   // A clock that went back cannot vouch for the entry's age.
   clock.Advance(-absl::Seconds(1));
   EXPECT_EQ(cache.Get("k"), nullptr);
+}
+
+// Through an outage, an expired entry serves for the grace the caller asks,
+// measured from when it was read, and not after.
+TEST(BoundedCacheTest, GetStaleServesPastTheTtlWithinTheGraceOnly) {
+  FakeClock clock(kT0);
+  BoundedCache<std::string> cache(&clock, absl::Seconds(5), 10);
+  cache.Put("k", Value("v"), cache.Begin());
+  clock.Advance(absl::Seconds(20));
+  EXPECT_EQ(cache.Get("k"), nullptr);
+  const absl::Duration grace = absl::Seconds(30);
+  ASSERT_NE(cache.GetStale("k", absl::Seconds(5) + grace), nullptr);
+  EXPECT_EQ(*cache.GetStale("k", absl::Seconds(5) + grace), "v");
+  clock.Advance(absl::Seconds(15));  // 35 s after the read.
+  EXPECT_EQ(cache.GetStale("k", absl::Seconds(5) + grace), nullptr);
+  // An erased entry is gone for good, outage or not.
+  cache.Put("e", Value("v"), cache.Begin());
+  cache.Erase("e");
+  EXPECT_EQ(cache.GetStale("e", absl::Hours(1)), nullptr);
+
+  EXPECT_TRUE(IsOutage(absl::UnavailableError("")));
+  EXPECT_TRUE(IsOutage(absl::DeadlineExceededError("")));
+  EXPECT_FALSE(IsOutage(absl::NotFoundError("")));
+  EXPECT_FALSE(IsOutage(absl::InternalError("")));
 }
 
 TEST(BoundedCacheTest, AFullCacheEvictsTheOldestInsertionOnly) {
