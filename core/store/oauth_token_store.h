@@ -3,6 +3,8 @@
 #ifndef TOKEND_CORE_STORE_OAUTH_TOKEN_STORE_H_
 #define TOKEND_CORE_STORE_OAUTH_TOKEN_STORE_H_
 
+#include <vector>
+
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -21,6 +23,9 @@ class OAuthTokenStore {
   // ApiKeyStore::FindApiKeyByHash), revoked or not. NotFound if none.
   virtual absl::StatusOr<OAuthTokenRecord> FindOAuthTokenByHash(
       absl::string_view secret_hash) = 0;
+  // Every token, revoked or not, ordered by (created_at, id): for copying a
+  // whole store.
+  virtual absl::StatusOr<std::vector<OAuthTokenRecord>> ListOAuthTokens() = 0;
   // Marks the token revoked at `at` (keeps the first time). NotFound if `id`
   // is unknown.
   virtual absl::Status RevokeOAuthToken(absl::string_view id,

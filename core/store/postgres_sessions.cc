@@ -310,6 +310,20 @@ absl::StatusOr<UserRecord> PostgresStore::GetUser(absl::string_view id) {
   return rec;
 }
 
+absl::StatusOr<std::vector<std::string>> PostgresStore::ListUserIds() {
+  std::vector<std::string> out;
+  RETURN_IF_ERROR(pool_->Run([&](pg::Connection& conn) -> absl::Status {
+    ASSIGN_OR_RETURN(
+        pg::Result r,
+        conn.Exec(
+            "SELECT id FROM users ORDER BY created_at_us, id COLLATE \"C\""));
+    out.clear();
+    for (int i = 0; i < r.rows(); ++i) out.push_back(r.Text(i, 0));
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
 absl::Status PostgresStore::UpdateUser(const UserRecord& rec) {
   const pg::Params params = UserParams(rec);
   return pool_->Transact([&](pg::Connection& conn) -> absl::Status {

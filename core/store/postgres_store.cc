@@ -609,6 +609,20 @@ absl::StatusOr<OAuthTokenRecord> PostgresStore::FindOAuthTokenByHash(
   return *std::move(found);
 }
 
+absl::StatusOr<std::vector<OAuthTokenRecord>> PostgresStore::ListOAuthTokens() {
+  static const std::string* const kSql = new std::string(absl::StrCat(
+      "SELECT ", kOAuthTokenColumns,
+      " FROM oauth_tokens ORDER BY created_at_us, id COLLATE \"C\""));
+  std::vector<OAuthTokenRecord> out;
+  RETURN_IF_ERROR(pool_->Run([&](Connection& conn) -> absl::Status {
+    ASSIGN_OR_RETURN(Result r, conn.Exec(*kSql));
+    out.clear();
+    for (int i = 0; i < r.rows(); ++i) out.push_back(ReadOAuthToken(r, i));
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
 absl::Status PostgresStore::RevokeOAuthToken(absl::string_view id,
                                              absl::Time at) {
   return MarkTimeAndRecord(

@@ -102,6 +102,7 @@ class PostgresStore final : public Backend {
   absl::Status InsertOAuthToken(const OAuthTokenRecord& rec) override;
   absl::StatusOr<OAuthTokenRecord> FindOAuthTokenByHash(
       absl::string_view secret_hash) override;
+  absl::StatusOr<std::vector<OAuthTokenRecord>> ListOAuthTokens() override;
   absl::Status RevokeOAuthToken(absl::string_view id, absl::Time at) override;
   absl::Status InsertRevokedToken(const RevokedTokenRecord& rec) override;
   absl::StatusOr<bool> IsTokenRevoked(absl::string_view jti) override;
@@ -111,6 +112,7 @@ class PostgresStore final : public Backend {
   // Users, sessions and JWT templates: postgres_sessions.cc.
   absl::Status InsertUser(const UserRecord& rec) override;
   absl::StatusOr<UserRecord> GetUser(absl::string_view id) override;
+  absl::StatusOr<std::vector<std::string>> ListUserIds() override;
   absl::Status UpdateUser(const UserRecord& rec) override;
   absl::Status MarkUserDeleted(absl::string_view id, absl::Time at) override;
   absl::Status InsertSession(const SessionRecord& rec) override;

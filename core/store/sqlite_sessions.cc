@@ -276,6 +276,19 @@ absl::StatusOr<UserRecord> SqliteStore::GetUser(absl::string_view id) {
   return rec;
 }
 
+absl::StatusOr<std::vector<std::string>> SqliteStore::ListUserIds() {
+  absl::MutexLock lock(&mu_);
+  ASSIGN_OR_RETURN(sqlite3_stmt * raw,
+                   Prepared("SELECT id FROM users ORDER BY created_at_us, id"));
+  ScopedStmt s(db_, raw);
+  std::vector<std::string> out;
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) return out;
+    out.push_back(s.Text(0));
+  }
+}
+
 absl::Status SqliteStore::UpdateUser(const UserRecord& rec) {
   absl::MutexLock lock(&mu_);
   return Transact([&]() -> absl::Status {

@@ -957,6 +957,21 @@ absl::StatusOr<OAuthTokenRecord> SqliteStore::FindOAuthTokenByHash(
   return ReadOAuthToken(s);
 }
 
+absl::StatusOr<std::vector<OAuthTokenRecord>> SqliteStore::ListOAuthTokens() {
+  absl::MutexLock lock(&mu_);
+  static const std::string* const kSql = new std::string(
+      absl::StrCat("SELECT ", kOAuthTokenColumns,
+                   " FROM oauth_tokens ORDER BY created_at_us, id"));
+  ASSIGN_OR_RETURN(sqlite3_stmt * raw, Prepared(*kSql));
+  ScopedStmt s(db_, raw);
+  std::vector<OAuthTokenRecord> out;
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) return out;
+    out.push_back(ReadOAuthToken(s));
+  }
+}
+
 absl::Status SqliteStore::RevokeOAuthToken(absl::string_view id,
                                            absl::Time at) {
   absl::MutexLock lock(&mu_);

@@ -3,6 +3,9 @@
 #ifndef TOKEND_CORE_STORE_USER_STORE_H_
 #define TOKEND_CORE_STORE_USER_STORE_H_
 
+#include <string>
+#include <vector>
+
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -21,6 +24,9 @@ class UserStore {
   virtual absl::Status InsertUser(const UserRecord& rec) = 0;
   // The user, deleted or not (callers check deleted_at). NotFound if none.
   virtual absl::StatusOr<UserRecord> GetUser(absl::string_view id) = 0;
+  // Every user's id, deleted or not, ordered by (created_at, id): for
+  // copying a whole store.
+  virtual absl::StatusOr<std::vector<std::string>> ListUserIds() = 0;
   // Replaces every field of the user `rec.id` except created_at and
   // deleted_at, which are kept; email addresses and phone numbers are
   // replaced as a whole. NotFound if the id is unknown; FailedPrecondition if

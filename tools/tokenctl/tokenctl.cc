@@ -61,6 +61,7 @@
 #include "tools/tokenctl/ctl_common.h"
 #include "tools/tokenctl/iam_commands.h"
 #include "tools/tokenctl/session_commands.h"
+#include "tools/tokenctl/store_commands.h"
 
 ABSL_FLAG(std::string, scope, "",
           "scoped issue: space-separated scopes, e.g. \"user_id:u1 "
@@ -86,7 +87,8 @@ const std::string& Usage() {
       "  verify TOKEN [AUDIENCE] | decode TOKEN\n"
       "  scoped issue --scope=SCOPES --expires_in=DURATION "
       "[--api_key_file=FILE]\n",
-      tokend::tokenctl::kIamUsage, tokend::tokenctl::kSessionUsage));
+      tokend::tokenctl::kIamUsage, tokend::tokenctl::kSessionUsage,
+      tokend::tokenctl::kStoreUsage));
   return *usage;
 }
 
@@ -195,6 +197,7 @@ int Run(const std::vector<std::string>& args) {
   }
   if (auto rc = tokend::tokenctl::RunIamCommand(args)) return *rc;
   if (auto rc = tokend::tokenctl::RunSessionCommand(args)) return *rc;
+  if (auto rc = tokend::tokenctl::RunStoreCommand(args)) return *rc;
   std::cerr << Usage();
   return 2;
 }
