@@ -4,10 +4,13 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -627,6 +630,87 @@ TEST(ReplicasIntegrationTest, OneLeaderRotatesForAllAndASurvivorTakesOver) {
       absl::FormatDuration(identical_after).c_str(),
       absl::FormatDuration(takeover_after).c_str(),
       absl::FormatDuration(activated_after).c_str(), issued);
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+// Moving in: a single tokend on SQLite issues an IAM token and an account's
+// key file; after `tokenctl store copy` into PostgreSQL, a replica started
+// with the old data dir's master and admin keys and the same issuer verifies
+// the old token, exchanges a JWT signed with the old key file, and takes the
+// old admin key.
+TEST(ReplicasIntegrationTest, StoreCopyMovesASqliteDataDirIntoReplicas) {
+  const std::string dir = MakeTempDir("single");
+  std::string old_token;
+  std::string key_file;
+  std::string account_id;
+  {
+    auto single = TokendProcess::Start(
+        dir, {"--issuer=" + std::string(kIssuer), "--log_requests=false"});
+    ASSERT_TRUE(single.ok()) << single.status();
+    auto channel = grpc::CreateChannel(single->grpc_address(),
+                                       grpc::InsecureChannelCredentials());
+    const auto account =
+        testing::CreateServiceAccount(channel, single->AdminKey(), "mover");
+    account_id = account.id();
+    key_file = testing::KeyFileOf(
+        testing::CreateAuthorizedKey(channel, single->AdminKey(), account_id));
+    yiam::CreateIamTokenRequest create;
+    create.set_jwt(SignSaJwt(key_file));
+    yiam::CreateIamTokenResponse token;
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+    ASSERT_TRUE(yiam::IamTokenService::NewStub(channel)
+                    ->Create(&context, create, &token)
+                    .ok());
+    old_token = token.iam_token();
+    ASSERT_EQ(single->Stop(), 0);
+  }
+
+  testing::PostgresServer* server = testing::SharedPostgresServer();
+  ASSERT_NE(server, nullptr);
+  absl::StatusOr<std::string> url = server->CreateDatabase();
+  ASSERT_TRUE(url.ok()) << url.status();
+  const std::string copy_log = MakeTempDir("copy") + "/out";
+  const std::string command = absl::StrCat(
+      testing::Runfile("tokend/tools/tokenctl/tokenctl"), " store copy ", dir,
+      "/tokend.db ", *url, " >", copy_log, " 2>&1");
+  ASSERT_EQ(std::system(command.c_str()), 0) << ReadFile(copy_log);
+  EXPECT_THAT(ReadFile(copy_log),
+              HasSubstr("1 service accounts, 1 authorized keys"));
+
+  SharedConfig config;
+  config.store = *url;
+  config.master_key_file = dir + "/master.key";
+  config.admin_key_file = dir + "/admin.key";
+  std::vector<std::unique_ptr<TokendProcess>> replicas =
+      StartReplicas(config, 1);
+  ASSERT_NE(replicas[0], nullptr);
+  auto channel = grpc::CreateChannel(replicas[0]->grpc_address(),
+                                     grpc::InsecureChannelCredentials());
+  verify::v1::VerifyResponse verified;
+  const grpc::Status old_verifies = VerifyOn(channel, old_token, &verified);
+  ASSERT_TRUE(old_verifies.ok()) << old_verifies.error_message();
+  EXPECT_EQ(verified.claims().fields().at("sub").string_value(), account_id);
+
+  yiam::CreateIamTokenRequest create;
+  create.set_jwt(SignSaJwt(key_file));
+  yiam::CreateIamTokenResponse token;
+  {
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+    const grpc::Status status = yiam::IamTokenService::NewStub(channel)->Create(
+        &context, create, &token);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+  }
+  // The new token is signed by the same keyring the old one was.
+  EXPECT_EQ(KidOfToken(token.iam_token()), KidOfToken(old_token));
+  EXPECT_EQ(ListKeys(*replicas[0], SharedAdminKey(config)).keys_size(), 3);
 }
 
 }  // namespace
