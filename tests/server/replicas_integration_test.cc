@@ -108,6 +108,18 @@ std::string SignSaJwt(const std::string& key_file_json) {
   return jwt.ok() ? *jwt : "";
 }
 
+// Exchanges a fresh JWT signed with `key_file` for an IAM token.
+grpc::Status CreateIamToken(const std::shared_ptr<grpc::Channel>& channel,
+                            const std::string& key_file,
+                            yiam::CreateIamTokenResponse* token) {
+  yiam::CreateIamTokenRequest create;
+  create.set_jwt(SignSaJwt(key_file));
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+  return yiam::IamTokenService::NewStub(channel)->Create(&context, create,
+                                                         token);
+}
+
 std::string JwksOf(const TokendProcess& replica) {
   auto stub = keys::v1::KeyringService::NewStub(grpc::CreateChannel(
       replica.grpc_address(), grpc::InsecureChannelCredentials()));
@@ -235,15 +247,9 @@ TEST(ReplicasIntegrationTest, TwoReplicasServeOneSetOfAccountsKeysAndTokens) {
   const std::string key_file = testing::KeyFileOf(
       testing::CreateAuthorizedKey(channel_a, admin_key, account.id()));
 
-  yiam::CreateIamTokenRequest request;
-  request.set_jwt(SignSaJwt(key_file));
   yiam::CreateIamTokenResponse token;
   {
-    grpc::ClientContext context;
-    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
-    const grpc::Status status =
-        yiam::IamTokenService::NewStub(channel_b)->Create(&context, request,
-                                                          &token);
+    const grpc::Status status = CreateIamToken(channel_b, key_file, &token);
     ASSERT_TRUE(status.ok()) << status.error_message();
   }
   for (const auto& channel : {channel_a, channel_b}) {
@@ -286,16 +292,8 @@ TEST(ReplicasIntegrationTest, RevocationThroughOneReplicaIsRefusedByTheOther) {
   const absl::Duration kBound = absl::Seconds(1);
   std::vector<absl::Duration> seen_after;
   for (int i = 0; i < kRevocations; ++i) {
-    yiam::CreateIamTokenRequest create;
-    create.set_jwt(SignSaJwt(key_file));
     yiam::CreateIamTokenResponse token;
-    {
-      grpc::ClientContext context;
-      context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
-      ASSERT_TRUE(yiam::IamTokenService::NewStub(a)
-                      ->Create(&context, create, &token)
-                      .ok());
-    }
+    ASSERT_TRUE(CreateIamToken(a, key_file, &token).ok());
     verify::v1::VerifyResponse verified;
     ASSERT_TRUE(VerifyOn(b, token.iam_token(), &verified).ok());
 
@@ -357,12 +355,7 @@ TEST(ReplicasIntegrationTest, AReplicaCutOffFromTheDatabaseFailsClosed) {
   const std::string key_file = testing::KeyFileOf(
       testing::CreateAuthorizedKey(channel, admin_key, account.id()));
   auto create_token = [&](yiam::CreateIamTokenResponse* token) {
-    yiam::CreateIamTokenRequest create;
-    create.set_jwt(SignSaJwt(key_file));
-    grpc::ClientContext context;
-    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
-    return yiam::IamTokenService::NewStub(channel)->Create(&context, create,
-                                                           token);
+    return CreateIamToken(channel, key_file, token);
   };
   yiam::CreateIamTokenResponse token;
   const absl::Time read_after = absl::Now();  // The key and account are read.
@@ -518,16 +511,11 @@ TEST(ReplicasIntegrationTest, OneLeaderRotatesForAllAndASurvivorTakesOver) {
     }
     for (const auto& r : replicas) {
       if (r == nullptr) continue;
-      yiam::CreateIamTokenRequest create;
-      create.set_jwt(SignSaJwt(key_file));
       yiam::CreateIamTokenResponse token;
-      grpc::ClientContext context;
-      context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
-      const grpc::Status status =
-          yiam::IamTokenService::NewStub(
-              grpc::CreateChannel(r->grpc_address(),
-                                  grpc::InsecureChannelCredentials()))
-              ->Create(&context, create, &token);
+      const grpc::Status status = CreateIamToken(
+          grpc::CreateChannel(r->grpc_address(),
+                              grpc::InsecureChannelCredentials()),
+          key_file, &token);
       ASSERT_TRUE(status.ok()) << status.error_message();
       const std::string kid = KidOfToken(token.iam_token());
       for (const auto& kids : published) {
@@ -660,14 +648,8 @@ TEST(ReplicasIntegrationTest, StoreCopyMovesASqliteDataDirIntoReplicas) {
     account_id = account.id();
     key_file = testing::KeyFileOf(
         testing::CreateAuthorizedKey(channel, single->AdminKey(), account_id));
-    yiam::CreateIamTokenRequest create;
-    create.set_jwt(SignSaJwt(key_file));
     yiam::CreateIamTokenResponse token;
-    grpc::ClientContext context;
-    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
-    ASSERT_TRUE(yiam::IamTokenService::NewStub(channel)
-                    ->Create(&context, create, &token)
-                    .ok());
+    ASSERT_TRUE(CreateIamToken(channel, key_file, &token).ok());
     old_token = token.iam_token();
     ASSERT_EQ(single->Stop(), 0);
   }
@@ -698,14 +680,9 @@ TEST(ReplicasIntegrationTest, StoreCopyMovesASqliteDataDirIntoReplicas) {
   ASSERT_TRUE(old_verifies.ok()) << old_verifies.error_message();
   EXPECT_EQ(verified.claims().fields().at("sub").string_value(), account_id);
 
-  yiam::CreateIamTokenRequest create;
-  create.set_jwt(SignSaJwt(key_file));
   yiam::CreateIamTokenResponse token;
   {
-    grpc::ClientContext context;
-    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
-    const grpc::Status status = yiam::IamTokenService::NewStub(channel)->Create(
-        &context, create, &token);
+    const grpc::Status status = CreateIamToken(channel, key_file, &token);
     ASSERT_TRUE(status.ok()) << status.error_message();
   }
   // The new token is signed by the same keyring the old one was.
