@@ -674,7 +674,8 @@ TEST_F(KeyringTest, ActivationWaitsForTheLeadTimePlusThePropagationBound) {
   EXPECT_EQ(SignerKid(*keyring, "iam"), next_kid);
   // Other replicas may sign with the retired key until they hear of the
   // change: it stays published the bound longer.
-  const KeyInfo* retired = FindKey(keyring->List(), "iam", KeyState::kRetired);
+  const std::vector<KeyInfo> keys = keyring->List();
+  const KeyInfo* retired = FindKey(keys, "iam", KeyState::kRetired);
   ASSERT_NE(retired, nullptr);
   EXPECT_EQ(*retired->delete_after, clock_.Now() + absl::Hours(12) +
                                         absl::Minutes(10) + absl::Seconds(1));
