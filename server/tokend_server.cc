@@ -211,7 +211,6 @@ MetricsOptions MetricsFor(
   return options;
 }
 
-// Gauges read at scrape time: keys per slot and state.
 // The lease whose holder does the once-for-all maintenance.
 constexpr char kMaintenanceLease[] = "maintenance";
 
@@ -240,6 +239,7 @@ void AppendLeaderGauge(bool leader, std::string* out) {
                   leader ? 1 : 0, "\n");
 }
 
+// Gauges read at scrape time: keys per slot and state.
 void AppendKeyringGauges(const keys::Keyring& keyring, std::string* out) {
   std::map<std::pair<std::string, std::string>, int> counts;
   for (const keys::KeyInfo& key : keyring.List()) {
@@ -368,8 +368,9 @@ absl::StatusOr<std::unique_ptr<TokendServer>> TokendServer::Start(
   keys::KeyringOptions keyring_options;
   keyring_options.jwks_max_age = options.jwks_max_age;
   keyring_options.publish_lead_time = options.publish_lead_time;
-  if (shared_store)
+  if (shared_store) {
     keyring_options.propagation_bound = options.propagation_bound;
+  }
   ASSIGN_OR_RETURN(state->keyring,
                    keys::Keyring::Open(state->store.get(), state->sealer.get(),
                                        keyring_options, clock));
