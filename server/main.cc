@@ -44,6 +44,10 @@ ABSL_FLAG(absl::Duration, propagation_bound, absl::Seconds(1),
           "with a shared store: changes made through other replicas are "
           "enforced here within this; past it unconfirmed, revocation checks "
           "fail closed (UNAVAILABLE)");
+ABSL_FLAG(bool, change_notify, true,
+          "with a shared store: wake the other replicas with LISTEN/NOTIFY "
+          "as soon as a change commits (polling every propagation_bound/5 "
+          "stays the floor); false for databases without NOTIFY");
 ABSL_FLAG(absl::Duration, lease_ttl, absl::Seconds(10),
           "with a shared store: how long the replica that activates and "
           "retires keys and purges holds that role without renewing it "
@@ -118,6 +122,7 @@ int main(int argc, char** argv) {
   options.admin_key_file = absl::GetFlag(FLAGS_admin_key_file);
   options.propagation_bound = absl::GetFlag(FLAGS_propagation_bound);
   options.lease_ttl = absl::GetFlag(FLAGS_lease_ttl);
+  options.change_notify = absl::GetFlag(FLAGS_change_notify);
   options.store_outage_grace = absl::GetFlag(FLAGS_store_outage_grace);
   options.jwks_max_age = absl::GetFlag(FLAGS_jwks_max_age);
   options.publish_lead_time = absl::GetFlag(FLAGS_publish_lead_time);

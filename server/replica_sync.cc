@@ -20,10 +20,12 @@ absl::StatusOr<std::unique_ptr<ReplicaSync>> ReplicaSync::Create(
 }
 
 ReplicaSync::~ReplicaSync() {
-  if (thread_.joinable()) {
-    stop_.Notify();
-    thread_.join();
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
   }
+  if (poller_.joinable()) poller_.join();
+  if (listener_.joinable()) listener_.join();
 }
 
 absl::Status ReplicaSync::NotCurrent() const {
@@ -44,7 +46,8 @@ absl::Status ReplicaSync::AfterDispatch() {
   return absl::OkStatus();
 }
 
-void ReplicaSync::Start(SyncTargets targets) {
+void ReplicaSync::Start(SyncTargets targets,
+                        std::unique_ptr<store::ChangeNotifier> notifier) {
   targets_ = targets;
   using store::ChangeKind;
   using store::ChangeRecord;
@@ -84,19 +87,55 @@ void ReplicaSync::Start(SyncTargets targets) {
   f.SetAfterDispatch([this] { return AfterDispatch(); });
 
   const absl::Duration interval = bound_ / 5;
-  thread_ = std::thread([this, interval] {
-    absl::Status last = absl::OkStatus();
-    do {
-      absl::Status status = follower_->Poll();
-      // One line per change of health, not per failed poll.
-      if (status.ok() != last.ok()) {
-        std::fprintf(stderr, "tokend: change feed %s%s\n",
-                     status.ok() ? "followed again" : "unreachable: ",
-                     status.ok() ? "" : std::string(status.message()).c_str());
-      }
-      last = std::move(status);
-    } while (!stop_.WaitForNotificationWithTimeout(interval));
-  });
+  poller_ = std::thread([this, interval] { PollLoop(interval); });
+  if (notifier != nullptr) {
+    notifier_ = std::move(notifier);
+    listener_ = std::thread([this] { ListenLoop(); });
+  }
+}
+
+void ReplicaSync::PollLoop(absl::Duration interval) {
+  absl::Status last = absl::OkStatus();
+  while (true) {
+    absl::Status status = follower_->Poll();
+    // One line per change of health, not per failed poll.
+    if (status.ok() != last.ok()) {
+      std::fprintf(stderr, "tokend: change feed %s%s\n",
+                   status.ok() ? "followed again" : "unreachable: ",
+                   status.ok() ? "" : std::string(status.message()).c_str());
+    }
+    last = std::move(status);
+    absl::MutexLock lock(&mu_);
+    auto wake = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return woken_ || stopping_;
+    };
+    mu_.AwaitWithTimeout(absl::Condition(&wake), interval);
+    if (stopping_) return;
+    woken_ = false;
+  }
+}
+
+void ReplicaSync::ListenLoop() {
+  // Short waits keep shutdown prompt; a channel that is down is retried
+  // once a second (polling carries on meanwhile).
+  constexpr absl::Duration kWaitSlice = absl::Milliseconds(100);
+  constexpr absl::Duration kRetry = absl::Seconds(1);
+  bool down = false;
+  while (true) {
+    absl::StatusOr<bool> woken = notifier_->Wait(kWaitSlice);
+    if (woken.ok() != !down) {
+      down = !woken.ok();
+      std::fprintf(stderr, "tokend: change notices %s%s\n",
+                   down ? "lost, polling only: " : "back",
+                   down ? std::string(woken.status().message()).c_str() : "");
+    }
+    absl::MutexLock lock(&mu_);
+    if (woken.ok() && *woken) woken_ = true;
+    auto stop = [this]()
+                    ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_; };
+    if (!woken.ok()) mu_.AwaitWithTimeout(absl::Condition(&stop), kRetry);
+    if (stopping_) return;
+  }
 }
 
 }  // namespace tokend::server

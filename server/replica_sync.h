@@ -1,5 +1,6 @@
 // ReplicaSync: one replica's side of the change feed (DESIGN §4). A thread
-// polls the shared store's feed several times per propagation bound and
+// polls the shared store's feed several times per propagation bound (and at
+// once when an optional notifier says a change committed) and
 // drops what this replica cached for each change: API keys, accounts and
 // authorized keys, sessions, users and templates are re-read on next use;
 // IAM revocations are reloaded and key transitions re-read before the poll
@@ -13,9 +14,10 @@
 #include <memory>
 #include <thread>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/notification.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "core/auth/api_keys.h"
 #include "core/common/clock.h"
@@ -24,6 +26,7 @@
 #include "core/keys/keyring.h"
 #include "core/sessions/session_tokens.h"
 #include "core/store/change_follower.h"
+#include "core/store/change_notifier.h"
 
 namespace tokend::server {
 
@@ -44,8 +47,11 @@ class ReplicaSync {
       store::ChangeFeedStore* feed, const Clock* clock, absl::Duration bound);
   ~ReplicaSync();  // Stops the thread.
 
-  // Registers the handlers and starts polling every bound / 5.
-  void Start(SyncTargets targets);
+  // Registers the handlers and starts polling every bound / 5, and, given a
+  // notifier, also as soon as it wakes (a second thread waits on it, so a
+  // notifier that hangs reconnecting never delays the polls).
+  void Start(SyncTargets targets,
+             std::unique_ptr<store::ChangeNotifier> notifier = nullptr);
 
   bool IsCurrent() const { return follower_->IsCurrent(); }
   // UNAVAILABLE, for a check that must fail closed.
@@ -56,6 +62,8 @@ class ReplicaSync {
               absl::Duration bound)
       : follower_(std::move(follower)), bound_(bound) {}
   absl::Status AfterDispatch();
+  void PollLoop(absl::Duration interval);
+  void ListenLoop();
 
   const std::unique_ptr<store::ChangeFollower> follower_;
   const absl::Duration bound_;
@@ -63,8 +71,12 @@ class ReplicaSync {
   // Set by handlers, cleared once the reload succeeded (polling thread only).
   bool reload_revocations_ = false;
   bool reload_keys_ = false;
-  absl::Notification stop_;
-  std::thread thread_;
+  std::unique_ptr<store::ChangeNotifier> notifier_;
+  absl::Mutex mu_;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  bool woken_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread poller_;
+  std::thread listener_;
 };
 
 }  // namespace tokend::server

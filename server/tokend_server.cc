@@ -37,6 +37,7 @@
 #include "core/scoped/scoped_token_issuer.h"
 #include "core/sessions/firebase_custom_token.h"
 #include "core/sessions/session_tokens.h"
+#include "core/store/change_notifier.h"
 #include "core/store/postgres_store.h"
 #include "core/store/sqlite_store.h"
 #include "core/verify/token_verifier.h"
@@ -100,13 +101,20 @@ bool IsPostgresUrl(absl::string_view store) {
          absl::StartsWith(store, "postgresql://");
 }
 
-absl::StatusOr<std::unique_ptr<store::Backend>> OpenSharedStore(
-    const ServerOptions& options) {
+// The shared store and, with --change_notify, the wake-up for its feed.
+absl::Status OpenSharedStore(const ServerOptions& options,
+                             std::unique_ptr<store::Backend>* store,
+                             std::unique_ptr<store::ChangeNotifier>* notifier) {
   store::PostgresStore::Options pg;
   pg.conninfo = options.store;
+  pg.notify = options.change_notify;
   ASSIGN_OR_RETURN(std::unique_ptr<store::PostgresStore> opened,
                    store::PostgresStore::Open(std::move(pg)));
-  return std::unique_ptr<store::Backend>(std::move(opened));
+  if (options.change_notify) {
+    ASSIGN_OR_RETURN(*notifier, opened->OpenChangeNotifier());
+  }
+  *store = std::move(opened);
+  return absl::OkStatus();
 }
 
 absl::Status EnsureDirectory(const std::string& path) {
@@ -348,8 +356,9 @@ absl::StatusOr<std::unique_ptr<TokendServer>> TokendServer::Start(
   }
 
   std::string master_key;
+  std::unique_ptr<store::ChangeNotifier> notifier;
   if (shared_store) {
-    ASSIGN_OR_RETURN(state->store, OpenSharedStore(options));
+    RETURN_IF_ERROR(OpenSharedStore(options, &state->store, &notifier));
     ASSIGN_OR_RETURN(master_key, keys::LoadMasterKey(options.master_key_file));
   } else {
     ASSIGN_OR_RETURN(state->store,
@@ -494,7 +503,7 @@ absl::StatusOr<std::unique_ptr<TokendServer>> TokendServer::Start(
     targets.iam = state->iam_issuer.get();
     targets.sessions = state->session_issuer.get();
     targets.keyring = state->keyring.get();
-    state->sync->Start(targets);
+    state->sync->Start(targets, std::move(notifier));
   }
 
   // libgrpc++'s health service does not use protobuf, so its descriptor is

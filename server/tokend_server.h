@@ -40,6 +40,10 @@ struct ServerOptions {
   // (a revocation, a deletion, a key rotation) is enforced here. Past it
   // without confirmation, revocation-sensitive checks fail closed.
   absl::Duration propagation_bound = absl::Seconds(1);
+  // With a shared store: changes also send a PostgreSQL NOTIFY that wakes
+  // the other replicas' polls at once (the polls every bound / 5 remain the
+  // floor). Off for PostgreSQL-compatible databases without NOTIFY.
+  bool change_notify = true;
   // With a shared store: how long the replica doing the once-for-all work
   // (key activation and retirement, purges) holds that role without
   // renewing it. It renews every third of this; a replica that dies is

@@ -1,7 +1,10 @@
 #include "core/store/postgres_internal.h"
 
 #include <libpq-fe.h>
+#include <poll.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <cstring>
 #include <utility>
 
@@ -243,6 +246,41 @@ absl::Status Connection::Commit() {
         "postgres: the transaction had failed and was rolled back");
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<bool> Connection::WaitForNotification(absl::Duration timeout) {
+  auto drain = [this]() {
+    bool any = false;
+    while (PGnotify* n = PQnotifies(conn_)) {
+      PQfreemem(n);
+      any = true;
+    }
+    return any;
+  };
+  auto lost = [this]() {
+    std::string message = PQerrorMessage(conn_);
+    while (!message.empty() && message.back() == '\n') message.pop_back();
+    return absl::UnavailableError(
+        absl::StrCat("postgres: notification channel lost: ", message));
+  };
+  // Other messages (a notice, a parameter change, an error before the
+  // server closes) also make the socket readable: wait on until the
+  // deadline unless a notification came or the connection failed.
+  const absl::Time deadline = absl::Now() + timeout;
+  while (true) {
+    // Notices may already sit in libpq's buffer, read along with a result.
+    if (drain()) return true;
+    const int fd = PQsocket(conn_);
+    if (fd < 0 || broken()) return lost();
+    const absl::Duration left = deadline - absl::Now();
+    if (left <= absl::ZeroDuration()) return false;
+    pollfd pfd{fd, POLLIN, 0};
+    const int ms = static_cast<int>(
+        absl::ToInt64Milliseconds(std::min(left, absl::Hours(1))));
+    const int ready = poll(&pfd, 1, ms + 1);
+    if (ready < 0 && errno != EINTR) return lost();
+    if (ready > 0 && PQconsumeInput(conn_) == 0) return lost();
+  }
 }
 
 absl::Status Connection::ExecScript(absl::string_view sql) {

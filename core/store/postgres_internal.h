@@ -115,6 +115,10 @@ class Connection {
   absl::Status ExecScript(absl::string_view sql);
   // COMMIT; an error (Aborted) when the server rolled back instead.
   absl::Status Commit();
+  // After LISTEN: waits at most `timeout` for a notification and consumes
+  // every one pending. True if any arrived; Unavailable if the connection
+  // failed.
+  absl::StatusOr<bool> WaitForNotification(absl::Duration timeout);
 
   // The connection is unusable (reset by the server, network failure).
   bool broken() const;

@@ -180,8 +180,8 @@ absl::StatusOr<int> ReadVersion(Connection& conn) {
 
 int PostgresStore::LatestSchemaVersion() { return kLatestVersion; }
 
-PostgresStore::PostgresStore(std::unique_ptr<pg::Pool> pool)
-    : pool_(std::move(pool)) {}
+PostgresStore::PostgresStore(std::unique_ptr<pg::Pool> pool, Options options)
+    : pool_(std::move(pool)), options_(std::move(options)) {}
 
 PostgresStore::~PostgresStore() = default;
 
@@ -196,12 +196,12 @@ absl::StatusOr<std::unique_ptr<PostgresStore>> PostgresStore::Open(
     return absl::InvalidArgumentError("postgres: max_connections must be >= 1");
   }
   pg::PoolOptions pool_options;
-  pool_options.conninfo = std::move(options.conninfo);
+  pool_options.conninfo = options.conninfo;
   pool_options.max_connections = options.max_connections;
   pool_options.acquire_timeout = options.acquire_timeout;
   pool_options.statement_timeout = options.statement_timeout;
-  std::unique_ptr<PostgresStore> store(
-      new PostgresStore(std::make_unique<pg::Pool>(std::move(pool_options))));
+  std::unique_ptr<PostgresStore> store(new PostgresStore(
+      std::make_unique<pg::Pool>(std::move(pool_options)), std::move(options)));
   RETURN_IF_ERROR(store->Migrate());
   return store;
 }
@@ -697,9 +697,18 @@ absl::StatusOr<int> PostgresStore::DeleteExpiredRevokedTokens(absl::Time now) {
 
 absl::Status PostgresStore::AppendChange(Connection& conn, ChangeKind kind,
                                          absl::string_view key) {
+  const Params params = Params().Text(ChangeKindName(kind)).Text(key);
+  if (!options_.notify) {
+    return conn.Exec("INSERT INTO changes (kind, key) VALUES ($1, $2)", params)
+        .status();
+  }
+  // One round trip; the notice is queued with the transaction and sent at
+  // commit (several in one transaction fold into one).
   return conn
-      .Exec("INSERT INTO changes (kind, key) VALUES ($1, $2)",
-            Params().Text(ChangeKindName(kind)).Text(key))
+      .Exec(
+          "WITH c AS (INSERT INTO changes (kind, key) VALUES ($1, $2) "
+          "RETURNING seq) SELECT pg_notify('tokend_changes', '') FROM c",
+          params)
       .status();
 }
 

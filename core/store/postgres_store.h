@@ -37,6 +37,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "core/store/backend.h"
+#include "core/store/change_notifier.h"
 #include "core/store/records.h"
 
 namespace tokend::store {
@@ -54,6 +55,11 @@ class PostgresStore final : public Backend {
     int max_connections = 8;
     absl::Duration acquire_timeout = absl::Seconds(5);
     absl::Duration statement_timeout = absl::Seconds(5);
+    // Every change also sends NOTIFY tokend_changes (delivered at commit)
+    // so that followers listening through OpenChangeNotifier() poll at
+    // once. Off for PostgreSQL-compatible databases without NOTIFY: the
+    // feed is then followed by polling alone.
+    bool notify = true;
   };
 
   // Connects and migrates to LatestSchemaVersion(). FailedPrecondition if
@@ -66,6 +72,11 @@ class PostgresStore final : public Backend {
   PostgresStore(const PostgresStore&) = delete;
   PostgresStore& operator=(const PostgresStore&) = delete;
   ~PostgresStore() override;
+
+  // A wake-up for a follower of this store's change feed, on its own
+  // connection (LISTEN holds one), opened lazily and reopened after a
+  // failure. FailedPrecondition when Options::notify is off.
+  absl::StatusOr<std::unique_ptr<ChangeNotifier>> OpenChangeNotifier() const;
 
   int schema_version() const { return schema_version_; }
   int migrations_applied() const { return migrations_applied_; }
@@ -145,7 +156,7 @@ class PostgresStore final : public Backend {
                             absl::string_view holder) override;
 
  private:
-  explicit PostgresStore(std::unique_ptr<pg::Pool> pool);
+  PostgresStore(std::unique_ptr<pg::Pool> pool, Options options);
 
   absl::Status Migrate();
 
@@ -153,9 +164,10 @@ class PostgresStore final : public Backend {
   // write's transaction. Locks the lease row until commit, so the lease
   // cannot change hands before the write lands.
   static absl::Status CheckFence(pg::Connection& conn, const Fence& fence);
-  // Appends to the change feed; call inside the change's transaction.
-  static absl::Status AppendChange(pg::Connection& conn, ChangeKind kind,
-                                   absl::string_view key);
+  // Appends to the change feed (and notifies, if on); call inside the
+  // change's transaction.
+  absl::Status AppendChange(pg::Connection& conn, ChangeKind kind,
+                            absl::string_view key);
   // One transaction: MarkTime, then AppendChange(kind, id).
   absl::Status MarkTimeAndRecord(absl::string_view sql, absl::string_view what,
                                  absl::string_view id, absl::Time at,
@@ -175,6 +187,8 @@ class PostgresStore final : public Backend {
                                         const UserRecord& rec, bool live);
 
   const std::unique_ptr<pg::Pool> pool_;
+  // The conninfo and settings Open() was given (the notifier's connection).
+  const Options options_;
   int schema_version_ = 0;
   int migrations_applied_ = 0;
 };

@@ -214,5 +214,59 @@ TEST(PostgresStoreTest, RecoversAfterADatabaseRestart) {
   EXPECT_TRUE(store->InsertApiKey(ApiKey("ak_2", ApiKeySurface::kAdmin)).ok());
 }
 
+// "woken", "quiet" or the error, so a failure says which.
+std::string Outcome(const absl::StatusOr<bool>& woken) {
+  if (!woken.ok()) return woken.status().ToString();
+  return *woken ? "woken" : "quiet";
+}
+
+// LISTEN/NOTIFY as a wake-up: a committed change wakes a listener on
+// another connection once; a store with notices off sends none; a restart
+// is reported and the next wait reconnects.
+TEST(PostgresStoreTest, ChangeNotifierWakesOnCommittedChanges) {
+  PostgresStore::Options options;
+  options.conninfo = NewDatabase();
+  std::unique_ptr<PostgresStore> writer = MustOpen(options);
+  ASSERT_NE(writer, nullptr);
+  ASSERT_TRUE(writer->InsertApiKey(ApiKey("ak_1", ApiKeySurface::kAdmin)).ok());
+  absl::StatusOr<std::unique_ptr<ChangeNotifier>> notifier =
+      writer->OpenChangeNotifier();
+  ASSERT_TRUE(notifier.ok()) << notifier.status();
+  ChangeNotifier& listener = **notifier;
+  // The first wait connects and LISTENs; it wakes, since it cannot know
+  // what was sent before.
+  EXPECT_EQ(Outcome(listener.Wait(absl::ZeroDuration())), "woken");
+  EXPECT_EQ(Outcome(listener.Wait(absl::Milliseconds(50))), "quiet");
+
+  ASSERT_TRUE(writer->RevokeApiKey("ak_1", kT0).ok());
+  // Sent at commit, before RevokeApiKey returned.
+  EXPECT_EQ(Outcome(listener.Wait(absl::Seconds(10))), "woken");
+  EXPECT_EQ(Outcome(listener.Wait(absl::Milliseconds(50))), "quiet");
+
+  // A failed transaction sends nothing.
+  EXPECT_FALSE(writer->RevokeApiKey("ak_missing", kT0).ok());
+  EXPECT_EQ(Outcome(listener.Wait(absl::Milliseconds(50))), "quiet");
+
+  PostgresStore::Options quiet = options;
+  quiet.notify = false;
+  std::unique_ptr<PostgresStore> quiet_writer = MustOpen(quiet);
+  ASSERT_NE(quiet_writer, nullptr);
+  EXPECT_EQ(quiet_writer->OpenChangeNotifier().status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  ASSERT_TRUE(
+      quiet_writer->InsertApiKey(ApiKey("ak_2", ApiKeySurface::kAdmin)).ok());
+  ASSERT_TRUE(quiet_writer->RevokeApiKey("ak_2", kT0).ok());
+  EXPECT_EQ(Outcome(listener.Wait(absl::Milliseconds(50))), "quiet");
+
+  ASSERT_TRUE(testing::SharedPostgresServer()->Stop().ok());
+  EXPECT_EQ(listener.Wait(absl::Seconds(10)).status().code(),
+            absl::StatusCode::kUnavailable);
+  ASSERT_TRUE(testing::SharedPostgresServer()->Restart().ok());
+  EXPECT_EQ(Outcome(listener.Wait(absl::ZeroDuration())), "woken");
+  ASSERT_TRUE(writer->InsertApiKey(ApiKey("ak_3", ApiKeySurface::kAdmin)).ok());
+  ASSERT_TRUE(writer->RevokeApiKey("ak_3", kT0).ok());
+  EXPECT_EQ(Outcome(listener.Wait(absl::Seconds(10))), "woken");
+}
+
 }  // namespace
 }  // namespace tokend::store
