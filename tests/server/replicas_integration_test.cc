@@ -3,6 +3,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -36,6 +37,7 @@
 #include "tests/testing/iam_admin.h"
 #include "tests/testing/postgres_server.h"
 #include "tests/testing/tokend_process.h"
+#include "tokend/iam/v1/service_accounts.grpc.pb.h"
 #include "tokend/keys/v1/keyring.grpc.pb.h"
 #include "tokend/verify/v1/verification.grpc.pb.h"
 #include "yandex/cloud/iam/v1/iam_token_service.grpc.pb.h"
@@ -428,6 +430,145 @@ TEST(ReplicasIntegrationTest, AReplicaCutOffFromTheDatabaseFailsClosed) {
     absl::SleepFor(absl::Milliseconds(50));
   } while (absl::Now() < deadline);
   EXPECT_TRUE(back.ok()) << back.error_message();
+}
+
+// PostgreSQL crashes and restarts in the middle of a write and issue load
+// on two replicas: writes made while it is down fail with UNAVAILABLE,
+// issuance goes on throughout (within the grace), writes resume once it is
+// back, and every write that was acknowledged is in the database.
+TEST(ReplicasIntegrationTest,
+     ADatabaseRestartUnderLoadLosesNoAcknowledgedWrite) {
+  const SharedConfig config = MakeSharedConfig();
+  std::vector<std::unique_ptr<TokendProcess>> replicas =
+      StartReplicas(config, 2);
+  std::vector<std::shared_ptr<grpc::Channel>> channels;
+  for (const auto& replica : replicas) {
+    ASSERT_NE(replica, nullptr);
+    channels.push_back(grpc::CreateChannel(replica->grpc_address(),
+                                           grpc::InsecureChannelCredentials()));
+  }
+  const std::string admin_key = SharedAdminKey(config);
+  const auto account =
+      testing::CreateServiceAccount(channels[0], admin_key, "load-account");
+  const std::string key_file = testing::KeyFileOf(
+      testing::CreateAuthorizedKey(channels[0], admin_key, account.id()));
+  // Both replicas have read the key and the account before the outage.
+  for (const auto& channel : channels) {
+    yiam::CreateIamTokenResponse token;
+    ASSERT_TRUE(CreateIamToken(channel, key_file, &token).ok());
+  }
+
+  // The phase a call began and ended in; only calls within one phase are
+  // judged by it (none while the server is stopping or starting).
+  enum Phase { kUp, kStopping, kDown, kStarting, kBack };
+  std::atomic<int> phase{kUp};
+  std::atomic<bool> done{false};
+  std::atomic<int> acknowledged_since_back{0}, issued_since_back{0};
+  struct Call {
+    int began, ended;
+    grpc::StatusCode code;
+    std::string message, id;
+  };
+  std::vector<Call> writes, issues;  // Read once the threads are joined.
+  std::thread writer([&] {
+    for (int i = 0; !done.load(); ++i) {
+      const int began = phase.load();
+      iam::v1::CreateServiceAccountRequest request;
+      request.set_name(absl::StrCat("written-", i));
+      iam::v1::ServiceAccount created;
+      grpc::ClientContext context;
+      context.AddMetadata("authorization", "Bearer " + admin_key);
+      context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+      const grpc::Status status =
+          iam::v1::ServiceAccountService::NewStub(channels[i % 2])
+              ->Create(&context, request, &created);
+      writes.push_back({began, phase.load(), status.error_code(),
+                        status.error_message(), created.id()});
+      if (began == kBack && status.ok()) ++acknowledged_since_back;
+    }
+  });
+  std::thread issuer([&] {
+    for (int i = 0; !done.load(); ++i) {
+      const int began = phase.load();
+      yiam::CreateIamTokenResponse token;
+      const grpc::Status status =
+          CreateIamToken(channels[i % 2], key_file, &token);
+      issues.push_back({began, phase.load(), status.error_code(),
+                        status.error_message(), ""});
+      if (began == kBack && status.ok()) ++issued_since_back;
+    }
+  });
+
+  testing::PostgresServer* server = testing::SharedPostgresServer();
+  absl::SleepFor(absl::Seconds(1));
+  phase = kStopping;
+  const absl::Status stopped = server->Stop();
+  phase = kDown;
+  absl::SleepFor(absl::Seconds(3));
+  phase = kStarting;
+  const absl::Status restarted = server->Restart();
+  phase = kBack;
+  // Load goes on: ten writes and ten tokens since (bounded, by wall time).
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  while (
+      (acknowledged_since_back.load() < 10 || issued_since_back.load() < 10) &&
+      absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  done = true;
+  writer.join();
+  issuer.join();
+  ASSERT_TRUE(stopped.ok()) << stopped;
+  ASSERT_TRUE(restarted.ok()) << restarted;
+  EXPECT_GE(acknowledged_since_back.load(), 10);
+  EXPECT_GE(issued_since_back.load(), 10);
+
+  std::map<Phase, int> ok_writes, ok_issues, judged_writes, judged_issues;
+  std::set<std::string> acknowledged;
+  for (const Call& c : writes) {
+    if (c.code == grpc::StatusCode::OK) acknowledged.insert(c.id);
+    if (c.began != c.ended || c.began == kStopping || c.began == kStarting) {
+      continue;
+    }
+    const Phase p = static_cast<Phase>(c.began);
+    ++judged_writes[p];
+    ok_writes[p] += c.code == grpc::StatusCode::OK;
+    // Up: every write lands. Down: refused as UNAVAILABLE. Back: the
+    // first use of a dead pooled connection is retried on a fresh one.
+    EXPECT_EQ(c.code,
+              p == kDown ? grpc::StatusCode::UNAVAILABLE : grpc::StatusCode::OK)
+        << "phase " << p << ": " << c.message;
+  }
+  for (const Call& c : issues) {
+    if (c.began != c.ended) continue;
+    const Phase p = static_cast<Phase>(c.began);
+    ++judged_issues[p];
+    ok_issues[p] += c.code == grpc::StatusCode::OK;
+    // The account and key were read before; the grace (30 s) covers the
+    // whole outage.
+    EXPECT_EQ(c.code, grpc::StatusCode::OK) << c.message;
+  }
+  EXPECT_GT(ok_writes[kUp], 0);
+  EXPECT_GT(judged_writes[kDown], 0);
+  EXPECT_GT(judged_issues[kDown], 0);
+
+  absl::StatusOr<std::string> stored = server->Psql(
+      config.Database(), "SELECT id FROM service_accounts ORDER BY id");
+  ASSERT_TRUE(stored.ok()) << stored.status();
+  const std::vector<std::string> rows = absl::StrSplit(*stored, '\n');
+  const std::set<std::string> present(rows.begin(), rows.end());
+  for (const std::string& id : acknowledged) {
+    EXPECT_EQ(present.count(id), 1u) << "acknowledged but lost: " << id;
+  }
+  std::printf(
+      "database restart under load: writes ok/judged up %d/%d, down %d/%d, "
+      "back %d/%d; issues ok/judged up %d/%d, down %d/%d, back %d/%d; %zu "
+      "acknowledged writes checked in the database\n",
+      ok_writes[kUp], judged_writes[kUp], ok_writes[kDown],
+      judged_writes[kDown], ok_writes[kBack], judged_writes[kBack],
+      ok_issues[kUp], judged_issues[kUp], ok_issues[kDown],
+      judged_issues[kDown], ok_issues[kBack], judged_issues[kBack],
+      acknowledged.size());
 }
 
 // The replica holding the maintenance lease now, by the pid in its holder
