@@ -16,7 +16,7 @@ absl::StatusOr<std::unique_ptr<ReplicaSync>> ReplicaSync::Create(
   ASSIGN_OR_RETURN(std::unique_ptr<store::ChangeFollower> follower,
                    store::ChangeFollower::Create(feed, clock, options));
   return std::unique_ptr<ReplicaSync>(
-      new ReplicaSync(std::move(follower), bound));
+      new ReplicaSync(std::move(follower), clock, bound));
 }
 
 ReplicaSync::~ReplicaSync() {

@@ -54,18 +54,24 @@ class ReplicaSync {
              std::unique_ptr<store::ChangeNotifier> notifier = nullptr);
 
   bool IsCurrent() const { return follower_->IsCurrent(); }
+  // How long since the last poll that read the whole feed began: the age of
+  // what this replica knows (about bound / 5 when healthy).
+  absl::Duration Lag() const {
+    return clock_->Now() - follower_->last_confirmed();
+  }
   // UNAVAILABLE, for a check that must fail closed.
   absl::Status NotCurrent() const;
 
  private:
   ReplicaSync(std::unique_ptr<store::ChangeFollower> follower,
-              absl::Duration bound)
-      : follower_(std::move(follower)), bound_(bound) {}
+              const Clock* clock, absl::Duration bound)
+      : follower_(std::move(follower)), clock_(clock), bound_(bound) {}
   absl::Status AfterDispatch();
   void PollLoop(absl::Duration interval);
   void ListenLoop();
 
   const std::unique_ptr<store::ChangeFollower> follower_;
+  const Clock* const clock_;
   const absl::Duration bound_;
   SyncTargets targets_;
   // Set by handlers, cleared once the reload succeeded (polling thread only).

@@ -92,6 +92,8 @@ struct TokendServer::State {
   std::string replica_id;
   std::atomic<bool> leader{false};
   absl::Time last_maintained = absl::InfinitePast();
+  // What health last said about the store (Maintain() thread only).
+  bool store_serving = true;
 };
 
 namespace {
@@ -245,6 +247,31 @@ void AppendLeaderGauge(bool leader, std::string* out) {
                   "# TYPE tokend_maintenance_leader gauge\n"
                   "tokend_maintenance_leader ",
                   leader ? 1 : 0, "\n");
+}
+
+// With a shared store: how current this replica is, against the grace.
+void AppendStoreGauges(const ReplicaSync& sync, absl::Duration grace,
+                       std::string* out) {
+  absl::StrAppend(
+      out,
+      "# HELP tokend_change_feed_lag_seconds Age of what this replica knows "
+      "of the shared store (since its last complete read of the change "
+      "feed).\n"
+      "# TYPE tokend_change_feed_lag_seconds gauge\n"
+      "tokend_change_feed_lag_seconds ",
+      absl::ToDoubleSeconds(sync.Lag()),
+      "\n"
+      "# HELP tokend_change_feed_current 1 while the lag is within the "
+      "propagation bound; 0 means revocation checks fail closed.\n"
+      "# TYPE tokend_change_feed_current gauge\n"
+      "tokend_change_feed_current ",
+      sync.IsCurrent() ? 1 : 0,
+      "\n"
+      "# HELP tokend_store_outage_grace_seconds How long issuance goes on "
+      "from cached reads while the store is unreachable.\n"
+      "# TYPE tokend_store_outage_grace_seconds gauge\n"
+      "tokend_store_outage_grace_seconds ",
+      absl::ToDoubleSeconds(grace), "\n");
 }
 
 // Gauges read at scrape time: keys per slot and state.
@@ -543,10 +570,13 @@ absl::StatusOr<std::unique_ptr<TokendServer>> TokendServer::Start(
   ASSIGN_OR_RETURN(backends.gateway,
                    gateway::Gateway::Create(std::move(gateway_options)));
   backends.metrics = [metrics = state->metrics.get(),
-                      keyring = state->keyring.get(), leader = &state->leader] {
-    return metrics->RenderPrometheus([keyring, leader](std::string* out) {
+                      keyring = state->keyring.get(), leader = &state->leader,
+                      sync = state->sync.get(),
+                      grace = options.store_outage_grace] {
+    return metrics->RenderPrometheus([=](std::string* out) {
       AppendKeyringGauges(*keyring, out);
       AppendLeaderGauge(leader->load(), out);
+      if (sync != nullptr) AppendStoreGauges(*sync, grace, out);
     });
   };
   state->http_front->Attach(std::move(backends));
@@ -570,8 +600,26 @@ const std::string& TokendServer::issuer() const {
 // has lost its database for an hour and fails closed anyway).
 constexpr absl::Duration kChangeFeedRetention = absl::Hours(1);
 
+void TokendServer::UpdateStoreHealth() {
+  // Past the bound revocation checks already fail closed; past the grace
+  // too, issuance does: nothing is left to serve, so the balancer is told.
+  if (state_->server == nullptr) return;  // Shut down.
+  const absl::Duration lag = state_->sync->Lag();
+  const bool serving = lag <= state_->options.propagation_bound +
+                                  state_->options.store_outage_grace;
+  if (serving == state_->store_serving) return;
+  state_->store_serving = serving;
+  std::fprintf(stderr, "tokend: health %s: the store %s\n",
+               serving ? "SERVING" : "NOT_SERVING",
+               serving ? "is followed again"
+                       : "has been out of reach past --store_outage_grace");
+  auto* health = state_->server->GetHealthCheckService();
+  if (health != nullptr) health->SetServingStatus(serving);
+}
+
 absl::Status TokendServer::Maintain() {
   state_->last_maintained = state_->clock->Now();
+  if (state_->sync != nullptr) UpdateStoreHealth();
   // Once for all replicas: only the lease holder advances keys and purges.
   absl::StatusOr<store::Lease> lease = state_->store->AcquireLease(
       kMaintenanceLease, state_->replica_id, state_->options.lease_ttl);

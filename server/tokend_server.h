@@ -90,6 +90,9 @@ class TokendServer {
  private:
   struct State;
   explicit TokendServer(std::unique_ptr<State> state);
+  // With a shared store: health NOT_SERVING once the store has been out of
+  // reach past the outage grace, SERVING again once it is followed.
+  void UpdateStoreHealth();
   std::unique_ptr<State> state_;
 };
 

@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <numeric>
 #include <set>
 #include <sstream>
 #include <string>
@@ -21,6 +22,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "core/auth/secret_file.h"
@@ -371,6 +373,13 @@ TEST(ReplicasIntegrationTest, RevocationsReachEveryReplicaByPollingAlone) {
   RevokeRoundRobinAndMeasure({"--change_notify=false"}, 50, "polling alone");
 }
 
+// /healthz's HTTP status, or 0 if it did not answer.
+int HealthOf(const TokendProcess& replica) {
+  absl::StatusOr<testing::HttpResponse> health =
+      testing::HttpGet(replica.http_address(), "/healthz");
+  return health.ok() ? health->status : 0;
+}
+
 // Without the database a replica cannot know whether a token was revoked
 // elsewhere: once its last confirmation is older than the bound, Verify of
 // a revocable token is UNAVAILABLE (never a stale OK). Issuance goes on from
@@ -378,7 +387,8 @@ TEST(ReplicasIntegrationTest, RevocationsReachEveryReplicaByPollingAlone) {
 // the database is back, it recovers by itself.
 TEST(ReplicasIntegrationTest, AReplicaCutOffFromTheDatabaseFailsClosed) {
   SharedConfig config = MakeSharedConfig();
-  config.extra_args = {"--store_outage_grace=10s"};
+  // Health is re-judged at every maintenance pass (each lease_ttl / 3).
+  config.extra_args = {"--store_outage_grace=10s", "--lease_ttl=3s"};
   std::vector<std::unique_ptr<TokendProcess>> replicas =
       StartReplicas(config, 1);
   ASSERT_NE(replicas[0], nullptr);
@@ -407,6 +417,14 @@ TEST(ReplicasIntegrationTest, AReplicaCutOffFromTheDatabaseFailsClosed) {
   const grpc::Status cut_off = VerifyOn(channel, token.iam_token(), &verified);
   EXPECT_EQ(cut_off.error_code(), grpc::StatusCode::UNAVAILABLE)
       << cut_off.error_message();
+  // Within the grace the balancer keeps it; /metrics tells the lag.
+  EXPECT_EQ(HealthOf(*replicas[0]), 200);
+  absl::StatusOr<testing::HttpResponse> metrics =
+      testing::HttpGet(replicas[0]->http_address(), "/metrics");
+  ASSERT_TRUE(metrics.ok()) << metrics.status();
+  EXPECT_THAT(metrics->body, HasSubstr("\ntokend_change_feed_current 0\n"));
+  EXPECT_THAT(metrics->body,
+              HasSubstr("\ntokend_store_outage_grace_seconds 10\n"));
 
   // Issuance goes on from what was read, past its 5 s cache ttl, within the
   // 10 s grace; after ttl + grace it fails closed, UNAVAILABLE.
@@ -419,6 +437,11 @@ TEST(ReplicasIntegrationTest, AReplicaCutOffFromTheDatabaseFailsClosed) {
   const grpc::Status past_grace = create_token(&bridged);
   EXPECT_EQ(past_grace.error_code(), grpc::StatusCode::UNAVAILABLE)
       << past_grace.error_message();
+  // Nothing left to serve: health says so (the last confirmation was
+  // before `stopped`; bound 1 s + grace 10 s, plus a maintenance pass).
+  absl::SleepFor(stopped + absl::Seconds(11 + 1) + absl::Milliseconds(100) -
+                 absl::Now());
+  EXPECT_EQ(HealthOf(*replicas[0]), 503);
   ASSERT_TRUE(server->Restart().ok());
 
   // Recovers without a restart of its own (bounded wait, by wall time).
@@ -430,6 +453,12 @@ TEST(ReplicasIntegrationTest, AReplicaCutOffFromTheDatabaseFailsClosed) {
     absl::SleepFor(absl::Milliseconds(50));
   } while (absl::Now() < deadline);
   EXPECT_TRUE(back.ok()) << back.error_message();
+  // Health recovers too, at the next maintenance pass.
+  int health = 0;
+  while (absl::Now() < deadline && (health = HealthOf(*replicas[0])) != 200) {
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  EXPECT_EQ(health, 200);
 }
 
 // PostgreSQL crashes and restarts in the middle of a write and issue load
@@ -799,6 +828,101 @@ std::string ReadFile(const std::string& path) {
   std::stringstream out;
   out << in.rdbuf();
   return out.str();
+}
+
+// Rotations forced every second through any replica while 10,000 IAM
+// tokens are issued round-robin by three replicas: each token's kid is in
+// every replica's JWKS fetched before the token was issued (in batches: the
+// three JWKS, then 30 tokens).
+TEST(ReplicasIntegrationTest, TenThousandTokensDuringForcedRotations) {
+  SharedConfig config = MakeSharedConfig();
+  config.extra_args = {"--lease_ttl=2s", "--jwks_max_age=1s",
+                       "--publish_lead_time=1s"};
+  std::vector<std::unique_ptr<TokendProcess>> replicas =
+      StartReplicas(config, 3);
+  std::vector<std::shared_ptr<grpc::Channel>> channels;
+  for (const auto& replica : replicas) {
+    ASSERT_NE(replica, nullptr);
+    channels.push_back(grpc::CreateChannel(replica->grpc_address(),
+                                           grpc::InsecureChannelCredentials()));
+  }
+  const std::string admin_key = SharedAdminKey(config);
+  const auto account =
+      testing::CreateServiceAccount(channels[0], admin_key, "rotated-account");
+  const std::string key_file = testing::KeyFileOf(
+      testing::CreateAuthorizedKey(channels[0], admin_key, account.id()));
+  // The service account's JWT may be presented many times within its hour.
+  yiam::CreateIamTokenRequest exchange;
+  exchange.set_jwt(SignSaJwt(key_file));
+
+  absl::Notification done;
+  std::map<grpc::StatusCode, int> rotations;  // Read after the join.
+  std::thread rotator([&] {
+    for (int i = 0; !done.WaitForNotificationWithTimeout(absl::Seconds(1));
+         ++i) {
+      grpc::ClientContext context;
+      context.AddMetadata("authorization", "Bearer " + admin_key);
+      context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+      keys::v1::RotateSigningKeysRequest rotate;
+      rotate.set_slot("iam");
+      keys::v1::RotateSigningKeysResponse rotated;
+      // FAILED_PRECONDITION while the previous next key waits to activate.
+      ++rotations[keys::v1::KeyringService::NewStub(channels[i % 3])
+                      ->RotateSigningKeys(&context, rotate, &rotated)
+                      .error_code()];
+    }
+  });
+
+  constexpr int kTokens = 10000;
+  constexpr int kPerReplicaInBatch = 10;
+  std::map<std::string, int> by_kid;
+  int issued = 0;
+  const absl::Time started = absl::Now();
+  while (issued < kTokens && !HasFailure()) {
+    std::vector<std::set<std::string>> published;
+    for (const auto& replica : replicas) {
+      absl::StatusOr<testing::HttpResponse> jwks =
+          testing::HttpGet(replica->http_address(), "/.well-known/jwks.json");
+      ASSERT_TRUE(jwks.ok()) << jwks.status();
+      published.push_back(KidsOf(jwks->body));
+    }
+    for (int i = 0; i < 3 * kPerReplicaInBatch && issued < kTokens;
+         ++i, ++issued) {
+      yiam::CreateIamTokenResponse token;
+      grpc::ClientContext context;
+      context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+      const grpc::Status status =
+          yiam::IamTokenService::NewStub(channels[issued % 3])
+              ->Create(&context, exchange, &token);
+      ASSERT_TRUE(status.ok()) << status.error_message();
+      const std::string kid = KidOfToken(token.iam_token());
+      for (size_t r = 0; r < published.size(); ++r) {
+        EXPECT_EQ(published[r].count(kid), 1u)
+            << "token " << issued << " signed by " << kid
+            << ", not yet in replica " << r << "'s JWKS";
+      }
+      ++by_kid[kid];
+    }
+  }
+  const absl::Duration took = absl::Now() - started;
+  done.Notify();
+  rotator.join();
+  EXPECT_EQ(issued, kTokens);
+  // The rotations took effect under load: several keys signed in turn.
+  EXPECT_GE(by_kid.size(), 2u);
+  EXPECT_GE(rotations[grpc::StatusCode::OK], 1);
+  EXPECT_EQ(rotations[grpc::StatusCode::OK] +
+                rotations[grpc::StatusCode::FAILED_PRECONDITION],
+            std::accumulate(
+                rotations.begin(), rotations.end(), 0,
+                [](int n, const auto& entry) { return n + entry.second; }));
+  std::printf(
+      "%d tokens round-robin over 3 replicas in %s during %d rotations (%d "
+      "refused: a key was still waiting); %zu keys signed; every kid "
+      "published by every replica beforehand\n",
+      issued, absl::FormatDuration(took).c_str(),
+      rotations[grpc::StatusCode::OK],
+      rotations[grpc::StatusCode::FAILED_PRECONDITION], by_kid.size());
 }
 
 // Moving in: a single tokend on SQLite issues an IAM token and an account's
