@@ -4,22 +4,14 @@
 # the health check and GetJwks without any .proto file.
 set -euo pipefail
 
-tokend="$TEST_SRCDIR/tokend/server/tokend"
+source "$TEST_SRCDIR/tokend/tests/interop/tokend_env.sh"
 buf="$TEST_SRCDIR/tokend/tests/interop/node_modules/@bufbuild/buf/bin/buf"
 [ -x "$buf" ] || { echo "buf not installed: run tools/setup"; exit 1; }
-source "$TEST_SRCDIR/tokend/tests/testing/wait_until.sh"
 
-dir=$(mktemp -d "${TEST_TMPDIR:-/tmp}/buf.XXXXXX")
-"$tokend" --data_dir="$dir" --grpc_listen=127.0.0.1:0 --http_listen=127.0.0.1:0 --ready_file="$dir/ready" \
-  2>"$dir/log" &
-pid=$!
-trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true' EXIT
-wait_until $pid test -s "$dir/ready" || { cat "$dir/log"; echo "FAIL: tokend not ready"; exit 1; }
-addr=$(sed -E 's/.*"grpc":"([^"]+)".*/\1/' "$dir/ready")
-url="http://$addr"
-export HOME="$dir"  # buf writes a cache under $HOME.
-
-fail() { echo "FAIL: $*"; exit 1; }
+data=$(mktemp -d "${TEST_TMPDIR:-/tmp}/buf.XXXXXX")
+start_tokend "$data"
+url="http://$grpc"
+export HOME="$data"  # buf writes a cache under $HOME.
 
 methods=$("$buf" curl --protocol grpc --http2-prior-knowledge --list-methods "$url")
 echo "$methods"

@@ -6,9 +6,7 @@
 # from the real tokenctl (sa create, key create --out); the Python client reads
 # that key file as the Yandex SDK does. See iam_python_test.py for the flow.
 set -euo pipefail
-source "$TEST_SRCDIR/tokend/tests/testing/wait_until.sh"
-
-fail() { echo "FAIL: $*"; exit 1; }
+source "$TEST_SRCDIR/tokend/tests/interop/tokend_env.sh"
 
 python=/usr/bin/python3
 protoc=/usr/bin/protoc
@@ -20,8 +18,6 @@ googleapis=/usr/share/gocode/src/github.com/gogo/googleapis
 "$python" -s -c 'import grpc, jwt, cryptography, google.protobuf' ||
   fail "need python3-grpcio python3-jwt python3-cryptography python3-protobuf"
 
-tokend="$TEST_SRCDIR/tokend/server/tokend"
-tokenctl="$TEST_SRCDIR/tokend/tools/tokenctl/tokenctl"
 [ -x "$tokenctl" ] || fail "$tokenctl missing"
 protos="$TEST_SRCDIR/tokend/proto"
 client="$TEST_SRCDIR/tokend/tests/interop/iam_python_test.py"
@@ -43,19 +39,10 @@ mkdir -p "$dir/data" "$dir/gen" "$dir/pki"
 "$python" -s "$client" certs "$dir/pki"
 
 issuer="https://tokend.python.test"
-"$tokend" --data_dir="$dir/data" --grpc_listen=127.0.0.1:0 \
-  --http_listen=127.0.0.1:0 --issuer="$issuer" \
-  --tls_cert="$dir/pki/server.pem" --tls_key="$dir/pki/server.key" \
-  --ready_file="$dir/ready" 2>"$dir/log" &
-pid=$!
-trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true' EXIT
-wait_until $pid test -s "$dir/ready" || { cat "$dir/log"; fail "tokend did not become ready"; }
-addr=$(sed -E 's/.*"grpc":"([^"]+)".*/\1/' "$dir/ready")
-
-server_log() {
-  echo "--- tokend log (tail) ---"
-  tail -n 40 "$dir/log"
-}
+data="$dir/data"
+start_tokend "$data" --issuer="$issuer" \
+  --tls_cert="$dir/pki/server.pem" --tls_key="$dir/pki/server.key"
+addr=$grpc
 
 # tokenctl over TLS with the test CA and the admin key tokend wrote. OUT is
 # its stdout (JSON), ERR its stderr; fails the test on a non-zero exit.
@@ -65,7 +52,7 @@ ctl() {
   if ! "$tokenctl" --server="$addr" --tls_ca="$dir/pki/ca.pem" \
       --admin_key_file="$dir/data/admin.key" "$@" >"$out" 2>"$err"; then
     cat "$err"
-    server_log
+    log_tail
     fail "tokenctl $*"
   fi
 }
@@ -104,6 +91,6 @@ echo "ok: tokenctl iam token --key=keys/key.json"
 if ! PYTHONPATH="$dir/gen" "$python" -s "$client" client "$addr" \
     "$dir/pki/ca.pem" "$dir/data" "$issuer" "$key_file" "$sa_id" \
     "$dir/key_create.json" "$dir/ctl_token.json"; then
-  server_log
+  log_tail
   exit 1
 fi

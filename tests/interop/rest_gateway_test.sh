@@ -4,9 +4,9 @@
 # service-account JWT, JSON checks), Node's `jose` (createRemoteJWKSet on our
 # JWKS URL). See rest_gateway_test.py and jose_jwks_test.mjs.
 set -euo pipefail
-source "$TEST_SRCDIR/tokend/tests/testing/wait_until.sh"
 
-fail() { echo "FAIL: $*"; exit 1; }
+here="$TEST_SRCDIR/tokend/tests/interop"
+source "$here/tokend_env.sh"
 
 python=/usr/bin/python3
 [ -x /usr/bin/curl ] || fail "curl missing (apt-get install curl)"
@@ -14,16 +14,9 @@ python=/usr/bin/python3
   fail "need python3-jwt python3-cryptography"
 command -v node >/dev/null || fail "node missing"
 
-here="$TEST_SRCDIR/tokend/tests/interop"
-tokend="$TEST_SRCDIR/tokend/server/tokend"
-tokenctl="$TEST_SRCDIR/tokend/tools/tokenctl/tokenctl"
 dir=$(mktemp -d "${TEST_TMPDIR:-/tmp}/rest_gateway.XXXXXX")
 mkdir -p "$dir/pki"
 "$python" -s "$here/iam_python_test.py" certs "$dir/pki"
-
-pid=
-stop() { [ -n "$pid" ] && kill $pid 2>/dev/null; [ -n "$pid" ] && wait $pid 2>/dev/null; pid=; }
-trap 'stop' EXIT
 
 run_mode() {  # plain | tls
   local mode=$1 data="$dir/$1" tls=() ctl_tls=() scheme=http
@@ -33,14 +26,7 @@ run_mode() {  # plain | tls
     ctl_tls=(--tls_ca="$dir/pki/ca.pem")
     scheme=https
   fi
-  "$tokend" --data_dir="$data" --grpc_listen=127.0.0.1:0 \
-    --http_listen=127.0.0.1:0 --ready_file="$data/ready" "${tls[@]}" \
-    2>"$data/log" &
-  pid=$!
-  wait_until $pid test -s "$data/ready" || { cat "$data/log"; fail "$mode: tokend not ready"; }
-  local grpc http
-  grpc=$(sed -E 's/.*"grpc":"([^"]+)".*/\1/' "$data/ready")
-  http=$(sed -E 's/.*"http":"([^"]+)".*/\1/' "$data/ready")
+  start_tokend "$data" "${tls[@]}"
   local base="$scheme://$http"
   ctl() { "$tokenctl" --server="$grpc" --admin_key_file="$data/admin.key" "${ctl_tls[@]}" "$@"; }
   local sa

@@ -6,21 +6,57 @@
 #   ...                                             # log_tail on failure
 # The caller sets `data` (the data directory, also holding the log) and may
 # call stop; an EXIT trap stops tokend anyway.
+#
+# With TOKEND_STORE=postgres (each test's *_pg variant) tokend runs as a
+# replica over a throwaway PostgreSQL 15: a fresh database per start, the
+# master and admin keys an operator would hand every replica written into
+# the data dir (where tests read admin.key either way), and the issuer its
+# own HTTP URL, as it defaults to with SQLite (a caller's --issuer wins).
 
 tokend="$TEST_SRCDIR/tokend/server/tokend"
 tokenctl="$TEST_SRCDIR/tokend/tools/tokenctl/tokenctl"
 source "$TEST_SRCDIR/tokend/tests/testing/wait_until.sh"
+source "$TEST_SRCDIR/tokend/tests/testing/postgres_env.sh"
 pid=
 
 fail() { echo "FAIL: $*"; exit 1; }
 stop() { [ -n "$pid" ] && kill $pid 2>/dev/null; [ -n "$pid" ] && wait $pid 2>/dev/null; pid=; }
-trap 'stop' EXIT
+trap 'stop; pg_stop' EXIT
 log_tail() { echo "--- tokend log (tail) ---"; tail -n 40 "$data/log"; }
+
+# A loopback port free now (for an issuer that must be known at start).
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# Flags for a replica over PostgreSQL in `dir` (sets shared_flags).
+shared_store_flags() {  # data_dir [tokend flags, to see --tls_cert]
+  local dir=$1; shift
+  [ -n "$pg_dir" ] || pg_start || fail "cannot start PostgreSQL"
+  pg_new_database || fail "cannot create a database"
+  mkdir -p "$dir"
+  (umask 077
+   head -c 32 /dev/urandom >"$dir/master.key"
+   printf 'tka_%s\n' "$(head -c 32 /dev/urandom | base64 -w0 | tr '+/' '-_' | tr -d '=')" \
+     >"$dir/admin.key")
+  local scheme=http port
+  case " $* " in *" --tls_cert="*) scheme=https ;; esac
+  port=$(free_port)
+  shared_flags=(--store="$pg_url" --master_key_file="$dir/master.key"
+    --admin_key_file="$dir/admin.key" --http_listen="127.0.0.1:$port"
+    --issuer="$scheme://127.0.0.1:$port")
+  echo "tokend as a replica over PostgreSQL: $pg_url"
+}
 
 start_tokend() {  # data_dir [flags...]
   local dir=$1; shift
+  local shared_flags=()
+  if [ "${TOKEND_STORE:-sqlite}" = postgres ]; then
+    shared_store_flags "$dir" "$@"
+  fi
   "$tokend" --data_dir="$dir" --grpc_listen=127.0.0.1:0 \
-    --http_listen=127.0.0.1:0 --ready_file="$dir/ready" "$@" 2>"$dir/log" &
+    --http_listen=127.0.0.1:0 "${shared_flags[@]}" --ready_file="$dir/ready" \
+    "$@" 2>"$dir/log" &
   pid=$!
   wait_until $pid test -s "$dir/ready" || { log_tail; fail "tokend not ready"; }
   grpc=$(sed -E 's/.*"grpc":"([^"]+)".*/\1/' "$dir/ready")
