@@ -305,12 +305,14 @@ grpc::ServerUnaryReactor* OAuthTokenServiceImpl::Revoke(
       }
       RETURN_IF_ERROR(record.status());
       RETURN_IF_ERROR(deps_.oauth_tokens->RevokeOAuthToken(record->id, now));
+      deps_.issuer->ForgetOAuthToken(record->id);
       if (!record->revoked_at) record->revoked_at = now;
       ToProto(*record, response);
       return absl::OkStatus();
     }
     RETURN_IF_ERROR(
         deps_.oauth_tokens->RevokeOAuthToken(request->oauth_token_id(), now));
+    deps_.issuer->ForgetOAuthToken(request->oauth_token_id());
     response->set_id(request->oauth_token_id());
     *response->mutable_revoked_at() = ToTimestamp(now);
     return absl::OkStatus();

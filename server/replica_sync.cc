@@ -74,13 +74,16 @@ void ReplicaSync::Start(SyncTargets targets,
              [this](const ChangeRecord&) { reload_revocations_ = true; });
   f.OnChange(ChangeKind::kSigningKeys,
              [this](const ChangeRecord&) { reload_keys_ = true; });
-  // OAuth tokens are read from the store on every exchange: nothing cached.
+  f.OnChange(ChangeKind::kOAuthToken, [this](const ChangeRecord& r) {
+    targets_.iam->ForgetOAuthToken(r.key);
+  });
   // Changes the follower never read (given up, purged before it came):
   // forget everything and reload what is kept whole.
   f.SetResync([this] {
     targets_.api_keys->ForgetAll();
     targets_.checker->InvalidateAll();
     targets_.sessions->InvalidateAll();
+    targets_.iam->ForgetAllOAuthTokens();
     reload_revocations_ = true;
     reload_keys_ = true;
   });

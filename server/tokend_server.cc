@@ -442,6 +442,7 @@ absl::StatusOr<std::unique_ptr<TokendServer>> TokendServer::Start(
                                              std::move(checker_options)));
   iam::IamTokenIssuerOptions issuer_options;
   issuer_options.issuer = options.issuer;
+  issuer_options.outage_grace = options.store_outage_grace;
   ASSIGN_OR_RETURN(
       state->iam_issuer,
       iam::IamTokenIssuer::Create(

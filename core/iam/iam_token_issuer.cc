@@ -13,6 +13,9 @@
 namespace tokend::iam {
 namespace {
 
+// Bounds the OAuth token cache under a spray of distinct (wrong) secrets.
+constexpr size_t kMaxCachedOAuthTokens = 10000;
+
 absl::Status Unauth(absl::string_view message) {
   return absl::UnauthenticatedError(message);
 }
@@ -92,7 +95,8 @@ IamTokenIssuer::IamTokenIssuer(Stores stores, const keys::Keyring* keyring,
       clock_(clock),
       options_(std::move(options)),
       validator_(std::move(validator)),
-      revocations_(std::move(revocations)) {}
+      revocations_(std::move(revocations)),
+      oauth_tokens_(clock, options_.oauth_cache_ttl, kMaxCachedOAuthTokens) {}
 
 absl::StatusOr<IamToken> IamTokenIssuer::Issue(absl::string_view subject_id,
                                                AccountKind kind) const {
@@ -125,9 +129,24 @@ absl::StatusOr<std::string> IamTokenIssuer::ExchangeOAuthToken(
     absl::string_view secret) const {
   if (secret.empty()) return Unauth("OAuth token is empty");
   const std::string hash = auth::HashSecret(secret);
-  auto rec = stores_.oauth_tokens->FindOAuthTokenByHash(hash);
-  if (absl::IsNotFound(rec.status())) return Unauth("OAuth token is invalid");
-  if (!rec.ok()) return rec.status();
+  std::shared_ptr<const store::OAuthTokenRecord> rec = oauth_tokens_.Get(hash);
+  if (rec == nullptr) {
+    auto ticket = oauth_tokens_.Begin();
+    auto found = stores_.oauth_tokens->FindOAuthTokenByHash(hash);
+    if (absl::IsNotFound(found.status())) {
+      return Unauth("OAuth token is invalid");
+    }
+    if (found.ok()) {
+      rec = std::make_shared<const store::OAuthTokenRecord>(*std::move(found));
+      oauth_tokens_.Put(hash, rec, ticket);
+    } else if (IsOutage(found.status())) {
+      rec = oauth_tokens_.GetStale(
+          hash, options_.oauth_cache_ttl + options_.outage_grace);
+      if (rec == nullptr) return found.status();
+    } else {
+      return found.status();
+    }
+  }
   if (!auth::HashesEqual(rec->secret_hash, hash)) {
     return Unauth("OAuth token is invalid");
   }
@@ -136,6 +155,13 @@ absl::StatusOr<std::string> IamTokenIssuer::ExchangeOAuthToken(
   }
   return rec->account_id;
 }
+
+void IamTokenIssuer::ForgetOAuthToken(absl::string_view id) const {
+  oauth_tokens_.EraseIf(
+      [id](const store::OAuthTokenRecord& rec) { return rec.id == id; });
+}
+
+void IamTokenIssuer::ForgetAllOAuthTokens() const { oauth_tokens_.Clear(); }
 
 absl::StatusOr<CreatedOAuthToken> IamTokenIssuer::CreateOAuthToken(
     absl::string_view account_id) const {

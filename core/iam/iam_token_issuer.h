@@ -29,6 +29,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "core/common/bounded_cache.h"
 #include "core/common/clock.h"
 #include "core/iam/revocation_list.h"
 #include "core/jose/jwt_validator.h"
@@ -57,6 +58,13 @@ struct IamTokenIssuerOptions {
   absl::Duration clock_skew = absl::Minutes(5);
   // The in-memory copy of revoked jtis (its cap).
   RevocationListOptions revocation_list;
+  // An OAuth token read less than this ago is not read again, so exchanges
+  // do not wait for the database (a revocation drops the entry at once:
+  // ForgetOAuthToken, here or from the change feed).
+  absl::Duration oauth_cache_ttl = absl::Seconds(5);
+  // While the store is unreachable, a read less than oauth_cache_ttl + this
+  // ago still serves (--store_outage_grace).
+  absl::Duration outage_grace = absl::ZeroDuration();
 };
 
 struct IamToken {
@@ -104,6 +112,10 @@ class IamTokenIssuer {
   // and the found hash is compared in constant time.
   absl::StatusOr<std::string> ExchangeOAuthToken(
       absl::string_view secret) const;
+
+  // Drops what was read of OAuth token `id` (revoked), or of all of them.
+  void ForgetOAuthToken(absl::string_view id) const;
+  void ForgetAllOAuthTokens() const;
 
   // Creates an OAuth token for `account_id` (any subject).
   absl::StatusOr<CreatedOAuthToken> CreateOAuthToken(
@@ -153,6 +165,8 @@ class IamTokenIssuer {
   const IamTokenIssuerOptions options_;
   const jose::JwtValidator validator_;
   const std::unique_ptr<RevocationList> revocations_;
+  // By secret hash.
+  mutable BoundedCache<store::OAuthTokenRecord> oauth_tokens_;
 };
 
 }  // namespace tokend::iam

@@ -373,6 +373,75 @@ TEST(ReplicasIntegrationTest, RevocationsReachEveryReplicaByPollingAlone) {
   RevokeRoundRobinAndMeasure({"--change_notify=false"}, 50, "polling alone");
 }
 
+// OAuth tokens are cached by each replica (exchanges do not wait for the
+// database); one revoked through replica A is dropped from B's cache by the
+// change feed. Asserted: B refuses it once its cache ttl (5 s) has passed,
+// which holds whatever the scheduler does; measured and printed: how soon B
+// actually refused.
+TEST(ReplicasIntegrationTest,
+     AnOAuthTokenRevokedOnOneReplicaIsRefusedByAnother) {
+  const SharedConfig config = MakeSharedConfig();
+  std::vector<std::unique_ptr<TokendProcess>> replicas =
+      StartReplicas(config, 2);
+  ASSERT_NE(replicas[0], nullptr);
+  ASSERT_NE(replicas[1], nullptr);
+  auto a = grpc::CreateChannel(replicas[0]->grpc_address(),
+                               grpc::InsecureChannelCredentials());
+  auto b = grpc::CreateChannel(replicas[1]->grpc_address(),
+                               grpc::InsecureChannelCredentials());
+  const std::string admin_key = SharedAdminKey(config);
+  auto admin = [&](grpc::ClientContext* context) {
+    context->AddMetadata("authorization", "Bearer " + admin_key);
+    context->set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+  };
+  iam::v1::CreateOAuthTokenRequest create;
+  create.set_account_id("ajeuser0000000000007");
+  iam::v1::CreateOAuthTokenResponse oauth;
+  {
+    grpc::ClientContext context;
+    admin(&context);
+    const grpc::Status status = iam::v1::OAuthTokenService::NewStub(a)->Create(
+        &context, create, &oauth);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+  }
+  auto exchange_on_b = [&] {
+    yiam::CreateIamTokenRequest request;
+    request.set_yandex_passport_oauth_token(oauth.token());
+    yiam::CreateIamTokenResponse token;
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+    return yiam::IamTokenService::NewStub(b)->Create(&context, request, &token);
+  };
+  ASSERT_TRUE(exchange_on_b().ok());  // Now in B's cache.
+
+  {
+    iam::v1::RevokeOAuthTokenRequest revoke;
+    revoke.set_oauth_token_id(oauth.oauth_token().id());
+    iam::v1::OAuthToken revoked;
+    grpc::ClientContext context;
+    admin(&context);
+    const grpc::Status status = iam::v1::OAuthTokenService::NewStub(a)->Revoke(
+        &context, revoke, &revoked);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+  }
+  const absl::Time committed = absl::Now();
+  const absl::Duration kCacheTtl = absl::Seconds(5);
+  absl::Duration refused_after = absl::InfiniteDuration();
+  while (absl::Now() - committed < kCacheTtl) {
+    if (exchange_on_b().error_code() == grpc::StatusCode::UNAUTHENTICATED) {
+      refused_after = absl::Now() - committed;
+      break;
+    }
+    absl::SleepFor(absl::Milliseconds(1));
+  }
+  const grpc::Status after = exchange_on_b();
+  EXPECT_EQ(after.error_code(), grpc::StatusCode::UNAUTHENTICATED)
+      << after.error_message();
+  EXPECT_THAT(after.error_message(), HasSubstr("revoked"));
+  std::printf("OAuth token revoked on A, refused by B after %s\n",
+              absl::FormatDuration(refused_after).c_str());
+}
+
 // /healthz's HTTP status, or 0 if it did not answer.
 int HealthOf(const TokendProcess& replica) {
   absl::StatusOr<testing::HttpResponse> health =

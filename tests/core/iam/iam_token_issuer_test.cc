@@ -206,10 +206,28 @@ TEST_F(IamTokenIssuerTest, OAuthExchange) {
   EXPECT_EQ(issuer_->ExchangeOAuthToken("").status().code(),
             absl::StatusCode::kUnauthenticated);
 
+  // Revoked behind the issuer's back: what it read serves until it is told
+  // (ForgetOAuthToken: the revoking handler, or the change feed).
   ASSERT_TRUE(store_->RevokeOAuthToken(created->record.id, clock_.Now()).ok());
+  EXPECT_TRUE(issuer_->ExchangeOAuthToken(created->secret).ok());
+  issuer_->ForgetOAuthToken(created->record.id);
   auto revoked = issuer_->ExchangeOAuthToken(created->secret);
   EXPECT_EQ(revoked.status().code(), absl::StatusCode::kUnauthenticated);
   EXPECT_THAT(std::string(revoked.status().message()), HasSubstr("revoked"));
+}
+
+// Exchanges read the store once per cache ttl (5 s), so they do not wait
+// for a shared database; a change nobody announced lives at most the ttl.
+TEST_F(IamTokenIssuerTest, OAuthTokensAreReadOncePerCacheTtl) {
+  auto created = issuer_->CreateOAuthToken("ajeuser2");
+  ASSERT_TRUE(created.ok()) << created.status();
+  ASSERT_TRUE(issuer_->ExchangeOAuthToken(created->secret).ok());
+  ASSERT_TRUE(store_->RevokeOAuthToken(created->record.id, clock_.Now()).ok());
+  clock_.Advance(absl::Seconds(5) - absl::Milliseconds(1));
+  EXPECT_TRUE(issuer_->ExchangeOAuthToken(created->secret).ok());
+  clock_.Advance(absl::Milliseconds(1));
+  EXPECT_EQ(issuer_->ExchangeOAuthToken(created->secret).status().code(),
+            absl::StatusCode::kUnauthenticated);
 }
 
 TEST_F(IamTokenIssuerTest, IssueForServiceAccount) {
