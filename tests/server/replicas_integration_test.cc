@@ -168,6 +168,35 @@ std::string SharedAdminKey(const SharedConfig& config) {
   return admin.ok() ? *admin : "";
 }
 
+// N replicas started on `config`, a channel to each, and a service account
+// with an authorized key made through the first. On failure the test has
+// failed and `channels` is short: callers ASSERT its size.
+struct Cluster {
+  std::vector<std::unique_ptr<TokendProcess>> replicas;
+  std::vector<std::shared_ptr<grpc::Channel>> channels;
+  std::string admin_key;
+  std::string key_file;  // The account's authorized key file.
+};
+
+Cluster StartCluster(const SharedConfig& config, int n,
+                     const std::string& account_name) {
+  Cluster cluster;
+  cluster.replicas = StartReplicas(config, n);
+  for (const auto& replica : cluster.replicas) {
+    if (replica == nullptr) return cluster;
+  }
+  for (const auto& replica : cluster.replicas) {
+    cluster.channels.push_back(grpc::CreateChannel(
+        replica->grpc_address(), grpc::InsecureChannelCredentials()));
+  }
+  cluster.admin_key = SharedAdminKey(config);
+  const auto account = testing::CreateServiceAccount(
+      cluster.channels[0], cluster.admin_key, account_name);
+  cluster.key_file = testing::KeyFileOf(testing::CreateAuthorizedKey(
+      cluster.channels[0], cluster.admin_key, account.id()));
+  return cluster;
+}
+
 grpc::Status VerifyOn(const std::shared_ptr<grpc::Channel>& channel,
                       const std::string& token,
                       verify::v1::VerifyResponse* verified) {
@@ -283,19 +312,10 @@ void RevokeRoundRobinAndMeasure(const std::vector<std::string>& extra_args,
   SharedConfig config = MakeSharedConfig();
   config.extra_args = extra_args;
   constexpr int kReplicas = 3;
-  std::vector<std::unique_ptr<TokendProcess>> replicas =
-      StartReplicas(config, kReplicas);
-  std::vector<std::shared_ptr<grpc::Channel>> channels;
-  for (const auto& replica : replicas) {
-    ASSERT_NE(replica, nullptr);
-    channels.push_back(grpc::CreateChannel(replica->grpc_address(),
-                                           grpc::InsecureChannelCredentials()));
-  }
-  const std::string admin_key = SharedAdminKey(config);
-  const auto account =
-      testing::CreateServiceAccount(channels[0], admin_key, "revoked-account");
-  const std::string key_file = testing::KeyFileOf(
-      testing::CreateAuthorizedKey(channels[0], admin_key, account.id()));
+  const Cluster cluster = StartCluster(config, kReplicas, "revoked-account");
+  ASSERT_EQ(cluster.channels.size(), size_t{kReplicas});
+  const auto& channels = cluster.channels;
+  const std::string& key_file = cluster.key_file;
 
   const absl::Duration kBound = absl::Seconds(1);
   std::vector<absl::Duration> seen_after;  // One per (revocation, observer).
@@ -537,19 +557,11 @@ TEST(ReplicasIntegrationTest, AReplicaCutOffFromTheDatabaseFailsClosed) {
 TEST(ReplicasIntegrationTest,
      ADatabaseRestartUnderLoadLosesNoAcknowledgedWrite) {
   const SharedConfig config = MakeSharedConfig();
-  std::vector<std::unique_ptr<TokendProcess>> replicas =
-      StartReplicas(config, 2);
-  std::vector<std::shared_ptr<grpc::Channel>> channels;
-  for (const auto& replica : replicas) {
-    ASSERT_NE(replica, nullptr);
-    channels.push_back(grpc::CreateChannel(replica->grpc_address(),
-                                           grpc::InsecureChannelCredentials()));
-  }
-  const std::string admin_key = SharedAdminKey(config);
-  const auto account =
-      testing::CreateServiceAccount(channels[0], admin_key, "load-account");
-  const std::string key_file = testing::KeyFileOf(
-      testing::CreateAuthorizedKey(channels[0], admin_key, account.id()));
+  const Cluster cluster = StartCluster(config, 2, "load-account");
+  ASSERT_EQ(cluster.channels.size(), 2u);
+  const auto& channels = cluster.channels;
+  const std::string& admin_key = cluster.admin_key;
+  const std::string& key_file = cluster.key_file;
   // Both replicas have read the key and the account before the outage.
   for (const auto& channel : channels) {
     yiam::CreateIamTokenResponse token;
@@ -907,19 +919,12 @@ TEST(ReplicasIntegrationTest, TenThousandTokensDuringForcedRotations) {
   SharedConfig config = MakeSharedConfig();
   config.extra_args = {"--lease_ttl=2s", "--jwks_max_age=1s",
                        "--publish_lead_time=1s"};
-  std::vector<std::unique_ptr<TokendProcess>> replicas =
-      StartReplicas(config, 3);
-  std::vector<std::shared_ptr<grpc::Channel>> channels;
-  for (const auto& replica : replicas) {
-    ASSERT_NE(replica, nullptr);
-    channels.push_back(grpc::CreateChannel(replica->grpc_address(),
-                                           grpc::InsecureChannelCredentials()));
-  }
-  const std::string admin_key = SharedAdminKey(config);
-  const auto account =
-      testing::CreateServiceAccount(channels[0], admin_key, "rotated-account");
-  const std::string key_file = testing::KeyFileOf(
-      testing::CreateAuthorizedKey(channels[0], admin_key, account.id()));
+  Cluster cluster = StartCluster(config, 3, "rotated-account");
+  ASSERT_EQ(cluster.channels.size(), 3u);
+  const auto& replicas = cluster.replicas;
+  const auto& channels = cluster.channels;
+  const std::string& admin_key = cluster.admin_key;
+  const std::string& key_file = cluster.key_file;
   // The service account's JWT may be presented many times within its hour.
   yiam::CreateIamTokenRequest exchange;
   exchange.set_jwt(SignSaJwt(key_file));
