@@ -265,7 +265,6 @@ grpc::ServerUnaryReactor* ServiceAccountServiceImpl::SetTokenCreators(
                                       request->token_creators().end());
     RETURN_IF_ERROR(deps_.accounts->SetTokenCreators(
         request->service_account_id(), creators));
-    deps_.checker->InvalidateServiceAccount(request->service_account_id());
     ASSIGN_OR_RETURN(
         store::ServiceAccountRecord record,
         LiveAccount(deps_.accounts, request->service_account_id()));
@@ -305,14 +304,12 @@ grpc::ServerUnaryReactor* OAuthTokenServiceImpl::Revoke(
       }
       RETURN_IF_ERROR(record.status());
       RETURN_IF_ERROR(deps_.oauth_tokens->RevokeOAuthToken(record->id, now));
-      deps_.issuer->ForgetOAuthToken(record->id);
       if (!record->revoked_at) record->revoked_at = now;
       ToProto(*record, response);
       return absl::OkStatus();
     }
     RETURN_IF_ERROR(
         deps_.oauth_tokens->RevokeOAuthToken(request->oauth_token_id(), now));
-    deps_.issuer->ForgetOAuthToken(request->oauth_token_id());
     response->set_id(request->oauth_token_id());
     *response->mutable_revoked_at() = ToTimestamp(now);
     return absl::OkStatus();

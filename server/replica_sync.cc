@@ -52,38 +52,21 @@ void ReplicaSync::Start(SyncTargets targets,
   using store::ChangeKind;
   using store::ChangeRecord;
   store::ChangeFollower& f = *follower_;
-  f.OnChange(ChangeKind::kApiKey, [this](const ChangeRecord& r) {
-    targets_.api_keys->Forget(r.key);
-  });
-  f.OnChange(ChangeKind::kServiceAccount, [this](const ChangeRecord& r) {
-    targets_.checker->InvalidateServiceAccount(r.key);
-  });
-  f.OnChange(ChangeKind::kAuthorizedKey, [this](const ChangeRecord& r) {
-    targets_.checker->InvalidateKey(r.key);
-  });
-  f.OnChange(ChangeKind::kUser, [this](const ChangeRecord& r) {
-    targets_.sessions->InvalidateUser(r.key);
-  });
-  f.OnChange(ChangeKind::kSession, [this](const ChangeRecord& r) {
-    targets_.sessions->InvalidateSession(r.key);
-  });
-  f.OnChange(ChangeKind::kJwtTemplate, [this](const ChangeRecord&) {
-    targets_.sessions->InvalidateAllTemplates();
-  });
+  for (ChangeKind kind :
+       {ChangeKind::kApiKey, ChangeKind::kServiceAccount,
+        ChangeKind::kAuthorizedKey, ChangeKind::kUser, ChangeKind::kSession,
+        ChangeKind::kJwtTemplate, ChangeKind::kOAuthToken}) {
+    f.OnChange(kind,
+               [this](const ChangeRecord& r) { targets_.caches->Apply(r); });
+  }
   f.OnChange(ChangeKind::kRevokedToken,
              [this](const ChangeRecord&) { reload_revocations_ = true; });
   f.OnChange(ChangeKind::kSigningKeys,
              [this](const ChangeRecord&) { reload_keys_ = true; });
-  f.OnChange(ChangeKind::kOAuthToken, [this](const ChangeRecord& r) {
-    targets_.iam->ForgetOAuthToken(r.key);
-  });
   // Changes the follower never read (given up, purged before it came):
   // forget everything and reload what is kept whole.
   f.SetResync([this] {
-    targets_.api_keys->ForgetAll();
-    targets_.checker->InvalidateAll();
-    targets_.sessions->InvalidateAll();
-    targets_.iam->ForgetAllOAuthTokens();
+    targets_.caches->DropAll();
     reload_revocations_ = true;
     reload_keys_ = true;
   });

@@ -19,24 +19,20 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "core/auth/api_keys.h"
 #include "core/common/clock.h"
 #include "core/iam/iam_token_issuer.h"
-#include "core/iam/sa_jwt_checker.h"
 #include "core/keys/keyring.h"
-#include "core/sessions/session_tokens.h"
 #include "core/store/change_follower.h"
 #include "core/store/change_notifier.h"
+#include "server/cache_invalidator.h"
 
 namespace tokend::server {
 
 // What a change invalidates. Pointers must outlive the ReplicaSync.
 struct SyncTargets {
-  auth::ApiKeyManager* api_keys = nullptr;
-  iam::SaJwtChecker* checker = nullptr;
-  iam::IamTokenIssuer* iam = nullptr;
-  sessions::SessionTokenIssuer* sessions = nullptr;
-  keys::Keyring* keyring = nullptr;
+  const CacheInvalidator* caches = nullptr;
+  iam::IamTokenIssuer* iam = nullptr;  // Revocations reloaded.
+  keys::Keyring* keyring = nullptr;    // Key set re-read.
 };
 
 class ReplicaSync {

@@ -638,9 +638,6 @@ grpc::ServerUnaryReactor* UserServiceImpl::DeleteUser(
     RETURN_IF_ERROR(LiveUser(deps_, request->user_id()).status());
     RETURN_IF_ERROR(
         deps_.users->MarkUserDeleted(request->user_id(), deps_.clock->Now()));
-    // The user's sessions stop minting (and verifying) now, not when the
-    // issuer's cache entries age out.
-    deps_.issuer->InvalidateUser(request->user_id());
     response->set_object("user");
     response->set_id(request->user_id());
     response->set_deleted(true);
@@ -730,8 +727,6 @@ grpc::ServerUnaryReactor* SessionServiceImpl::RevokeSession(
     if (absl::IsNotFound(updated))
       return SessionNotFound(request->session_id());
     RETURN_IF_ERROR(updated);
-    // Takes effect at once in this process: no cached copy mints again.
-    deps_.issuer->InvalidateSession(request->session_id());
     ASSIGN_OR_RETURN(store::SessionRecord rec,
                      deps_.sessions->GetSession(request->session_id()));
     ToProto(rec, now, response);
@@ -754,7 +749,6 @@ grpc::ServerUnaryReactor* JwtTemplateServiceImpl::CreateJwtTemplate(
       return TemplateNameTaken(rec.name);
     }
     RETURN_IF_ERROR(inserted);
-    deps_.issuer->InvalidateTemplate(rec.name);
     ToProto(rec, response);
     return absl::OkStatus();
   });
@@ -799,7 +793,6 @@ grpc::ServerUnaryReactor* JwtTemplateServiceImpl::UpdateJwtTemplate(
   return SecretKeyCall(context, deps_, [&]() -> absl::Status {
     ASSIGN_OR_RETURN(store::JwtTemplateRecord rec,
                      GetTemplate(deps_, request->template_id()));
-    const std::string old_name = rec.name;
     RETURN_IF_ERROR(ApplyTemplateInput(InputOf(*request), *deps_.sealer, &rec));
     rec.updated_at = deps_.clock->Now();
     absl::Status updated = deps_.templates->UpdateJwtTemplate(rec);
@@ -807,8 +800,6 @@ grpc::ServerUnaryReactor* JwtTemplateServiceImpl::UpdateJwtTemplate(
       return TemplateNameTaken(rec.name);
     }
     RETURN_IF_ERROR(updated);
-    deps_.issuer->InvalidateTemplate(old_name);
-    deps_.issuer->InvalidateTemplate(rec.name);
     ToProto(rec, response);
     return absl::OkStatus();
   });
@@ -822,7 +813,6 @@ grpc::ServerUnaryReactor* JwtTemplateServiceImpl::DeleteJwtTemplate(
     ASSIGN_OR_RETURN(store::JwtTemplateRecord rec,
                      GetTemplate(deps_, request->template_id()));
     RETURN_IF_ERROR(deps_.templates->DeleteJwtTemplate(rec.id));
-    deps_.issuer->InvalidateTemplate(rec.name);
     response->set_object("jwt_template");
     response->set_id(rec.id);
     response->set_deleted(true);

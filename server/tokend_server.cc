@@ -44,6 +44,7 @@
 #include "grpc/health/v1/health.pb.h"
 #include "server/api_key_service.h"
 #include "server/auth.h"
+#include "server/cache_invalidator.h"
 #include "server/data_dir.h"
 #include "server/gateway/gateway.h"
 #include "server/http/http_server.h"
@@ -77,6 +78,9 @@ struct TokendServer::State {
   std::unique_ptr<iam::IamTokenIssuer> iam_issuer;
   std::unique_ptr<sessions::SessionTokenIssuer> session_issuer;
   std::unique_ptr<scoped::ScopedTokenIssuer> scoped_issuer;
+  // Drops cached copies of what changed: this process's commits (the store's
+  // observer) and, with a shared store, other replicas' (`sync`).
+  std::unique_ptr<CacheInvalidator> caches;
   // With a shared store; stopped before the caches it invalidates go.
   std::unique_ptr<ReplicaSync> sync;
   std::vector<std::unique_ptr<grpc::Service>> services;
@@ -479,6 +483,17 @@ absl::StatusOr<std::unique_ptr<TokendServer>> TokendServer::Start(
         return issuer->FindActiveSession(sid).status();
       });
 
+  CacheTargets cache_targets;
+  cache_targets.api_keys = state->api_keys.get();
+  cache_targets.checker = state->sa_jwt_checker.get();
+  cache_targets.iam = state->iam_issuer.get();
+  cache_targets.sessions = state->session_issuer.get();
+  state->caches = std::make_unique<CacheInvalidator>(cache_targets);
+  db->SetCommitObserver([caches = state->caches.get()](
+                            const std::vector<store::ChangeRecord>& changes) {
+    caches->Apply(changes);
+  });
+
   auto keyring_service = std::make_unique<KeyringServiceImpl>(
       state->keyring.get(), state->admin.get(), options.issuer);
   SessionDeps session_deps;
@@ -526,10 +541,8 @@ absl::StatusOr<std::unique_ptr<TokendServer>> TokendServer::Start(
   state->metrics = std::make_unique<Metrics>(MetricsFor(ServedServices()));
   if (state->sync != nullptr) {
     SyncTargets targets;
-    targets.api_keys = state->api_keys.get();
-    targets.checker = state->sa_jwt_checker.get();
+    targets.caches = state->caches.get();
     targets.iam = state->iam_issuer.get();
-    targets.sessions = state->session_issuer.get();
     targets.keyring = state->keyring.get();
     state->sync->Start(targets, std::move(notifier));
   }

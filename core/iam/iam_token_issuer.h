@@ -60,7 +60,7 @@ struct IamTokenIssuerOptions {
   RevocationListOptions revocation_list;
   // An OAuth token read less than this ago is not read again, so exchanges
   // do not wait for the database (a revocation drops the entry at once:
-  // ForgetOAuthToken, here or from the change feed).
+  // ForgetOAuthToken, from every committed change: cache_invalidator.h).
   absl::Duration oauth_cache_ttl = absl::Seconds(5);
   // While the store is unreachable, a read less than oauth_cache_ttl + this
   // ago still serves (--store_outage_grace).

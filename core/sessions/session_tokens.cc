@@ -179,11 +179,6 @@ void SessionTokenIssuer::InvalidateUser(absl::string_view user_id) const {
   });
 }
 
-void SessionTokenIssuer::InvalidateTemplate(
-    absl::string_view template_name) const {
-  templates_.Erase(template_name);
-}
-
 void SessionTokenIssuer::InvalidateAll() const {
   sessions_.Clear();
   templates_.Clear();

@@ -11,8 +11,9 @@
 // Only active, unexpired sessions of existing users get tokens; anything else
 // is NotFound "Session not found" (Clerk answers a revoked or ended session
 // the same way). Lookups read the store; sessions and compiled templates are
-// cached briefly (`cache_ttl`), and Invalidate* drops an entry at once, so
-// a revocation through this process takes effect on the next request.
+// cached briefly (`cache_ttl`), and Invalidate* drops an entry at once; the
+// server calls it for every committed change (server/cache_invalidator.h),
+// so a revocation takes effect on the next request.
 #ifndef TOKEND_CORE_SESSIONS_SESSION_TOKENS_H_
 #define TOKEND_CORE_SESSIONS_SESSION_TOKENS_H_
 
@@ -117,9 +118,8 @@ class SessionTokenIssuer {
   void InvalidateSession(absl::string_view session_id) const;
   // Drops every cached session of the user (a scan; deleting a user is rare).
   void InvalidateUser(absl::string_view user_id) const;
-  void InvalidateTemplate(absl::string_view template_name) const;
-  // Templates are cached by name, changes arrive by id: a change made by
-  // another replica drops them all (templates change rarely).
+  // Templates are cached by name, changes arrive by id: a change drops them
+  // all (templates change rarely).
   void InvalidateAllTemplates() const;
   // Sessions, users and templates alike.
   void InvalidateAll() const;

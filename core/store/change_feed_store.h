@@ -9,6 +9,7 @@
 #define TOKEND_CORE_STORE_CHANGE_FEED_STORE_H_
 
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -35,6 +36,16 @@ class ChangeFeedStore {
   // Drops records written before `before` (database clock); returns how
   // many. Followers that fell further behind reload everything.
   virtual absl::StatusOr<int> DeleteChangesBefore(absl::Time before) = 0;
+
+  // Called after each transaction that appended changes commits, with those
+  // changes (kind and key; seq and at unset), on the committing thread and
+  // with no lock of the store held. The process that wrote a change acts on
+  // it through this at once, before the write returns; other replicas learn
+  // of it by following the feed. So a cache is dropped on this one path, not
+  // by every caller of a write remembering to. Set once, before the store
+  // is shared between threads.
+  using CommitObserver = std::function<void(const std::vector<ChangeRecord>&)>;
+  virtual void SetCommitObserver(CommitObserver observer) = 0;
 };
 
 }  // namespace tokend::store

@@ -286,7 +286,7 @@ absl::Status PostgresStore::InsertUser(const UserRecord& rec) {
   pg::Params params = UserParams(rec);
   params.Time(rec.created_at, "created_at")
       .OptionalTime(rec.deleted_at, "deleted_at");
-  return pool_->Transact([&](pg::Connection& conn) -> absl::Status {
+  return Write([&](pg::Connection& conn) -> absl::Status {
     RETURN_IF_ERROR(conn.Exec(*kSql, params).status());
     return WriteUserContacts(conn, rec, /*live=*/!rec.deleted_at.has_value());
   });
@@ -296,7 +296,7 @@ absl::StatusOr<UserRecord> PostgresStore::GetUser(absl::string_view id) {
   static const std::string* const kSql = new std::string(
       absl::StrCat("SELECT ", kUserColumns, " FROM users WHERE id = $1"));
   UserRecord rec;
-  RETURN_IF_ERROR(pool_->Transact([&](pg::Connection& conn) -> absl::Status {
+  RETURN_IF_ERROR(Write([&](pg::Connection& conn) -> absl::Status {
     // One snapshot for the user row and its children (READ COMMITTED takes
     // one per statement), so a concurrent UpdateUser is seen whole or not
     // at all. Read-only REPEATABLE READ never fails to serialize.
@@ -326,7 +326,7 @@ absl::StatusOr<std::vector<std::string>> PostgresStore::ListUserIds() {
 
 absl::Status PostgresStore::UpdateUser(const UserRecord& rec) {
   const pg::Params params = UserParams(rec);
-  return pool_->Transact([&](pg::Connection& conn) -> absl::Status {
+  return Write([&](pg::Connection& conn) -> absl::Status {
     {
       // FOR UPDATE holds off a concurrent MarkUserDeleted until we commit;
       // otherwise it could commit between this check and the writes below,
@@ -359,7 +359,7 @@ absl::Status PostgresStore::UpdateUser(const UserRecord& rec) {
 
 absl::Status PostgresStore::MarkUserDeleted(absl::string_view id,
                                             absl::Time at) {
-  return pool_->Transact([&](pg::Connection& conn) -> absl::Status {
+  return Write([&](pg::Connection& conn) -> absl::Status {
     RETURN_IF_ERROR(
         MarkTime(conn,
                  "UPDATE users SET deleted_at_us = COALESCE(deleted_at_us, $1) "
@@ -392,10 +392,9 @@ absl::Status PostgresStore::InsertSession(const SessionRecord& rec) {
       .Time(rec.updated_at, "updated_at")
       .Time(rec.last_active_at, "last_active_at")
       .Time(rec.expire_at, "expire_at");
-  absl::Status status =
-      pool_->Transact([&](pg::Connection& conn) -> absl::Status {
-        return conn.Exec(*kSql, params).status();
-      });
+  absl::Status status = Write([&](pg::Connection& conn) -> absl::Status {
+    return conn.Exec(*kSql, params).status();
+  });
   // The only foreign key of sessions is user_id (SQLSTATE 23503 maps to
   // NotFound).
   if (absl::IsNotFound(status)) return UserNotFound(rec.user_id);
@@ -476,7 +475,7 @@ absl::Status PostgresStore::UpdateSessionStatus(absl::string_view id,
                                                 absl::Time now) {
   pg::Params params;
   params.Text(SessionStatusName(status)).Time(now, "updated_at").Text(id);
-  return pool_->Transact([&](pg::Connection& conn) -> absl::Status {
+  return Write([&](pg::Connection& conn) -> absl::Status {
     ASSIGN_OR_RETURN(
         pg::Result res,
         conn.Exec("UPDATE sessions SET status = $1, updated_at_us = $2 "
@@ -488,7 +487,7 @@ absl::Status PostgresStore::UpdateSessionStatus(absl::string_view id,
 }
 
 absl::Status PostgresStore::TouchSession(absl::string_view id, absl::Time at) {
-  return pool_->Transact([&](pg::Connection& conn) -> absl::Status {
+  return Write([&](pg::Connection& conn) -> absl::Status {
     return MarkTime(conn,
                     "UPDATE sessions SET last_active_at_us = "
                     "GREATEST(last_active_at_us, $1) WHERE id = $2",
@@ -504,7 +503,7 @@ absl::Status PostgresStore::InsertJwtTemplate(const JwtTemplateRecord& rec) {
                    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"));
   pg::Params params = JwtTemplateParams(rec);
   params.Time(rec.created_at, "created_at");
-  return pool_->Transact([&](pg::Connection& conn) -> absl::Status {
+  return Write([&](pg::Connection& conn) -> absl::Status {
     return conn.Exec(*kSql, params).status();
   });
 }
@@ -543,7 +542,7 @@ PostgresStore::ListJwtTemplates() {
 
 absl::Status PostgresStore::UpdateJwtTemplate(const JwtTemplateRecord& rec) {
   const pg::Params params = JwtTemplateParams(rec);
-  return pool_->Transact([&](pg::Connection& conn) -> absl::Status {
+  return Write([&](pg::Connection& conn) -> absl::Status {
     ASSIGN_OR_RETURN(
         pg::Result res,
         conn.Exec("UPDATE jwt_templates SET name = $2, claims = $3, "
@@ -557,7 +556,7 @@ absl::Status PostgresStore::UpdateJwtTemplate(const JwtTemplateRecord& rec) {
 }
 
 absl::Status PostgresStore::DeleteJwtTemplate(absl::string_view id) {
-  return pool_->Transact([&](pg::Connection& conn) -> absl::Status {
+  return Write([&](pg::Connection& conn) -> absl::Status {
     ASSIGN_OR_RETURN(pg::Result res,
                      conn.Exec("DELETE FROM jwt_templates WHERE id = $1",
                                pg::Params().Text(id)));

@@ -210,7 +210,7 @@ absl::Status PostgresStore::Migrate() {
   RETURN_IF_ERROR(Bootstrap(*pool_));
   int applied = 0;
   int version = 0;
-  RETURN_IF_ERROR(pool_->Transact([&](Connection& conn) -> absl::Status {
+  RETURN_IF_ERROR(Write([&](Connection& conn) -> absl::Status {
     applied = 0;
     // Replicas queue here; the first applies, the rest find the work done.
     RETURN_IF_ERROR(
@@ -268,7 +268,7 @@ absl::Status PostgresStore::InsertSigningKey(const SigningKeyRecord& rec) {
   static const std::string* const kSql = new std::string(
       absl::StrCat("INSERT INTO signing_keys (", kSigningKeyColumns,
                    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"));
-  return pool_->Transact([&](Connection& conn) -> absl::Status {
+  return Write([&](Connection& conn) -> absl::Status {
     RETURN_IF_ERROR(conn.Exec(*kSql, SigningKeyParams(rec)).status());
     return AppendChange(conn, ChangeKind::kSigningKeys, "");
   });
@@ -294,7 +294,7 @@ absl::Status PostgresStore::UpdateSigningKeys(
     }
     return absl::OkStatus();
   };
-  return pool_->Transact([&](Connection& conn) -> absl::Status {
+  return Write([&](Connection& conn) -> absl::Status {
     RETURN_IF_ERROR(CheckFence(conn, fence));
     for (const std::string& kid : deleted_kids) {
       ASSIGN_OR_RETURN(Result r,
@@ -326,7 +326,7 @@ absl::Status PostgresStore::InsertApiKey(const ApiKeyRecord& rec) {
   static const std::string* const kSql =
       new std::string(absl::StrCat("INSERT INTO api_keys (", kApiKeyColumns,
                                    ") VALUES ($1, $2, $3, $4, $5, $6, $7)"));
-  return pool_->Transact([&](Connection& conn) {
+  return Write([&](Connection& conn) {
     return conn
         .Exec(*kSql, Params()
                          .Text(rec.id)
@@ -419,7 +419,7 @@ absl::Status PostgresStore::InsertServiceAccount(
   static const std::string* const kSql = new std::string(
       absl::StrCat("INSERT INTO service_accounts (", kServiceAccountColumns,
                    ") VALUES ($1, $2, $3, $4, $5)"));
-  return pool_->Transact([&](Connection& conn) -> absl::Status {
+  return Write([&](Connection& conn) -> absl::Status {
     RETURN_IF_ERROR(
         conn.Exec(*kSql, Params()
                              .Text(rec.id)
@@ -439,7 +439,7 @@ absl::StatusOr<ServiceAccountRecord> PostgresStore::GetServiceAccount(
                                    " FROM service_accounts WHERE id = $1"));
   std::optional<ServiceAccountRecord> found;
   // One transaction: the account and its creators from one snapshot.
-  RETURN_IF_ERROR(pool_->Transact([&](Connection& conn) -> absl::Status {
+  RETURN_IF_ERROR(Write([&](Connection& conn) -> absl::Status {
     RETURN_IF_ERROR(conn.ExecScript(kSnapshotRead));
     ASSIGN_OR_RETURN(Result r, conn.Exec(*kSql, Params().Text(id)));
     found.reset();
@@ -461,7 +461,7 @@ PostgresStore::ListServiceAccounts() {
                    " FROM service_accounts WHERE deleted_at_us IS NULL "
                    "ORDER BY created_at_us, id COLLATE \"C\""));
   std::vector<ServiceAccountRecord> out;
-  RETURN_IF_ERROR(pool_->Transact([&](Connection& conn) -> absl::Status {
+  RETURN_IF_ERROR(Write([&](Connection& conn) -> absl::Status {
     RETURN_IF_ERROR(conn.ExecScript(kSnapshotRead));
     ASSIGN_OR_RETURN(Result r, conn.Exec(*kSql));
     out.clear();
@@ -484,7 +484,7 @@ absl::Status PostgresStore::MarkServiceAccountDeleted(absl::string_view id,
 
 absl::Status PostgresStore::SetTokenCreators(
     absl::string_view id, const std::vector<std::string>& subject_ids) {
-  return pool_->Transact([&](Connection& conn) -> absl::Status {
+  return Write([&](Connection& conn) -> absl::Status {
     // FOR UPDATE: a concurrent delete waits for us, or we see it.
     ASSIGN_OR_RETURN(Result r, conn.Exec("SELECT deleted_at_us FROM "
                                          "service_accounts WHERE id = $1 "
@@ -510,7 +510,7 @@ absl::Status PostgresStore::InsertAuthorizedKey(
   static const std::string* const kSql = new std::string(
       absl::StrCat("INSERT INTO authorized_keys (", kAuthorizedKeyColumns,
                    ") VALUES ($1, $2, $3, $4, $5, $6, $7)"));
-  absl::Status status = pool_->Transact([&](Connection& conn) {
+  absl::Status status = Write([&](Connection& conn) {
     return conn
         .Exec(*kSql, Params()
                          .Text(rec.id)
@@ -582,7 +582,7 @@ absl::Status PostgresStore::InsertOAuthToken(const OAuthTokenRecord& rec) {
   static const std::string* const kSql = new std::string(
       absl::StrCat("INSERT INTO oauth_tokens (", kOAuthTokenColumns,
                    ") VALUES ($1, $2, $3, $4, $5)"));
-  return pool_->Transact([&](Connection& conn) {
+  return Write([&](Connection& conn) {
     return conn
         .Exec(*kSql, Params()
                          .Text(rec.id)
@@ -634,7 +634,7 @@ absl::Status PostgresStore::RevokeOAuthToken(absl::string_view id,
 // ---- Revoked IAM tokens ----
 
 absl::Status PostgresStore::InsertRevokedToken(const RevokedTokenRecord& rec) {
-  return pool_->Transact([&](Connection& conn) -> absl::Status {
+  return Write([&](Connection& conn) -> absl::Status {
     ASSIGN_OR_RETURN(
         Result r,
         conn.Exec("INSERT INTO revoked_tokens (jti, subject_id, expires_at_us) "
@@ -682,7 +682,7 @@ PostgresStore::ListRevokedTokens(absl::Time now, int64_t limit) {
 
 absl::StatusOr<int> PostgresStore::DeleteExpiredRevokedTokens(absl::Time now) {
   int deleted = 0;
-  RETURN_IF_ERROR(pool_->Transact([&](Connection& conn) -> absl::Status {
+  RETURN_IF_ERROR(Write([&](Connection& conn) -> absl::Status {
     ASSIGN_OR_RETURN(
         Result r, conn.Exec("DELETE FROM revoked_tokens WHERE expires_at_us <= "
                             "$1",
@@ -695,28 +695,59 @@ absl::StatusOr<int> PostgresStore::DeleteExpiredRevokedTokens(absl::Time now) {
 
 // ---- Change feed ----
 
+namespace {
+// The changes appended by the Write running on this thread (a transaction
+// runs wholly on its caller's thread).
+thread_local std::vector<ChangeRecord>* appending = nullptr;
+}  // namespace
+
+absl::Status PostgresStore::Write(
+    absl::FunctionRef<absl::Status(Connection&)> body) {
+  std::vector<ChangeRecord> appended;
+  std::vector<ChangeRecord>* const outer = appending;
+  appending = &appended;
+  absl::Status status = pool_->Transact([&](Connection& conn) {
+    appended.clear();  // A retried attempt starts over.
+    return body(conn);
+  });
+  appending = outer;
+  RETURN_IF_ERROR(status);
+  if (!appended.empty() && observer_) observer_(appended);
+  return absl::OkStatus();
+}
+
 absl::Status PostgresStore::AppendChange(Connection& conn, ChangeKind kind,
                                          absl::string_view key) {
+  if (appending == nullptr) {
+    return absl::InternalError("change appended outside PostgresStore::Write");
+  }
   const Params params = Params().Text(ChangeKindName(kind)).Text(key);
   if (!options_.notify) {
-    return conn.Exec("INSERT INTO changes (kind, key) VALUES ($1, $2)", params)
-        .status();
+    RETURN_IF_ERROR(
+        conn.Exec("INSERT INTO changes (kind, key) VALUES ($1, $2)", params)
+            .status());
+  } else {
+    // One round trip; the notice is queued with the transaction and sent at
+    // commit (several in one transaction fold into one).
+    RETURN_IF_ERROR(
+        conn.Exec("WITH c AS (INSERT INTO changes (kind, key) VALUES ($1, $2) "
+                  "RETURNING seq) SELECT pg_notify('tokend_changes', '') "
+                  "FROM c",
+                  params)
+            .status());
   }
-  // One round trip; the notice is queued with the transaction and sent at
-  // commit (several in one transaction fold into one).
-  return conn
-      .Exec(
-          "WITH c AS (INSERT INTO changes (kind, key) VALUES ($1, $2) "
-          "RETURNING seq) SELECT pg_notify('tokend_changes', '') FROM c",
-          params)
-      .status();
+  ChangeRecord change;
+  change.kind = kind;
+  change.key = std::string(key);
+  appending->push_back(std::move(change));
+  return absl::OkStatus();
 }
 
 absl::Status PostgresStore::MarkTimeAndRecord(absl::string_view sql,
                                               absl::string_view what,
                                               absl::string_view id,
                                               absl::Time at, ChangeKind kind) {
-  return pool_->Transact([&](Connection& conn) -> absl::Status {
+  return Write([&](Connection& conn) -> absl::Status {
     RETURN_IF_ERROR(MarkTime(conn, sql, what, id, at));
     return AppendChange(conn, kind, id);
   });
@@ -760,7 +791,7 @@ absl::StatusOr<int64_t> PostgresStore::LastChangeSeq() {
 
 absl::StatusOr<int> PostgresStore::DeleteChangesBefore(absl::Time before) {
   int deleted = 0;
-  RETURN_IF_ERROR(pool_->Transact([&](Connection& conn) -> absl::Status {
+  RETURN_IF_ERROR(Write([&](Connection& conn) -> absl::Status {
     ASSIGN_OR_RETURN(Result r, conn.Exec("DELETE FROM changes WHERE at_us < $1",
                                          Params().Time(before, "before")));
     deleted = static_cast<int>(r.affected());

@@ -30,8 +30,10 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -148,6 +150,9 @@ class PostgresStore final : public Backend {
                                                         int64_t limit) override;
   absl::StatusOr<int64_t> LastChangeSeq() override;
   absl::StatusOr<int> DeleteChangesBefore(absl::Time before) override;
+  void SetCommitObserver(CommitObserver observer) override {
+    observer_ = std::move(observer);
+  }
   // Leases: postgres_leases.cc.
   absl::StatusOr<Lease> AcquireLease(absl::string_view name,
                                      absl::string_view holder,
@@ -160,12 +165,16 @@ class PostgresStore final : public Backend {
 
   absl::Status Migrate();
 
+  // pool_->Transact(body), then the changes the committed attempt appended
+  // go to the observer. Every write goes through here.
+  absl::Status Write(absl::FunctionRef<absl::Status(pg::Connection&)> body);
+
   // FailedPrecondition unless `fence` still holds its lease; call inside the
   // write's transaction. Locks the lease row until commit, so the lease
   // cannot change hands before the write lands.
   static absl::Status CheckFence(pg::Connection& conn, const Fence& fence);
   // Appends to the change feed (and notifies, if on); call inside the
-  // change's transaction.
+  // change's transaction, inside Write (Internal otherwise).
   absl::Status AppendChange(pg::Connection& conn, ChangeKind kind,
                             absl::string_view key);
   // One transaction: MarkTime, then AppendChange(kind, id).
@@ -189,6 +198,7 @@ class PostgresStore final : public Backend {
   const std::unique_ptr<pg::Pool> pool_;
   // The conninfo and settings Open() was given (the notifier's connection).
   const Options options_;
+  CommitObserver observer_;
   int schema_version_ = 0;
   int migrations_applied_ = 0;
 };

@@ -20,7 +20,7 @@ absl::StatusOr<Lease> SqliteStore::AcquireLease(absl::string_view name,
                                                 absl::string_view holder,
                                                 absl::Duration ttl) {
   RETURN_IF_ERROR(CheckLeaseRequest(name, holder, ttl));
-  absl::MutexLock lock(&mu_);
+  Lock lock(this);
   Lease lease;
   RETURN_IF_ERROR(Transact([&]() -> absl::Status {
     const absl::Time now = absl::Now();
@@ -61,7 +61,7 @@ absl::StatusOr<Lease> SqliteStore::AcquireLease(absl::string_view name,
 
 absl::Status SqliteStore::ReleaseLease(absl::string_view name,
                                        absl::string_view holder) {
-  absl::MutexLock lock(&mu_);
+  Lock lock(this);
   ASSIGN_OR_RETURN(sqlite3_stmt * raw,
                    Prepared("UPDATE leases SET expires_at_us = 0 "
                             "WHERE name = ? AND holder = ?"));

@@ -241,7 +241,7 @@ absl::Status SqliteStore::LoadUserContacts(UserRecord* rec) {
 }
 
 absl::Status SqliteStore::InsertUser(const UserRecord& rec) {
-  absl::MutexLock lock(&mu_);
+  Lock lock(this);
   return Transact([&]() -> absl::Status {
     static const std::string* const kSql = new std::string(
         absl::StrCat("INSERT INTO users (", kUserColumns,
@@ -257,7 +257,7 @@ absl::Status SqliteStore::InsertUser(const UserRecord& rec) {
 }
 
 absl::StatusOr<UserRecord> SqliteStore::GetUser(absl::string_view id) {
-  absl::MutexLock lock(&mu_);
+  Lock lock(this);
   static const std::string* const kSql = new std::string(
       absl::StrCat("SELECT ", kUserColumns, " FROM users WHERE id = ?"));
   UserRecord rec;
@@ -277,7 +277,7 @@ absl::StatusOr<UserRecord> SqliteStore::GetUser(absl::string_view id) {
 }
 
 absl::StatusOr<std::vector<std::string>> SqliteStore::ListUserIds() {
-  absl::MutexLock lock(&mu_);
+  Lock lock(this);
   ASSIGN_OR_RETURN(sqlite3_stmt * raw,
                    Prepared("SELECT id FROM users ORDER BY created_at_us, id"));
   ScopedStmt s(db_, raw);
@@ -290,7 +290,7 @@ absl::StatusOr<std::vector<std::string>> SqliteStore::ListUserIds() {
 }
 
 absl::Status SqliteStore::UpdateUser(const UserRecord& rec) {
-  absl::MutexLock lock(&mu_);
+  Lock lock(this);
   return Transact([&]() -> absl::Status {
     {
       ASSIGN_OR_RETURN(
@@ -326,7 +326,7 @@ absl::Status SqliteStore::UpdateUser(const UserRecord& rec) {
 }
 
 absl::Status SqliteStore::MarkUserDeleted(absl::string_view id, absl::Time at) {
-  absl::MutexLock lock(&mu_);
+  Lock lock(this);
   return Transact([&]() -> absl::Status {
     RETURN_IF_ERROR(
         MarkTime("UPDATE users SET deleted_at_us = COALESCE(deleted_at_us, ?1) "
@@ -347,7 +347,7 @@ absl::Status SqliteStore::MarkUserDeleted(absl::string_view id, absl::Time at) {
 // ---- Sessions ----
 
 absl::Status SqliteStore::InsertSession(const SessionRecord& rec) {
-  absl::MutexLock lock(&mu_);
+  Lock lock(this);
   static const std::string* const kSql =
       new std::string(absl::StrCat("INSERT INTO sessions (", kSessionColumns,
                                    ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"));
@@ -383,7 +383,7 @@ absl::StatusOr<SessionRecord> SqliteStore::QueryOneSession(
 }
 
 absl::StatusOr<SessionRecord> SqliteStore::GetSession(absl::string_view id) {
-  absl::MutexLock lock(&mu_);
+  Lock lock(this);
   static const std::string* const kSql = new std::string(
       absl::StrCat("SELECT ", kSessionColumns, " FROM sessions WHERE id = ?"));
   absl::StatusOr<SessionRecord> rec =
@@ -399,7 +399,7 @@ absl::StatusOr<SessionRecord> SqliteStore::FindSessionByClientTokenHash(
   if (client_token_hash.empty()) {
     return absl::NotFoundError("session not found");
   }
-  absl::MutexLock lock(&mu_);
+  Lock lock(this);
   static const std::string* const kSql = new std::string(
       absl::StrCat("SELECT ", kSessionColumns,
                    " FROM sessions WHERE client_token_hash = ?"));
@@ -438,7 +438,7 @@ absl::StatusOr<std::vector<SessionRecord>> SqliteStore::ListSessions(
       },
   };
   const bool by_user = !user_id.empty();
-  absl::MutexLock lock(&mu_);
+  Lock lock(this);
   ASSIGN_OR_RETURN(sqlite3_stmt * raw,
                    Prepared(*kQueries[by_user][status.has_value()]));
   ScopedStmt s(db_, raw);
@@ -460,7 +460,7 @@ absl::StatusOr<std::vector<SessionRecord>> SqliteStore::ListSessions(
 absl::Status SqliteStore::UpdateSessionStatus(absl::string_view id,
                                               SessionStatus status,
                                               absl::Time now) {
-  absl::MutexLock lock(&mu_);
+  Lock lock(this);
   return Transact([&]() -> absl::Status {
     {
       ASSIGN_OR_RETURN(sqlite3_stmt * raw,
@@ -478,7 +478,7 @@ absl::Status SqliteStore::UpdateSessionStatus(absl::string_view id,
 }
 
 absl::Status SqliteStore::TouchSession(absl::string_view id, absl::Time at) {
-  absl::MutexLock lock(&mu_);
+  Lock lock(this);
   return MarkTime(
       "UPDATE sessions SET last_active_at_us = MAX(last_active_at_us, ?1) "
       "WHERE id = ?2",
@@ -488,7 +488,7 @@ absl::Status SqliteStore::TouchSession(absl::string_view id, absl::Time at) {
 // ---- JWT templates ----
 
 absl::Status SqliteStore::InsertJwtTemplate(const JwtTemplateRecord& rec) {
-  absl::MutexLock lock(&mu_);
+  Lock lock(this);
   static const std::string* const kSql = new std::string(
       absl::StrCat("INSERT INTO jwt_templates (", kJwtTemplateColumns,
                    ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
@@ -514,7 +514,7 @@ absl::StatusOr<JwtTemplateRecord> SqliteStore::QueryOneJwtTemplate(
 
 absl::StatusOr<JwtTemplateRecord> SqliteStore::GetJwtTemplate(
     absl::string_view id) {
-  absl::MutexLock lock(&mu_);
+  Lock lock(this);
   static const std::string* const kSql = new std::string(absl::StrCat(
       "SELECT ", kJwtTemplateColumns, " FROM jwt_templates WHERE id = ?"));
   return QueryOneJwtTemplate(*kSql, id, "id");
@@ -522,14 +522,14 @@ absl::StatusOr<JwtTemplateRecord> SqliteStore::GetJwtTemplate(
 
 absl::StatusOr<JwtTemplateRecord> SqliteStore::FindJwtTemplateByName(
     absl::string_view name) {
-  absl::MutexLock lock(&mu_);
+  Lock lock(this);
   static const std::string* const kSql = new std::string(absl::StrCat(
       "SELECT ", kJwtTemplateColumns, " FROM jwt_templates WHERE name = ?"));
   return QueryOneJwtTemplate(*kSql, name, "name");
 }
 
 absl::StatusOr<std::vector<JwtTemplateRecord>> SqliteStore::ListJwtTemplates() {
-  absl::MutexLock lock(&mu_);
+  Lock lock(this);
   static const std::string* const kSql = new std::string(absl::StrCat(
       "SELECT ", kJwtTemplateColumns, " FROM jwt_templates ORDER BY name"));
   ASSIGN_OR_RETURN(sqlite3_stmt * raw, Prepared(*kSql));
@@ -544,7 +544,7 @@ absl::StatusOr<std::vector<JwtTemplateRecord>> SqliteStore::ListJwtTemplates() {
 }
 
 absl::Status SqliteStore::UpdateJwtTemplate(const JwtTemplateRecord& rec) {
-  absl::MutexLock lock(&mu_);
+  Lock lock(this);
   return Transact([&]() -> absl::Status {
     {
       ASSIGN_OR_RETURN(
@@ -567,7 +567,7 @@ absl::Status SqliteStore::UpdateJwtTemplate(const JwtTemplateRecord& rec) {
 }
 
 absl::Status SqliteStore::DeleteJwtTemplate(absl::string_view id) {
-  absl::MutexLock lock(&mu_);
+  Lock lock(this);
   return Transact([&]() -> absl::Status {
     {
       ASSIGN_OR_RETURN(sqlite3_stmt * raw,

@@ -369,7 +369,7 @@ int SqliteStore::LatestSchemaVersion() { return kLatestVersion; }
 SqliteStore::SqliteStore(sqlite3* db) : db_(db) {}
 
 SqliteStore::~SqliteStore() {
-  absl::MutexLock lock(&mu_);
+  Lock lock(this);
   for (auto& [sql, stmt] : statements_) sqlite3_finalize(stmt);
   statements_.clear();
   sqlite3_close_v2(db_);
@@ -389,7 +389,7 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(
   }
   std::unique_ptr<SqliteStore> store(new SqliteStore(db));
   {
-    absl::MutexLock lock(&store->mu_);
+    Lock lock(store.get());
     RETURN_IF_ERROR(store->Configure(path));
     RETURN_IF_ERROR(store->Migrate());
   }
@@ -489,7 +489,7 @@ absl::Status SqliteStore::Migrate() {
 }
 
 size_t SqliteStore::prepared_statement_count() const {
-  absl::MutexLock lock(&mu_);
+  Lock lock(this);
   return statements_.size();
 }
 
@@ -517,6 +517,13 @@ absl::Status SqliteStore::Exec(absl::string_view sql) {
   }
 }
 
+SqliteStore::Lock::~Lock() {
+  std::vector<ChangeRecord> committed;
+  committed.swap(store_->committed_);
+  store_->mu_.Unlock();
+  if (!committed.empty() && store_->observer_) store_->observer_(committed);
+}
+
 absl::Status SqliteStore::Transact(absl::FunctionRef<absl::Status()> body) {
   RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
   absl::Status status = body();
@@ -526,11 +533,17 @@ absl::Status SqliteStore::Transact(absl::FunctionRef<absl::Status()> body) {
     // SQLite to roll back when the connection next needs to.
     (void)Exec("ROLLBACK");
   }
+  if (status.ok()) {
+    for (ChangeRecord& change : uncommitted_) {
+      committed_.push_back(std::move(change));
+    }
+  }
+  uncommitted_.clear();
   return status;
 }
 
 absl::Status SqliteStore::CheckIntegrity() {
-  absl::MutexLock lock(&mu_);
+  Lock lock(this);
   ASSIGN_OR_RETURN(sqlite3_stmt * raw, Prepared("PRAGMA integrity_check"));
   ScopedStmt s(db_, raw);
   std::vector<std::string> problems;
@@ -548,7 +561,7 @@ absl::Status SqliteStore::CheckIntegrity() {
 // ---- Signing keys ----
 
 absl::StatusOr<std::vector<SigningKeyRecord>> SqliteStore::ListSigningKeys() {
-  absl::MutexLock lock(&mu_);
+  Lock lock(this);
   static const std::string* const kSql = new std::string(
       absl::StrCat("SELECT ", kSigningKeyColumns,
                    " FROM signing_keys ORDER BY slot, created_at_us, kid"));
@@ -565,7 +578,7 @@ absl::StatusOr<std::vector<SigningKeyRecord>> SqliteStore::ListSigningKeys() {
 }
 
 absl::Status SqliteStore::InsertSigningKey(const SigningKeyRecord& rec) {
-  absl::MutexLock lock(&mu_);
+  Lock lock(this);
   static const std::string* const kSql = new std::string(
       absl::StrCat("INSERT INTO signing_keys (", kSigningKeyColumns,
                    ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
@@ -614,7 +627,7 @@ absl::Status SqliteStore::UpdateSigningKeys(
     const Fence& fence, const std::vector<SigningKeyRecord>& changed,
     const std::vector<std::string>& deleted_kids) {
   RETURN_IF_ERROR(CheckDistinctKids(changed, deleted_kids));
-  absl::MutexLock lock(&mu_);
+  Lock lock(this);
   return Transact([&]() -> absl::Status {
     RETURN_IF_ERROR(CheckFence(fence));
     for (const std::string& kid : deleted_kids) {
@@ -638,7 +651,7 @@ absl::Status SqliteStore::UpdateSigningKeys(
 // ---- API keys ----
 
 absl::Status SqliteStore::InsertApiKey(const ApiKeyRecord& rec) {
-  absl::MutexLock lock(&mu_);
+  Lock lock(this);
   static const std::string* const kSql =
       new std::string(absl::StrCat("INSERT INTO api_keys (", kApiKeyColumns,
                                    ") VALUES (?, ?, ?, ?, ?, ?, ?)"));
@@ -658,7 +671,7 @@ absl::Status SqliteStore::InsertApiKey(const ApiKeyRecord& rec) {
 
 absl::StatusOr<ApiKeyRecord> SqliteStore::FindApiKeyByHash(
     absl::string_view secret_hash) {
-  absl::MutexLock lock(&mu_);
+  Lock lock(this);
   static const std::string* const kSql = new std::string(absl::StrCat(
       "SELECT ", kApiKeyColumns, " FROM api_keys WHERE secret_hash = ?"));
   ASSIGN_OR_RETURN(sqlite3_stmt * raw, Prepared(*kSql));
@@ -671,7 +684,7 @@ absl::StatusOr<ApiKeyRecord> SqliteStore::FindApiKeyByHash(
 
 absl::StatusOr<std::vector<ApiKeyRecord>> SqliteStore::ListApiKeys(
     std::optional<ApiKeySurface> surface) {
-  absl::MutexLock lock(&mu_);
+  Lock lock(this);
   static const std::string* const kAll = new std::string(absl::StrCat(
       "SELECT ", kApiKeyColumns, " FROM api_keys ORDER BY created_at_us, id"));
   static const std::string* const kBySurface = new std::string(
@@ -695,7 +708,7 @@ absl::StatusOr<std::vector<ApiKeyRecord>> SqliteStore::ListApiKeys(
 }
 
 absl::Status SqliteStore::RevokeApiKey(absl::string_view id, absl::Time at) {
-  absl::MutexLock lock(&mu_);
+  Lock lock(this);
   return MarkTimeAndRecord(
       "UPDATE api_keys SET revoked_at_us = COALESCE(revoked_at_us, ?1) "
       "WHERE id = ?2",
@@ -706,7 +719,7 @@ absl::Status SqliteStore::RevokeApiKey(absl::string_view id, absl::Time at) {
 
 absl::Status SqliteStore::InsertServiceAccount(
     const ServiceAccountRecord& rec) {
-  absl::MutexLock lock(&mu_);
+  Lock lock(this);
   return Transact([&]() -> absl::Status {
     static const std::string* const kSql = new std::string(
         absl::StrCat("INSERT INTO service_accounts (", kServiceAccountColumns,
@@ -766,7 +779,7 @@ absl::Status SqliteStore::WriteTokenCreators(
 
 absl::StatusOr<ServiceAccountRecord> SqliteStore::GetServiceAccount(
     absl::string_view id) {
-  absl::MutexLock lock(&mu_);
+  Lock lock(this);
   static const std::string* const kSql =
       new std::string(absl::StrCat("SELECT ", kServiceAccountColumns,
                                    " FROM service_accounts WHERE id = ?"));
@@ -788,7 +801,7 @@ absl::StatusOr<ServiceAccountRecord> SqliteStore::GetServiceAccount(
 
 absl::StatusOr<std::vector<ServiceAccountRecord>>
 SqliteStore::ListServiceAccounts() {
-  absl::MutexLock lock(&mu_);
+  Lock lock(this);
   static const std::string* const kSql = new std::string(
       absl::StrCat("SELECT ", kServiceAccountColumns,
                    " FROM service_accounts WHERE deleted_at_us IS NULL "
@@ -825,7 +838,7 @@ absl::Status SqliteStore::MarkTime(absl::string_view sql,
 
 absl::Status SqliteStore::MarkServiceAccountDeleted(absl::string_view id,
                                                     absl::Time at) {
-  absl::MutexLock lock(&mu_);
+  Lock lock(this);
   return MarkTimeAndRecord(
       "UPDATE service_accounts SET deleted_at_us = COALESCE(deleted_at_us, ?1) "
       "WHERE id = ?2",
@@ -834,7 +847,7 @@ absl::Status SqliteStore::MarkServiceAccountDeleted(absl::string_view id,
 
 absl::Status SqliteStore::SetTokenCreators(
     absl::string_view id, const std::vector<std::string>& subject_ids) {
-  absl::MutexLock lock(&mu_);
+  Lock lock(this);
   return Transact([&]() -> absl::Status {
     {
       ASSIGN_OR_RETURN(
@@ -860,7 +873,7 @@ absl::Status SqliteStore::SetTokenCreators(
 // ---- Authorized keys ----
 
 absl::Status SqliteStore::InsertAuthorizedKey(const AuthorizedKeyRecord& rec) {
-  absl::MutexLock lock(&mu_);
+  Lock lock(this);
   static const std::string* const kSql = new std::string(
       absl::StrCat("INSERT INTO authorized_keys (", kAuthorizedKeyColumns,
                    ") VALUES (?, ?, ?, ?, ?, ?, ?)"));
@@ -884,7 +897,7 @@ absl::Status SqliteStore::InsertAuthorizedKey(const AuthorizedKeyRecord& rec) {
 
 absl::StatusOr<AuthorizedKeyRecord> SqliteStore::GetAuthorizedKey(
     absl::string_view id) {
-  absl::MutexLock lock(&mu_);
+  Lock lock(this);
   static const std::string* const kSql = new std::string(absl::StrCat(
       "SELECT ", kAuthorizedKeyColumns, " FROM authorized_keys WHERE id = ?"));
   ASSIGN_OR_RETURN(sqlite3_stmt * raw, Prepared(*kSql));
@@ -900,7 +913,7 @@ absl::StatusOr<AuthorizedKeyRecord> SqliteStore::GetAuthorizedKey(
 
 absl::StatusOr<std::vector<AuthorizedKeyRecord>>
 SqliteStore::ListAuthorizedKeys(absl::string_view service_account_id) {
-  absl::MutexLock lock(&mu_);
+  Lock lock(this);
   static const std::string* const kSql = new std::string(absl::StrCat(
       "SELECT ", kAuthorizedKeyColumns,
       " FROM authorized_keys WHERE service_account_id = ? AND deleted_at_us "
@@ -919,7 +932,7 @@ SqliteStore::ListAuthorizedKeys(absl::string_view service_account_id) {
 
 absl::Status SqliteStore::MarkAuthorizedKeyDeleted(absl::string_view id,
                                                    absl::Time at) {
-  absl::MutexLock lock(&mu_);
+  Lock lock(this);
   return MarkTimeAndRecord(
       "UPDATE authorized_keys SET deleted_at_us = COALESCE(deleted_at_us, ?1) "
       "WHERE id = ?2",
@@ -929,7 +942,7 @@ absl::Status SqliteStore::MarkAuthorizedKeyDeleted(absl::string_view id,
 // ---- OAuth tokens ----
 
 absl::Status SqliteStore::InsertOAuthToken(const OAuthTokenRecord& rec) {
-  absl::MutexLock lock(&mu_);
+  Lock lock(this);
   static const std::string* const kSql = new std::string(
       absl::StrCat("INSERT INTO oauth_tokens (", kOAuthTokenColumns,
                    ") VALUES (?, ?, ?, ?, ?)"));
@@ -945,7 +958,7 @@ absl::Status SqliteStore::InsertOAuthToken(const OAuthTokenRecord& rec) {
 
 absl::StatusOr<OAuthTokenRecord> SqliteStore::FindOAuthTokenByHash(
     absl::string_view secret_hash) {
-  absl::MutexLock lock(&mu_);
+  Lock lock(this);
   static const std::string* const kSql =
       new std::string(absl::StrCat("SELECT ", kOAuthTokenColumns,
                                    " FROM oauth_tokens WHERE secret_hash = ?"));
@@ -958,7 +971,7 @@ absl::StatusOr<OAuthTokenRecord> SqliteStore::FindOAuthTokenByHash(
 }
 
 absl::StatusOr<std::vector<OAuthTokenRecord>> SqliteStore::ListOAuthTokens() {
-  absl::MutexLock lock(&mu_);
+  Lock lock(this);
   static const std::string* const kSql = new std::string(
       absl::StrCat("SELECT ", kOAuthTokenColumns,
                    " FROM oauth_tokens ORDER BY created_at_us, id"));
@@ -974,7 +987,7 @@ absl::StatusOr<std::vector<OAuthTokenRecord>> SqliteStore::ListOAuthTokens() {
 
 absl::Status SqliteStore::RevokeOAuthToken(absl::string_view id,
                                            absl::Time at) {
-  absl::MutexLock lock(&mu_);
+  Lock lock(this);
   return MarkTimeAndRecord(
       "UPDATE oauth_tokens SET revoked_at_us = COALESCE(revoked_at_us, ?1) "
       "WHERE id = ?2",
@@ -984,7 +997,7 @@ absl::Status SqliteStore::RevokeOAuthToken(absl::string_view id,
 // ---- Revoked IAM tokens ----
 
 absl::Status SqliteStore::InsertRevokedToken(const RevokedTokenRecord& rec) {
-  absl::MutexLock lock(&mu_);
+  Lock lock(this);
   return Transact([&]() -> absl::Status {
     {
       ASSIGN_OR_RETURN(sqlite3_stmt * raw,
@@ -1003,7 +1016,7 @@ absl::Status SqliteStore::InsertRevokedToken(const RevokedTokenRecord& rec) {
 }
 
 absl::StatusOr<bool> SqliteStore::IsTokenRevoked(absl::string_view jti) {
-  absl::MutexLock lock(&mu_);
+  Lock lock(this);
   ASSIGN_OR_RETURN(sqlite3_stmt * raw,
                    Prepared("SELECT 1 FROM revoked_tokens WHERE jti = ?"));
   ScopedStmt s(db_, raw);
@@ -1014,7 +1027,7 @@ absl::StatusOr<bool> SqliteStore::IsTokenRevoked(absl::string_view jti) {
 absl::StatusOr<std::vector<RevokedTokenRecord>> SqliteStore::ListRevokedTokens(
     absl::Time now, int64_t limit) {
   if (limit < 0) return absl::InvalidArgumentError("limit must be >= 0");
-  absl::MutexLock lock(&mu_);
+  Lock lock(this);
   ASSIGN_OR_RETURN(
       sqlite3_stmt * raw,
       Prepared("SELECT jti, subject_id, expires_at_us FROM revoked_tokens "
@@ -1035,7 +1048,7 @@ absl::StatusOr<std::vector<RevokedTokenRecord>> SqliteStore::ListRevokedTokens(
 }
 
 absl::StatusOr<int> SqliteStore::DeleteExpiredRevokedTokens(absl::Time now) {
-  absl::MutexLock lock(&mu_);
+  Lock lock(this);
   ASSIGN_OR_RETURN(
       sqlite3_stmt * raw,
       Prepared("DELETE FROM revoked_tokens WHERE expires_at_us <= ?"));
@@ -1053,7 +1066,14 @@ absl::Status SqliteStore::AppendChange(ChangeKind kind, absl::string_view key) {
   ScopedStmt s(db_, raw);
   RETURN_IF_ERROR(s.BindText(1, ChangeKindName(kind)));
   RETURN_IF_ERROR(s.BindText(2, key));
-  return s.Run();
+  RETURN_IF_ERROR(s.Run());
+  ChangeRecord change;
+  change.kind = kind;
+  change.key = std::string(key);
+  // Outside a transaction the insert has already committed.
+  (sqlite3_get_autocommit(db_) ? committed_ : uncommitted_)
+      .push_back(std::move(change));
+  return absl::OkStatus();
 }
 
 absl::Status SqliteStore::MarkTimeAndRecord(absl::string_view sql,
@@ -1069,7 +1089,7 @@ absl::Status SqliteStore::MarkTimeAndRecord(absl::string_view sql,
 absl::StatusOr<std::vector<ChangeRecord>> SqliteStore::ListChanges(
     int64_t after_seq, int64_t limit) {
   if (limit < 0) return absl::InvalidArgumentError("limit must be >= 0");
-  absl::MutexLock lock(&mu_);
+  Lock lock(this);
   ASSIGN_OR_RETURN(sqlite3_stmt * raw,
                    Prepared("SELECT seq, kind, key, at_us FROM changes "
                             "WHERE seq > ? ORDER BY seq LIMIT ?"));
@@ -1092,7 +1112,7 @@ absl::StatusOr<std::vector<ChangeRecord>> SqliteStore::ListChanges(
 }
 
 absl::StatusOr<int64_t> SqliteStore::LastChangeSeq() {
-  absl::MutexLock lock(&mu_);
+  Lock lock(this);
   ASSIGN_OR_RETURN(sqlite3_stmt * raw,
                    Prepared("SELECT COALESCE(MAX(seq), 0) FROM changes"));
   ScopedStmt s(db_, raw);
@@ -1102,7 +1122,7 @@ absl::StatusOr<int64_t> SqliteStore::LastChangeSeq() {
 }
 
 absl::StatusOr<int> SqliteStore::DeleteChangesBefore(absl::Time before) {
-  absl::MutexLock lock(&mu_);
+  Lock lock(this);
   ASSIGN_OR_RETURN(sqlite3_stmt * raw,
                    Prepared("DELETE FROM changes WHERE at_us < ?"));
   ScopedStmt s(db_, raw);

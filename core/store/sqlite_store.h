@@ -24,6 +24,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -137,6 +138,9 @@ class SqliteStore final : public Backend {
                                                         int64_t limit) override;
   absl::StatusOr<int64_t> LastChangeSeq() override;
   absl::StatusOr<int> DeleteChangesBefore(absl::Time before) override;
+  void SetCommitObserver(CommitObserver observer) override {
+    observer_ = std::move(observer);
+  }
   // Leases: sqlite_leases.cc.
   absl::StatusOr<Lease> AcquireLease(absl::string_view name,
                                      absl::string_view holder,
@@ -145,6 +149,23 @@ class SqliteStore final : public Backend {
                             absl::string_view holder) override;
 
  private:
+  // Holds mu_; on release hands what committed meanwhile to the observer,
+  // after unlocking (an observer may take locks that call back in here).
+  class ABSL_SCOPED_LOCKABLE Lock {
+   public:
+    explicit Lock(const SqliteStore* store)
+        ABSL_EXCLUSIVE_LOCK_FUNCTION(store->mu_)
+        : store_(store) {
+      store_->mu_.Lock();
+    }
+    ~Lock() ABSL_UNLOCK_FUNCTION();
+    Lock(const Lock&) = delete;
+    Lock& operator=(const Lock&) = delete;
+
+   private:
+    const SqliteStore* const store_;
+  };
+
   explicit SqliteStore(sqlite3* db);
 
   absl::Status Configure(const std::string& path)
@@ -209,6 +230,11 @@ class SqliteStore final : public Backend {
 
   mutable absl::Mutex mu_;
   sqlite3* const db_;  // Used only under mu_.
+  CommitObserver observer_;
+  // Changes appended by the open transaction, and those committed but not
+  // yet handed to the observer.
+  std::vector<ChangeRecord> uncommitted_ ABSL_GUARDED_BY(mu_);
+  mutable std::vector<ChangeRecord> committed_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, sqlite3_stmt*> statements_
       ABSL_GUARDED_BY(mu_);
   int schema_version_ = 0;

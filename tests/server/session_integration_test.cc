@@ -816,5 +816,50 @@ TEST_F(SessionIntegrationTest, DeletingTheUserStopsMintingAtOnce) {
   });
 }
 
+// A template change reaches the compiled copy this process cached when the
+// write commits (through the store's commit observer), not when the cache
+// entry ages out: the next mint renders the new claims, and a renamed or
+// deleted template is gone under its old name.
+TEST_F(SessionIntegrationTest, TemplateChangesTakeEffectAtOnce) {
+  const sv1::Session session = NewSession();
+  const sv1::JwtTemplate tmpl = NewTemplate("live");
+  auto mint = [&](const std::string& name) {
+    sv1::CreateSessionTokenFromTemplateRequest r;
+    r.set_session_id(session.id());
+    r.set_template_name(name);
+    const std::string jwt =
+        Admin(tokens_.get(), &TS::CreateSessionTokenFromTemplate, r).jwt();
+    verify::v1::VerifyRequest v;
+    v.set_token(jwt);
+    return Admin(verifier_.get(),
+                 &verify::v1::VerificationService::Stub::Verify, v)
+        .claims();
+  };
+  EXPECT_TRUE(mint("live").fields().contains("uid"));  // Now cached.
+
+  sv1::UpdateJwtTemplateRequest update;
+  update.set_template_id(tmpl.id());
+  update.set_name("live");
+  *update.mutable_claims() = Json(R"({"who": "changed"})");
+  Admin(templates_.get(), &JS::UpdateJwtTemplate, update);
+  const Struct changed = mint("live");
+  EXPECT_FALSE(changed.fields().contains("uid"));
+  ASSERT_TRUE(changed.fields().contains("who"));
+  EXPECT_EQ(changed.fields().at("who").string_value(), "changed");
+
+  update.set_name("renamed");
+  Admin(templates_.get(), &JS::UpdateJwtTemplate, update);
+  const std::string gone = "No JWT template exists with name: live";
+  Run({{"old name", TemplateToken(session.id(), "live"), kMissing, gone,
+        kNotFound}});
+  EXPECT_TRUE(mint("renamed").fields().contains("who"));  // Cached again.
+
+  sv1::DeleteJwtTemplateRequest del;
+  del.set_template_id(tmpl.id());
+  Admin(templates_.get(), &JS::DeleteJwtTemplate, del);
+  Run({{"deleted", TemplateToken(session.id(), "renamed"), kMissing,
+        "No JWT template exists with name: renamed", kNotFound}});
+}
+
 }  // namespace
 }  // namespace tokend

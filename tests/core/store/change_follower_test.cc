@@ -46,6 +46,7 @@ class ScriptedFeed final : public ChangeFeedStore {
     return records_.empty() ? 0 : records_.rbegin()->first;
   }
   absl::StatusOr<int> DeleteChangesBefore(absl::Time) override { return 0; }
+  void SetCommitObserver(CommitObserver) override {}
 
  private:
   std::map<int64_t, ChangeRecord> records_;

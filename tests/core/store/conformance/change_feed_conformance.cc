@@ -1,6 +1,7 @@
 // Store conformance: the change feed. Every change other replicas must act
 // on is logged with its key in the same transaction; nothing else is, and a
-// failed change logs nothing.
+// failed change logs nothing. The commit observer sees exactly what the feed
+// logs, before the write returns.
 #include <string>
 #include <utility>
 #include <vector>
@@ -20,18 +21,40 @@ using ::testing::ElementsAre;
 using ::testing::IsEmpty;
 using ::testing::Pair;
 
+using Changes = std::vector<std::pair<std::string, std::string>>;
+
 class ChangeFeed {
  public:
   explicit ChangeFeed(Backend* store) : store_(store) {
     last_ = *store_->LastChangeSeq();
+    store_->SetCommitObserver([this](const std::vector<ChangeRecord>& changes) {
+      // Called with no store lock held: reading the store here must not
+      // deadlock, and sees the change committed.
+      absl::StatusOr<int64_t> seq = store_->LastChangeSeq();
+      EXPECT_TRUE(seq.ok()) << seq.status();
+      EXPECT_GT(*seq, last_);
+      for (const ChangeRecord& r : changes) {
+        observed_.emplace_back(std::string(ChangeKindName(r.kind)), r.key);
+      }
+    });
   }
+  ~ChangeFeed() { store_->SetCommitObserver(nullptr); }
+
   // (kind, key) of every record since the previous call, checking that
-  // sequence numbers only grow.
-  std::vector<std::pair<std::string, std::string>> Since() {
+  // sequence numbers only grow and that the observer saw the same.
+  Changes Since() {
+    Changes out = Read();
+    EXPECT_EQ(observed_, out) << "the commit observer saw other changes";
+    observed_.clear();
+    return out;
+  }
+
+ private:
+  Changes Read() {
     absl::StatusOr<std::vector<ChangeRecord>> records =
         store_->ListChanges(last_, 1000);
     EXPECT_TRUE(records.ok()) << records.status();
-    std::vector<std::pair<std::string, std::string>> out;
+    Changes out;
     if (!records.ok()) return out;
     for (const ChangeRecord& r : *records) {
       EXPECT_GT(r.seq, last_);
@@ -44,9 +67,9 @@ class ChangeFeed {
     return out;
   }
 
- private:
   Backend* store_;
   int64_t last_ = 0;
+  Changes observed_;
 };
 
 TEST_P(StoreConformanceTest, ChangeFeedLogsEveryEnforcedChangeWithItsKey) {

@@ -3,6 +3,7 @@
 // decides the outcome (DESIGN §4).
 #include <atomic>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <thread>
@@ -10,6 +11,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -202,6 +204,58 @@ TEST_P(StoreConformanceTest, ConcurrentRevocationsOfOneTokenLeaveOneRecord) {
       if (r.jti == jti) {
         EXPECT_EQ(r.expires_at, *kept);
       }
+    }
+  }
+}
+
+// Racing writers: each committed change reaches the commit observer exactly
+// once, on the thread that wrote it (the writer acts on its own change
+// before its call returns), and matches the feed; a retried or idempotent
+// write reports nothing twice.
+TEST_P(StoreConformanceTest, CommitObserverSeesEachChangeOnceOnItsWriter) {
+  absl::Mutex mu;
+  std::map<std::string, std::vector<std::thread::id>> observed;
+  store_->SetCommitObserver([&](const std::vector<ChangeRecord>& changes) {
+    absl::MutexLock lock(&mu);
+    for (const ChangeRecord& r : changes) {
+      observed[r.key].push_back(std::this_thread::get_id());
+    }
+  });
+  const int64_t start = *store_->LastChangeSeq();
+  constexpr int kThreads = 4;
+  constexpr int kPerThread = 25;
+  std::vector<std::thread::id> writer(kThreads);
+  std::vector<std::function<absl::Status()>> writers;
+  for (int t = 0; t < kThreads; ++t) {
+    writers.push_back([&, t]() -> absl::Status {
+      writer[t] = std::this_thread::get_id();
+      for (int i = 0; i < kPerThread; ++i) {
+        // Every thread also repeats one jti all share: logged once in all.
+        for (const std::string& jti :
+             {absl::StrCat("t", t, "-", i), absl::StrCat("shared-", i)}) {
+          absl::Status s = store_->InsertRevokedToken({jti, "sa1", kT0});
+          if (!s.ok()) return s;
+        }
+      }
+      return absl::OkStatus();
+    });
+  }
+  EXPECT_EQ(CountOk(Race(writers)), kThreads);
+  store_->SetCommitObserver(nullptr);
+
+  absl::StatusOr<std::vector<ChangeRecord>> feed =
+      store_->ListChanges(start, 10000);
+  ASSERT_TRUE(feed.ok()) << feed.status();
+  ASSERT_THAT(*feed, SizeIs(kThreads * kPerThread + kPerThread));
+  absl::MutexLock lock(&mu);
+  ASSERT_EQ(observed.size(), feed->size());
+  for (const ChangeRecord& r : *feed) {
+    ASSERT_TRUE(observed.count(r.key)) << r.key;
+    ASSERT_THAT(observed[r.key], SizeIs(1)) << r.key;
+  }
+  for (int t = 0; t < kThreads; ++t) {
+    for (int i = 0; i < kPerThread; ++i) {
+      EXPECT_EQ(observed[absl::StrCat("t", t, "-", i)][0], writer[t]);
     }
   }
 }
