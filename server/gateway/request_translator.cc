@@ -833,20 +833,26 @@ absl::Status ApplyParameters(const std::vector<FormParameter>& params,
 
 enum class BodyFormat { kJson, kForm };
 
-absl::StatusOr<BodyFormat> ParseContentType(absl::string_view raw) {
-  constexpr absl::string_view kExpected =
-      "expected application/json or application/x-www-form-urlencoded";
+// Whether a body declared a form is JSON after all: a form's first byte is
+// never a raw '{' or '[' (it would be percent-encoded), but curl's `-d
+// '{...}'` labels JSON application/x-www-form-urlencoded by default.
+bool LooksLikeJson(absl::string_view body) {
+  body = absl::StripLeadingAsciiWhitespace(body);
+  return !body.empty() && (body.front() == '{' || body.front() == '[');
+}
+
+// As grpc-gateway: JSON whatever the Content-Type says (none, text/plain,
+// anything it does not know), except a form body labelled as one. Only a
+// charset other than UTF-8 is refused (415): the bytes would be misread.
+absl::StatusOr<BodyFormat> ParseContentType(absl::string_view raw,
+                                            absl::string_view body) {
   const std::vector<absl::string_view> parts = absl::StrSplit(raw, ';');
   const absl::string_view media = absl::StripAsciiWhitespace(parts[0]);
-  BodyFormat format;
-  if (absl::EqualsIgnoreCase(media, "application/json")) {
-    format = BodyFormat::kJson;
-  } else if (absl::EqualsIgnoreCase(media,
-                                    "application/x-www-form-urlencoded")) {
-    format = BodyFormat::kForm;
-  } else {
-    return UnsupportedMediaType(raw, kExpected);
-  }
+  const BodyFormat format =
+      absl::EqualsIgnoreCase(media, "application/x-www-form-urlencoded") &&
+              !LooksLikeJson(body)
+          ? BodyFormat::kForm
+          : BodyFormat::kJson;
   for (size_t i = 1; i < parts.size(); ++i) {
     const std::pair<absl::string_view, absl::string_view> param =
         absl::StrSplit(parts[i], absl::MaxSplits('=', 1));
@@ -891,7 +897,8 @@ absl::Status TranslateRequest(const RequestBinding& binding,
       return absl::InvalidArgumentError(
           "request body not allowed for this method");
     }
-    absl::StatusOr<BodyFormat> format = ParseContentType(http.content_type);
+    absl::StatusOr<BodyFormat> format =
+        ParseContentType(http.content_type, http.body);
     if (!format.ok()) return format.status();
     absl::Status status;
     if (*format == BodyFormat::kJson) {

@@ -149,8 +149,21 @@ def main(mode, base, ca, key_file, admin_key_file, out_dir):
     expect_error(http, "both oneof members", "POST", "/iam/v1/tokens", 400, 3,
                  body=json.dumps({"jwt": "a", "yandexPassportOauthToken": "b"}),
                  headers=json_type)
-    expect_error(http, "unsupported media type", "POST", "/iam/v1/tokens",
-                 415, 3, body="jwt", headers={"Content-Type": "text/plain"})
+    expect_error(http, "unsupported charset", "POST", "/iam/v1/tokens",
+                 415, 3, body=json.dumps({"jwt": sa_jwt()}),
+                 headers={"Content-Type": "application/json; charset=latin1"})
+    expect_error(http, "text/plain is JSON", "POST", "/iam/v1/tokens", 400, 3,
+                 "malformed JSON", body="jwt",
+                 headers={"Content-Type": "text/plain"})
+    # Yandex's documented command, verbatim: `curl --request POST --data
+    # '{"jwt":"..."}' URL` -- no Content-Type, so curl labels the JSON a form.
+    status, headers, body = http.call(
+        "POST", "/iam/v1/tokens",
+        raw_args=["--data", json.dumps({"jwt": sa_jwt()})])
+    expect(status == 200, "documented curl: HTTP %d %r" % (status, body[:300]))
+    expect("iamToken" in as_json("documented curl", status, headers, body),
+           "documented curl: no iamToken")
+    print("ok: curl --data '{\"jwt\":...}' (labelled a form) -> iamToken")
     expect_error(http, "unknown route", "GET", "/no/such/route", 404, 5)
     h = expect_error(http, "wrong method", "GET", "/iam/v1/tokens", 405, 12)
     expect(h.get("allow") == "POST", "405: Allow %r" % h.get("allow"))
@@ -237,10 +250,11 @@ def main(mode, base, ca, key_file, admin_key_file, out_dir):
         "text/plain; version=0.0.4"), "metrics: %d %r" % (status, headers))
     m = re.search(r'tokend_requests_total\{method="/yandex\.cloud\.iam\.v1\.'
                   r'IamTokenService/Create",code="OK"\} (\d+)', text)
-    expect(m and int(m.group(1)) == 2, "metrics: Create OK count %r"
+    # Counted: every Create that succeeded above (one is the curl --data).
+    expect(m and int(m.group(1)) == 3, "metrics: Create OK count %r"
            % (m and m.group(1)))
     m = re.search(r'tokend_tokens_issued_total\{kind="iam"\} (\d+)', text)
-    expect(m and int(m.group(1)) == 2, "metrics: iam tokens %r"
+    expect(m and int(m.group(1)) == 3, "metrics: iam tokens %r"
            % (m and m.group(1)))
     expect(re.search(r'tokend_signing_keys\{slot="iam",state="active"\} 1',
                      text), "metrics: no active iam key gauge")

@@ -287,7 +287,8 @@ TEST_F(GatewayTest, RoutingFailuresAndTranslationErrors) {
               ::testing::HasSubstr("unknown"));
   EXPECT_THAT(r.headers, Contains(Pair("x-should-retry", "false")));
 
-  r = Call("POST", "/clerk/call", {{"content-type", "text/plain"}}, "x");
+  r = Call("POST", "/clerk/call",
+           {{"content-type", "application/json; charset=latin1"}}, "{}");
   EXPECT_EQ(r.status, 415);
   EXPECT_TRUE(nlohmann::json::parse(r.body).contains("errors"));
 

@@ -377,18 +377,29 @@ INSTANTIATE_TEST_SUITE_P(
 INSTANTIATE_TEST_SUITE_P(
     ContentType, TranslateTest,
     ::testing::Values(
+        // As grpc-gateway: JSON whatever the label says, so the vendors'
+        // documented `curl --data '{...}'` (labelled a form) works.
         J("TextPlain", "")
-            .Body("text/plain", "{}")
-            .Unsupported(
-                R"(unsupported Content-Type "text/plain": expected application/json or application/x-www-form-urlencoded)"),
-        J("Missing", "")
-            .Body("", "{}")
-            .Unsupported(
-                R"(unsupported Content-Type "": expected application/json or application/x-www-form-urlencoded)"),
-        J("JsonPrefixOnly", "")
-            .Body("application/jsonx", "{}")
-            .Unsupported(
-                R"(unsupported Content-Type "application/jsonx": expected application/json or application/x-www-form-urlencoded)"),
+            .Body("text/plain", R"({"str":"a"})")
+            .Want(R"(str: "a")"),
+        J("Missing", "").Body("", R"({"str":"a"})").Want(R"(str: "a")"),
+        J("UnknownType", "")
+            .Body("application/jsonx", R"({"str":"a"})")
+            .Want(R"(str: "a")"),
+        J("JsonLabelledForm", "")
+            .Form(R"( {"str":"a","flag":true})")
+            .Want(R"(str: "a" flag: true)"),
+        C("JsonArrayLabelledFormForRepeatedBody")
+            .BodyRule("inners")
+            .Form(R"([{"name":"a"}])")
+            .Want(R"(inners { name: "a" })"),
+        // A form labelled as one is still a form; JSON errors for the rest.
+        C("FormStaysAForm").BodyRule("*").Form("str=%7Bx").Want(R"(str: "{x")"),
+        J("TextPlainNotJson", "")
+            .Body("text/plain", "str=a")
+            .Invalid(
+                "malformed JSON body: parse error at line 1, column 1: syntax "
+                "error while parsing value - invalid literal; last read: 's'"),
         J("Latin1", "")
             .Body("application/json; charset=latin1", "{}")
             .Unsupported(
@@ -1230,7 +1241,8 @@ TEST(TranslateRequestTest, UnsupportedMediaTypeIsDistinguishable) {
   RequestBinding binding;
   binding.body = "*";
   const absl::Status unsupported = TranslateRequest(
-      binding, HttpRequestParts{"text/xml", "<a/>", ""}, &message);
+      binding, HttpRequestParts{"application/json; charset=latin1", "{}", ""},
+      &message);
   EXPECT_TRUE(IsUnsupportedMediaType(unsupported));
   EXPECT_EQ(unsupported.code(), absl::StatusCode::kInvalidArgument);
   // Same code, different cause: must not be taken for a 415.
