@@ -34,6 +34,12 @@ constexpr absl::Duration kMaxSessionLifetime = absl::Hours(24 * 365);
 constexpr int kDefaultListLimit = 10;
 constexpr int kMaxListLimit = 500;
 
+// Each session is its own client (one client token per session).
+std::string ClientIdOf(absl::string_view session_id) {
+  absl::ConsumePrefix(&session_id, "sess_");
+  return absl::StrCat("client_", session_id);
+}
+
 double Millis(absl::Time t) {
   return static_cast<double>(absl::ToUnixMillis(t));
 }
@@ -211,29 +217,53 @@ absl::Status CheckText(absl::string_view value, absl::string_view field) {
   return absl::OkStatus();
 }
 
+// An identification an administrator set: verified on the administrator's
+// say-so (Clerk's verification_admin), or none.
+template <typename Identification>
+void SetVerification(bool verified, const store::UserRecord& user,
+                     Identification* out) {
+  out->set_verified(verified);
+  if (verified) {
+    sv1::Verification* v = out->mutable_verification();
+    v->set_object("verification_admin");
+    v->set_status("verified");
+    v->set_strategy("admin");
+  }
+  out->set_created_at(Millis(user.created_at));
+  out->set_updated_at(Millis(user.updated_at));
+}
+
+void SetIfNotEmpty(const std::string& value,
+                   void (sv1::User::*set)(const std::string&), sv1::User* out) {
+  if (!value.empty()) (out->*set)(value);
+}
+
 void ToProto(const store::UserRecord& rec, sv1::User* out) {
   out->set_object("user");
   out->set_id(rec.id);
-  out->set_external_id(rec.external_id);
-  out->set_first_name(rec.first_name);
-  out->set_last_name(rec.last_name);
-  out->set_username(rec.username);
+  SetIfNotEmpty(rec.external_id, &sv1::User::set_external_id, out);
+  SetIfNotEmpty(rec.first_name, &sv1::User::set_first_name, out);
+  SetIfNotEmpty(rec.last_name, &sv1::User::set_last_name, out);
+  SetIfNotEmpty(rec.username, &sv1::User::set_username, out);
   out->set_image_url(rec.image_url);
-  out->set_primary_email_address_id(rec.primary_email_address_id);
-  out->set_primary_phone_number_id(rec.primary_phone_number_id);
+  out->set_has_image(!rec.image_url.empty());
+  SetIfNotEmpty(rec.primary_email_address_id,
+                &sv1::User::set_primary_email_address_id, out);
+  SetIfNotEmpty(rec.primary_phone_number_id,
+                &sv1::User::set_primary_phone_number_id, out);
   for (const auto& e : rec.email_addresses) {
     sv1::EmailAddress* email = out->add_email_addresses();
     email->set_object("email_address");
     email->set_id(e.id);
     email->set_email_address(e.email_address);
-    email->set_verified(e.verified);
+    SetVerification(e.verified, rec, email);
   }
   for (const auto& p : rec.phone_numbers) {
     sv1::PhoneNumber* phone = out->add_phone_numbers();
     phone->set_object("phone_number");
     phone->set_id(p.id);
     phone->set_phone_number(p.phone_number);
-    phone->set_verified(p.verified);
+    SetVerification(p.verified, rec, phone);
   }
   JsonToStruct(rec.public_metadata_json, out->mutable_public_metadata());
   JsonToStruct(rec.private_metadata_json, out->mutable_private_metadata());
@@ -247,6 +277,7 @@ void ToProto(const store::SessionRecord& rec, absl::Time now,
   out->set_object("session");
   out->set_id(rec.id);
   out->set_user_id(rec.user_id);
+  out->set_client_id(ClientIdOf(rec.id));
   store::SessionStatus status = rec.status;
   if (status == store::SessionStatus::kActive && now >= rec.expire_at) {
     status = store::SessionStatus::kExpired;
@@ -254,8 +285,11 @@ void ToProto(const store::SessionRecord& rec, absl::Time now,
   out->set_status(std::string(store::SessionStatusName(status)));
   out->set_last_active_at(Millis(rec.last_active_at));
   out->set_expire_at(Millis(rec.expire_at));
+  out->set_abandon_at(Millis(rec.expire_at));
   out->set_created_at(Millis(rec.created_at));
   out->set_updated_at(Millis(rec.updated_at));
+  if (!rec.actor_json.empty())
+    JsonToStruct(rec.actor_json, out->mutable_actor());
 }
 
 void ToProto(const store::JwtTemplateRecord& rec, sv1::JwtTemplate* out) {
@@ -267,10 +301,9 @@ void ToProto(const store::JwtTemplateRecord& rec, sv1::JwtTemplate* out) {
   out->set_allowed_clock_skew(
       static_cast<int32_t>(rec.allowed_clock_skew_seconds));
   out->set_custom_signing_key(rec.custom_signing_key);
-  if (rec.signing_algorithm.has_value()) {
-    out->set_signing_algorithm(
-        std::string(jose::AlgorithmName(*rec.signing_algorithm)));
-  }
+  // Without a custom key, the session slot's key signs (RS256, as Clerk's).
+  out->set_signing_algorithm(std::string(jose::AlgorithmName(
+      rec.signing_algorithm.value_or(jose::Algorithm::kRs256))));
   out->set_created_at(Millis(rec.created_at));
   out->set_updated_at(Millis(rec.updated_at));
 }

@@ -12,11 +12,17 @@
 #include <string>
 #include <vector>
 
+#include "absl/base/const_init.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "nlohmann/json.hpp"
 #include "server/gateway/utf8.h"
+#include "tokend/api/v1/gateway.pb.h"
 
 namespace tokend::gateway {
 namespace {
@@ -35,7 +41,8 @@ constexpr char kTypeUrlPrefix[] = "type.googleapis.com";
 // than in hash order: the same response gives the same bytes (ETags, caches,
 // tests). The resolver for the generated pool is built once (it only reads
 // the pool, so it is safe to share between threads).
-absl::StatusOr<std::string> PrintSlow(const Message& message) {
+absl::StatusOr<std::string> PrintSlow(
+    const Message& message, bool always_print_primitive_fields = false) {
   const DescriptorPool* pool = message.GetDescriptor()->file()->pool();
   static TypeResolver* const generated =
       google::protobuf::util::NewTypeResolverForDescriptorPool(
@@ -57,6 +64,7 @@ absl::StatusOr<std::string> PrintSlow(const Message& message) {
   }
   google::protobuf::util::JsonPrintOptions options;
   options.add_whitespace = false;
+  options.always_print_primitive_fields = always_print_primitive_fields;
   std::string out;
   const auto status = google::protobuf::util::BinaryToJsonString(
       resolver, absl::StrCat(kTypeUrlPrefix, "/", message.GetTypeName()),
@@ -333,7 +341,91 @@ bool PrintFlat(const Message& message, std::string* out) {
   return true;
 }
 
+// --- Messages that print every field (tokend.api.v1.print_all_fields) -----
+
+bool IsWellKnown(const Descriptor* type) {
+  return type->file()->package() == "google.protobuf";
+}
+
+// Whether `type` or a message type reachable from it prints all fields.
+// Computed once per type: the set of types is fixed.
+bool PrintsAllFields(const Descriptor* type) {
+  static absl::Mutex mu(absl::kConstInit);
+  static auto* const known = new absl::flat_hash_map<const Descriptor*, bool>();
+  absl::MutexLock lock(&mu);
+  if (auto it = known->find(type); it != known->end()) return it->second;
+  // Breadth-first over the message types reachable from `type`.
+  std::vector<const Descriptor*> pending = {type};
+  absl::flat_hash_set<const Descriptor*> seen = {type};
+  bool found = false;
+  while (!pending.empty() && !found) {
+    const Descriptor* t = pending.back();
+    pending.pop_back();
+    if (t->options().GetExtension(api::v1::print_all_fields)) found = true;
+    for (int i = 0; i < t->field_count(); ++i) {
+      const Descriptor* m = t->field(i)->message_type();
+      if (m != nullptr && !IsWellKnown(m) && seen.insert(m).second) {
+        pending.push_back(m);
+      }
+    }
+  }
+  known->emplace(type, found);
+  return found;
+}
+
+// Sets null for every unset field with presence of `message` (if its type
+// prints all fields) and of the messages inside it, in `json`, its printed
+// form.
+void AddNulls(const Message& message, nlohmann::ordered_json& json) {
+  if (!json.is_object()) return;
+  const Descriptor* type = message.GetDescriptor();
+  const Reflection* r = message.GetReflection();
+  const bool all = type->options().GetExtension(api::v1::print_all_fields);
+  for (int i = 0; i < type->field_count(); ++i) {
+    const FieldDescriptor* field = type->field(i);
+    auto it = json.find(field->json_name());
+    if (field->is_repeated()) {
+      if (field->cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE ||
+          field->is_map() || IsWellKnown(field->message_type()) ||
+          it == json.end() || !it->is_array()) {
+        continue;
+      }
+      for (int k = 0;
+           k < r->FieldSize(message, field) && k < static_cast<int>(it->size());
+           ++k) {
+        AddNulls(r->GetRepeatedMessage(message, field, k), (*it)[k]);
+      }
+      continue;
+    }
+    if (!field->has_presence() || field->real_containing_oneof() != nullptr) {
+      continue;
+    }
+    if (!r->HasField(message, field)) {
+      if (all) json[field->json_name()] = nullptr;
+      continue;
+    }
+    if (field->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE &&
+        !IsWellKnown(field->message_type()) && it != json.end()) {
+      AddNulls(r->GetMessage(message, field), *it);
+    }
+  }
+}
+
+absl::StatusOr<std::string> PrintAllFields(const Message& message) {
+  absl::StatusOr<std::string> printed =
+      PrintSlow(message, /*always_print_primitive_fields=*/true);
+  if (!printed.ok()) return printed;
+  nlohmann::ordered_json json = nlohmann::ordered_json::parse(
+      *printed, nullptr, /*allow_exceptions=*/false);
+  if (json.is_discarded()) {
+    return absl::InternalError("cannot re-read a printed response");
+  }
+  AddNulls(message, json);
+  return json.dump();
+}
+
 absl::StatusOr<std::string> Print(const Message& message) {
+  if (PrintsAllFields(message.GetDescriptor())) return PrintAllFields(message);
   std::string out;
   if (PrintFlat(message, &out)) return out;
   return PrintSlow(message);

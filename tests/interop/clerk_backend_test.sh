@@ -5,7 +5,10 @@
 # This driver starts tokend, creates a "sessions" API key (sk_…) with the real
 # tokenctl and hands both to clerk_backend_test.cjs, which does the rest
 # (user, session, JWT template, getToken variants, errors, revocation).
+# An argument names another script to run the same way (clerk_users_test.cjs:
+# the SDK's user, session and template management calls).
 set -euo pipefail
+script=${1:-clerk_backend_test.cjs}
 
 here="$TEST_SRCDIR/tokend/tests/interop"
 source "$here/tokend_env.sh"
@@ -27,7 +30,7 @@ secret=$(printf '%s' "$out" | node -e '
 case "$secret" in sk_*) ;; *) fail "sessions API key does not start with sk_: $secret" ;; esac
 echo "ok: tokend at $base, sessions API key ${secret:0:8}…"
 
-if ! NODE_PATH="$here/node_modules" node "$here/clerk_backend_test.cjs" "$base" "$secret"; then
+if ! NODE_PATH="$here/node_modules" node "$here/$script" "$base" "$secret"; then
   log_tail; exit 1
 fi
 stop

@@ -21,9 +21,11 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "nlohmann/json.hpp"
 #include "tests/server/gateway/translator_test.pb.h"
 #include "tokend/keys/v1/keyring.pb.h"
 #include "tokend/scoped/v1/scoped_tokens.pb.h"
+#include "tokend/sessions/v1/services.pb.h"
 #include "yandex/cloud/iam/v1/iam_token_service.pb.h"
 #include "yandex/cloud/iam/v1/key_service.pb.h"
 
@@ -843,6 +845,68 @@ TEST(FlatPrintTest, RandomDifferential) {
     ++engaged;
   }
   EXPECT_EQ(engaged, 3000);
+}
+
+// Messages declaring tokend.api.v1.print_all_fields (Clerk's resources)
+// print every field: unset `optional` fields and messages as null, the rest
+// at their default, arrays as []; inside them too, in lists as well.
+TEST(PrintAllFieldsTest, ClerkUserPrintsEveryField) {
+  sessions::v1::User user;
+  user.set_object("user");
+  user.set_id("user_1");
+  user.set_first_name("Ada");
+  sessions::v1::EmailAddress* email = user.add_email_addresses();
+  email->set_id("idn_1");
+  email->set_email_address("a@example.com");
+  const absl::StatusOr<std::string> got =
+      TranslateResponse(user, ResponseOptions());
+  ASSERT_TRUE(got.ok()) << got.status();
+  const nlohmann::json json = nlohmann::json::parse(*got);
+  EXPECT_EQ(json["first_name"], "Ada");
+  for (const char* key :
+       {"last_name", "username", "external_id", "primary_email_address_id",
+        "last_sign_in_at", "legal_accepted_at", "lockout_expires_in_seconds"}) {
+    ASSERT_TRUE(json.contains(key)) << key;
+    EXPECT_TRUE(json[key].is_null()) << key;
+  }
+  EXPECT_EQ(json["password_enabled"], false);
+  EXPECT_EQ(json["banned"], false);
+  EXPECT_EQ(json["image_url"], "");
+  EXPECT_EQ(json["web3_wallets"], nlohmann::json::array());
+  EXPECT_EQ(json["phone_numbers"], nlohmann::json::array());
+  // Nested: the email address prints all of its fields too.
+  const nlohmann::json& e = json["email_addresses"][0];
+  EXPECT_EQ(e["email_address"], "a@example.com");
+  EXPECT_EQ(e["linked_to"], nlohmann::json::array());
+  EXPECT_TRUE(e["verification"].is_null());
+  EXPECT_TRUE(e["verified"].is_null());
+  EXPECT_EQ(e["reserved"], false);
+
+  // A set optional keeps its value; a set message prints all its fields.
+  email->mutable_verification()->set_status("verified");
+  const nlohmann::json again =
+      nlohmann::json::parse(*TranslateResponse(user, ResponseOptions()));
+  const nlohmann::json& v = again["email_addresses"][0]["verification"];
+  EXPECT_EQ(v["status"], "verified");
+  EXPECT_TRUE(v["attempts"].is_null());
+  EXPECT_TRUE(v["expire_at"].is_null());
+}
+
+TEST(PrintAllFieldsTest, ListsOfClerkResourcesAndOtherMessages) {
+  sessions::v1::ListJwtTemplatesResponse list;
+  list.add_data()->set_name("t");
+  ResponseOptions options;
+  options.response_body = "data";
+  const nlohmann::json json =
+      nlohmann::json::parse(*TranslateResponse(list, options));
+  ASSERT_TRUE(json.is_array());
+  EXPECT_EQ(json[0]["name"], "t");
+  EXPECT_TRUE(json[0]["lifetime"].is_null());
+  EXPECT_TRUE(json[0]["claims"].is_null());
+  // A message that does not declare it still omits what is unset.
+  yandex::cloud::iam::v1::CreateIamTokenResponse iam;
+  iam.set_iam_token("t");
+  EXPECT_EQ(*TranslateResponse(iam, ResponseOptions()), R"({"iamToken":"t"})");
 }
 
 }  // namespace

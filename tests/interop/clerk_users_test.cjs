@@ -1,0 +1,134 @@
+// Issue 16 acceptance: @clerk/backend's user, session and JWT template
+// management calls against tokend, changing only apiUrl. Every assertion is
+// on what the SDK hands its caller (its User, EmailAddress, Session and
+// JwtTemplate classes, its paginated results), not on HTTP: a call that
+// answers 200 and then throws inside the SDK's deserializer fails here.
+//
+// Usage: node clerk_users_test.cjs BASE_URL SECRET_KEY
+//   BASE_URL    http://127.0.0.1:PORT (tokend's REST gateway)
+//   SECRET_KEY  a "sessions" API key (sk_…) created with tokenctl
+'use strict';
+
+const {createClerkClient} = require('@clerk/backend');
+const {isClerkAPIResponseError} = require('@clerk/backend/errors');
+
+const [base, secretKey] = process.argv.slice(2);
+if (!base || !secretKey) {
+  console.error('usage: node clerk_users_test.cjs BASE_URL SECRET_KEY');
+  process.exit(2);
+}
+
+const sdkVersion = require('@clerk/backend/package.json').version;
+let step = 'start';
+const ok = (what) => console.log('ok: ' + what);
+class Failure extends Error {}
+function expect(cond, what, detail) {
+  if (!cond) {
+    throw new Failure(what + (detail === undefined ? '' :
+      '\n      got: ' + (typeof detail === 'string' ? detail : JSON.stringify(detail))));
+  }
+}
+function describe(e) {
+  if (isClerkAPIResponseError(e)) {
+    return `ClerkAPIResponseError status=${e.status} message=${JSON.stringify(e.message)} ` +
+      `errors=${JSON.stringify(e.errors)}`;
+  }
+  return String(e && e.stack || e);
+}
+// Runs an SDK call; a throw fails the test with what the SDK said.
+async function sdk(what, promise) {
+  try {
+    return await promise;
+  } catch (e) {
+    throw new Failure(`${what} threw: ${describe(e)}`);
+  }
+}
+const className = (o) => o && o.constructor && o.constructor.name.replace(/^_/, '');
+
+async function main() {
+  const clerk = createClerkClient({secretKey, apiUrl: base});
+
+  // createUser as the docs show it, emails and phones included: the SDK
+  // deserializes EmailAddress (linked_to.map) and PhoneNumber.
+  step = 'users.createUser';
+  const created = await sdk('users.createUser', clerk.users.createUser({
+    emailAddress: ['ada@example.com'],
+    phoneNumber: ['+15555550100'],
+    firstName: 'Ada',
+    externalId: 'ext-ada',
+    publicMetadata: {role: 'admin'},
+  }));
+  expect(className(created) === 'User', 'createUser -> the SDK\'s User', className(created));
+  expect(/^user_/.test(created.id) && created.firstName === 'Ada' &&
+         created.lastName === null && created.externalId === 'ext-ada' &&
+         created.username === null,
+         'createUser: id, firstName, externalId; lastName and username null', created);
+  const [email] = created.emailAddresses;
+  expect(created.emailAddresses.length === 1 && className(email) === 'EmailAddress' &&
+         email.emailAddress === 'ada@example.com' &&
+         created.primaryEmailAddressId === email.id,
+         'createUser: one EmailAddress, primary', created.emailAddresses);
+  expect(email.verification && email.verification.status === 'verified' &&
+         email.verification.strategy === 'admin' && Array.isArray(email.linkedTo) &&
+         email.linkedTo.length === 0,
+         'EmailAddress: verified by admin, linkedTo []', email);
+  const [phone] = created.phoneNumbers;
+  expect(className(phone) === 'PhoneNumber' && phone.phoneNumber === '+15555550100' &&
+         phone.reservedForSecondFactor === false && phone.defaultSecondFactor === false &&
+         Array.isArray(phone.linkedTo),
+         'createUser: one PhoneNumber, no second factor, linkedTo []', phone);
+  // What tokend does not have, said as Clerk says "none".
+  expect(created.passwordEnabled === false && created.twoFactorEnabled === false &&
+         created.totpEnabled === false && created.backupCodeEnabled === false &&
+         created.banned === false && created.locked === false &&
+         created.hasImage === false && created.lastSignInAt === null &&
+         Array.isArray(created.web3Wallets) && created.web3Wallets.length === 0 &&
+         Array.isArray(created.externalAccounts) && created.externalAccounts.length === 0,
+         'createUser: no password, MFA, ban, lock, image, sign-in, wallets or accounts',
+         created._raw);
+  expect(created.publicMetadata.role === 'admin' &&
+         typeof created.createdAt === 'number' && created.createdAt > 1.7e12,
+         'createUser: publicMetadata kept, createdAt in ms', created._raw);
+  ok(`users.createUser -> User ${created.id} with EmailAddress and PhoneNumber`);
+
+  step = 'users.getUser';
+  const got = await sdk('users.getUser', clerk.users.getUser(created.id));
+  expect(className(got) === 'User' && got.id === created.id &&
+         got.emailAddresses[0].emailAddress === 'ada@example.com' &&
+         got.primaryEmailAddress && got.primaryEmailAddress.id === email.id &&
+         got.primaryPhoneNumber && got.primaryPhoneNumber.id === phone.id,
+         'getUser: the same User, primaryEmailAddress/primaryPhoneNumber resolve', got._raw);
+  ok('users.getUser -> User with primaryEmailAddress and primaryPhoneNumber');
+
+  step = 'sessions.createSession / getSession';
+  const session = await sdk('sessions.createSession',
+                            clerk.sessions.createSession({userId: created.id}));
+  expect(className(session) === 'Session' && session.userId === created.id &&
+         session.status === 'active',
+         'createSession -> active Session', session);
+  const gotSession = await sdk('sessions.getSession', clerk.sessions.getSession(session.id));
+  expect(className(gotSession) === 'Session' && /^client_/.test(gotSession.clientId) &&
+         gotSession.abandonAt === gotSession.expireAt && gotSession.expireAt > Date.now() &&
+         gotSession.lastActiveOrganizationId === null && gotSession.actor === null,
+         'getSession: clientId, abandonAt = expireAt, no organization, no actor', gotSession);
+  ok(`sessions.getSession -> Session ${gotSession.id} (client ${gotSession.clientId})`);
+
+  step = 'jwtTemplates';
+  const tmpl = await sdk('jwtTemplates.create', clerk.jwtTemplates.create({
+    name: 'users-test', claims: {email: '{{user.primary_email_address}}'}, lifetime: 90,
+  }));
+  expect(className(tmpl) === 'JwtTemplate' && tmpl.signingAlgorithm === 'RS256' &&
+         tmpl.lifetime === 90 && tmpl.customSigningKey === false,
+         'jwtTemplates.create -> JwtTemplate, RS256 without a custom key', tmpl);
+  const gotTmpl = await sdk('jwtTemplates.get', clerk.jwtTemplates.get(tmpl.id));
+  expect(gotTmpl.id === tmpl.id && gotTmpl.claims.email === '{{user.primary_email_address}}',
+         'jwtTemplates.get -> the same template', gotTmpl);
+  ok('jwtTemplates.create/get -> JwtTemplate (signingAlgorithm RS256)');
+}
+
+main().then(() => {
+  console.log(`PASS: @clerk/backend@${sdkVersion} user/session/template calls against ${base}`);
+}, (e) => {
+  console.error(`FAIL [${step}]: ` + (e instanceof Failure ? e.message : describe(e)));
+  process.exit(1);
+});
