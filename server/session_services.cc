@@ -1,6 +1,9 @@
 #include "server/session_services.h"
 
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <limits>
 #include <string>
 #include <utility>
 #include <vector>
@@ -740,12 +743,34 @@ grpc::ServerUnaryReactor* SessionServiceImpl::ListSessions(
     if (limit < 1 || limit > kMaxListLimit || request->offset() < 0) {
       return Invalid("limit must be 1..500 and offset >= 0");
     }
+    const absl::Time now = deps_.clock->Now();
+    if (!request->client_id().empty()) {
+      // A client is one session: at most one to list.
+      absl::string_view client_id = request->client_id();
+      if (!absl::ConsumePrefix(&client_id, "client_")) {
+        return absl::OkStatus();
+      }
+      absl::StatusOr<store::SessionRecord> session =
+          deps_.sessions->GetSession(absl::StrCat("sess_", client_id));
+      if (absl::IsNotFound(session.status())) return absl::OkStatus();
+      RETURN_IF_ERROR(session.status());
+      if ((request->user_id().empty() ||
+           session->user_id == request->user_id()) &&
+          (!status.has_value() || session->status == *status)) {
+        response->set_total_count(1);
+        if (request->offset() == 0)
+          ToProto(*session, now, response->add_data());
+      }
+      return absl::OkStatus();
+    }
     ASSIGN_OR_RETURN(std::vector<store::SessionRecord> sessions,
                      deps_.sessions->ListSessions(request->user_id(), status,
                                                   limit, request->offset()));
-    const absl::Time now = deps_.clock->Now();
     for (const auto& s : sessions) ToProto(s, now, response->add_data());
-    response->set_total_count(response->data_size());
+    ASSIGN_OR_RETURN(const int64_t total,
+                     deps_.sessions->CountSessions(request->user_id(), status));
+    response->set_total_count(static_cast<int32_t>(
+        std::min<int64_t>(total, std::numeric_limits<int32_t>::max())));
     return absl::OkStatus();
   });
 }

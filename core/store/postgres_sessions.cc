@@ -369,6 +369,11 @@ absl::Status PostgresStore::MarkUserDeleted(absl::string_view id,
                               "FALSE WHERE user_id = $1",
                               pg::Params().Text(id))
                         .status());
+    RETURN_IF_ERROR(
+        conn.Exec("UPDATE sessions SET status = 'revoked', updated_at_us = $1 "
+                  "WHERE user_id = $2 AND status = 'active'",
+                  pg::Params().Time(at, "at").Text(id))
+            .status());
     return AppendChange(conn, ChangeKind::kUser, id);
   });
 }
@@ -468,6 +473,28 @@ absl::StatusOr<std::vector<SessionRecord>> PostgresStore::ListSessions(
     return absl::OkStatus();
   }));
   return out;
+}
+
+absl::StatusOr<int64_t> PostgresStore::CountSessions(
+    absl::string_view user_id, std::optional<SessionStatus> status) {
+  pg::Params params;
+  params.Text(user_id);
+  if (status.has_value()) {
+    params.Text(SessionStatusName(*status));
+  } else {
+    params.NullText();
+  }
+  int64_t count = 0;
+  RETURN_IF_ERROR(pool_->Run([&](pg::Connection& conn) -> absl::Status {
+    ASSIGN_OR_RETURN(pg::Result r,
+                     conn.Exec("SELECT COUNT(*) FROM sessions "
+                               "WHERE ($1 = '' OR user_id = $1) "
+                               "AND ($2::text IS NULL OR status = $2)",
+                               params));
+    count = r.Int(0, 0);
+    return absl::OkStatus();
+  }));
+  return count;
 }
 
 absl::Status PostgresStore::UpdateSessionStatus(absl::string_view id,

@@ -35,6 +35,10 @@ class SessionStore {
   virtual absl::StatusOr<std::vector<SessionRecord>> ListSessions(
       absl::string_view user_id, std::optional<SessionStatus> status,
       int64_t limit, int64_t offset) = 0;
+  // How many sessions ListSessions(user_id, status, ...) walks in all (a
+  // paginated list's total_count).
+  virtual absl::StatusOr<int64_t> CountSessions(
+      absl::string_view user_id, std::optional<SessionStatus> status) = 0;
   // Sets the status and updated_at = `now`. Any transition is accepted (the
   // caller owns the state machine). NotFound if `id` is unknown.
   virtual absl::Status UpdateSessionStatus(absl::string_view id,

@@ -340,6 +340,16 @@ absl::Status SqliteStore::MarkUserDeleted(absl::string_view id, absl::Time at) {
       RETURN_IF_ERROR(s.BindText(1, id));
       RETURN_IF_ERROR(s.Run());
     }
+    {
+      ASSIGN_OR_RETURN(
+          sqlite3_stmt * raw,
+          Prepared("UPDATE sessions SET status = 'revoked', updated_at_us = ?1 "
+                   "WHERE user_id = ?2 AND status = 'active'"));
+      ScopedStmt s(db_, raw);
+      RETURN_IF_ERROR(s.BindTime(1, at, "at"));
+      RETURN_IF_ERROR(s.BindText(2, id));
+      RETURN_IF_ERROR(s.Run());
+    }
     return AppendChange(ChangeKind::kUser, id);
   });
 }
@@ -455,6 +465,23 @@ absl::StatusOr<std::vector<SessionRecord>> SqliteStore::ListSessions(
     ASSIGN_OR_RETURN(SessionRecord rec, ReadSession(s));
     out.push_back(std::move(rec));
   }
+}
+
+absl::StatusOr<int64_t> SqliteStore::CountSessions(
+    absl::string_view user_id, std::optional<SessionStatus> status) {
+  Lock lock(this);
+  ASSIGN_OR_RETURN(sqlite3_stmt * raw,
+                   Prepared("SELECT COUNT(*) FROM sessions "
+                            "WHERE (?1 = '' OR user_id = ?1) "
+                            "AND (?2 IS NULL OR status = ?2)"));
+  ScopedStmt s(db_, raw);
+  RETURN_IF_ERROR(s.BindText(1, user_id));
+  if (status.has_value()) {
+    RETURN_IF_ERROR(s.BindText(2, SessionStatusName(*status)));
+  }
+  ASSIGN_OR_RETURN(bool row, s.Step());
+  if (!row) return absl::InternalError("sqlite: no COUNT(*) row");
+  return s.Int(0);
 }
 
 absl::Status SqliteStore::UpdateSessionStatus(absl::string_view id,

@@ -123,6 +123,8 @@ class SqliteStore final : public Backend {
   absl::StatusOr<std::vector<SessionRecord>> ListSessions(
       absl::string_view user_id, std::optional<SessionStatus> status,
       int64_t limit, int64_t offset) override;
+  absl::StatusOr<int64_t> CountSessions(
+      absl::string_view user_id, std::optional<SessionStatus> status) override;
   absl::Status UpdateSessionStatus(absl::string_view id, SessionStatus status,
                                    absl::Time now) override;
   absl::Status TouchSession(absl::string_view id, absl::Time at) override;

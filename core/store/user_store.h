@@ -34,8 +34,9 @@ class UserStore {
   virtual absl::Status UpdateUser(const UserRecord& rec) = 0;
   // Marks the user deleted at `at`, freeing its external id, username and
   // email addresses. Deleting a deleted user succeeds and keeps the first
-  // time. NotFound if `id` is unknown. The user's sessions are left as they
-  // are: ending them is the caller's decision.
+  // time. NotFound if `id` is unknown. In the same transaction the user's
+  // active sessions become revoked (updated_at = `at`), as Clerk ends a
+  // deleted user's sessions; others keep their status.
   virtual absl::Status MarkUserDeleted(absl::string_view id, absl::Time at) = 0;
 };
 

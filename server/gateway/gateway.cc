@@ -97,6 +97,8 @@ struct Call {
   api::v1::ErrorStyle style = api::v1::ERROR_STYLE_UNSPECIFIED;
   std::string request_id;
   std::string if_none_match;
+  // The request asked for the whole response (binding->whole_response_if).
+  bool whole_response = false;
   // Set for a GET without credentials: where a cacheable answer goes.
   ResponseCache* cache = nullptr;
   std::string cache_key;
@@ -143,7 +145,8 @@ void Complete(std::unique_ptr<Call> call, const grpc::Status& status) {
     return;
   }
   ResponseOptions options;
-  options.response_body = call->binding->response_body;
+  if (!call->whole_response)
+    options.response_body = call->binding->response_body;
   absl::StatusOr<std::string> json = TranslateResponse(*message, options);
   if (!json.ok()) {
     std::move(call->respond)(
@@ -261,6 +264,9 @@ void Gateway::Handle(http::HttpRequest request, http::Responder respond) {
     if (IsUnsupportedMediaType(translated)) response.status = 415;
     std::move(respond)(std::move(response));
     return;
+  }
+  if (const auto* whole = call->binding->whole_response_if; whole != nullptr) {
+    call->whole_response = message->GetReflection()->GetBool(*message, whole);
   }
   // Only after translation, so a request the route would refuse is refused
   // from the cache too.

@@ -331,6 +331,20 @@ absl::StatusOr<std::unique_ptr<MethodBinding>> MakeBinding(
                      "\": ", method->output_type()->full_name(),
                      " has no top-level field of that name"));
   }
+  const std::string& whole =
+      method->options().GetExtension(api::v1::whole_response_if);
+  if (!whole.empty()) {
+    binding->whole_response_if = method->input_type()->FindFieldByName(whole);
+    if (binding->response_body.empty() ||
+        binding->whole_response_if == nullptr ||
+        binding->whole_response_if->is_repeated() ||
+        binding->whole_response_if->type() != FieldDescriptor::TYPE_BOOL) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "(tokend.api.v1.whole_response_if) \"", absl::CHexEscape(whole),
+          "\" must name a bool field of ", method->input_type()->full_name(),
+          ", with a response_body"));
+    }
+  }
   return binding;
 }
 

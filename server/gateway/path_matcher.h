@@ -92,6 +92,9 @@ struct MethodBinding {
   std::string body;
   // "" or a top-level field name of the response.
   std::string response_body;
+  // The method's (tokend.api.v1.whole_response_if): a bool field of the
+  // request that, when true, prints the whole response, not response_body.
+  const google::protobuf::FieldDescriptor* whole_response_if = nullptr;
   // The method's (tokend.api.v1.ignored_parameters): query parameters and
   // form fields the gateway drops (RequestBinding::ignored_parameters points
   // here).

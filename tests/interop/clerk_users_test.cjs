@@ -124,6 +124,44 @@ async function main() {
   expect(gotTmpl.id === tmpl.id && gotTmpl.claims.email === '{{user.primary_email_address}}',
          'jwtTemplates.get -> the same template', gotTmpl);
   ok('jwtTemplates.create/get -> JwtTemplate (signingAlgorithm RS256)');
+
+  // Lists the SDK asks paginated=true of resolve to {data, totalCount},
+  // totalCount counting every match, not the page.
+  step = 'jwtTemplates.list';
+  await sdk('jwtTemplates.create', clerk.jwtTemplates.create({
+    name: 'users-test-2', claims: {a: 1},
+  }));
+  const tmpls = await sdk('jwtTemplates.list', clerk.jwtTemplates.list({limit: 1}));
+  expect(tmpls && Array.isArray(tmpls.data) && tmpls.data.length === 1 &&
+         className(tmpls.data[0]) === 'JwtTemplate' && tmpls.totalCount === 2,
+         'jwtTemplates.list({limit: 1}) -> {data: [1 JwtTemplate], totalCount: 2}', tmpls);
+  ok('jwtTemplates.list -> {data, totalCount}');
+
+  step = 'sessions.getSessionList';
+  const second = await sdk('sessions.createSession',
+                           clerk.sessions.createSession({userId: created.id}));
+  const sessions = await sdk('sessions.getSessionList',
+                             clerk.sessions.getSessionList({userId: created.id, limit: 1}));
+  expect(sessions && Array.isArray(sessions.data) && sessions.data.length === 1 &&
+         className(sessions.data[0]) === 'Session' && sessions.totalCount === 2,
+         'getSessionList({userId, limit: 1}) -> {data: [1 Session], totalCount: 2}', sessions);
+  const byClient = await sdk('sessions.getSessionList(clientId)',
+                             clerk.sessions.getSessionList({clientId: gotSession.clientId}));
+  expect(byClient.totalCount === 1 && byClient.data[0].id === session.id,
+         'getSessionList({clientId}) -> that client\'s session', byClient);
+  ok('sessions.getSessionList -> {data, totalCount}, by user and by client');
+
+  // Deleting the user ends its sessions: getSession says so.
+  step = 'users.deleteUser';
+  const deleted = await sdk('users.deleteUser', clerk.users.deleteUser(created.id));
+  expect(className(deleted) === 'DeletedObject' && deleted.id === created.id &&
+         deleted.deleted === true, 'deleteUser -> DeletedObject', deleted);
+  for (const s of [session, second]) {
+    const after = await sdk('sessions.getSession', clerk.sessions.getSession(s.id));
+    expect(after.status === 'revoked',
+           `after deleteUser, getSession(${s.id}).status == "revoked"`, after);
+  }
+  ok('users.deleteUser -> DeletedObject; the user\'s sessions are revoked');
 }
 
 main().then(() => {

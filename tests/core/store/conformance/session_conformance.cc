@@ -79,8 +79,19 @@ TEST_P(StoreConformanceTest, SessionInsertErrors) {
     r.client_token_hash.clear();
     EXPECT_TRUE(store_->InsertSession(r).ok()) << id;
   }
-  // A deleted user's sessions are the caller's business.
-  ASSERT_TRUE(store_->MarkUserDeleted("user_u2", kT0).ok());
+  // Deleting a user revokes its active sessions in the same transaction;
+  // ended ones stay ended, other users' are untouched.
+  ASSERT_TRUE(
+      store_->UpdateSessionStatus("sess_n2", SessionStatus::kEnded, kT0).ok());
+  const absl::Time deleted_at = kT0 + absl::Hours(1);
+  ASSERT_TRUE(store_->MarkUserDeleted("user_u2", deleted_at).ok());
+  absl::StatusOr<SessionRecord> n1 = store_->GetSession("sess_n1");
+  ASSERT_TRUE(n1.ok()) << n1.status();
+  EXPECT_EQ(n1->status, SessionStatus::kRevoked);
+  EXPECT_EQ(n1->updated_at, deleted_at);
+  EXPECT_EQ(store_->GetSession("sess_n2")->status, SessionStatus::kEnded);
+  EXPECT_EQ(store_->GetSession("sess_a")->status, SessionStatus::kActive);
+  // Inserting a session for a deleted user is the caller's to refuse.
   EXPECT_TRUE(store_->InsertSession(Session("sess_f", "user_u2", kT0)).ok());
   absl::StatusOr<std::vector<SessionRecord>> all =
       store_->ListSessions("", std::nullopt, 100, 0);
@@ -144,6 +155,20 @@ TEST_P(StoreConformanceTest, SessionListOrderFilterAndPaging) {
                    std::numeric_limits<int64_t>::max()),
               IsEmpty());
   EXPECT_THAT(list("user_u1", SessionStatus::kActive, 1, 1), ElementsAre("s1"));
+
+  // Counts walk the same filters, whatever the page.
+  auto count = [&](absl::string_view user,
+                   std::optional<SessionStatus> status) -> int64_t {
+    absl::StatusOr<int64_t> got = store_->CountSessions(user, status);
+    EXPECT_TRUE(got.ok()) << got.status();
+    return got.ok() ? *got : -1;
+  };
+  EXPECT_EQ(count("", std::nullopt), 5);
+  EXPECT_EQ(count("user_u1", std::nullopt), 3);
+  EXPECT_EQ(count("", SessionStatus::kActive), 3);
+  EXPECT_EQ(count("user_u1", SessionStatus::kRevoked), 1);
+  EXPECT_EQ(count("user_u2", SessionStatus::kExpired), 0);
+  EXPECT_EQ(count("user_nobody", std::nullopt), 0);
 
   EXPECT_EQ(store_->ListSessions("", std::nullopt, -1, 0).status().code(),
             absl::StatusCode::kInvalidArgument);
