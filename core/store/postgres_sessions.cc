@@ -25,6 +25,7 @@
 #include "core/store/postgres_store.h"
 #include "core/store/records.h"
 #include "core/store/stored_names.h"
+#include "core/store/user_query_sql.h"
 
 namespace tokend::store {
 namespace {
@@ -322,6 +323,59 @@ absl::StatusOr<std::vector<std::string>> PostgresStore::ListUserIds() {
     return absl::OkStatus();
   }));
   return out;
+}
+
+namespace {
+
+pg::Params UserFilterParamsFor(const UserQuery& query) {
+  pg::Params params;
+  for (const std::optional<std::string>& value : UserFilterParams(query)) {
+    if (value.has_value()) {
+      params.Text(*value);
+    } else {
+      params.NullText();
+    }
+  }
+  return params;
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<std::string>> PostgresStore::FindUserIds(
+    const UserQuery& query) {
+  if (query.limit < 0 || query.offset < 0) {
+    return absl::InvalidArgumentError("limit and offset must be >= 0");
+  }
+  static const std::string* const kWhere =
+      new std::string(UserFilterSql(SqlDialect::kPostgres));
+  const std::string sql = absl::StrCat(
+      "SELECT u.id FROM users u WHERE ", *kWhere, " ",
+      UserOrderSql(SqlDialect::kPostgres, query.order, query.descending),
+      " LIMIT $7 OFFSET $8");
+  pg::Params params = UserFilterParamsFor(query);
+  params.Int(query.limit).Int(query.offset);
+  std::vector<std::string> out;
+  RETURN_IF_ERROR(pool_->Run([&](pg::Connection& conn) -> absl::Status {
+    ASSIGN_OR_RETURN(pg::Result r, conn.Exec(sql, params));
+    out.clear();
+    for (int i = 0; i < r.rows(); ++i) out.push_back(r.Text(i, 0));
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<int64_t> PostgresStore::CountUsers(const UserQuery& query) {
+  static const std::string* const kSql =
+      new std::string(absl::StrCat("SELECT COUNT(*) FROM users u WHERE ",
+                                   UserFilterSql(SqlDialect::kPostgres)));
+  const pg::Params params = UserFilterParamsFor(query);
+  int64_t count = 0;
+  RETURN_IF_ERROR(pool_->Run([&](pg::Connection& conn) -> absl::Status {
+    ASSIGN_OR_RETURN(pg::Result r, conn.Exec(*kSql, params));
+    count = r.Int(0, 0);
+    return absl::OkStatus();
+  }));
+  return count;
 }
 
 absl::Status PostgresStore::UpdateUser(const UserRecord& rec) {

@@ -126,6 +126,9 @@ class PostgresStore final : public Backend {
   absl::Status InsertUser(const UserRecord& rec) override;
   absl::StatusOr<UserRecord> GetUser(absl::string_view id) override;
   absl::StatusOr<std::vector<std::string>> ListUserIds() override;
+  absl::StatusOr<std::vector<std::string>> FindUserIds(
+      const UserQuery& query) override;
+  absl::StatusOr<int64_t> CountUsers(const UserQuery& query) override;
   absl::Status UpdateUser(const UserRecord& rec) override;
   absl::Status MarkUserDeleted(absl::string_view id, absl::Time at) override;
   absl::Status InsertSession(const SessionRecord& rec) override;

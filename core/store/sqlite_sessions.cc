@@ -18,6 +18,7 @@
 #include "core/common/status_macros.h"
 #include "core/store/sqlite_internal.h"
 #include "core/store/sqlite_store.h"
+#include "core/store/user_query_sql.h"
 
 namespace tokend::store {
 namespace {
@@ -287,6 +288,70 @@ absl::StatusOr<std::vector<std::string>> SqliteStore::ListUserIds() {
     if (!row) return out;
     out.push_back(s.Text(0));
   }
+}
+
+namespace {
+
+// The statement for FindUserIds (`order` >= 0) or CountUsers (-1).
+const std::string& UserQueryStatement(int order, bool descending) {
+  constexpr int kOrders = 5;
+  static const auto* const kStatements = [] {
+    auto* out = new std::vector<std::string>();
+    const std::string where = UserFilterSql(SqlDialect::kSqlite);
+    out->push_back(absl::StrCat("SELECT COUNT(*) FROM users u WHERE ", where));
+    for (int o = 0; o < kOrders; ++o) {
+      for (bool desc : {false, true}) {
+        out->push_back(absl::StrCat(
+            "SELECT u.id FROM users u WHERE ", where, " ",
+            UserOrderSql(SqlDialect::kSqlite, static_cast<UserOrder>(o), desc),
+            " LIMIT ?7 OFFSET ?8"));
+      }
+    }
+    return out;
+  }();
+  return (*kStatements)[order < 0 ? 0 : 1 + order * 2 + (descending ? 1 : 0)];
+}
+
+absl::Status BindUserFilter(ScopedStmt& s, const UserQuery& query) {
+  int n = 1;
+  for (const std::optional<std::string>& value : UserFilterParams(query)) {
+    if (value.has_value()) RETURN_IF_ERROR(s.BindText(n, *value));
+    ++n;  // Unbound parameters are NULL.
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<std::string>> SqliteStore::FindUserIds(
+    const UserQuery& query) {
+  if (query.limit < 0 || query.offset < 0) {
+    return absl::InvalidArgumentError("limit and offset must be >= 0");
+  }
+  Lock lock(this);
+  ASSIGN_OR_RETURN(sqlite3_stmt * raw,
+                   Prepared(UserQueryStatement(static_cast<int>(query.order),
+                                               query.descending)));
+  ScopedStmt s(db_, raw);
+  RETURN_IF_ERROR(BindUserFilter(s, query));
+  RETURN_IF_ERROR(s.BindInt(7, query.limit));
+  RETURN_IF_ERROR(s.BindInt(8, query.offset));
+  std::vector<std::string> out;
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) return out;
+    out.push_back(s.Text(0));
+  }
+}
+
+absl::StatusOr<int64_t> SqliteStore::CountUsers(const UserQuery& query) {
+  Lock lock(this);
+  ASSIGN_OR_RETURN(sqlite3_stmt * raw, Prepared(UserQueryStatement(-1, false)));
+  ScopedStmt s(db_, raw);
+  RETURN_IF_ERROR(BindUserFilter(s, query));
+  ASSIGN_OR_RETURN(bool row, s.Step());
+  if (!row) return absl::InternalError("sqlite: no COUNT(*) row");
+  return s.Int(0);
 }
 
 absl::Status SqliteStore::UpdateUser(const UserRecord& rec) {

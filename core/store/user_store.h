@@ -3,6 +3,7 @@
 #ifndef TOKEND_CORE_STORE_USER_STORE_H_
 #define TOKEND_CORE_STORE_USER_STORE_H_
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -13,6 +14,32 @@
 #include "core/store/records.h"
 
 namespace tokend::store {
+
+enum class UserOrder {
+  kCreatedAt,
+  kUpdatedAt,
+  kFirstName,
+  kLastName,
+  kUsername
+};
+
+// Which users FindUserIds and CountUsers walk: users not deleted that match
+// every filter given; a list filter matches any of its values.
+struct UserQuery {
+  std::vector<std::string> user_ids;
+  std::vector<std::string> external_ids;
+  std::vector<std::string> usernames;
+  std::vector<std::string> email_addresses;  // Compared ignoring ASCII case.
+  std::vector<std::string> phone_numbers;
+  // A substring of the id, external id, first or last name, username, an
+  // email address or a phone number, ignoring ASCII case; "" for none.
+  std::string query;
+  UserOrder order = UserOrder::kCreatedAt;  // Ties by id, ascending.
+  bool descending = true;
+  // Strings compare byte by byte; no username sorts as "".
+  int64_t limit = 10;
+  int64_t offset = 0;
+};
 
 class UserStore {
  public:
@@ -27,6 +54,12 @@ class UserStore {
   // Every user's id, deleted or not, ordered by (created_at, id): for
   // copying a whole store.
   virtual absl::StatusOr<std::vector<std::string>> ListUserIds() = 0;
+  // The ids of the users `query` matches, in its order, `offset` skipped and
+  // at most `limit` (InvalidArgument if either is negative).
+  virtual absl::StatusOr<std::vector<std::string>> FindUserIds(
+      const UserQuery& query) = 0;
+  // How many users `query` matches in all (limit and offset ignored).
+  virtual absl::StatusOr<int64_t> CountUsers(const UserQuery& query) = 0;
   // Replaces every field of the user `rec.id` except created_at and
   // deleted_at, which are kept; email addresses and phone numbers are
   // replaced as a whole. NotFound if the id is unknown; FailedPrecondition if

@@ -250,6 +250,86 @@ TEST_P(StoreConformanceTest, UserMarkDeletedKeepsTheRecordAndFreesIdentifiers) {
   ExpectSameUser(*store->GetUser("user_ghost"), ghost);
 }
 
+// FindUserIds/CountUsers: Clerk's GET /users filters, combined with AND,
+// each list matching any of its values; deleted users never match; the
+// order is total (ties by id) and paging walks it without gaps.
+TEST_P(StoreConformanceTest, UserQueryFiltersOrdersAndPages) {
+  Backend* const store = store_.get();
+  // a, b, c created a second apart; b renamed; d deleted.
+  for (int i = 0; i < 4; ++i) {
+    const std::string tag(1, static_cast<char>('a' + i));
+    UserRecord u = User(tag);
+    u.first_name = std::string(1, static_cast<char>('z' - i));  // z y x w
+    u.phone_numbers[0].phone_number = absl::StrCat("+1555555010", i);
+    u.created_at = kT0 + absl::Seconds(i);
+    u.updated_at = kT0 + absl::Seconds(10 - i);
+    if (tag == "c") u.username.clear();
+    ASSERT_TRUE(store->InsertUser(u).ok()) << tag;
+  }
+  ASSERT_TRUE(store->MarkUserDeleted("user_d", kT0).ok());
+
+  auto find = [&](UserQuery q) {
+    absl::StatusOr<std::vector<std::string>> ids = store->FindUserIds(q);
+    EXPECT_TRUE(ids.ok()) << ids.status();
+    absl::StatusOr<int64_t> count = store->CountUsers(q);
+    EXPECT_TRUE(count.ok()) << count.status();
+    return std::make_pair(ids.ok() ? *ids : std::vector<std::string>{"error"},
+                          count.ok() ? *count : -1);
+  };
+  UserQuery all;
+  EXPECT_EQ(find(all).first,
+            (std::vector<std::string>{"user_c", "user_b", "user_a"}));
+  EXPECT_EQ(find(all).second, 3);
+
+  UserQuery q;
+  q.email_addresses = {"B@EXAMPLE.com", "nobody@example.com",
+                       "a+alt@example.org"};
+  EXPECT_EQ(find(q).first, (std::vector<std::string>{"user_b", "user_a"}));
+  q = {};
+  q.user_ids = {"user_a", "user_d"};  // d is deleted.
+  EXPECT_EQ(find(q).first, (std::vector<std::string>{"user_a"}));
+  q = {};
+  q.external_ids = {"ext-b", "ext-c"};
+  q.usernames = {"name_b"};
+  EXPECT_EQ(find(q).first, (std::vector<std::string>{"user_b"}));
+  q = {};
+  q.phone_numbers = {"+15555550102"};
+  EXPECT_EQ(find(q).first, (std::vector<std::string>{"user_c"}));
+  // query: a substring of any identifier, ignoring ASCII case; LIKE's
+  // wildcards are literal.
+  q = {};
+  q.query = "NAME_";
+  EXPECT_EQ(find(q).first, (std::vector<std::string>{"user_b", "user_a"}));
+  q.query = "c@exa";
+  EXPECT_EQ(find(q).first, (std::vector<std::string>{"user_c"}));
+  q.query = "%";
+  EXPECT_EQ(find(q).second, 0);
+  q.query = "_";  // In "user_a" etc.: literal underscores match.
+  EXPECT_EQ(find(q).second, 3);
+
+  q = {};
+  q.order = UserOrder::kFirstName;
+  q.descending = false;
+  EXPECT_EQ(find(q).first,
+            (std::vector<std::string>{"user_c", "user_b", "user_a"}));
+  q.order = UserOrder::kUpdatedAt;
+  EXPECT_EQ(find(q).first,
+            (std::vector<std::string>{"user_c", "user_b", "user_a"}));
+  q.order = UserOrder::kUsername;  // No username sorts as "".
+  EXPECT_EQ(find(q).first,
+            (std::vector<std::string>{"user_c", "user_a", "user_b"}));
+  q.descending = true;
+  q.limit = 1;
+  q.offset = 1;
+  EXPECT_EQ(find(q).first, (std::vector<std::string>{"user_a"}));
+  EXPECT_EQ(find(q).second, 3);  // Counts ignore paging.
+  q.offset = 3;
+  EXPECT_TRUE(find(q).first.empty());
+  q.limit = -1;
+  EXPECT_EQ(store->FindUserIds(q).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
 TEST_P(StoreConformanceTest, UserOddInputIsStoredOrRejectedNeverFatal) {
   Backend* const store = store_.get();
   // Stored verbatim (the store is not the validator)...
