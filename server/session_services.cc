@@ -20,6 +20,7 @@
 #include "core/jose/jwk.h"
 #include "core/sessions/jwt_template.h"
 #include "google/protobuf/util/json_util.h"
+#include "nlohmann/json.hpp"
 #include "server/grpc_status.h"
 
 namespace tokend::server {
@@ -593,6 +594,23 @@ grpc::ServerUnaryReactor* UserServiceImpl::CreateUser(
     grpc::CallbackServerContext* context, const sv1::CreateUserRequest* request,
     sv1::User* response) {
   return SecretKeyCall(context, deps_, [&]() -> absl::Status {
+    const std::pair<bool, absl::string_view> kSignInSecrets[] = {
+        {!request->password().empty(), "password"},
+        {!request->password_digest().empty(), "password_digest"},
+        {!request->password_hasher().empty(), "password_hasher"},
+        {!request->totp_secret().empty(), "totp_secret"},
+        {request->backup_codes_size() > 0, "backup_codes"},
+    };
+    for (const auto& [set, param] : kSignInSecrets) {
+      if (set) {
+        return Invalid(absl::StrCat(param,
+                                    " is not accepted: tokend issues tokens "
+                                    "and has no password or second-factor "
+                                    "sign-in; omit it (skip_password_"
+                                    "requirement is accepted)"),
+                       param);
+      }
+    }
     RETURN_IF_ERROR(CheckText(request->external_id(), "external_id"));
     RETURN_IF_ERROR(CheckText(request->first_name(), "first_name"));
     RETURN_IF_ERROR(CheckText(request->last_name(), "last_name"));
@@ -664,6 +682,229 @@ grpc::ServerUnaryReactor* UserServiceImpl::GetUser(
                      LiveUser(deps_, request->user_id()));
     ToProto(rec, response);
     return absl::OkStatus();
+  });
+}
+
+namespace {
+
+// Clerk's order_by: [+-]created_at|updated_at|first_name|last_name|username.
+absl::Status ParseUserOrder(absl::string_view order_by,
+                            store::UserQuery* query) {
+  if (order_by.empty()) return absl::OkStatus();
+  query->descending = !absl::ConsumePrefix(&order_by, "+");
+  if (query->descending) absl::ConsumePrefix(&order_by, "-");
+  static constexpr std::pair<absl::string_view, store::UserOrder> kOrders[] = {
+      {"created_at", store::UserOrder::kCreatedAt},
+      {"updated_at", store::UserOrder::kUpdatedAt},
+      {"first_name", store::UserOrder::kFirstName},
+      {"last_name", store::UserOrder::kLastName},
+      {"username", store::UserOrder::kUsername},
+  };
+  for (const auto& [name, order] : kOrders) {
+    if (order_by == name) {
+      query->order = order;
+      return absl::OkStatus();
+    }
+  }
+  return Invalid(
+      "order_by must be created_at, updated_at, first_name, last_name or "
+      "username, optionally after + or -",
+      "order_by");
+}
+
+absl::StatusOr<store::UserQuery> UserQueryOf(const sv1::ListUsersRequest& r) {
+  store::UserQuery q;
+  auto copy = [](const auto& from, std::vector<std::string>* to,
+                 absl::string_view param) -> absl::Status {
+    if (from.size() > kMaxListLimit) {
+      return Invalid(
+          absl::StrCat("at most ", kMaxListLimit, " ", param, " values"),
+          param);
+    }
+    for (const std::string& v : from) {
+      RETURN_IF_ERROR(CheckText(v, param));
+      to->push_back(v);
+    }
+    return absl::OkStatus();
+  };
+  RETURN_IF_ERROR(copy(r.email_address(), &q.email_addresses, "email_address"));
+  RETURN_IF_ERROR(copy(r.phone_number(), &q.phone_numbers, "phone_number"));
+  RETURN_IF_ERROR(copy(r.external_id(), &q.external_ids, "external_id"));
+  RETURN_IF_ERROR(copy(r.username(), &q.usernames, "username"));
+  RETURN_IF_ERROR(copy(r.user_id(), &q.user_ids, "user_id"));
+  RETURN_IF_ERROR(CheckText(r.query(), "query"));
+  q.query = r.query();
+  q.limit = r.limit() == 0 ? kDefaultListLimit : r.limit();
+  q.offset = r.offset();
+  if (q.limit < 1 || q.limit > kMaxListLimit || q.offset < 0) {
+    return Invalid("limit must be 1..500 and offset >= 0", "limit");
+  }
+  RETURN_IF_ERROR(ParseUserOrder(r.order_by(), &q));
+  return q;
+}
+
+// Clerk's metadata merge: null removes a key, objects merge key by key,
+// anything else replaces.
+void MergeInto(nlohmann::json& into, const nlohmann::json& patch) {
+  for (const auto& [key, value] : patch.items()) {
+    if (value.is_null()) {
+      into.erase(key);
+    } else if (value.is_object() && into.contains(key) &&
+               into[key].is_object()) {
+      MergeInto(into[key], value);
+    } else {
+      into[key] = value;
+    }
+  }
+}
+
+// The metadata column `stored` after `patch` (merged, or replacing it).
+absl::StatusOr<std::string> NewMetadata(const std::string& stored,
+                                        const google::protobuf::Struct& patch,
+                                        bool merge, absl::string_view field) {
+  ASSIGN_OR_RETURN(std::string given, StructToJson(patch, field));
+  if (!merge) return given;
+  nlohmann::json into = nlohmann::json::parse(stored, nullptr, false);
+  if (!into.is_object()) into = nlohmann::json::object();
+  MergeInto(into, nlohmann::json::parse(given));
+  std::string out = into.dump();
+  if (out.size() > kMaxMetadataBytes) {
+    return Invalid(absl::StrCat(field, " exceeds ", kMaxMetadataBytes,
+                                " bytes once merged"),
+                   field);
+  }
+  return out;
+}
+
+absl::Status ChangeMetadata(const SessionDeps& deps,
+                            const sv1::UserMetadataRequest& request, bool merge,
+                            sv1::User* response) {
+  ASSIGN_OR_RETURN(store::UserRecord rec, LiveUser(deps, request.user_id()));
+  if (request.has_public_metadata()) {
+    ASSIGN_OR_RETURN(
+        rec.public_metadata_json,
+        NewMetadata(rec.public_metadata_json, request.public_metadata(), merge,
+                    "public_metadata"));
+  }
+  if (request.has_private_metadata()) {
+    ASSIGN_OR_RETURN(
+        rec.private_metadata_json,
+        NewMetadata(rec.private_metadata_json, request.private_metadata(),
+                    merge, "private_metadata"));
+  }
+  if (request.has_unsafe_metadata()) {
+    ASSIGN_OR_RETURN(
+        rec.unsafe_metadata_json,
+        NewMetadata(rec.unsafe_metadata_json, request.unsafe_metadata(), merge,
+                    "unsafe_metadata"));
+  }
+  rec.updated_at = deps.clock->Now();
+  RETURN_IF_ERROR(deps.users->UpdateUser(rec));
+  ToProto(rec, response);
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+grpc::ServerUnaryReactor* UserServiceImpl::ListUsers(
+    grpc::CallbackServerContext* context, const sv1::ListUsersRequest* request,
+    sv1::ListUsersResponse* response) {
+  return SecretKeyCall(context, deps_, [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(const store::UserQuery query, UserQueryOf(*request));
+    ASSIGN_OR_RETURN(std::vector<std::string> ids,
+                     deps_.users->FindUserIds(query));
+    for (const std::string& id : ids) {
+      absl::StatusOr<store::UserRecord> rec = deps_.users->GetUser(id);
+      // Deleted between the two reads: not listed.
+      if (absl::IsNotFound(rec.status()) ||
+          (rec.ok() && rec->deleted_at.has_value())) {
+        continue;
+      }
+      RETURN_IF_ERROR(rec.status());
+      ToProto(*rec, response->add_data());
+    }
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* UserServiceImpl::CountUsers(
+    grpc::CallbackServerContext* context, const sv1::ListUsersRequest* request,
+    sv1::TotalCount* response) {
+  return SecretKeyCall(context, deps_, [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(const store::UserQuery query, UserQueryOf(*request));
+    ASSIGN_OR_RETURN(const int64_t count, deps_.users->CountUsers(query));
+    response->set_object("total_count");
+    response->set_total_count(static_cast<int32_t>(
+        std::min<int64_t>(count, std::numeric_limits<int32_t>::max())));
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* UserServiceImpl::UpdateUser(
+    grpc::CallbackServerContext* context, const sv1::UpdateUserRequest* request,
+    sv1::User* response) {
+  return SecretKeyCall(context, deps_, [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(store::UserRecord rec,
+                     LiveUser(deps_, request->user_id()));
+    auto text = [](bool has, const std::string& value, absl::string_view param,
+                   std::string* into) -> absl::Status {
+      if (!has) return absl::OkStatus();
+      RETURN_IF_ERROR(CheckText(value, param));
+      *into = value;
+      return absl::OkStatus();
+    };
+    RETURN_IF_ERROR(text(request->has_external_id(), request->external_id(),
+                         "external_id", &rec.external_id));
+    RETURN_IF_ERROR(text(request->has_first_name(), request->first_name(),
+                         "first_name", &rec.first_name));
+    RETURN_IF_ERROR(text(request->has_last_name(), request->last_name(),
+                         "last_name", &rec.last_name));
+    RETURN_IF_ERROR(text(request->has_username(), request->username(),
+                         "username", &rec.username));
+    if (request->has_primary_email_address_id()) {
+      const std::string& id = request->primary_email_address_id();
+      if (std::none_of(rec.email_addresses.begin(), rec.email_addresses.end(),
+                       [&](const auto& e) { return e.id == id; })) {
+        return Invalid("primary_email_address_id is not one of the user's",
+                       "primary_email_address_id");
+      }
+      rec.primary_email_address_id = id;
+    }
+    if (request->has_primary_phone_number_id()) {
+      const std::string& id = request->primary_phone_number_id();
+      if (std::none_of(rec.phone_numbers.begin(), rec.phone_numbers.end(),
+                       [&](const auto& p) { return p.id == id; })) {
+        return Invalid("primary_phone_number_id is not one of the user's",
+                       "primary_phone_number_id");
+      }
+      rec.primary_phone_number_id = id;
+    }
+    rec.updated_at = deps_.clock->Now();
+    absl::Status updated = deps_.users->UpdateUser(rec);
+    if (absl::IsAlreadyExists(updated)) {
+      return WithReason(
+          absl::AlreadyExistsError("That username or external id is taken."),
+          "form_identifier_exists", "That identifier is taken");
+    }
+    RETURN_IF_ERROR(updated);
+    ToProto(rec, response);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* UserServiceImpl::UpdateUserMetadata(
+    grpc::CallbackServerContext* context,
+    const sv1::UserMetadataRequest* request, sv1::User* response) {
+  return SecretKeyCall(context, deps_, [&]() -> absl::Status {
+    return ChangeMetadata(deps_, *request, /*merge=*/true, response);
+  });
+}
+
+grpc::ServerUnaryReactor* UserServiceImpl::ReplaceUserMetadata(
+    grpc::CallbackServerContext* context,
+    const sv1::UserMetadataRequest* request, sv1::User* response) {
+  return SecretKeyCall(context, deps_, [&]() -> absl::Status {
+    return ChangeMetadata(deps_, *request, /*merge=*/false, response);
   });
 }
 

@@ -84,6 +84,26 @@ class UserServiceImpl final
       grpc::CallbackServerContext* context,
       const tokend::sessions::v1::DeleteUserRequest* request,
       tokend::sessions::v1::DeletedObject* response) override;
+  grpc::ServerUnaryReactor* ListUsers(
+      grpc::CallbackServerContext* context,
+      const tokend::sessions::v1::ListUsersRequest* request,
+      tokend::sessions::v1::ListUsersResponse* response) override;
+  grpc::ServerUnaryReactor* CountUsers(
+      grpc::CallbackServerContext* context,
+      const tokend::sessions::v1::ListUsersRequest* request,
+      tokend::sessions::v1::TotalCount* response) override;
+  grpc::ServerUnaryReactor* UpdateUser(
+      grpc::CallbackServerContext* context,
+      const tokend::sessions::v1::UpdateUserRequest* request,
+      tokend::sessions::v1::User* response) override;
+  grpc::ServerUnaryReactor* UpdateUserMetadata(
+      grpc::CallbackServerContext* context,
+      const tokend::sessions::v1::UserMetadataRequest* request,
+      tokend::sessions::v1::User* response) override;
+  grpc::ServerUnaryReactor* ReplaceUserMetadata(
+      grpc::CallbackServerContext* context,
+      const tokend::sessions::v1::UserMetadataRequest* request,
+      tokend::sessions::v1::User* response) override;
 
  private:
   SessionDeps deps_;

@@ -151,6 +151,66 @@ async function main() {
          'getSessionList({clientId}) -> that client\'s session', byClient);
   ok('sessions.getSessionList -> {data, totalCount}, by user and by client');
 
+  // getUserList: GET /v1/users (a bare array) and /v1/users/count at once.
+  step = 'users.getUserList / getCount';
+  // skipPasswordRequirement: what server-side imports send; a password is
+  // refused, saying why.
+  const grace = await sdk('users.createUser', clerk.users.createUser({
+    emailAddress: ['grace@example.com'], firstName: 'Grace', username: 'grace',
+    skipPasswordRequirement: true, skipLegalChecks: true,
+  }));
+  let refused;
+  try {
+    await clerk.users.createUser({emailAddress: ['pw@example.com'], password: 'hunter22'});
+  } catch (e) {
+    refused = e;
+  }
+  expect(refused && isClerkAPIResponseError(refused) && refused.errors.length === 1 &&
+         /password is not accepted/.test(refused.errors[0].longMessage),
+         'createUser({password}) -> ClerkAPIResponseError saying why', describe(refused));
+  const list = await sdk('users.getUserList', clerk.users.getUserList({
+    emailAddress: ['GRACE@example.com'],
+  }));
+  expect(list && Array.isArray(list.data) && list.data.length === 1 &&
+         className(list.data[0]) === 'User' && list.data[0].id === grace.id &&
+         list.totalCount === 1,
+         'getUserList({emailAddress}) -> {data: [that User], totalCount: 1}', list);
+  const page = await sdk('users.getUserList', clerk.users.getUserList({
+    limit: 1, orderBy: '+created_at',
+  }));
+  expect(page.data.length === 1 && page.data[0].id === created.id && page.totalCount === 2,
+         'getUserList({limit: 1, orderBy: "+created_at"}) -> the first user, totalCount 2',
+         page);
+  const byQuery = await sdk('users.getUserList', clerk.users.getUserList({query: 'lovel'}));
+  expect(byQuery.totalCount === 0, 'getUserList({query}) matches nobody', byQuery);
+  const count = await sdk('users.getCount', clerk.users.getCount({query: 'grace'}));
+  expect(count === 1, 'users.getCount({query: "grace"}) -> 1', count);
+  ok('users.getUserList -> {data, totalCount}; users.getCount -> a number');
+
+  step = 'users.updateUser / updateUserMetadata';
+  const renamed = await sdk('users.updateUser',
+                            clerk.users.updateUser(grace.id, {lastName: 'Hopper'}));
+  expect(className(renamed) === 'User' && renamed.firstName === 'Grace' &&
+         renamed.lastName === 'Hopper', 'updateUser({lastName}) keeps firstName', renamed);
+  await sdk('users.updateUserMetadata', clerk.users.updateUserMetadata(grace.id, {
+    publicMetadata: {team: {name: 'navy', rank: 'admiral'}, drop: 1},
+  }));
+  const merged = await sdk('users.updateUserMetadata', clerk.users.updateUserMetadata(grace.id, {
+    publicMetadata: {team: {rank: 'rear admiral'}, drop: null},
+    privateMetadata: {note: 'cobol'},
+  }));
+  expect(JSON.stringify(merged.publicMetadata) ===
+         JSON.stringify({team: {name: 'navy', rank: 'rear admiral'}}) &&
+         merged.privateMetadata.note === 'cobol',
+         'updateUserMetadata deep-merges, null removes a key', merged._raw);
+  // updateUser with metadata: the SDK PUTs .../metadata (replaces).
+  const replaced = await sdk('users.updateUser(metadata)',
+                             clerk.users.updateUser(grace.id, {publicMetadata: {only: true}}));
+  expect(JSON.stringify(replaced.publicMetadata) === '{"only":true}' &&
+         replaced.privateMetadata.note === 'cobol',
+         'updateUser({publicMetadata}) replaces that one object', replaced._raw);
+  ok('users.updateUser, updateUserMetadata (merge), updateUser with metadata (replace)');
+
   // Deleting the user ends its sessions: getSession says so.
   step = 'users.deleteUser';
   const deleted = await sdk('users.deleteUser', clerk.users.deleteUser(created.id));
