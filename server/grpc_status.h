@@ -20,15 +20,17 @@ inline grpc::Status ToGrpcStatus(const absl::Status& status) {
   if (status.ok()) return grpc::Status::OK;
   const auto code = static_cast<grpc::StatusCode>(status.code());
   std::optional<std::string> reason = ReasonOf(status);
-  if (!reason.has_value()) {
+  std::optional<std::string> param = ParamOf(status);
+  if (!reason.has_value() && !param.has_value()) {
     return grpc::Status(code, std::string(status.message()));
   }
   google::rpc::ErrorInfo info;
-  info.set_reason(*reason);
+  if (reason.has_value()) info.set_reason(*reason);
   info.set_domain("tokend");
   if (std::optional<std::string> short_message = ShortMessageOf(status)) {
     (*info.mutable_metadata())["message"] = *short_message;
   }
+  if (param.has_value()) (*info.mutable_metadata())["param_name"] = *param;
   google::rpc::Status details;
   details.set_code(static_cast<int>(status.code()));
   details.set_message(std::string(status.message()));

@@ -48,11 +48,18 @@ double Millis(absl::Time t) {
   return static_cast<double>(absl::ToUnixMillis(t));
 }
 
+// Clerk's 422s: a parameter with a bad value, or one that is required.
 absl::Status Invalid(absl::string_view message, absl::string_view param = "") {
-  absl::Status status = WithReason(absl::InvalidArgumentError(message),
-                                   "form_param_value_invalid", "is invalid");
-  (void)param;
-  return status;
+  return WithParam(WithReason(absl::InvalidArgumentError(message),
+                              "form_param_value_invalid", "is invalid"),
+                   param);
+}
+
+absl::Status Missing(absl::string_view param) {
+  return WithParam(WithReason(absl::InvalidArgumentError(
+                                  absl::StrCat(param, " is required")),
+                              "form_param_missing", "is missing"),
+                   param);
 }
 
 absl::Status NotFoundWithId(absl::string_view what, absl::string_view id) {
@@ -331,7 +338,7 @@ absl::Status ApplyTemplateInput(const TemplateInput& in,
                                 const keys::Sealer& sealer,
                                 store::JwtTemplateRecord* rec) {
   if (in.name.empty() || in.name.size() > 128) {
-    return Invalid("name must be 1 to 128 characters");
+    return Invalid("name must be 1 to 128 characters", "name");
   }
   for (unsigned char c : in.name) {
     if (!absl::ascii_isalnum(c) && c != '_' && c != '-' && c != '.') {
@@ -928,6 +935,7 @@ grpc::ServerUnaryReactor* SessionServiceImpl::CreateSession(
     grpc::CallbackServerContext* context,
     const sv1::CreateSessionRequest* request, sv1::Session* response) {
   return SecretKeyCall(context, deps_, [&]() -> absl::Status {
+    if (request->user_id().empty()) return Missing("user_id");
     RETURN_IF_ERROR(LiveUser(deps_, request->user_id()).status());
     absl::Duration lifetime = kDefaultSessionLifetime;
     if (request->has_expires_in_seconds()) {

@@ -17,6 +17,7 @@ namespace tokend {
 
 inline constexpr char kReasonPayload[] = "type.tokend/reason";
 inline constexpr char kShortMessagePayload[] = "type.tokend/short_message";
+inline constexpr char kParamPayload[] = "type.tokend/param_name";
 
 // `status` with `reason` (snake_case) and an optional short, human message
 // (Clerk's "message"; the status message is the long one).
@@ -27,6 +28,18 @@ inline absl::Status WithReason(absl::Status status, absl::string_view reason,
     status.SetPayload(kShortMessagePayload, absl::Cord(short_message));
   }
   return status;
+}
+
+// `status` naming the request parameter at fault (Clerk's meta.param_name).
+inline absl::Status WithParam(absl::Status status, absl::string_view param) {
+  if (!param.empty()) status.SetPayload(kParamPayload, absl::Cord(param));
+  return status;
+}
+
+inline std::optional<std::string> ParamOf(const absl::Status& status) {
+  auto payload = status.GetPayload(kParamPayload);
+  if (!payload.has_value()) return std::nullopt;
+  return std::string(*payload);
 }
 
 inline std::optional<std::string> ReasonOf(const absl::Status& status) {

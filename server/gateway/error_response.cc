@@ -156,6 +156,10 @@ ErrorResponse RenderError(api::v1::ErrorStyle style, const grpc::Status& status,
   out.http_status = HttpStatusFromGrpc(status.error_code());
   switch (style) {
     case api::v1::ERROR_STYLE_CLERK:
+      // Clerk answers invalid parameters 422 (form_param_*), not 400.
+      if (status.error_code() == grpc::StatusCode::INVALID_ARGUMENT) {
+        out.http_status = 422;
+      }
       out.body = ClerkBody(status, request_id);
       break;
     case api::v1::ERROR_STYLE_COURIER:

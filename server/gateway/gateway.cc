@@ -22,6 +22,7 @@
 #include "server/gateway/request_translator.h"
 #include "server/gateway/response_cache.h"
 #include "server/gateway/response_translator.h"
+#include "server/grpc_status.h"
 
 namespace tokend::gateway {
 namespace {
@@ -187,11 +188,43 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Create(
       new Gateway(std::move(options), *std::move(matcher)));
 }
 
+namespace {
+
+absl::string_view FirstSegment(absl::string_view path) {
+  absl::ConsumePrefix(&path, "/");
+  return path.substr(0, path.find_first_of("/:"));
+}
+
+}  // namespace
+
 Gateway::Gateway(GatewayOptions options, std::unique_ptr<PathMatcher> matcher)
     : options_(std::move(options)),
       matcher_(std::move(matcher)),
       stub_(options_.channel),
-      cache_(options_.cache, options_.clock) {}
+      cache_(options_.cache, options_.clock) {
+  absl::flat_hash_map<std::string, absl::flat_hash_map<int, int>> counts;
+  for (const auto& binding : matcher_->bindings()) {
+    ++counts[std::string(FirstSegment(binding->path_template))]
+            [ErrorStyleOf(binding->method->service())];
+  }
+  for (const auto& [segment, styles] : counts) {
+    int best = api::v1::ERROR_STYLE_UNSPECIFIED;
+    int best_count = 0;
+    for (const auto& [style, count] : styles) {
+      if (count > best_count || (count == best_count && style < best)) {
+        best = style;
+        best_count = count;
+      }
+    }
+    segment_styles_[segment] = static_cast<api::v1::ErrorStyle>(best);
+  }
+}
+
+api::v1::ErrorStyle Gateway::UnroutedStyle(absl::string_view path) const {
+  auto it = segment_styles_.find(FirstSegment(path));
+  return it == segment_styles_.end() ? api::v1::ERROR_STYLE_UNSPECIFIED
+                                     : it->second;
+}
 
 void Gateway::Handle(http::HttpRequest request, http::Responder respond) {
   absl::string_view target = request.target;
@@ -204,7 +237,7 @@ void Gateway::Handle(http::HttpRequest request, http::Responder respond) {
   LookupResult found = matcher_->Lookup(request.method, path);
   if (found.kind == LookupResult::kNoRoute) {
     std::move(respond)(
-        ErrorFor(api::v1::ERROR_STYLE_UNSPECIFIED,
+        ErrorFor(UnroutedStyle(path),
                  grpc::Status(grpc::StatusCode::NOT_FOUND,
                               absl::StrCat("no route for ", request.method, " ",
                                            path.substr(0, 200))),
@@ -212,8 +245,12 @@ void Gateway::Handle(http::HttpRequest request, http::Responder respond) {
     return;
   }
   if (found.kind == LookupResult::kMethodNotAllowed) {
+    // The style of the service that serves the path with another method.
+    const LookupResult other = matcher_->Lookup(found.allowed.front(), path);
     http::HttpResponse response = ErrorFor(
-        api::v1::ERROR_STYLE_UNSPECIFIED,
+        other.kind == LookupResult::kMatch
+            ? ErrorStyleOf(other.match.binding->method->service())
+            : UnroutedStyle(path),
         grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
                      absl::StrCat("method ", request.method.substr(0, 16),
                                   " is not allowed here; allowed: ",
@@ -256,11 +293,9 @@ void Gateway::Handle(http::HttpRequest request, http::Responder respond) {
   parts.query = query;
   absl::Status translated = TranslateRequest(binding, parts, message.get());
   if (!translated.ok()) {
-    http::HttpResponse response =
-        ErrorFor(call->style,
-                 grpc::Status(static_cast<grpc::StatusCode>(translated.code()),
-                              std::string(translated.message())),
-                 request.request_id);
+    // Carries the reason and parameter name the translator attached.
+    http::HttpResponse response = ErrorFor(
+        call->style, server::ToGrpcStatus(translated), request.request_id);
     if (IsUnsupportedMediaType(translated)) response.status = 415;
     std::move(respond)(std::move(response));
     return;

@@ -18,12 +18,16 @@
 #include <grpcpp/generic/generic_stub.h>
 
 #include <memory>
+#include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "core/common/clock.h"
 #include "google/protobuf/descriptor.h"
+#include "server/gateway/error_response.h"
 #include "server/gateway/path_matcher.h"
 #include "server/gateway/response_cache.h"
 #include "server/http/http_server.h"
@@ -57,8 +61,15 @@ class Gateway : public http::HttpHandler {
  private:
   Gateway(GatewayOptions options, std::unique_ptr<PathMatcher> matcher);
 
+  // The error style of a request that matched no route: that of most
+  // routes under its first path segment ("/v1": Clerk's), so an SDK gets
+  // its own error shape for a route tokend lacks.
+  api::v1::ErrorStyle UnroutedStyle(absl::string_view path) const;
+
   const GatewayOptions options_;
   const std::unique_ptr<PathMatcher> matcher_;
+  // First path segment -> the style most of its routes' services declare.
+  absl::flat_hash_map<std::string, api::v1::ErrorStyle> segment_styles_;
   grpc::GenericStub stub_;
   ResponseCache cache_;
 };

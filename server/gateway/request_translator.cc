@@ -30,6 +30,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/types/span.h"
+#include "core/common/error_reason.h"
 #include "server/gateway/flat_json.h"
 #include "server/gateway/form_urlencoded.h"
 
@@ -45,6 +46,14 @@ using ::google::protobuf::Reflection;
 
 constexpr absl::string_view kUnsupportedMediaTypeUrl =
     "type.googleapis.com/tokend.gateway.UnsupportedMediaType";
+
+// Clerk answers an unknown parameter with form_param_unknown naming it.
+absl::Status UnknownParameter(absl::string_view message,
+                              absl::string_view name) {
+  return WithParam(WithReason(absl::InvalidArgumentError(message),
+                              "form_param_unknown", "is unknown"),
+                   name.substr(0, 256));
+}
 
 absl::Status UnsupportedMediaType(absl::string_view content_type,
                                   absl::string_view why) {
@@ -131,8 +140,8 @@ absl::StatusOr<FieldPath> ResolvePath(const Descriptor* root,
     const FieldDescriptor* field =
         type == nullptr ? nullptr : FindField(type, segment);
     if (field == nullptr) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("unknown ", noun, " ", QuoteForError(dotted)));
+      return UnknownParameter(
+          absl::StrCat("unknown ", noun, " ", QuoteForError(dotted)), dotted);
     }
     if (!path.fields.empty()) path.canonical += '.';
     path.canonical += field->name();
@@ -617,8 +626,8 @@ absl::Status RewriteJsonError(absl::string_view message) {
     const std::string field = join(text.substr(0, colon));
     const absl::string_view what = text.substr(colon + 2);
     if (what == "Cannot find field.") {
-      return absl::InvalidArgumentError(
-          absl::StrCat("unknown field ", QuoteForError(field)));
+      return UnknownParameter(
+          absl::StrCat("unknown field ", QuoteForError(field)), field);
     }
     if (absl::StartsWith(what, "Proto field is not repeating")) {
       return absl::InvalidArgumentError(
@@ -785,8 +794,10 @@ absl::Status ApplyParameters(const std::vector<FormParameter>& params,
     if (IsIgnored(ignored, param.name)) continue;
     const std::string what = absl::StrCat(noun, " ", QuoteForError(param.name));
     if (bound.everything) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          what, " is not allowed: the request body binds every field"));
+      return UnknownParameter(
+          absl::StrCat(what,
+                       " is not allowed: the request body binds every field"),
+          param.name);
     }
     absl::StatusOr<FieldPath> path =
         ResolvePath(message->GetDescriptor(), param.name, noun);

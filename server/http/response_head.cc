@@ -89,7 +89,8 @@ constexpr struct {
     {416, "Range Not Satisfiable"},
     {417, "Expectation Failed"},
     {421, "Misdirected Request"},
-    {422, "Unprocessable Content"},
+    {422, "Unprocessable Entity"},  // Clerk's SDK shows the phrase; RFC 9110
+                                    // renamed it
     {425, "Too Early"},
     {426, "Upgrade Required"},
     {428, "Precondition Required"},

@@ -257,7 +257,7 @@ def run(base, secret, firebase_key_file):
 
     # 5. Errors, in Clerk's shape.
     expect_clerk_error(http, "me: unknown service", "POST", "/v1/me/tokens",
-                       400, "form_param_value_invalid",
+                       422, "form_param_value_invalid",
                        headers=auth, body="service=auth0")
     expect_clerk_error(http, "me: _clerk_session_id of another session",
                        "POST", "/v1/me/tokens?_clerk_session_id=sess_other",
@@ -270,8 +270,8 @@ def run(base, secret, firebase_key_file):
                        "/v1/client/sessions/%s/tokens" % sid, 401,
                        "authentication_invalid")
     expect_clerk_error(http, "FAPI: a parameter clerk-js never sends", "POST",
-                       "/v1/client/sessions/%s/tokens?bogus=1" % sid, 400,
-                       "form_param_value_invalid", headers={"Authorization": client})
+                       "/v1/client/sessions/%s/tokens?bogus=1" % sid, 422,
+                       "form_param_unknown", headers={"Authorization": client})
 
     # 6. Revocation: the FAPI stops minting at once.
     status, _, body = http.call("POST", "/v1/sessions/%s/revoke" % sid,

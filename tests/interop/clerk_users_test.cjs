@@ -211,6 +211,35 @@ async function main() {
          'updateUser({publicMetadata}) replaces that one object', replaced._raw);
   ok('users.updateUser, updateUserMetadata (merge), updateUser with metadata (replace)');
 
+  // Errors as Clerk gives them: 422 form_param_* naming the parameter,
+  // and a route tokend lacks in Clerk's shape too.
+  step = 'errors';
+  const expectError = async (what, promise, status, code, param) => {
+    let e;
+    try {
+      await promise;
+    } catch (err) {
+      e = err;
+    }
+    expect(e && isClerkAPIResponseError(e) && e.status === status &&
+           e.errors.length === 1 && e.errors[0].code === code &&
+           (param === undefined || (e.errors[0].meta && e.errors[0].meta.paramName === param)),
+           `${what} -> ClerkAPIResponseError ${status} ${code}` +
+           (param ? ` (paramName ${param})` : ''), e ? describe(e) : 'resolved');
+  };
+  await expectError('getUserList({orderBy: "-email_address"})',
+                    clerk.users.getUserList({orderBy: '-email_address'}), 422,
+                    'form_param_value_invalid', 'order_by');
+  await expectError('getUserList({bogusFilter})',
+                    clerk.users.getUserList({bogusFilter: 'x'}), 422,
+                    'form_param_unknown', 'bogus_filter');
+  await expectError('createSession({})', clerk.sessions.createSession({}), 422,
+                    'form_param_missing', 'user_id');
+  await expectError('organizations.getOrganizationList()',
+                    clerk.organizations.getOrganizationList(), 404, 'resource_not_found');
+  ok('errors: 422 form_param_value_invalid/unknown/missing with paramName; ' +
+     'an unserved route 404 in Clerk\'s shape');
+
   // Deleting the user ends its sessions: getSession says so.
   step = 'users.deleteUser';
   const deleted = await sdk('users.deleteUser', clerk.users.deleteUser(created.id));

@@ -13,6 +13,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -249,6 +250,16 @@ TEST_F(GatewayTest, ErrorStylePerService) {
             "No session was found with id sess_1");
   EXPECT_EQ(body["clerk_trace_id"], "req-42");
 
+  // A route tokend lacks, or a method it does not serve, under a Clerk
+  // path: still Clerk's shape, so the SDK reads the error.
+  for (const auto& [method, path, status] :
+       std::vector<std::tuple<std::string, std::string, int>>{
+           {"GET", "/clerk/no-such-route", 404}, {"GET", "/clerk/call", 405}}) {
+    http::HttpResponse r = Call(method, path, {}, "");
+    EXPECT_EQ(r.status, status) << path;
+    EXPECT_TRUE(nlohmann::json::parse(r.body).contains("errors")) << r.body;
+  }
+
   http::HttpResponse courier = Call("POST", "/courier/call", not_found, "{}");
   EXPECT_EQ(courier.status, 404);
   EXPECT_EQ(
@@ -313,12 +324,17 @@ TEST_F(GatewayTest, IgnoredParametersPerMethod) {
 
   // Only the listed name, and only on that method.
   r = Call("POST", "/clerk/ignoring?_clerk_js_version=5&debug=1", kJson, "{}");
-  EXPECT_EQ(r.status, 400);
+  // Clerk's shape: 422 form_param_unknown naming the parameter.
+  EXPECT_EQ(r.status, 422);
+  EXPECT_EQ(nlohmann::json::parse(r.body)["errors"][0]["code"],
+            "form_param_unknown");
+  EXPECT_EQ(nlohmann::json::parse(r.body)["errors"][0]["meta"]["param_name"],
+            "debug");
   EXPECT_EQ(nlohmann::json::parse(r.body)["errors"][0]["long_message"],
             "query parameter \"debug\" is not allowed: the request body binds "
             "every field");
   r = Call("POST", "/clerk/call?_clerk_js_version=5", kJson, "{}");
-  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(r.status, 422);
   EXPECT_EQ(nlohmann::json::parse(r.body)["errors"][0]["long_message"],
             "query parameter \"_clerk_js_version\" is not allowed: the "
             "request body binds every field");
