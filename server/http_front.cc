@@ -3,6 +3,7 @@
 #include <grpcpp/client_context.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -75,6 +76,19 @@ void HttpFront::Handle(http::HttpRequest request, http::Responder respond) {
     response.body = backends_.metrics();
     std::move(respond)(std::move(response));
     return;
+  }
+  if (CorsPolicy::AppliesTo(path)) {
+    if (std::optional<http::HttpResponse> preflight =
+            backends_.cors.Preflight(request, path)) {
+      std::move(respond)(*std::move(preflight));
+      return;
+    }
+    respond = [origin = backends_.cors.AllowedOrigin(request),
+               inner =
+                   std::move(respond)](http::HttpResponse response) mutable {
+      CorsPolicy::Decorate(origin, &response);
+      std::move(inner)(std::move(response));
+    };
   }
   backends_.gateway->Handle(std::move(request), std::move(respond));
 }

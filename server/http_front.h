@@ -12,6 +12,7 @@
 #include <memory>
 #include <string>
 
+#include "server/cors.h"
 #include "server/gateway/gateway.h"
 #include "server/http/http_server.h"
 
@@ -23,6 +24,8 @@ struct HttpBackends {
   std::shared_ptr<grpc::Channel> channel;
   // The Prometheus exposition (Metrics::RenderPrometheus plus gauges).
   std::function<std::string()> metrics;
+  // Which browser origins may call the Frontend API routes.
+  CorsPolicy cors;
 };
 
 class HttpFront : public http::HttpHandler {

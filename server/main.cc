@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
@@ -62,6 +63,9 @@ ABSL_FLAG(absl::Duration, jwks_max_age, absl::Minutes(5),
           "Cache-Control max-age of the JWKS");
 ABSL_FLAG(absl::Duration, publish_lead_time, absl::Minutes(15),
           "how long a new key is published before it signs (>= jwks_max_age)");
+ABSL_FLAG(std::vector<std::string>, allowed_origins, {},
+          "browser origins (scheme://host[:port], comma-separated) that may "
+          "call the Frontend API routes (/v1/client/..., /v1/me/...): CORS");
 ABSL_FLAG(std::string, firebase_service_account, "",
           "Google service-account key file (JSON) that signs Firebase custom "
           "tokens (/v1/me/tokens service=firebase)");
@@ -130,6 +134,7 @@ int main(int argc, char** argv) {
   options.scoped_max_expires_in = absl::GetFlag(FLAGS_scoped_max_expires_in);
   options.firebase_service_account =
       absl::GetFlag(FLAGS_firebase_service_account);
+  options.allowed_origins = absl::GetFlag(FLAGS_allowed_origins);
 
   auto server = tokend::server::TokendServer::Start(options);
   if (!server.ok()) {

@@ -577,6 +577,7 @@ absl::StatusOr<std::unique_ptr<TokendServer>> TokendServer::Start(
   // REST: the gateway calls the services through the in-process channel, so
   // every interceptor (metrics, log) and handler sees REST calls as gRPC.
   HttpBackends backends;
+  ASSIGN_OR_RETURN(backends.cors, CorsPolicy::Create(options.allowed_origins));
   backends.channel = state->server->InProcessChannel(grpc::ChannelArguments());
   gateway::GatewayOptions gateway_options;
   gateway_options.channel = backends.channel;

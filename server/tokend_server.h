@@ -10,6 +10,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -57,6 +58,8 @@ struct ServerOptions {
   // A Google service-account key file (JSON) whose key signs Firebase custom
   // tokens (POST /v1/me/tokens service=firebase); none when empty.
   std::string firebase_service_account;
+  // Browser origins allowed to call the Frontend API routes (server/cors.h).
+  std::vector<std::string> allowed_origins;
   // Longest expires_in of a scoped token (POST /auth/issue-token); at most
   // the scoped key slot's max token lifetime (a year of 365.25 days).
   absl::Duration scoped_max_expires_in = absl::Hours(8766);

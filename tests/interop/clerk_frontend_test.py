@@ -255,6 +255,41 @@ def run(base, secret, firebase_key_file):
     print("ok: me firebase -> verified with the service account key, "
           "uid %s, exp - iat = 3600" % claims["uid"])
 
+    # 4b. Browsers (CORS): clerk-js on an allowed origin preflights, then
+    # calls with its origin and the __client cookie; other origins get no
+    # grant, so the browser withholds the response.
+    app = "https://app.example.com"
+    path = "/v1/client/sessions/%s/tokens" % sid
+    preflight = {"Origin": app, "Access-Control-Request-Method": "POST",
+                 "Access-Control-Request-Headers": "authorization, content-type"}
+    status, headers, _ = http.call("OPTIONS", path, headers=preflight)
+    expect(status == 204 and headers.get("access-control-allow-origin") == app
+           and headers.get("access-control-allow-credentials") == "true"
+           and "POST" in headers.get("access-control-allow-methods", "")
+           and headers.get("access-control-allow-headers") ==
+           "authorization, content-type",
+           "preflight from %s: %d %r" % (app, status, headers))
+    status, headers, _ = http.call(
+        "OPTIONS", path, headers=dict(preflight, Origin="https://evil.example"))
+    expect(status == 204 and "access-control-allow-origin" not in headers,
+           "preflight from another origin: %d %r" % (status, headers))
+    status, headers, body = http.call(
+        "POST", path, headers={"Origin": app, "Cookie": "__client=" + client})
+    expect(status == 200 and headers.get("access-control-allow-origin") == app
+           and headers.get("access-control-allow-credentials") == "true"
+           and "origin" in headers.get("vary", "").lower(),
+           "POST from %s: %d %r %r" % (app, status, headers, body[:200]))
+    status, headers, _ = http.call(
+        "POST", path, headers={"Origin": "https://evil.example",
+                               "Cookie": "__client=" + client})
+    expect("access-control-allow-origin" not in headers,
+           "POST from another origin: CORS headers %r" % headers)
+    status, headers, _ = http.call("OPTIONS", "/v1/users", headers=preflight)
+    expect("access-control-allow-origin" not in headers,
+           "Backend API routes grant no browser: %d %r" % (status, headers))
+    print("ok: CORS: preflight and response grant %s only, credentials "
+          "allowed; the Backend API grants none" % app)
+
     # 5. Errors, in Clerk's shape.
     expect_clerk_error(http, "me: unknown service", "POST", "/v1/me/tokens",
                        422, "form_param_value_invalid",

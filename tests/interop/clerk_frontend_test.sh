@@ -32,7 +32,8 @@ grep -q -- "--firebase_service_account" "$data/broken.log" ||
 ! grep -q "AAAA" "$data/broken.log" || fail "the start-up error quotes the key"
 echo "ok: a broken service-account file stops tokend: $(head -c 160 "$data/broken.log")"
 
-start_tokend "$data" --firebase_service_account="$data/firebase-sa.json"
+start_tokend "$data" --firebase_service_account="$data/firebase-sa.json" \
+  --allowed_origins=https://app.example.com,http://localhost:3000
 
 out=$("$tokenctl" --server="$grpc" --admin_key_file="$data/admin.key" \
   apikey create sessions clerk-frontend-test) ||
