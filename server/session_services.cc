@@ -249,6 +249,27 @@ void SetIfNotEmpty(const std::string& value,
   if (!value.empty()) (out->*set)(value);
 }
 
+// An RFC 3339 time from a request, not after `now` (a clock a little
+// ahead is allowed: a minute).
+absl::StatusOr<absl::Time> PastTime(const std::string& text, absl::Time now,
+                                    absl::string_view param) {
+  absl::Time t;
+  std::string error;
+  if (text.size() > 64 ||
+      !absl::ParseTime(absl::RFC3339_full, text, &t, &error)) {
+    return WithParam(
+        WithReason(
+            absl::InvalidArgumentError(absl::StrCat(
+                param, " must be an RFC 3339 time (2020-01-02T03:04:05Z)")),
+            "form_param_format_invalid", "is invalid"),
+        param);
+  }
+  if (t > now + absl::Minutes(1) || t < absl::UnixEpoch()) {
+    return Invalid(absl::StrCat(param, " must be between 1970 and now"), param);
+  }
+  return t;
+}
+
 void ToProto(const store::UserRecord& rec, sv1::User* out) {
   out->set_object("user");
   out->set_id(rec.id);
@@ -281,6 +302,10 @@ void ToProto(const store::UserRecord& rec, sv1::User* out) {
   JsonToStruct(rec.unsafe_metadata_json, out->mutable_unsafe_metadata());
   out->set_created_at(Millis(rec.created_at));
   out->set_updated_at(Millis(rec.updated_at));
+  if (!rec.locale.empty()) out->set_locale(rec.locale);
+  if (rec.legal_accepted_at.has_value()) {
+    out->set_legal_accepted_at(Millis(*rec.legal_accepted_at));
+  }
 }
 
 void ToProto(const store::SessionRecord& rec, absl::Time now,
@@ -668,6 +693,17 @@ grpc::ServerUnaryReactor* UserServiceImpl::CreateUser(
         rec.unsafe_metadata_json,
         StructToJson(request->unsafe_metadata(), "unsafe_metadata"));
     rec.created_at = rec.updated_at = now;
+    RETURN_IF_ERROR(CheckText(request->locale(), "locale"));
+    rec.locale = request->locale();
+    if (!request->created_at().empty()) {
+      ASSIGN_OR_RETURN(rec.created_at,
+                       PastTime(request->created_at(), now, "created_at"));
+    }
+    if (!request->legal_accepted_at().empty()) {
+      ASSIGN_OR_RETURN(
+          rec.legal_accepted_at,
+          PastTime(request->legal_accepted_at(), now, "legal_accepted_at"));
+    }
     absl::Status inserted = deps_.users->InsertUser(rec);
     if (absl::IsAlreadyExists(inserted)) {
       return WithReason(

@@ -42,7 +42,7 @@ constexpr char kUserColumns[] =
     "id, external_id, first_name, last_name, username, image_url, "
     "primary_email_address_id, primary_phone_number_id, public_metadata, "
     "private_metadata, unsafe_metadata, updated_at_us, created_at_us, "
-    "deleted_at_us";
+    "deleted_at_us, locale, legal_accepted_at_us";
 
 // Parameters $1..$12 in kUserColumns order: what an update may change. The
 // insert adds created_at ($13) and deleted_at ($14) itself.
@@ -78,6 +78,8 @@ UserRecord ReadUser(const pg::Result& r, int row) {
   rec.updated_at = r.Time(row, 11);
   rec.created_at = r.Time(row, 12);
   rec.deleted_at = r.OptionalTime(row, 13);
+  rec.locale = r.Text(row, 14);
+  rec.legal_accepted_at = r.OptionalTime(row, 15);
   return rec;
 }
 
@@ -283,10 +285,12 @@ absl::Status PostgresStore::InsertUser(const UserRecord& rec) {
   static const std::string* const kSql = new std::string(absl::StrCat(
       "INSERT INTO users (", kUserColumns,
       ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, "
-      "$14)"));
+      "$14, $15, $16)"));
   pg::Params params = UserParams(rec);
   params.Time(rec.created_at, "created_at")
-      .OptionalTime(rec.deleted_at, "deleted_at");
+      .OptionalTime(rec.deleted_at, "deleted_at")
+      .Text(rec.locale)
+      .OptionalTime(rec.legal_accepted_at, "legal_accepted_at");
   return Write([&](pg::Connection& conn) -> absl::Status {
     RETURN_IF_ERROR(conn.Exec(*kSql, params).status());
     return WriteUserContacts(conn, rec, /*live=*/!rec.deleted_at.has_value());
@@ -379,7 +383,9 @@ absl::StatusOr<int64_t> PostgresStore::CountUsers(const UserQuery& query) {
 }
 
 absl::Status PostgresStore::UpdateUser(const UserRecord& rec) {
-  const pg::Params params = UserParams(rec);
+  pg::Params params = UserParams(rec);
+  params.Text(rec.locale)
+      .OptionalTime(rec.legal_accepted_at, "legal_accepted_at");
   return Write([&](pg::Connection& conn) -> absl::Status {
     {
       // FOR UPDATE holds off a concurrent MarkUserDeleted until we commit;
@@ -403,7 +409,8 @@ absl::Status PostgresStore::UpdateUser(const UserRecord& rec) {
                   "primary_email_address_id = $7, "
                   "primary_phone_number_id = $8, public_metadata = $9, "
                   "private_metadata = $10, unsafe_metadata = $11, "
-                  "updated_at_us = $12 WHERE id = $1",
+                  "updated_at_us = $12, locale = $13, "
+                  "legal_accepted_at_us = $14 WHERE id = $1",
                   params)
             .status());
     RETURN_IF_ERROR(WriteUserContacts(conn, rec, /*live=*/true));

@@ -196,6 +196,9 @@ struct UserRecord {
   std::string public_metadata_json = "{}";
   std::string private_metadata_json = "{}";
   std::string unsafe_metadata_json = "{}";
+  std::string locale;  // IETF BCP 47 tag as given; "" when none.
+  // When the user accepted the legal terms (kept from an import).
+  std::optional<absl::Time> legal_accepted_at;
   absl::Time created_at = absl::UnixEpoch();
   absl::Time updated_at = absl::UnixEpoch();
   std::optional<absl::Time> deleted_at;  // Unset while the user exists.

@@ -44,10 +44,11 @@ constexpr char kUserColumns[] =
     "id, external_id, first_name, last_name, username, image_url, "
     "primary_email_address_id, primary_phone_number_id, public_metadata, "
     "private_metadata, unsafe_metadata, updated_at_us, created_at_us, "
-    "deleted_at_us";
+    "deleted_at_us, locale, legal_accepted_at_us";
 
-// Binds parameters 1..12 in kUserColumns order: what an update may change.
-// The insert binds created_at (13) and deleted_at (14) itself.
+// Binds parameters 1..12 in kUserColumns order: what an update may change
+// but the last two columns, which BindUserTail binds. The insert binds
+// created_at (13) and deleted_at (14) itself.
 absl::Status BindUser(ScopedStmt& s, const UserRecord& rec) {
   RETURN_IF_ERROR(s.BindText(1, rec.id));
   RETURN_IF_ERROR(BindTextOrNull(s, 2, rec.external_id));
@@ -62,6 +63,13 @@ absl::Status BindUser(ScopedStmt& s, const UserRecord& rec) {
   RETURN_IF_ERROR(s.BindText(11, rec.unsafe_metadata_json));
   RETURN_IF_ERROR(s.BindTime(12, rec.updated_at, "updated_at"));
   return absl::OkStatus();
+}
+
+// locale and legal_accepted_at, as parameters `first` and `first` + 1.
+absl::Status BindUserTail(ScopedStmt& s, int first, const UserRecord& rec) {
+  RETURN_IF_ERROR(s.BindText(first, rec.locale));
+  return BindOptionalTime(s, first + 1, rec.legal_accepted_at,
+                          "legal_accepted_at");
 }
 
 UserRecord ReadUser(const ScopedStmt& s) {
@@ -80,6 +88,8 @@ UserRecord ReadUser(const ScopedStmt& s) {
   rec.updated_at = s.GetTime(11);
   rec.created_at = s.GetTime(12);
   rec.deleted_at = s.GetOptionalTime(13);
+  rec.locale = s.Text(14);
+  rec.legal_accepted_at = s.GetOptionalTime(15);
   return rec;
 }
 
@@ -246,12 +256,14 @@ absl::Status SqliteStore::InsertUser(const UserRecord& rec) {
   return Transact([&]() -> absl::Status {
     static const std::string* const kSql = new std::string(
         absl::StrCat("INSERT INTO users (", kUserColumns,
-                     ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+                     ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+                     "?)"));
     ASSIGN_OR_RETURN(sqlite3_stmt * raw, Prepared(*kSql));
     ScopedStmt s(db_, raw);
     RETURN_IF_ERROR(BindUser(s, rec));
     RETURN_IF_ERROR(s.BindTime(13, rec.created_at, "created_at"));
     RETURN_IF_ERROR(BindOptionalTime(s, 14, rec.deleted_at, "deleted_at"));
+    RETURN_IF_ERROR(BindUserTail(s, 15, rec));
     RETURN_IF_ERROR(s.Run());
     return WriteUserContacts(rec, /*live=*/!rec.deleted_at.has_value());
   });
@@ -380,9 +392,11 @@ absl::Status SqliteStore::UpdateUser(const UserRecord& rec) {
                    "primary_email_address_id = ?7, "
                    "primary_phone_number_id = ?8, public_metadata = ?9, "
                    "private_metadata = ?10, unsafe_metadata = ?11, "
-                   "updated_at_us = ?12 WHERE id = ?1"));
+                   "updated_at_us = ?12, locale = ?13, "
+                   "legal_accepted_at_us = ?14 WHERE id = ?1"));
       ScopedStmt s(db_, raw);
       RETURN_IF_ERROR(BindUser(s, rec));
+      RETURN_IF_ERROR(BindUserTail(s, 13, rec));
       RETURN_IF_ERROR(s.Run());
     }
     RETURN_IF_ERROR(WriteUserContacts(rec, /*live=*/true));

@@ -257,6 +257,10 @@ DELETE FROM signing_keys WHERE state = 'next' AND EXISTS (
 CREATE UNIQUE INDEX signing_keys_one_next ON signing_keys (slot)
   WHERE state = 'next';
 )sql"},
+    {6, "users keep a locale and when they accepted the legal terms", R"sql(
+ALTER TABLE users ADD COLUMN locale TEXT NOT NULL DEFAULT '';
+ALTER TABLE users ADD COLUMN legal_accepted_at_us INTEGER;
+)sql"},
 };
 
 constexpr int kLatestVersion =

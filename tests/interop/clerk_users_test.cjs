@@ -155,10 +155,17 @@ async function main() {
   step = 'users.getUserList / getCount';
   // skipPasswordRequirement: what server-side imports send; a password is
   // refused, saying why.
+  // An import keeps its creation time, legal acceptance and locale.
+  const importedAt = new Date('2019-05-06T07:08:09.123Z');
+  const acceptedAt = new Date('2019-05-07T00:00:00.000Z');
   const grace = await sdk('users.createUser', clerk.users.createUser({
     emailAddress: ['grace@example.com'], firstName: 'Grace', username: 'grace',
     skipPasswordRequirement: true, skipLegalChecks: true,
+    createdAt: importedAt, legalAcceptedAt: acceptedAt, locale: 'en-US',
   }));
+  expect(grace.createdAt === importedAt.getTime() &&
+         grace.legalAcceptedAt === acceptedAt.getTime() && grace.locale === 'en-US',
+         'createUser({createdAt, legalAcceptedAt, locale}) keeps them', grace._raw);
   let refused;
   try {
     await clerk.users.createUser({emailAddress: ['pw@example.com'], password: 'hunter22'});
@@ -178,9 +185,9 @@ async function main() {
   const page = await sdk('users.getUserList', clerk.users.getUserList({
     limit: 1, orderBy: '+created_at',
   }));
-  expect(page.data.length === 1 && page.data[0].id === created.id && page.totalCount === 2,
-         'getUserList({limit: 1, orderBy: "+created_at"}) -> the first user, totalCount 2',
-         page);
+  expect(page.data.length === 1 && page.data[0].id === grace.id && page.totalCount === 2,
+         'getUserList({limit: 1, orderBy: "+created_at"}) -> the imported user ' +
+         '(created 2019), totalCount 2', page);
   const byQuery = await sdk('users.getUserList', clerk.users.getUserList({query: 'lovel'}));
   expect(byQuery.totalCount === 0, 'getUserList({query}) matches nobody', byQuery);
   const count = await sdk('users.getCount', clerk.users.getCount({query: 'grace'}));

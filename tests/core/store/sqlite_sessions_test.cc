@@ -186,13 +186,13 @@ TEST(SqliteSessionsFileTest, UpgradesAVersion2Database) {
   LoadDump(path, ReadRunfile("tests/core/store/testdata/schema_v2.sql"));
   ASSERT_THAT(RawQuery(path, "SELECT MAX(version) FROM schema_migrations"),
               ElementsAre("2"));
-  ASSERT_EQ(SqliteStore::LatestSchemaVersion(), 5);
+  ASSERT_EQ(SqliteStore::LatestSchemaVersion(), 6);
 
   {
     auto store = MustOpen(path);
     ASSERT_NE(store, nullptr);
-    EXPECT_EQ(store->schema_version(), 5);
-    EXPECT_EQ(store->migrations_applied(), 3);
+    EXPECT_EQ(store->schema_version(), 6);
+    EXPECT_EQ(store->migrations_applied(), 4);
 
     // Rows written at version 2 are intact.
     absl::StatusOr<ServiceAccountRecord> sa = store->GetServiceAccount("sa1");

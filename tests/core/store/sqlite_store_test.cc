@@ -130,10 +130,12 @@ TEST(SqliteStoreTest, MigrationsAreVersionedAndRunOnce) {
 TEST(SqliteStoreTest, Migration5KeepsTheLatestOfRacingNextKeys) {
   const std::string path = TempPath("migration5");
   ASSERT_NE(MustOpen(path), nullptr);
-  // Back to version 4.
+  // Back to version 4 (undoing 6, then 5).
+  RawQuery(path, "ALTER TABLE users DROP COLUMN locale");
+  RawQuery(path, "ALTER TABLE users DROP COLUMN legal_accepted_at_us");
   RawQuery(path, "DROP INDEX signing_keys_one_next");
   RawQuery(path, "DROP TABLE leases");
-  RawQuery(path, "DELETE FROM schema_migrations WHERE version = 5");
+  RawQuery(path, "DELETE FROM schema_migrations WHERE version >= 5");
   auto insert = [&](const std::string& kid, const std::string& state,
                     int64_t created, int64_t activate) {
     RawQuery(path,
@@ -157,7 +159,7 @@ TEST(SqliteStoreTest, Migration5KeepsTheLatestOfRacingNextKeys) {
   auto store = MustOpen(path);
   ASSERT_NE(store, nullptr);
   EXPECT_EQ(store->schema_version(), SqliteStore::LatestSchemaVersion());
-  EXPECT_EQ(store->migrations_applied(), 1);
+  EXPECT_EQ(store->migrations_applied(), 2);  // 5 and 6.
   EXPECT_EQ(RawQuery(path, "SELECT kid FROM signing_keys ORDER BY kid"),
             (std::vector<std::string>{"active", "late-b", "other-slot"}));
 }

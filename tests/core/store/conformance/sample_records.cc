@@ -76,6 +76,8 @@ UserRecord User(absl::string_view tag) {
   rec.public_metadata_json = R"({"role":"admin","emoji":"🚀"})";
   rec.private_metadata_json = R"({"stripe":"cus_1"})";
   rec.unsafe_metadata_json = "{}";
+  rec.locale = "pt-BR";
+  rec.legal_accepted_at = kT0 - absl::Hours(24) + absl::Microseconds(7);
   rec.created_at = kT0 + absl::Microseconds(123456);
   rec.updated_at = kT0 + absl::Seconds(5);
   return rec;
@@ -148,6 +150,8 @@ void ExpectSameUser(const UserRecord& a, const UserRecord& b) {
   EXPECT_EQ(a.public_metadata_json, b.public_metadata_json);
   EXPECT_EQ(a.private_metadata_json, b.private_metadata_json);
   EXPECT_EQ(a.unsafe_metadata_json, b.unsafe_metadata_json);
+  EXPECT_EQ(a.locale, b.locale);
+  EXPECT_EQ(a.legal_accepted_at, b.legal_accepted_at);
   EXPECT_EQ(a.created_at, b.created_at);
   EXPECT_EQ(a.updated_at, b.updated_at);
   EXPECT_EQ(a.deleted_at, b.deleted_at);

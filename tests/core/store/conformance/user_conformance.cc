@@ -161,6 +161,8 @@ TEST_P(StoreConformanceTest, UserUpdateReplacesAllButCreationAndDeletion) {
   UserRecord changed = rec;
   changed.external_id.clear();
   changed.first_name = "Ada";
+  changed.locale = "en-GB";
+  changed.legal_accepted_at.reset();
   changed.last_name = "";
   changed.username = "ada";
   changed.image_url = "";
