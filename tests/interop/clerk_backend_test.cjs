@@ -18,7 +18,8 @@
 'use strict';
 
 const {createClerkClient, verifyToken} = require('@clerk/backend');
-const {isClerkAPIResponseError} = require('@clerk/backend/errors');
+const {Failure, expect, describe, ok, isClerkAPIResponseError} =
+    require('./clerk_test_lib.cjs');
 const jose = require('jose');
 
 const [base, secretKey] = process.argv.slice(2);
@@ -29,14 +30,6 @@ if (!base || !secretKey) {
 
 const sdkVersion = require('@clerk/backend/package.json').version;
 let step = 'start';
-const ok = (what) => console.log('ok: ' + what);
-class Failure extends Error {}
-function expect(cond, what, detail) {
-  if (!cond) {
-    throw new Failure(what + (detail === undefined ? '' :
-      '\n      got: ' + (typeof detail === 'string' ? detail : JSON.stringify(detail))));
-  }
-}
 const sameKeys = (obj, keys) =>
   JSON.stringify(Object.keys(obj).sort()) === JSON.stringify([...keys].sort());
 
@@ -64,14 +57,6 @@ async function setup(method, path, body, object) {
   return r.json;
 }
 
-// What the SDK threw, for failure messages.
-function describe(e) {
-  if (isClerkAPIResponseError(e)) {
-    return `ClerkAPIResponseError status=${e.status} message=${JSON.stringify(e.message)} ` +
-      `errors=${JSON.stringify(e.errors)} clerkTraceId=${e.clerkTraceId}`;
-  }
-  return String(e && e.stack || e);
-}
 async function expectApiError(what, promise, status, code) {
   let result;
   try {

@@ -10,7 +10,8 @@
 'use strict';
 
 const {createClerkClient} = require('@clerk/backend');
-const {isClerkAPIResponseError} = require('@clerk/backend/errors');
+const {Failure, expect, describe, ok, isClerkAPIResponseError} =
+    require('./clerk_test_lib.cjs');
 
 const [base, secretKey] = process.argv.slice(2);
 if (!base || !secretKey) {
@@ -20,21 +21,6 @@ if (!base || !secretKey) {
 
 const sdkVersion = require('@clerk/backend/package.json').version;
 let step = 'start';
-const ok = (what) => console.log('ok: ' + what);
-class Failure extends Error {}
-function expect(cond, what, detail) {
-  if (!cond) {
-    throw new Failure(what + (detail === undefined ? '' :
-      '\n      got: ' + (typeof detail === 'string' ? detail : JSON.stringify(detail))));
-  }
-}
-function describe(e) {
-  if (isClerkAPIResponseError(e)) {
-    return `ClerkAPIResponseError status=${e.status} message=${JSON.stringify(e.message)} ` +
-      `errors=${JSON.stringify(e.errors)}`;
-  }
-  return String(e && e.stack || e);
-}
 // Runs an SDK call; a throw fails the test with what the SDK said.
 async function sdk(what, promise) {
   try {
