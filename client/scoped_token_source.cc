@@ -27,7 +27,7 @@ absl::StatusOr<Token> ScopedTokenSource::GetToken(
   context.AddMetadata("authorization", authorization_);
   scv1::IssueTokenRequest request;
   request.set_scope(scope_);
-  request.set_expires_in(expires_in_);
+  request.mutable_expires_in()->set_string_value(expires_in_);
   scv1::IssueTokenResponse response;
   const grpc::Status status = stub_->IssueToken(&context, request, &response);
   if (!status.ok()) return FromGrpcStatus(status);

@@ -58,6 +58,31 @@ async function main() {
   }
   console.log('ok: expires_in seeds ' + Object.keys(seeds).join(', '));
 
+  // As Courier's API also takes it: a number of seconds, and (through
+  // plain JSON: the SDK's types require it) omitted, which lives an hour.
+  {
+    const {token} = await courier.auth.issueToken({scope: 'user_id:u1', expires_in: 90});
+    const p = jose.decodeJwt(token);
+    check(p.exp - p.iat === 90, 'expires_in 90 (a number) -> 90 s', `${p.exp - p.iat}`);
+    const res = await fetch(base + '/auth/issue-token', {
+      method: 'POST', headers: {Authorization: 'Bearer ' + scopedKey},
+      body: JSON.stringify({scope: 'user_id:u1'})});
+    const body = await res.json();
+    const q = res.status === 200 ? jose.decodeJwt(body.token) : {};
+    check(res.status === 200 && q.exp - q.iat === 3600,
+          'expires_in omitted -> 3600 s', JSON.stringify(body));
+    for (const bad of [1.5, -3, true]) {
+      try {
+        await courier.auth.issueToken({scope: 'user_id:u1', expires_in: bad});
+        check(false, `expires_in ${JSON.stringify(bad)} accepted`);
+      } catch (e) {
+        check(e instanceof BadRequestError && /expires_in/.test(e.error.message),
+              `expires_in ${JSON.stringify(bad)} -> 400 naming expires_in`, String(e));
+      }
+    }
+    console.log('ok: expires_in as a number of seconds, omitted (1 h), refused when not whole');
+  }
+
   // A bad scope: BadRequestError (400) whose error.message names it; the
   // reply tells the SDK not to retry.
   try {

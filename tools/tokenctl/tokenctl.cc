@@ -190,7 +190,8 @@ int Run(const std::vector<std::string>& args) {
     }
     tokend::scoped::v1::IssueTokenRequest request;
     request.set_scope(absl::GetFlag(FLAGS_scope));
-    request.set_expires_in(absl::GetFlag(FLAGS_expires_in));
+    request.mutable_expires_in()->set_string_value(
+        absl::GetFlag(FLAGS_expires_in));
     tokend::scoped::v1::IssueTokenResponse response;
     return PrintOrFail(stub->IssueToken(&context, request, &response),
                        response);
