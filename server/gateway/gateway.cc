@@ -100,6 +100,8 @@ struct Call {
   std::string if_none_match;
   // The request asked for the whole response (binding->whole_response_if).
   bool whole_response = false;
+  // The response prints every field (Gateway::print_all_fields_).
+  bool print_all_fields = false;
   // Set for a GET without credentials: where a cacheable answer goes.
   ResponseCache* cache = nullptr;
   std::string cache_key;
@@ -204,6 +206,9 @@ Gateway::Gateway(GatewayOptions options, std::unique_ptr<PathMatcher> matcher)
       cache_(options_.cache, options_.clock) {
   absl::flat_hash_map<std::string, absl::flat_hash_map<int, int>> counts;
   for (const auto& binding : matcher_->bindings()) {
+    if (PrintsAllFields(binding->method->output_type())) {
+      print_all_fields_.insert(binding->method);
+    }
     ++counts[std::string(FirstSegment(binding->path_template))]
             [ErrorStyleOf(binding->method->service())];
   }
@@ -274,6 +279,7 @@ void Gateway::Handle(http::HttpRequest request, http::Responder respond) {
     call->cache_key = std::string(target);
   }
   call->style = ErrorStyleOf(call->binding->method->service());
+  call->print_all_fields = print_all_fields_.contains(call->binding->method);
   call->request_id = request.request_id;
 
   // Request message: body, path variables, query.

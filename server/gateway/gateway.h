@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
@@ -68,6 +69,10 @@ class Gateway : public http::HttpHandler {
 
   const GatewayOptions options_;
   const std::unique_ptr<PathMatcher> matcher_;
+  // Methods whose responses print every field (PrintsAllFields), worked out
+  // once.
+  absl::flat_hash_set<const google::protobuf::MethodDescriptor*>
+      print_all_fields_;
   // First path segment -> the style most of its routes' services declare.
   absl::flat_hash_map<std::string, api::v1::ErrorStyle> segment_styles_;
   grpc::GenericStub stub_;

@@ -12,14 +12,11 @@
 #include <string>
 #include <vector>
 
-#include "absl/base/const_init.h"
-#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
-#include "absl/synchronization/mutex.h"
 #include "nlohmann/json.hpp"
 #include "server/gateway/utf8.h"
 #include "tokend/api/v1/gateway.pb.h"
@@ -347,32 +344,6 @@ bool IsWellKnown(const Descriptor* type) {
   return type->file()->package() == "google.protobuf";
 }
 
-// Whether `type` or a message type reachable from it prints all fields.
-// Computed once per type: the set of types is fixed.
-bool PrintsAllFields(const Descriptor* type) {
-  static absl::Mutex mu(absl::kConstInit);
-  static auto* const known = new absl::flat_hash_map<const Descriptor*, bool>();
-  absl::MutexLock lock(&mu);
-  if (auto it = known->find(type); it != known->end()) return it->second;
-  // Breadth-first over the message types reachable from `type`.
-  std::vector<const Descriptor*> pending = {type};
-  absl::flat_hash_set<const Descriptor*> seen = {type};
-  bool found = false;
-  while (!pending.empty() && !found) {
-    const Descriptor* t = pending.back();
-    pending.pop_back();
-    if (t->options().GetExtension(api::v1::print_all_fields)) found = true;
-    for (int i = 0; i < t->field_count(); ++i) {
-      const Descriptor* m = t->field(i)->message_type();
-      if (m != nullptr && !IsWellKnown(m) && seen.insert(m).second) {
-        pending.push_back(m);
-      }
-    }
-  }
-  known->emplace(type, found);
-  return found;
-}
-
 // Sets null for every unset field with presence of `message` (if its type
 // prints all fields) and of the messages inside it, in `json`, its printed
 // form.
@@ -424,8 +395,8 @@ absl::StatusOr<std::string> PrintAllFields(const Message& message) {
   return json.dump();
 }
 
-absl::StatusOr<std::string> Print(const Message& message) {
-  if (PrintsAllFields(message.GetDescriptor())) return PrintAllFields(message);
+absl::StatusOr<std::string> Print(const Message& message, bool all_fields) {
+  if (all_fields) return PrintAllFields(message);
   std::string out;
   if (PrintFlat(message, &out)) return out;
   return PrintSlow(message);
@@ -493,7 +464,7 @@ absl::StatusOr<std::string> PrintNonMessageField(const Message& response,
   for (const FieldDescriptor* other : set) {
     if (other != field) only->GetReflection()->ClearField(only.get(), other);
   }
-  absl::StatusOr<std::string> json = Print(*only);
+  absl::StatusOr<std::string> json = Print(*only, /*all_fields=*/false);
   if (!json.ok()) return json;
   return OnlyValue(*json);
 }
@@ -514,9 +485,30 @@ absl::StatusOr<std::string> PrintSlowForTest(
 
 }  // namespace internal
 
+bool PrintsAllFields(const google::protobuf::Descriptor* type) {
+  // Breadth-first over the message types reachable from `type`.
+  std::vector<const Descriptor*> pending = {type};
+  absl::flat_hash_set<const Descriptor*> seen = {type};
+  while (!pending.empty()) {
+    const Descriptor* t = pending.back();
+    pending.pop_back();
+    if (t->options().GetExtension(api::v1::print_all_fields)) return true;
+    for (int i = 0; i < t->field_count(); ++i) {
+      const Descriptor* m = t->field(i)->message_type();
+      if (m != nullptr && !IsWellKnown(m) && seen.insert(m).second) {
+        pending.push_back(m);
+      }
+    }
+  }
+  return false;
+}
+
 absl::StatusOr<std::string> TranslateResponse(
     const google::protobuf::Message& response, const ResponseOptions& options) {
-  if (options.response_body.empty()) return Print(response);
+  const bool all = options.print_all_fields.has_value()
+                       ? *options.print_all_fields
+                       : PrintsAllFields(response.GetDescriptor());
+  if (options.response_body.empty()) return Print(response, all);
 
   const FieldDescriptor* field =
       response.GetDescriptor()->FindFieldByName(options.response_body);
@@ -535,12 +527,12 @@ absl::StatusOr<std::string> TranslateResponse(
     // instance would print as e.g. "1970-01-01T00:00:00Z"); any other
     // unset message prints as its default instance, "{}".
     if (!r->HasField(response, field) && IsValueType(field)) return "null";
-    return Print(r->GetMessage(response, field));
+    return Print(r->GetMessage(response, field), all);
   }
   std::string out = "[";
   for (int i = 0; i < r->FieldSize(response, field); ++i) {
     absl::StatusOr<std::string> element =
-        Print(r->GetRepeatedMessage(response, field, i));
+        Print(r->GetRepeatedMessage(response, field, i), all);
     if (!element.ok()) return element;
     absl::StrAppend(&out, i == 0 ? "" : ",", *element);
   }

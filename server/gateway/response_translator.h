@@ -26,6 +26,7 @@
 
 #include <google/protobuf/message.h>
 
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -34,7 +35,16 @@ namespace tokend::gateway {
 
 struct ResponseOptions {
   std::string response_body;  // "" (the whole message) or a top-level field
+  // Print every field (tokend.api.v1.print_all_fields); unset: worked out
+  // from the response's type (PrintsAllFields), which callers on a hot
+  // path do once per method instead.
+  std::optional<bool> print_all_fields;
 };
+
+// Whether `type`, or a message type reachable from it, declares
+// (tokend.api.v1.print_all_fields): its responses then print every field
+// (unset optional fields and messages as null, the rest at their default).
+bool PrintsAllFields(const google::protobuf::Descriptor* type);
 
 absl::StatusOr<std::string> TranslateResponse(
     const google::protobuf::Message& response, const ResponseOptions& options);
