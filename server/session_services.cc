@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -38,10 +39,17 @@ constexpr absl::Duration kMaxSessionLifetime = absl::Hours(24 * 365);
 constexpr int kDefaultListLimit = 10;
 constexpr int kMaxListLimit = 500;
 
-// Each session is its own client (one client token per session).
+// Each session is its own client (one client token per session): the
+// client id is the session id's random part after "client_".
 std::string ClientIdOf(absl::string_view session_id) {
   absl::ConsumePrefix(&session_id, "sess_");
   return absl::StrCat("client_", session_id);
+}
+
+// The session of a client id; nullopt for an id no session can have.
+std::optional<std::string> SessionIdOfClient(absl::string_view client_id) {
+  if (!absl::ConsumePrefix(&client_id, "client_")) return std::nullopt;
+  return absl::StrCat("sess_", client_id);
 }
 
 double Millis(absl::Time t) {
@@ -1031,12 +1039,11 @@ grpc::ServerUnaryReactor* SessionServiceImpl::ListSessions(
     const absl::Time now = deps_.clock->Now();
     if (!request->client_id().empty()) {
       // A client is one session: at most one to list.
-      absl::string_view client_id = request->client_id();
-      if (!absl::ConsumePrefix(&client_id, "client_")) {
-        return absl::OkStatus();
-      }
+      const std::optional<std::string> session_id =
+          SessionIdOfClient(request->client_id());
+      if (!session_id.has_value()) return absl::OkStatus();
       absl::StatusOr<store::SessionRecord> session =
-          deps_.sessions->GetSession(absl::StrCat("sess_", client_id));
+          deps_.sessions->GetSession(*session_id);
       if (absl::IsNotFound(session.status())) return absl::OkStatus();
       RETURN_IF_ERROR(session.status());
       if ((request->user_id().empty() ||

@@ -350,12 +350,8 @@ absl::StatusOr<std::vector<std::string>> PostgresStore::FindUserIds(
   if (query.limit < 0 || query.offset < 0) {
     return absl::InvalidArgumentError("limit and offset must be >= 0");
   }
-  static const std::string* const kWhere =
-      new std::string(UserFilterSql(SqlDialect::kPostgres));
-  const std::string sql = absl::StrCat(
-      "SELECT u.id FROM users u WHERE ", *kWhere, " ",
-      UserOrderSql(SqlDialect::kPostgres, query.order, query.descending),
-      " LIMIT $7 OFFSET $8");
+  const std::string& sql =
+      FindUserIdsSql(SqlDialect::kPostgres, query.order, query.descending);
   pg::Params params = UserFilterParamsFor(query);
   params.Int(query.limit).Int(query.offset);
   std::vector<std::string> out;
@@ -369,13 +365,11 @@ absl::StatusOr<std::vector<std::string>> PostgresStore::FindUserIds(
 }
 
 absl::StatusOr<int64_t> PostgresStore::CountUsers(const UserQuery& query) {
-  static const std::string* const kSql =
-      new std::string(absl::StrCat("SELECT COUNT(*) FROM users u WHERE ",
-                                   UserFilterSql(SqlDialect::kPostgres)));
   const pg::Params params = UserFilterParamsFor(query);
   int64_t count = 0;
   RETURN_IF_ERROR(pool_->Run([&](pg::Connection& conn) -> absl::Status {
-    ASSIGN_OR_RETURN(pg::Result r, conn.Exec(*kSql, params));
+    ASSIGN_OR_RETURN(pg::Result r,
+                     conn.Exec(CountUsersSql(SqlDialect::kPostgres), params));
     count = r.Int(0, 0);
     return absl::OkStatus();
   }));

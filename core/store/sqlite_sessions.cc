@@ -304,26 +304,6 @@ absl::StatusOr<std::vector<std::string>> SqliteStore::ListUserIds() {
 
 namespace {
 
-// The statement for FindUserIds (`order` >= 0) or CountUsers (-1).
-const std::string& UserQueryStatement(int order, bool descending) {
-  constexpr int kOrders = 5;
-  static const auto* const kStatements = [] {
-    auto* out = new std::vector<std::string>();
-    const std::string where = UserFilterSql(SqlDialect::kSqlite);
-    out->push_back(absl::StrCat("SELECT COUNT(*) FROM users u WHERE ", where));
-    for (int o = 0; o < kOrders; ++o) {
-      for (bool desc : {false, true}) {
-        out->push_back(absl::StrCat(
-            "SELECT u.id FROM users u WHERE ", where, " ",
-            UserOrderSql(SqlDialect::kSqlite, static_cast<UserOrder>(o), desc),
-            " LIMIT ?7 OFFSET ?8"));
-      }
-    }
-    return out;
-  }();
-  return (*kStatements)[order < 0 ? 0 : 1 + order * 2 + (descending ? 1 : 0)];
-}
-
 absl::Status BindUserFilter(ScopedStmt& s, const UserQuery& query) {
   int n = 1;
   for (const std::optional<std::string>& value : UserFilterParams(query)) {
@@ -342,8 +322,8 @@ absl::StatusOr<std::vector<std::string>> SqliteStore::FindUserIds(
   }
   Lock lock(this);
   ASSIGN_OR_RETURN(sqlite3_stmt * raw,
-                   Prepared(UserQueryStatement(static_cast<int>(query.order),
-                                               query.descending)));
+                   Prepared(FindUserIdsSql(SqlDialect::kSqlite, query.order,
+                                           query.descending)));
   ScopedStmt s(db_, raw);
   RETURN_IF_ERROR(BindUserFilter(s, query));
   RETURN_IF_ERROR(s.BindInt(7, query.limit));
@@ -358,7 +338,8 @@ absl::StatusOr<std::vector<std::string>> SqliteStore::FindUserIds(
 
 absl::StatusOr<int64_t> SqliteStore::CountUsers(const UserQuery& query) {
   Lock lock(this);
-  ASSIGN_OR_RETURN(sqlite3_stmt * raw, Prepared(UserQueryStatement(-1, false)));
+  ASSIGN_OR_RETURN(sqlite3_stmt * raw,
+                   Prepared(CountUsersSql(SqlDialect::kSqlite)));
   ScopedStmt s(db_, raw);
   RETURN_IF_ERROR(BindUserFilter(s, query));
   ASSIGN_OR_RETURN(bool row, s.Step());

@@ -4,66 +4,66 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "absl/strings/string_view.h"
 #include "nlohmann/json.hpp"
 
 namespace tokend::store {
 namespace {
 
-// Parameter `n` in the dialect's notation.
-std::string P(SqlDialect d, int n) {
-  return absl::StrCat(d == SqlDialect::kSqlite ? "?" : "$", n);
+constexpr int kOrders = 5;  // UserOrder's values.
+
+// Parameter `n` in the dialect's notation; typed in PostgreSQL, which must
+// know the type of a NULL.
+std::string Param(SqlDialect d, int n) {
+  return d == SqlDialect::kSqlite ? absl::StrCat("?", n)
+                                  : absl::StrCat("$", n, "::text");
 }
 
-// The values of the JSON array parameter `n`.
-std::string Elements(SqlDialect d, int n) {
-  return d == SqlDialect::kSqlite
-             ? absl::StrCat("SELECT value FROM json_each(", P(d, n), ")")
-             : absl::StrCat("SELECT jsonb_array_elements_text(", P(d, n),
-                            "::jsonb)");
+// The values of the JSON array parameter `n`, as a subquery; `lower` folds
+// their ASCII case.
+std::string Elements(SqlDialect d, int n, bool lower = false) {
+  if (d == SqlDialect::kSqlite) {
+    return absl::StrCat("SELECT ", lower ? "lower(value)" : "value",
+                        " FROM json_each(?", n, ")");
+  }
+  return absl::StrCat("SELECT ", lower ? "lower(x)" : "x",
+                      " FROM jsonb_array_elements_text($", n, "::jsonb) AS x");
 }
 
-std::optional<std::string> JsonArray(const std::vector<std::string>& values) {
-  if (values.empty()) return std::nullopt;
-  return nlohmann::json(values).dump(-1, ' ', false,
-                                     nlohmann::json::error_handler_t::replace);
-}
-
-}  // namespace
-
+// "u.deleted_at_us IS NULL AND ...", over `users u`, with parameters 1..6.
 std::string UserFilterSql(SqlDialect d) {
+  auto in_list = [&](absl::string_view column, int n, bool lower = false) {
+    return absl::StrCat(" AND (", Param(d, n), " IS NULL OR ", column, " IN (",
+                        Elements(d, n, lower), "))");
+  };
+  // A row of a user's contact table.
+  auto contact = [](absl::string_view table, absl::string_view condition) {
+    return absl::StrCat("EXISTS (SELECT 1 FROM ", table,
+                        " c WHERE c.user_id = u.id AND ", condition, ")");
+  };
   // SQLite's LIKE ignores ASCII case; PostgreSQL's ILIKE any case (the
   // contract promises ASCII only).
-  const std::string like = d == SqlDialect::kSqlite ? "LIKE" : "ILIKE";
-  const std::string pattern =
-      d == SqlDialect::kSqlite ? P(d, 6) : absl::StrCat(P(d, 6), "::text");
-  auto matches = [&](absl::string_view column) {
-    return absl::StrCat(column, " ", like, " ", pattern, " ESCAPE '\\'");
-  };
-  auto list = [&](int n) {
-    return d == SqlDialect::kSqlite ? P(d, n) : absl::StrCat(P(d, n), "::text");
+  auto like = [&](absl::string_view column) {
+    return absl::StrCat(column, d == SqlDialect::kSqlite ? " LIKE " : " ILIKE ",
+                        Param(d, 6), " ESCAPE '\\'");
   };
   return absl::StrCat(
-      "u.deleted_at_us IS NULL", " AND (", list(1), " IS NULL OR u.id IN (",
-      Elements(d, 1), "))", " AND (", list(2), " IS NULL OR u.external_id IN (",
-      Elements(d, 2), "))", " AND (", list(3), " IS NULL OR u.username IN (",
-      Elements(d, 3), "))", " AND (", list(4),
-      " IS NULL OR EXISTS (SELECT 1 FROM user_email_addresses e WHERE "
-      "e.user_id = u.id AND lower(e.email_address) IN (",
-      d == SqlDialect::kSqlite
-          ? "SELECT lower(value) FROM json_each(?4)"
-          : "SELECT lower(x) FROM jsonb_array_elements_text($4::jsonb) AS x",
-      ")))", " AND (", list(5),
-      " IS NULL OR EXISTS (SELECT 1 FROM user_phone_numbers p WHERE "
-      "p.user_id = u.id AND p.phone_number IN (",
-      Elements(d, 5), ")))", " AND (", pattern, " IS NULL OR ", matches("u.id"),
-      " OR ", matches("u.external_id"), " OR ", matches("u.first_name"), " OR ",
-      matches("u.last_name"), " OR ", matches("u.username"),
-      " OR EXISTS (SELECT 1 FROM user_email_addresses e WHERE e.user_id = "
-      "u.id AND ",
-      matches("e.email_address"),
-      ") OR EXISTS (SELECT 1 FROM user_phone_numbers p WHERE p.user_id = u.id "
-      "AND ",
-      matches("p.phone_number"), "))");
+      "u.deleted_at_us IS NULL", in_list("u.id", 1),
+      in_list("u.external_id", 2), in_list("u.username", 3),
+      // Email addresses compare ignoring case; contacts match through their
+      // own tables.
+      " AND (", Param(d, 4), " IS NULL OR ",
+      contact("user_email_addresses",
+              absl::StrCat("lower(c.email_address) IN (",
+                           Elements(d, 4, /*lower=*/true), ")")),
+      ")", " AND (", Param(d, 5), " IS NULL OR ",
+      contact("user_phone_numbers",
+              absl::StrCat("c.phone_number IN (", Elements(d, 5), ")")),
+      ")", " AND (", Param(d, 6), " IS NULL OR ", like("u.id"), " OR ",
+      like("u.external_id"), " OR ", like("u.first_name"), " OR ",
+      like("u.last_name"), " OR ", like("u.username"), " OR ",
+      contact("user_email_addresses", like("c.email_address")), " OR ",
+      contact("user_phone_numbers", like("c.phone_number")), ")");
 }
 
 std::string UserOrderSql(SqlDialect d, UserOrder order, bool descending) {
@@ -94,6 +94,48 @@ std::string UserOrderSql(SqlDialect d, UserOrder order, bool descending) {
   return absl::StrCat("ORDER BY ", column, text ? collate : "",
                       descending ? " DESC" : " ASC", ", u.id", collate);
 }
+
+// Every statement of one dialect: the count first, then each order
+// ascending and descending.
+std::vector<std::string> Statements(SqlDialect d) {
+  const std::string where = UserFilterSql(d);
+  const bool sqlite = d == SqlDialect::kSqlite;
+  std::vector<std::string> out = {
+      absl::StrCat("SELECT COUNT(*) FROM users u WHERE ", where)};
+  for (int o = 0; o < kOrders; ++o) {
+    for (bool desc : {false, true}) {
+      out.push_back(
+          absl::StrCat("SELECT u.id FROM users u WHERE ", where, " ",
+                       UserOrderSql(d, static_cast<UserOrder>(o), desc),
+                       sqlite ? " LIMIT ?7 OFFSET ?8" : " LIMIT $7 OFFSET $8"));
+    }
+  }
+  return out;
+}
+
+const std::vector<std::string>& StatementsOf(SqlDialect d) {
+  static const auto* const kSqlite =
+      new std::vector<std::string>(Statements(SqlDialect::kSqlite));
+  static const auto* const kPostgres =
+      new std::vector<std::string>(Statements(SqlDialect::kPostgres));
+  return d == SqlDialect::kSqlite ? *kSqlite : *kPostgres;
+}
+
+std::optional<std::string> JsonArray(const std::vector<std::string>& values) {
+  if (values.empty()) return std::nullopt;
+  return nlohmann::json(values).dump(-1, ' ', false,
+                                     nlohmann::json::error_handler_t::replace);
+}
+
+}  // namespace
+
+const std::string& FindUserIdsSql(SqlDialect d, UserOrder order,
+                                  bool descending) {
+  return StatementsOf(
+      d)[1 + static_cast<int>(order) * 2 + (descending ? 1 : 0)];
+}
+
+const std::string& CountUsersSql(SqlDialect d) { return StatementsOf(d)[0]; }
 
 std::array<std::optional<std::string>, 6> UserFilterParams(const UserQuery& q) {
   std::optional<std::string> pattern;

@@ -1,6 +1,7 @@
 // The SQL of UserStore::FindUserIds and CountUsers (user_store.h), shared by
-// the SQLite and PostgreSQL backends: one WHERE clause with six parameters,
-// so each backend prepares a fixed statement per order, whatever the query.
+// the SQLite and PostgreSQL backends: fixed statements, built once per
+// dialect (one per order), whatever the query. Parameters 1..6 are the
+// filters (UserFilterParams); FindUserIdsSql adds 7 (limit) and 8 (offset).
 // List filters travel as JSON arrays (SQLite's json_each, PostgreSQL's
 // jsonb_array_elements_text), NULL when not filtering.
 #ifndef TOKEND_CORE_STORE_USER_QUERY_SQL_H_
@@ -16,15 +17,17 @@ namespace tokend::store {
 
 enum class SqlDialect { kSqlite, kPostgres };
 
-// "u.deleted_at_us IS NULL AND ...", over `users u`, with parameters 1..6
-// (?N or $N): user ids, external ids, usernames, email addresses, phone
-// numbers (JSON arrays or NULL), and a LIKE pattern (or NULL).
-std::string UserFilterSql(SqlDialect dialect);
+// "SELECT u.id FROM users u WHERE ... ORDER BY ... LIMIT 7 OFFSET 8"; ties
+// by id, strings in byte order in both dialects.
+const std::string& FindUserIdsSql(SqlDialect dialect, UserOrder order,
+                                  bool descending);
 
-// "ORDER BY ..." for `order`, ties by id; byte order in both dialects.
-std::string UserOrderSql(SqlDialect dialect, UserOrder order, bool descending);
+// "SELECT COUNT(*) FROM users u WHERE ...".
+const std::string& CountUsersSql(SqlDialect dialect);
 
-// The six parameter values of UserFilterSql for `query`.
+// Parameters 1..6 for `query`: user ids, external ids, usernames, email
+// addresses, phone numbers (JSON arrays or NULL), and a LIKE pattern (or
+// NULL).
 std::array<std::optional<std::string>, 6> UserFilterParams(
     const UserQuery& query);
 
