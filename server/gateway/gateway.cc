@@ -18,6 +18,7 @@
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "google/protobuf/message.h"
+#include "server/gateway/content_type.h"
 #include "server/gateway/error_response.h"
 #include "server/gateway/request_translator.h"
 #include "server/gateway/response_cache.h"

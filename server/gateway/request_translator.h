@@ -11,25 +11,28 @@
 //            message, an array for a repeated field, a scalar); an empty body
 //            leaves the field unset. Query parameters may not touch the field
 //            or anything under it.
-// Content types (checked only when the body is non-empty):
-//   application/json                   proto3 JSON, parsed by protobuf
+// Content types (checked only when the body is non-empty; content_type.h), as
+// grpc-gateway reads them:
+//   JSON whatever the Content-Type says (none, application/json, text/plain,
+//       anything unknown), and a body labelled a form that starts with '{'
+//       or '[' (curl's `-d '{...}'` default): proto3 JSON, parsed by protobuf
 //       (json_name or the proto name, unknown fields rejected) after a strict
-//       RFC 8259 pass of our own: malformed JSON, nesting deeper than
-//       kMaxJsonDepth, and a key (or a field, under either of its names) given
-//       twice in one object are rejected — protobuf's own parser accepts
-//       single quotes and bare keys and lets the last duplicate win. A body
-//       that is an object of strings for singular string fields (no field
-//       twice, one member per oneof) is read once by flat_json.h and set
-//       directly instead: the same result, without the two parses.
+//       RFC 8259 pass of our own (json_body.h): malformed JSON, nesting
+//       deeper than kMaxJsonDepth, and a key (or a field, under either of its
+//       names) given twice in one object are rejected — protobuf's own parser
+//       accepts single quotes and bare keys and lets the last duplicate win.
+//       A body that is an object of strings for singular string fields (no
+//       field twice, one member per oneof) is read once by flat_json.h and
+//       set directly instead: the same result, without the two parses.
 //   application/x-www-form-urlencoded  parameters named and converted exactly
 //       like query parameters, relative to the body: the whole message for
 //       "*", the field's message for "field" (a non-message body field cannot
 //       take a form: unsupported media type).
-//   A charset parameter must be utf-8; other parameters are ignored. Anything
-//   else, including a missing Content-Type with a body, is "unsupported
-//   media type": INVALID_ARGUMENT whose message starts "unsupported
-//   Content-Type" and which carries a payload that IsUnsupportedMediaType()
-//   detects, so the HTTP layer answers 415 instead of 400.
+//   A charset parameter must be utf-8; other parameters are ignored. Another
+//   charset, or a form for a non-message body field, is "unsupported media
+//   type": INVALID_ARGUMENT whose message starts "unsupported Content-Type"
+//   and which IsUnsupportedMediaType() detects, so the HTTP layer answers 415
+//   instead of 400.
 //
 // Path variables (already percent-decoded) set leaf fields named by dotted
 // proto paths ("key.id"; json_names work too), overriding whatever the body put
@@ -78,9 +81,9 @@
 // quoted, C-escaped and cut to 64 bytes (QuoteForError), so messages are
 // printable ASCII. <src> is `query parameter "<name>"`, `form field
 // "<name>"` or `path variable "<name>"`:
-//   unsupported Content-Type "<value>": expected application/json or
-//       application/x-www-form-urlencoded          (also: the charset must be
-//       utf-8 / the body is field "f", which a form cannot set; send JSON)
+//   unsupported Content-Type "<value>": the charset must be utf-8
+//                          (also: the body is field "f", which a form cannot
+//                          set; send JSON)
 //   request body not allowed for this method
 //   malformed JSON body: <parser detail with line and column>
 //   malformed JSON body: expected an object         (body "*")
@@ -114,7 +117,9 @@
 // the gateway's configuration bug, not the client's: INTERNAL, "gateway
 // binding: ...".
 //
-// Thread-safe; no state.
+// The pieces: content_type.h (which format), json_body.h (JSON bodies),
+// parameter_binding.h (query and form), field_path.h (names to fields),
+// leaf_value.h (text to values). Thread-safe; no state.
 #ifndef TOKEND_SERVER_GATEWAY_REQUEST_TRANSLATOR_H_
 #define TOKEND_SERVER_GATEWAY_REQUEST_TRANSLATOR_H_
 
@@ -129,9 +134,6 @@
 #include "absl/types/span.h"
 
 namespace tokend::gateway {
-
-// Deepest JSON nesting accepted in a body (objects and arrays both count).
-inline constexpr int kMaxJsonDepth = 32;
 
 struct RequestBinding {
   // "" (no body allowed), "*" (whole message), or a top-level field name.
@@ -158,19 +160,6 @@ struct HttpRequestParts {
 absl::Status TranslateRequest(const RequestBinding& binding,
                               const HttpRequestParts& http,
                               google::protobuf::Message* message);
-
-// True for the status TranslateRequest returns for a Content-Type it cannot
-// read (the HTTP layer's 415).
-bool IsUnsupportedMediaType(const absl::Status& status);
-
-namespace internal {
-// True when a JSON body for `type` (body "*") takes the fast path: an object
-// whose values are all strings for known singular string fields, no field
-// twice and at most one per oneof, set directly instead of through protobuf's
-// JSON parser. For the differential test against that parser.
-bool JsonBodyIsFlat(absl::string_view json,
-                    const google::protobuf::Descriptor* type);
-}  // namespace internal
 
 }  // namespace tokend::gateway
 

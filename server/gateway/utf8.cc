@@ -30,6 +30,21 @@ bool DecodeUtf8(absl::string_view s, size_t i, uint32_t* cp, size_t* len) {
   return true;
 }
 
+bool IsValidUtf8(absl::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    if (static_cast<unsigned char>(s[i]) < 0x80) {
+      ++i;
+      continue;
+    }
+    uint32_t cp;
+    size_t len;
+    if (!DecodeUtf8(s, i, &cp, &len)) return false;
+    i += len;
+  }
+  return true;
+}
+
 void AppendUtf8(uint32_t cp, std::string* out) {
   if (cp < 0x80) {
     out->push_back(static_cast<char>(cp));

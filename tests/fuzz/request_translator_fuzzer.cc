@@ -25,6 +25,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/string_view.h"
+#include "server/gateway/content_type.h"
 #include "server/gateway/request_translator.h"
 #include "server/gateway/response_translator.h"
 #include "tests/server/gateway/translator_test.pb.h"

@@ -20,7 +20,9 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "server/gateway/content_type.h"
 #include "server/gateway/form_urlencoded.h"
+#include "server/gateway/json_body.h"
 #include "tests/server/gateway/translator_test.pb.h"
 #include "tokend/api/v1/gateway.pb.h"
 #include "tokend/keys/v1/keyring.pb.h"
