@@ -5,6 +5,7 @@
 #include <set>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "core/common/status_macros.h"
 #include "core/jose/algorithm.h"
 #include "server/grpc_status.h"
@@ -104,7 +105,10 @@ grpc::ServerUnaryReactor* KeyringServiceImpl::GetOpenIdConfiguration(
       absl::StrCat("public, max-age=",
                    absl::ToInt64Seconds(keyring_->options().jwks_max_age)));
   response->set_issuer(issuer_);
-  response->set_jwks_uri(absl::StrCat(issuer_, "/.well-known/jwks.json"));
+  response->set_authorization_endpoint("urn:tokend:programmatic_authorization");
+  // An issuer given with a trailing slash still names one JWKS path.
+  response->set_jwks_uri(
+      absl::StrCat(absl::StripSuffix(issuer_, "/"), "/.well-known/jwks.json"));
   std::set<std::string> algorithms;
   for (const auto& key : keyring_->List()) {
     algorithms.insert(std::string(jose::AlgorithmName(key.algorithm)));

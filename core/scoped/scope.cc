@@ -23,27 +23,29 @@ struct KnownScope {
   bool user_bound;
 };
 
+// user_bound: Courier documents that these "must be used in conjunction with
+// one or more user_ids"; no other scope carries that rule.
 constexpr KnownScope kFixedScopes[] = {
     {"read:messages", true},
     {"read:user-tokens", true},
     {"write:user-tokens", true},
     {"read:brands", false},
     {"write:brands", false},
-    {"inbox:read:messages", true},
-    {"inbox:write:events", true},
-    {"read:preferences", true},
-    {"write:preferences", true},
+    {"inbox:read:messages", false},
+    {"inbox:write:events", false},
+    {"read:preferences", false},
+    {"write:preferences", false},
     {"tenants:read", false},
-    {"tenants:notifications:read", true},
-    {"tenants:notifications:write", true},
+    {"tenants:notifications:read", false},
+    {"tenants:notifications:write", false},
     {"tenants:brand:read", false},
 };
 
 // What follows tenant:<id>: .
 constexpr KnownScope kTenantSuffixes[] = {
     {"read", false},
-    {"notification:read", true},
-    {"notification:write", true},
+    {"notification:read", false},
+    {"notification:write", false},
     {"brand:read", false},
     {"brand:write", false},
 };
@@ -75,15 +77,20 @@ absl::Status Malformed(absl::string_view item, absl::string_view why) {
       absl::StrCat("malformed scope ", QuoteForError(item), ": ", why));
 }
 
+// A user id ends its item, so any printable byte but the separator can be
+// in it: "auth0|123", "a:b", e-mail addresses.
+bool IsUserIdChar(char c) { return c > 0x20 && c < 0x7F; }
+
 // `id` is the id part of `item`, a scope of a known shape.
-absl::Status CheckId(absl::string_view item, absl::string_view id) {
+absl::Status CheckId(absl::string_view item, absl::string_view id,
+                     bool (*allowed)(char) = IsIdChar) {
   if (id.empty()) return Malformed(item, "empty id");
   if (id.size() > kMaxScopeIdBytes) {
     return Malformed(
         item, absl::StrCat("id longer than ", kMaxScopeIdBytes, " bytes"));
   }
   for (char c : id) {
-    if (!IsIdChar(c)) {
+    if (!allowed(c)) {
       return Malformed(item, absl::StrCat("id contains ", Describe(c)));
     }
   }
@@ -109,7 +116,9 @@ absl::StatusOr<Item> Classify(absl::string_view text) {
   if (absl::StartsWith(text, kUserIdPrefix)) {
     item.is_user_id = true;
     item.user_id = text.substr(kUserIdPrefix.size());
-    if (absl::Status s = CheckId(text, item.user_id); !s.ok()) return s;
+    if (absl::Status s = CheckId(text, item.user_id, IsUserIdChar); !s.ok()) {
+      return s;
+    }
     return item;
   }
   for (absl::string_view prefix : kBrandPrefixes) {

@@ -4,17 +4,20 @@
 //   user_id:<id>                          repeatable; the first is the `sub`
 //   read:messages*  read:user-tokens*  write:user-tokens*
 //   read:brands  read:brands:<id>  write:brands  write:brands:<id>
-//   inbox:read:messages*  inbox:write:events*
-//   read:preferences*  write:preferences*
-//   tenants:read  tenants:notifications:read*  tenants:notifications:write*
+//   inbox:read:messages  inbox:write:events
+//   read:preferences  write:preferences
+//   tenants:read  tenants:notifications:read  tenants:notifications:write
 //   tenants:brand:read
-//   tenant:<id>:read  tenant:<id>:notification:read*
-//   tenant:<id>:notification:write*  tenant:<id>:brand:read
+//   tenant:<id>:read  tenant:<id>:notification:read
+//   tenant:<id>:notification:write  tenant:<id>:brand:read
 //   tenant:<id>:brand:write
 //
-// Scopes marked * act for a user and need at least one user_id:<id>. Matching
-// is exact and case-sensitive. An id is 1..kMaxScopeIdBytes bytes of
-// [A-Za-z0-9._@+=-] (no ':', the separator). Items are separated by runs of
+// Scopes marked * need at least one user_id:<id>, as Courier documents for
+// exactly those three. Matching is exact and case-sensitive. A brand or
+// tenant id is 1..kMaxScopeIdBytes bytes of [A-Za-z0-9._@+=-] (no ':', the
+// separator inside tenant scopes); a user id, which ends its item, is
+// 1..kMaxScopeIdBytes printable ASCII bytes (':' and '|' included, as in
+// "auth0|123"). Items are separated by runs of
 // ASCII spaces; leading and trailing spaces are ignored; any other control
 // byte (tab, newline, DEL, ...) is an error. Duplicates collapse.
 //

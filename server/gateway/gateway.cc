@@ -151,6 +151,7 @@ void Complete(std::unique_ptr<Call> call, const grpc::Status& status) {
   ResponseOptions options;
   if (!call->whole_response)
     options.response_body = call->binding->response_body;
+  options.print_all_fields = call->print_all_fields;
   absl::StatusOr<std::string> json = TranslateResponse(*message, options);
   if (!json.ok()) {
     std::move(call->respond)(

@@ -28,20 +28,8 @@ void Check(bool ok) {
 
 // Written apart from scope.cc so a slip there is not mirrored here.
 bool IsUserBound(absl::string_view scope) {
-  for (absl::string_view name :
-       {"read:messages", "read:user-tokens", "write:user-tokens",
-        "inbox:read:messages", "inbox:write:events", "read:preferences",
-        "write:preferences", "tenants:notifications:read",
-        "tenants:notifications:write"}) {
-    if (scope == name) return true;
-  }
-  // tenant:<id>:notification:read|write. Ids hold no ':', so these are
-  // exactly four parts; "tenant:notification:read" is tenant "notification"'s
-  // read scope, which acts for no user.
-  const std::vector<absl::string_view> parts = absl::StrSplit(scope, ':');
-  return parts.size() == 4 && parts[0] == "tenant" && !parts[1].empty() &&
-         parts[2] == "notification" &&
-         (parts[3] == "read" || parts[3] == "write");
+  return scope == "read:messages" || scope == "read:user-tokens" ||
+         scope == "write:user-tokens";
 }
 
 }  // namespace

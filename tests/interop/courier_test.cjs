@@ -99,7 +99,7 @@ async function main() {
     console.log('ok: bad scope -> ' + e.message);
   }
   try {
-    await courier.auth.issueToken({scope: 'inbox:read:messages', expires_in: '1h'});
+    await courier.auth.issueToken({scope: 'read:user-tokens', expires_in: '1h'});
     check(false, 'user-bound scope without user_id accepted');
   } catch (e) {
     check(e instanceof BadRequestError && e.error.message.includes('user_id'),

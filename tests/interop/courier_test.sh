@@ -41,6 +41,59 @@ for auth in "--admin_key_file=$data/admin.key" "--api_key_file=$data/scoped.key"
     });' || fail "tokenctl scoped issue ($auth): unexpected claims"
 done
 echo "ok: tokenctl scoped issue (admin key, --api_key_file)"
+
+# Courier's documented curl commands, verbatim but for the host, the key and
+# the placeholders ($YOUR_USER_ID, $YOUR_NUMBER) their single quotes keep:
+# courier.com/docs/platform/create/authentication (both),
+# courier.com/docs/platform/inbox/authentication, and the issue-token
+# reference (its `"scope": "read:preferences"` example; its older page's
+# read:messages example).
+documented() {  # name, JSON body -> the token's claims on stdout
+  local out
+  out=$(curl -sS --request POST \
+    --url "http://$http/auth/issue-token" \
+    --header 'Accept: application/json' \
+    --header "Authorization: Bearer $scoped" \
+    --header 'Content-Type: application/json' \
+    --data "$2") || fail "$1: curl"
+  printf '%s' "$out" | node -e '
+    let s = ""; process.stdin.on("data", (c) => s += c).on("end", () => {
+      const j = JSON.parse(s);
+      if (!j.token) { console.error(s); process.exit(1); }
+      console.log(Buffer.from(j.token.split(".")[1], "base64url").toString());
+    });' || fail "$1: no token: $out"
+}
+claims=$(documented "Create (tenants)" '{
+    "scope": "user_id:u-1 tenants:read tenants:notifications:read tenants:notifications:write",
+    "expires_in": "30 days"
+  }')
+case "$claims" in *'"scope":"user_id:u-1 tenants:notifications:read tenants:notifications:write tenants:read"'*) ;;
+  *) fail "Create (tenants): $claims" ;; esac
+case "$claims" in *'"sub":"u-1"'*) ;; *) fail "Create (tenants): sub: $claims" ;; esac
+documented "Create (one tenant)" '{
+    "scope": "user_id:u-1 tenant:tenant-123:read tenant:tenant-123:notification:read tenant:tenant-123:notification:write",
+    "expires_in": "30 days"
+  }' >/dev/null
+documented "Inbox" '{
+    "scope": "user_id:auth0|42 write:user-tokens inbox:read:messages inbox:write:events read:preferences write:preferences read:brands",
+    "expires_in": "7 days"
+  }' | grep -q '"sub":"auth0|42"' || fail "Inbox: sub"
+claims=$(documented "issue-token reference" '{"scope": "read:preferences", "expires_in": "2 days"}')
+case "$claims" in *'"scope":"read:preferences"'*) ;; *) fail "reference: $claims" ;; esac
+case "$claims" in *'"sub"'*) fail "reference: a sub without a user_id: $claims" ;; esac
+documented "older reference" '
+{
+"scope": "user_id:user_id_you_want_to_create_scope_for read:messages",
+"expires_in": "2 days"
+}
+' >/dev/null
+code=$(curl -sS -o "$data/err" -w '%{http_code}' --request POST \
+  --url "http://$http/auth/issue-token" --header "Authorization: Bearer $scoped" \
+  --header 'Content-Type: application/json' \
+  --data '{"scope": "read:messages", "expires_in": "1h"}')
+[ "$code" = 400 ] && grep -q 'needs a user_id' "$data/err" ||
+  fail "read:messages without a user: HTTP $code $(cat "$data/err")"
+echo "ok: Courier's documented curl commands"
 # No API key reaches the log.
 ! grep -q "$scoped" "$data/log" || fail "the log holds the API key"
 stop

@@ -164,6 +164,23 @@ def main(mode, base, ca, key_file, admin_key_file, out_dir):
     expect("iamToken" in as_json("documented curl", status, headers, body),
            "documented curl: no iamToken")
     print("ok: curl --data '{\"jwt\":...}' (labelled a form) -> iamToken")
+    # Yandex's two documented OAuth exchanges, verbatim but for the host
+    # (yandex.cloud/en/docs/iam/operations/iam-token/create and the older
+    # create-iam-token-api-steps include): no Content-Type either.
+    with open(os.path.join(out_dir, "oauth_token")) as f:
+        oauth = f.read()
+    for args in (["--request", "POST", "--data",
+                  '{"yandexPassportOauthToken":"%s"}' % oauth],
+                 ["-d", "{\"yandexPassportOauthToken\":\"%s\"}" % oauth]):
+        status, headers, body = http.call("POST", "/iam/v1/tokens",
+                                          raw_args=args)
+        doc = as_json("documented OAuth curl", status, headers, body)
+        expect(status == 200 and doc.get("iamToken") and doc.get("expiresAt"),
+               "documented OAuth curl %s: HTTP %d %r" % (args[0], status, doc))
+        claims = jwt.decode(doc["iamToken"], options={"verify_signature": False})
+        expect(claims["sub"] == key["service_account_id"],
+               "OAuth exchange: sub %r" % claims.get("sub"))
+    print("ok: Yandex's documented OAuth curl commands -> iamToken")
     expect_error(http, "unknown route", "GET", "/no/such/route", 404, 5)
     h = expect_error(http, "wrong method", "GET", "/iam/v1/tokens", 405, 12)
     expect(h.get("allow") == "POST", "405: Allow %r" % h.get("allow"))
@@ -250,11 +267,12 @@ def main(mode, base, ca, key_file, admin_key_file, out_dir):
         "text/plain; version=0.0.4"), "metrics: %d %r" % (status, headers))
     m = re.search(r'tokend_requests_total\{method="/yandex\.cloud\.iam\.v1\.'
                   r'IamTokenService/Create",code="OK"\} (\d+)', text)
-    # Counted: every Create that succeeded above (one is the curl --data).
-    expect(m and int(m.group(1)) == 3, "metrics: Create OK count %r"
+    # Counted: every Create that succeeded above (one is the curl --data,
+    # two the documented OAuth curls).
+    expect(m and int(m.group(1)) == 5, "metrics: Create OK count %r"
            % (m and m.group(1)))
     m = re.search(r'tokend_tokens_issued_total\{kind="iam"\} (\d+)', text)
-    expect(m and int(m.group(1)) == 3, "metrics: iam tokens %r"
+    expect(m and int(m.group(1)) == 5, "metrics: iam tokens %r"
            % (m and m.group(1)))
     expect(re.search(r'tokend_signing_keys\{slot="iam",state="active"\} 1',
                      text), "metrics: no active iam key gauge")

@@ -2,7 +2,8 @@
 # The REST gateway (issue 4) on the real tokend, plain HTTP and TLS, driven by
 # independent clients: curl (every request), Debian's python3 with PyJWT (the
 # service-account JWT, JSON checks), Node's `jose` (createRemoteJWKSet on our
-# JWKS URL). See rest_gateway_test.py and jose_jwks_test.mjs.
+# JWKS URL), openid-client (discovery). See rest_gateway_test.py,
+# jose_jwks_test.cjs and oidc_discovery_test.cjs.
 set -euo pipefail
 
 here="$TEST_SRCDIR/tokend/tests/interop"
@@ -32,6 +33,9 @@ run_mode() {  # plain | tls
   local sa
   sa=$(ctl sa create rest-sa | "$python" -c 'import json,sys; print(json.load(sys.stdin)["id"])')
   ctl key create --service_account_id="$sa" --out="$data/key.json" >/dev/null
+  mkdir -p "$data/out"
+  ctl oauth create "$sa" rest-oauth | "$python" -c \
+    'import json,sys; print(json.load(sys.stdin)["token"], end="")' >"$data/out/oauth_token"
 
   local cacert=""
   [ "$mode" = tls ] && cacert="$dir/pki/ca.pem"
@@ -42,6 +46,11 @@ run_mode() {  # plain | tls
   NODE_PATH="$here/node_modules" NODE_EXTRA_CA_CERTS="${cacert:-/dev/null}" \
     node "$here/jose_jwks_test.cjs" "$base" "$(cat "$data/out/iam_token")" \
       "$base" || fail "$mode: jose"
+  # openid-client: plain HTTP only with its allowInsecureRequests opt-in;
+  # over TLS it trusts our test CA like any Node program.
+  NODE_PATH="$here/node_modules" NODE_EXTRA_CA_CERTS="${cacert:-/dev/null}" \
+    node "$here/oidc_discovery_test.cjs" "$base" "$(cat "$data/out/iam_token")" ||
+    fail "$mode: openid-client"
   stop
   echo "ok: $mode"
 }
