@@ -11,26 +11,8 @@
 namespace tokend::server {
 namespace {
 
-constexpr size_t kMaxOrigins = 100;
-constexpr size_t kMaxOriginBytes = 256;
 // Request headers a preflight may ask for: an RFC 9110 token list, bounded.
 constexpr size_t kMaxRequestHeadersBytes = 1024;
-
-bool IsOrigin(absl::string_view origin) {
-  absl::string_view rest = origin;
-  if (!absl::ConsumePrefix(&rest, "https://") &&
-      !absl::ConsumePrefix(&rest, "http://")) {
-    return false;
-  }
-  if (rest.empty() || origin.size() > kMaxOriginBytes) return false;
-  for (char c : rest) {
-    if (!absl::ascii_isalnum(c) && c != '.' && c != '-' && c != ':' &&
-        c != '[' && c != ']') {
-      return false;  // No path, query, user info or trailing slash.
-    }
-  }
-  return true;
-}
 
 bool IsHeaderList(absl::string_view value) {
   if (value.size() > kMaxRequestHeadersBytes) return false;
@@ -45,24 +27,6 @@ bool IsHeaderList(absl::string_view value) {
 
 }  // namespace
 
-absl::StatusOr<CorsPolicy> CorsPolicy::Create(
-    const std::vector<std::string>& origins) {
-  if (origins.size() > kMaxOrigins) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--allowed_origins: at most ", kMaxOrigins, " origins"));
-  }
-  CorsPolicy policy;
-  for (const std::string& origin : origins) {
-    if (!IsOrigin(origin)) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "--allowed_origins: \"", absl::CHexEscape(origin),
-          "\" is not an origin (scheme://host[:port], no path or slash)"));
-    }
-    policy.origins_.insert(absl::AsciiStrToLower(origin));
-  }
-  return policy;
-}
-
 bool CorsPolicy::AppliesTo(absl::string_view path) {
   return absl::StartsWith(path, "/v1/client/") ||
          absl::StartsWith(path, "/v1/me/");
@@ -70,7 +34,7 @@ bool CorsPolicy::AppliesTo(absl::string_view path) {
 
 std::string CorsPolicy::AllowedOrigin(const http::HttpRequest& request) const {
   const std::string* origin = request.Header("origin");
-  if (origin == nullptr || !origins_.contains(absl::AsciiStrToLower(*origin))) {
+  if (origin == nullptr || parties_ == nullptr || !parties_->Allows(*origin)) {
     return "";
   }
   return *origin;

@@ -1,11 +1,11 @@
 // CORS for the browser-facing routes (Clerk's Frontend API: /v1/client/…
 // and /v1/me/…, which clerk-js calls from the app's origin): an allow-list
-// of exact origins (--allowed_origins). A preflight (OPTIONS with
-// Access-Control-Request-Method) from an allowed origin is answered 204 with
-// that origin echoed, credentials allowed (clerk-js sends the __client
-// cookie) and the asked headers granted; a request from an allowed origin
-// gets the origin echoed on its response. Anything from other origins gets
-// no CORS header at all, so the browser withholds the response. Other
+// of exact origins (--allowed_origins, core/sessions/authorized_parties.h). A
+// preflight (OPTIONS with Access-Control-Request-Method) from an allowed origin
+// is answered 204 with that origin echoed, credentials allowed (clerk-js sends
+// the __client cookie) and the asked headers granted; a request from an allowed
+// origin gets the origin echoed on its response. Anything from other origins
+// gets no CORS header at all, so the browser withholds the response. Other
 // routes are server-to-server and never carry CORS headers.
 #ifndef TOKEND_SERVER_CORS_H_
 #define TOKEND_SERVER_CORS_H_
@@ -14,19 +14,18 @@
 #include <string>
 #include <vector>
 
-#include "absl/container/flat_hash_set.h"
-#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "core/sessions/authorized_parties.h"
 #include "server/http/http_message.h"
 
 namespace tokend::server {
 
 class CorsPolicy {
  public:
-  // `origins`: "scheme://host[:port]" each, as browsers send Origin (no
-  // path, no trailing slash). InvalidArgument naming a malformed one.
-  static absl::StatusOr<CorsPolicy> Create(
-      const std::vector<std::string>& origins);
+  // `parties` (the allowed origins) must outlive the policy; null allows
+  // none.
+  explicit CorsPolicy(const sessions::AuthorizedParties* parties)
+      : parties_(parties) {}
   CorsPolicy() = default;
 
   // Whether `path` is a browser-facing route CORS applies to.
@@ -47,7 +46,7 @@ class CorsPolicy {
   std::string AllowedOrigin(const http::HttpRequest& request) const;
 
  private:
-  absl::flat_hash_set<std::string> origins_;
+  const sessions::AuthorizedParties* parties_ = nullptr;
 };
 
 }  // namespace tokend::server

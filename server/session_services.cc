@@ -121,6 +121,20 @@ std::string Metadata(const grpc::ServerContextBase& context,
   return std::string(it->second.data(), it->second.size());
 }
 
+// The value of the request's cookie `name`, "" if it has none.
+std::string CookieValue(const grpc::ServerContextBase& context,
+                        absl::string_view name) {
+  const std::string cookies = Metadata(context, "cookie");
+  for (absl::string_view cookie : absl::StrSplit(cookies, ';')) {
+    cookie = absl::StripAsciiWhitespace(cookie);
+    if (absl::ConsumePrefix(&cookie, name) &&
+        absl::ConsumePrefix(&cookie, "=")) {
+      return std::string(cookie);
+    }
+  }
+  return "";
+}
+
 // FAPI callers: the client token raw in Authorization (native SDKs), as
 // Bearer, or in the __client cookie (browsers).
 std::string ClientToken(const grpc::ServerContextBase& context) {
@@ -129,12 +143,7 @@ std::string ClientToken(const grpc::ServerContextBase& context) {
   if (absl::StartsWithIgnoreCase(value, "bearer ")) value.remove_prefix(7);
   value = absl::StripAsciiWhitespace(value);
   if (!value.empty()) return std::string(value);
-  const std::string cookies = Metadata(context, "cookie");
-  for (absl::string_view cookie : absl::StrSplit(cookies, ';')) {
-    cookie = absl::StripAsciiWhitespace(cookie);
-    if (absl::ConsumePrefix(&cookie, "__client=")) return std::string(cookie);
-  }
-  return "";
+  return CookieValue(context, "__client");
 }
 
 absl::Status ClientUnauthenticated() {
@@ -142,6 +151,13 @@ absl::Status ClientUnauthenticated() {
       absl::UnauthenticatedError("Unable to authenticate the request, you "
                                  "need to supply an active session"),
       "authentication_invalid", "Invalid authentication");
+}
+
+// azp for a Frontend API token: the browser's Origin, which must be allowed
+// (core/sessions/authorized_parties.h).
+absl::StatusOr<std::string> FrontendAzp(const grpc::ServerContextBase& context,
+                                        const SessionDeps& deps) {
+  return deps.parties->AzpForFrontend(Metadata(context, "origin"));
 }
 
 // The session the client token stands for, which must be `session_id`.
@@ -494,7 +510,9 @@ grpc::ServerUnaryReactor* SessionTokenServiceImpl::CreateSessionToken(
     const sv1::CreateSessionTokenRequest* request, sv1::Token* response) {
   return SecretKeyCall(context, deps_, [&]() -> absl::Status {
     sessions::IssueRequest issue{
-        request->session_id(), Metadata(*context, "origin"), {}};
+        request->session_id(),
+        deps_.parties->AzpForBackend(Metadata(*context, "origin")),
+        {}};
     if (request->has_expires_in_seconds()) {
       issue.expires_in_seconds = request->expires_in_seconds();
     }
@@ -515,7 +533,9 @@ SessionTokenServiceImpl::CreateSessionTokenFromTemplate(
     sv1::Token* response) {
   return SecretKeyCall(context, deps_, [&]() -> absl::Status {
     sessions::IssueRequest issue{
-        request->session_id(), Metadata(*context, "origin"), {}};
+        request->session_id(),
+        deps_.parties->AzpForBackend(Metadata(*context, "origin")),
+        {}};
     if (request->has_expires_in_seconds()) {
       issue.expires_in_seconds = request->expires_in_seconds();
     }
@@ -536,8 +556,9 @@ grpc::ServerUnaryReactor* SessionTokenServiceImpl::CreateClientSessionToken(
     const sv1::CreateClientSessionTokenRequest* request, sv1::Token* response) {
   absl::Status status = [&]() -> absl::Status {
     RETURN_IF_ERROR(CheckClientSession(*context, deps_, request->session_id()));
-    absl::StatusOr<std::string> jwt = deps_.issuer->IssueDefault(
-        {request->session_id(), Metadata(*context, "origin"), {}});
+    ASSIGN_OR_RETURN(std::string azp, FrontendAzp(*context, deps_));
+    absl::StatusOr<std::string> jwt =
+        deps_.issuer->IssueDefault({request->session_id(), std::move(azp), {}});
     if (!jwt.ok()) return FromIssuer(jwt.status(), request->session_id(), "");
     response->set_object("token");
     response->set_jwt(*std::move(jwt));
@@ -553,9 +574,9 @@ SessionTokenServiceImpl::CreateClientSessionTokenFromTemplate(
     sv1::Token* response) {
   absl::Status status = [&]() -> absl::Status {
     RETURN_IF_ERROR(CheckClientSession(*context, deps_, request->session_id()));
+    ASSIGN_OR_RETURN(std::string azp, FrontendAzp(*context, deps_));
     absl::StatusOr<std::string> jwt = deps_.issuer->IssueFromTemplate(
-        {request->session_id(), Metadata(*context, "origin"), {}},
-        request->template_name());
+        {request->session_id(), std::move(azp), {}}, request->template_name());
     if (!jwt.ok()) {
       return FromIssuer(jwt.status(), request->session_id(),
                         request->template_name());
@@ -590,8 +611,8 @@ grpc::ServerUnaryReactor* SessionTokenServiceImpl::CreateServiceToken(
     if (service != "clerk" && service != "firebase" && service != "hasura") {
       return Invalid("service must be clerk, firebase or hasura");
     }
-    const sessions::IssueRequest issue{
-        session->id, Metadata(*context, "origin"), {}};
+    ASSIGN_OR_RETURN(std::string azp, FrontendAzp(*context, deps_));
+    const sessions::IssueRequest issue{session->id, std::move(azp), {}};
     // A template named integration_<service> overrides the built-in format.
     absl::StatusOr<std::string> jwt = deps_.issuer->IssueFromTemplate(
         issue, absl::StrCat("integration_", service));
@@ -617,6 +638,29 @@ grpc::ServerUnaryReactor* SessionTokenServiceImpl::CreateServiceToken(
     return absl::OkStatus();
   }();
   return FinishUnary(context, status);
+}
+
+grpc::ServerUnaryReactor* SessionTokenServiceImpl::HandshakeClient(
+    grpc::CallbackServerContext* context,
+    const sv1::HandshakeClientRequest* request,
+    sv1::HandshakeRedirect* response) {
+  absl::Status status = [&]() -> absl::Status {
+    if (!request->format().empty() && request->format() != "nonce" &&
+        request->format() != "token") {
+      return Invalid("format must be nonce or token", "format");
+    }
+    // Only the cookie: a navigation carries no Authorization header, and a
+    // token in one would be a native client's, which never hand-shakes.
+    absl::StatusOr<std::string> location = deps_.handshake->Redirect(
+        CookieValue(*context, "__client"), request->redirect_url());
+    if (absl::IsInvalidArgument(location.status())) {
+      return Invalid(location.status().message(), "redirect_url");
+    }
+    RETURN_IF_ERROR(location.status());
+    response->set_location(*std::move(location));
+    return absl::OkStatus();
+  }();
+  return FinishUnary(context, Clerkify(std::move(status)));
 }
 
 grpc::ServerUnaryReactor* SessionTokenServiceImpl::GetJwks(

@@ -9,6 +9,8 @@
 #include "core/auth/api_keys.h"
 #include "core/common/clock.h"
 #include "core/keys/sealer.h"
+#include "core/sessions/authorized_parties.h"
+#include "core/sessions/client_handshake.h"
 #include "core/sessions/session_tokens.h"
 #include "core/store/jwt_template_store.h"
 #include "core/store/session_store.h"
@@ -29,6 +31,9 @@ struct SessionDeps {
   auth::ApiKeyManager* api_keys = nullptr;
   const AdminAuthenticator* admin = nullptr;
   KeyringServiceImpl* keyring_service = nullptr;  // for GET /v1/jwks
+  // --allowed_origins: the azp of session tokens.
+  const sessions::AuthorizedParties* parties = nullptr;
+  const sessions::ClientHandshake* handshake = nullptr;
 };
 
 class SessionTokenServiceImpl final
@@ -40,6 +45,10 @@ class SessionTokenServiceImpl final
       grpc::CallbackServerContext* context,
       const tokend::sessions::v1::CreateSessionTokenRequest* request,
       tokend::sessions::v1::Token* response) override;
+  grpc::ServerUnaryReactor* HandshakeClient(
+      grpc::CallbackServerContext* context,
+      const tokend::sessions::v1::HandshakeClientRequest* request,
+      tokend::sessions::v1::HandshakeRedirect* response) override;
   grpc::ServerUnaryReactor* CreateSessionTokenFromTemplate(
       grpc::CallbackServerContext* context,
       const tokend::sessions::v1::CreateSessionTokenFromTemplateRequest*

@@ -77,6 +77,8 @@ struct TokendServer::State {
   std::unique_ptr<iam::SaJwtChecker> sa_jwt_checker;
   std::unique_ptr<iam::IamTokenIssuer> iam_issuer;
   std::unique_ptr<sessions::SessionTokenIssuer> session_issuer;
+  sessions::AuthorizedParties parties;  // --allowed_origins
+  std::unique_ptr<sessions::ClientHandshake> handshake;
   std::unique_ptr<scoped::ScopedTokenIssuer> scoped_issuer;
   // Drops cached copies of what changed: this process's commits (the store's
   // observer) and, with a shared store, other replicas' (`sync`).
@@ -494,6 +496,11 @@ absl::StatusOr<std::unique_ptr<TokendServer>> TokendServer::Start(
     caches->Apply(changes);
   });
 
+  ASSIGN_OR_RETURN(state->parties, sessions::AuthorizedParties::Create(
+                                       options.allowed_origins));
+  state->handshake = std::make_unique<sessions::ClientHandshake>(
+      state->session_issuer.get(), state->keyring.get(), &state->parties, clock,
+      options.issuer);
   auto keyring_service = std::make_unique<KeyringServiceImpl>(
       state->keyring.get(), state->admin.get(), options.issuer);
   SessionDeps session_deps;
@@ -506,6 +513,8 @@ absl::StatusOr<std::unique_ptr<TokendServer>> TokendServer::Start(
   session_deps.api_keys = state->api_keys.get();
   session_deps.admin = state->admin.get();
   session_deps.keyring_service = keyring_service.get();
+  session_deps.parties = &state->parties;
+  session_deps.handshake = state->handshake.get();
   state->services.push_back(std::move(keyring_service));
   state->services.push_back(
       std::make_unique<SessionTokenServiceImpl>(session_deps));
@@ -577,7 +586,7 @@ absl::StatusOr<std::unique_ptr<TokendServer>> TokendServer::Start(
   // REST: the gateway calls the services through the in-process channel, so
   // every interceptor (metrics, log) and handler sees REST calls as gRPC.
   HttpBackends backends;
-  ASSIGN_OR_RETURN(backends.cors, CorsPolicy::Create(options.allowed_origins));
+  backends.cors = CorsPolicy(&state->parties);
   backends.channel = state->server->InProcessChannel(grpc::ChannelArguments());
   gateway::GatewayOptions gateway_options;
   gateway_options.channel = backends.channel;

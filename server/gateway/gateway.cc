@@ -148,6 +148,23 @@ void Complete(std::unique_ptr<Call> call, const grpc::Status& status) {
         call->request_id));
     return;
   }
+  if (const auto* location = call->binding->redirect_location) {
+    const std::string url =
+        message->GetReflection()->GetString(*message, location);
+    if (url.empty() || !IsMetadataValue(url)) {
+      std::move(call->respond)(ErrorFor(
+          call->style,
+          grpc::Status(grpc::StatusCode::INTERNAL, "no redirect location"),
+          call->request_id));
+      return;
+    }
+    http::HttpResponse redirect;
+    redirect.status = 307;
+    redirect.headers.emplace_back("location", url);
+    redirect.headers.emplace_back("cache-control", "no-store");
+    std::move(call->respond)(std::move(redirect));
+    return;
+  }
   ResponseOptions options;
   if (!call->whole_response)
     options.response_body = call->binding->response_body;

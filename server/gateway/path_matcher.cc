@@ -345,6 +345,21 @@ absl::StatusOr<std::unique_ptr<MethodBinding>> MakeBinding(
           ", with a response_body"));
     }
   }
+  const std::string& location =
+      method->options().GetExtension(api::v1::redirect_location);
+  if (!location.empty()) {
+    binding->redirect_location =
+        method->output_type()->FindFieldByName(location);
+    if (binding->redirect_location == nullptr ||
+        binding->redirect_location->is_repeated() ||
+        binding->redirect_location->type() != FieldDescriptor::TYPE_STRING ||
+        !binding->response_body.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "(tokend.api.v1.redirect_location) \"", absl::CHexEscape(location),
+          "\" must name a string field of ", method->output_type()->full_name(),
+          ", without a response_body"));
+    }
+  }
   return binding;
 }
 

@@ -95,6 +95,9 @@ struct MethodBinding {
   // The method's (tokend.api.v1.whole_response_if): a bool field of the
   // request that, when true, prints the whole response, not response_body.
   const google::protobuf::FieldDescriptor* whole_response_if = nullptr;
+  // The method's (tokend.api.v1.redirect_location): a string field of the
+  // response that the gateway answers a redirect to.
+  const google::protobuf::FieldDescriptor* redirect_location = nullptr;
   // The method's (tokend.api.v1.ignored_parameters): query parameters and
   // form fields the gateway drops (RequestBinding::ignored_parameters points
   // here).

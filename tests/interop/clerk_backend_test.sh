@@ -6,9 +6,11 @@
 # tokenctl and hands both to clerk_backend_test.cjs, which does the rest
 # (user, session, JWT template, getToken variants, errors, revocation).
 # An argument names another script to run the same way (clerk_users_test.cjs:
-# the SDK's user, session and template management calls).
+# the SDK's user, session and template management calls); any further ones
+# are tokend flags.
 set -euo pipefail
 script=${1:-clerk_backend_test.cjs}
+shift || true
 
 here="$TEST_SRCDIR/tokend/tests/interop"
 source "$here/tokend_env.sh"
@@ -17,7 +19,7 @@ command -v node >/dev/null || fail "node missing"
   fail "@clerk/backend missing from tests/interop/node_modules (run tools/setup)"
 data=$(mktemp -d "${TEST_TMPDIR:-/tmp}/clerk_backend.XXXXXX")
 
-start_tokend "$data"
+start_tokend "$data" "$@"
 base="http://$http"
 
 out=$("$tokenctl" --server="$grpc" --admin_key_file="$data/admin.key" \

@@ -2,13 +2,18 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "core/auth/secrets.h"
 #include "core/jose/jwk.h"
 #include "core/jose/jwk_set.h"
 #include "core/jose/jwt_validator.h"
 #include "core/keys/keyring.h"
 #include "core/keys/sealer.h"
+#include "core/sessions/authorized_parties.h"
+#include "core/sessions/client_handshake.h"
 #include "core/store/sqlite_store.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -352,6 +357,139 @@ TEST_F(SessionTokensTest, ClientTokenFindsItsActiveSession) {
             absl::StatusCode::kUnauthenticated);
   EXPECT_EQ(issuer_->SessionForClientToken("").status().code(),
             absl::StatusCode::kUnauthenticated);
+}
+
+// ---- The SSR handshake (client_handshake.h) ----
+
+class ClientHandshakeTest : public SessionTokensTest {
+ protected:
+  void SetUp() override {
+    SessionTokensTest::SetUp();
+    auto parties = AuthorizedParties::Create(
+        {"https://app.example", "http://localhost:3000"});
+    ASSERT_TRUE(parties.ok()) << parties.status();
+    parties_ = *std::move(parties);
+    handshake_ = std::make_unique<ClientHandshake>(
+        issuer_.get(), keyring_.get(), &parties_, &clock_, kIssuer);
+  }
+
+  // The handshake token the redirect carries, verified, and the URL before
+  // it.
+  std::vector<std::string> Directives(absl::string_view location,
+                                      absl::string_view want_prefix) {
+    const size_t at = location.find("__clerk_handshake=");
+    EXPECT_NE(at, absl::string_view::npos) << location;
+    EXPECT_EQ(location.substr(0, at), want_prefix);
+    auto jwt = VerifyWithJwks(location.substr(at + 18));
+    EXPECT_TRUE(jwt.ok()) << jwt.status();
+    if (!jwt.ok()) return {};
+    return jwt->GetJsonClaim("handshake")->get<std::vector<std::string>>();
+  }
+
+  AuthorizedParties parties_;
+  std::unique_ptr<ClientHandshake> handshake_;
+};
+
+TEST_F(ClientHandshakeTest, SignedInClientGetsAFreshTokenForTheRedirectOrigin) {
+  auto location = handshake_->Redirect("client-secret-1",
+                                       "https://APP.example/page?x=1#top");
+  ASSERT_TRUE(location.ok()) << location.status();
+  // The fragment stays last; the parameter joins the query.
+  EXPECT_TRUE(absl::EndsWith(*location, "#top")) << *location;
+  std::vector<std::string> cookies =
+      Directives(location->substr(0, location->size() - 4),
+                 "https://APP.example/page?x=1&");
+  ASSERT_EQ(cookies.size(), 2u);
+  const std::string attributes = "; Path=/; SameSite=Lax; Secure";
+  ASSERT_TRUE(absl::StartsWith(cookies[0], "__session=")) << cookies[0];
+  ASSERT_TRUE(absl::EndsWith(cookies[0], attributes)) << cookies[0];
+  const std::string token =
+      cookies[0].substr(10, cookies[0].size() - 10 - attributes.size());
+  auto jwt = VerifyWithJwks(token);
+  ASSERT_TRUE(jwt.ok()) << jwt.status();
+  EXPECT_EQ(*jwt->GetStringClaim("sid"), "sess_1");
+  EXPECT_EQ(*jwt->GetStringClaim("azp"), "https://app.example");
+  // __client_uat never later than the token's iat.
+  const int64_t iat = absl::ToUnixSeconds(*jwt->GetIssuedAt());
+  EXPECT_EQ(cookies[1], absl::StrCat("__client_uat=", iat,
+                                     "; Max-Age=315360000", attributes));
+}
+
+TEST_F(ClientHandshakeTest, NoOrEndedClientSignsTheBrowserOut) {
+  const std::vector<std::string> signed_out = {
+      "__session=; Max-Age=0; Path=/; SameSite=Lax",
+      "__client_uat=0; Max-Age=315360000; Path=/; SameSite=Lax"};
+  for (const char* client : {"", "not-a-client-token"}) {
+    auto location =
+        handshake_->Redirect(client, "http://localhost:3000/dashboard");
+    ASSERT_TRUE(location.ok()) << location.status();
+    EXPECT_EQ(Directives(*location, "http://localhost:3000/dashboard?"),
+              signed_out)
+        << client;
+  }
+  // An expired session is an ended one.
+  clock_.Advance(absl::Hours(24 * 8));
+  auto location =
+      handshake_->Redirect("client-secret-1", "http://localhost:3000/?a=b&");
+  ASSERT_TRUE(location.ok()) << location.status();
+  EXPECT_EQ(Directives(*location, "http://localhost:3000/?a=b&"), signed_out);
+}
+
+TEST_F(ClientHandshakeTest, SendsBrowsersOnlyToAllowedOrigins) {
+  for (const char* url :
+       {"", "https://evil.example/", "https://app.example.evil.example/",
+        "https://app.example@evil.example/", "//app.example/",
+        "app.example/page", "javascript:alert(1)", "https://app.example:8443/",
+        "http://app.example/", "https://app.example\\@evil.example/",
+        "https://app.example/\r\nSet-Cookie: x=1",
+        "https://app.example/ space"}) {
+    auto location = handshake_->Redirect("client-secret-1", url);
+    EXPECT_EQ(location.status().code(), absl::StatusCode::kInvalidArgument)
+        << url;
+  }
+  const std::string long_url =
+      absl::StrCat("https://app.example/", std::string(2048, 'a'));
+  EXPECT_EQ(handshake_->Redirect("client-secret-1", long_url).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  AuthorizedParties none;
+  ClientHandshake nowhere(issuer_.get(), keyring_.get(), &none, &clock_,
+                          kIssuer);
+  EXPECT_EQ(nowhere.Redirect("client-secret-1", "https://app.example/")
+                .status()
+                .code(),
+            absl::StatusCode::kFailedPrecondition);
+}
+
+TEST(AuthorizedPartiesTest, OriginsMustBeBareSchemeHostPort) {
+  for (const char* bad :
+       {"app.example.com", "https://app.example.com/", "https://a.example/x",
+        "ftp://a.example", "https://", "*", "https://user@a.example"}) {
+    EXPECT_FALSE(AuthorizedParties::Create({bad}).ok()) << bad;
+  }
+  EXPECT_TRUE(AuthorizedParties::Create({}).ok());
+  EXPECT_TRUE(AuthorizedParties::Create({"https://[::1]:8443"}).ok());
+  EXPECT_FALSE(AuthorizedParties::Create(
+                   std::vector<std::string>(101, "https://a.example"))
+                   .ok());
+}
+
+TEST(AuthorizedPartiesTest, AzpNamesOnlyListedOrigins) {
+  auto parties =
+      AuthorizedParties::Create({"https://app.example", "https://b.example"});
+  ASSERT_TRUE(parties.ok());
+  EXPECT_EQ(*parties->AzpForFrontend("https://B.example"), "https://b.example");
+  EXPECT_EQ(*parties->AzpForFrontend(""), "");  // native apps send none
+  EXPECT_EQ(parties->AzpForFrontend("https://evil.example").status().code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(parties->AzpForBackend(""), "https://app.example");
+  EXPECT_EQ(parties->AzpForBackend("https://evil.example"),
+            "https://app.example");
+  EXPECT_EQ(parties->AzpForBackend("https://b.example"), "https://b.example");
+  // Without a list, the Origin as sent (what tokend always did).
+  const AuthorizedParties none;
+  EXPECT_EQ(*none.AzpForFrontend("https://x.example"), "https://x.example");
+  EXPECT_EQ(none.AzpForBackend("https://x.example"), "https://x.example");
+  EXPECT_EQ(none.AzpForBackend(""), "");
 }
 
 }  // namespace

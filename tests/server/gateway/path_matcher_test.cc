@@ -807,6 +807,13 @@ TEST(PathMatcherTest, BindingsCarryIgnoredParameters) {
         name == "CreateServiceToken") {
       EXPECT_EQ(binding->ignored_parameters, clerk_js) << name;
       ++fapi;
+    } else if (name == "HandshakeClient") {
+      EXPECT_EQ(binding->ignored_parameters,
+                (std::vector<std::string>{
+                    "__clerk_api_version", "__clerk_hs_reason", "__session",
+                    "suffixed_cookies", "__clerk_db_jwt", "organization_id"}));
+      ASSERT_NE(binding->redirect_location, nullptr);
+      EXPECT_EQ(binding->redirect_location->name(), "location");
     } else {
       EXPECT_TRUE(binding->ignored_parameters.empty()) << name;
     }
