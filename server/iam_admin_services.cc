@@ -8,6 +8,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "core/auth/secrets.h"
 #include "core/common/status_macros.h"
 #include "core/iam/authorized_keys.h"
@@ -15,6 +16,7 @@
 #include "server/admin_call.h"
 #include "server/grpc_status.h"
 #include "server/proto_time.h"
+#include "server/validation/request_validator.h"
 
 namespace tokend::server {
 namespace {
@@ -103,6 +105,99 @@ absl::Time Now(const Clock* clock) {
   return absl::FromUnixMicros(absl::ToUnixMicros(clock->Now()));
 }
 
+// The operation of a key's deletion is named after the key, so that
+// OperationService.Get rebuilds it from the key's record: nothing else to
+// store, and any replica answers.
+constexpr absl::string_view kDeleteKeyOperationPrefix = "op-delete-key-";
+
+void DeleteKeyOperation(const store::AuthorizedKeyRecord& key,
+                        yandex::cloud::operation::Operation* out) {
+  const absl::Time at = key.deleted_at.value_or(key.created_at);
+  out->set_id(absl::StrCat(kDeleteKeyOperationPrefix, key.id));
+  out->set_description("Delete key");
+  *out->mutable_created_at() = ToTimestamp(at);
+  *out->mutable_modified_at() = ToTimestamp(at);
+  // Deletion takes effect at once, so the operation is already done.
+  out->set_done(true);
+  yiam::DeleteKeyMetadata metadata;
+  metadata.set_key_id(key.id);
+  out->mutable_metadata()->PackFrom(metadata);
+  out->mutable_response()->PackFrom(google::protobuf::Empty());
+}
+
+// Who calls KeyService and OperationService: the admin (every account), or
+// a service account through its IAM token (its own keys only: Yandex
+// Cloud's account managing itself).
+struct KeyCaller {
+  bool admin = false;
+  std::string service_account_id;  // when not admin
+
+  // The account a request names, or the caller's own when it names none.
+  absl::StatusOr<std::string> Account(absl::string_view requested) const {
+    if (!requested.empty()) {
+      RETURN_IF_ERROR(MayManage(requested));
+      return std::string(requested);
+    }
+    if (admin) {
+      // The public API defaults to the caller's account; the admin has none.
+      return absl::InvalidArgumentError(
+          "service_account_id: Field is required");
+    }
+    return service_account_id;
+  }
+
+  absl::Status MayManage(absl::string_view account) const {
+    if (admin || account == service_account_id) return absl::OkStatus();
+    return absl::PermissionDeniedError(
+        "Permission denied: a service account manages only its own keys");
+  }
+};
+
+absl::StatusOr<KeyCaller> AuthenticateKeyCaller(
+    const grpc::ServerContextBase& context, const IamAdminDeps& deps) {
+  KeyCaller caller;
+  if (deps.admin->Check(context).ok()) {
+    caller.admin = true;
+    return caller;
+  }
+  ASSIGN_OR_RETURN(absl::string_view credential, BearerCredential(context));
+  absl::StatusOr<iam::VerifiedIamToken> token = deps.issuer->Verify(credential);
+  if (absl::IsUnauthenticated(token.status())) {
+    return absl::UnauthenticatedError(
+        "invalid credential: send the admin key or a service account's IAM "
+        "token");
+  }
+  RETURN_IF_ERROR(token.status());  // e.g. UNAVAILABLE: not the caller's fault
+  if (token->kind != iam::AccountKind::kServiceAccount) {
+    return absl::PermissionDeniedError(
+        "Permission denied: only service accounts manage authorized keys");
+  }
+  caller.service_account_id = token->subject_id;
+  return caller;
+}
+
+// AdminCall's shape with KeyCaller's rules.
+template <typename Body>
+grpc::ServerUnaryReactor* KeyCall(grpc::CallbackServerContext* context,
+                                  const google::protobuf::Message& request,
+                                  const IamAdminDeps& deps, Body&& body) {
+  absl::StatusOr<KeyCaller> caller = AuthenticateKeyCaller(*context, deps);
+  absl::Status status = caller.status();
+  if (status.ok()) status = validation::Validate(request);
+  if (status.ok()) status = body(*caller);
+  return FinishUnary(context, status);
+}
+
+absl::StatusOr<store::AuthorizedKeyRecord> LiveKey(
+    store::ServiceAccountStore* store, absl::string_view id) {
+  ASSIGN_OR_RETURN(store::AuthorizedKeyRecord record,
+                   store->GetAuthorizedKey(id));
+  if (record.deleted_at) {
+    return absl::NotFoundError(absl::StrCat("key ", id, " not found"));
+  }
+  return record;
+}
+
 }  // namespace
 
 // ---- KeyService ----
@@ -110,91 +205,106 @@ absl::Time Now(const Clock* clock) {
 grpc::ServerUnaryReactor* KeyServiceImpl::Get(
     grpc::CallbackServerContext* context, const yiam::GetKeyRequest* request,
     yiam::Key* response) {
-  return AdminCall(context, *request, *deps_.admin, [&]() -> absl::Status {
-    ASSIGN_OR_RETURN(store::AuthorizedKeyRecord record,
-                     deps_.accounts->GetAuthorizedKey(request->key_id()));
-    if (record.deleted_at) {
-      return absl::NotFoundError(
-          absl::StrCat("key ", request->key_id(), " not found"));
-    }
-    ToProto(record, response);
-    return absl::OkStatus();
-  });
+  return KeyCall(context, *request, deps_,
+                 [&](const KeyCaller& caller) -> absl::Status {
+                   ASSIGN_OR_RETURN(store::AuthorizedKeyRecord record,
+                                    LiveKey(deps_.accounts, request->key_id()));
+                   RETURN_IF_ERROR(caller.MayManage(record.service_account_id));
+                   ToProto(record, response);
+                   return absl::OkStatus();
+                 });
 }
 
 grpc::ServerUnaryReactor* KeyServiceImpl::List(
     grpc::CallbackServerContext* context, const yiam::ListKeysRequest* request,
     yiam::ListKeysResponse* response) {
-  return AdminCall(context, *request, *deps_.admin, [&]() -> absl::Status {
-    if (request->service_account_id().empty()) {
-      return absl::InvalidArgumentError(
-          "service_account_id: Field is required");
-    }
-    ASSIGN_OR_RETURN(
-        std::vector<store::AuthorizedKeyRecord> records,
-        deps_.accounts->ListAuthorizedKeys(request->service_account_id()));
-    ASSIGN_OR_RETURN(Page page, Paginate(records.size(), request->page_size(),
-                                         request->page_token()));
-    for (size_t i = page.begin; i < page.end; ++i) {
-      ToProto(records[i], response->add_keys());
-    }
-    response->set_next_page_token(page.next_token);
-    return absl::OkStatus();
-  });
+  return KeyCall(
+      context, *request, deps_, [&](const KeyCaller& caller) -> absl::Status {
+        ASSIGN_OR_RETURN(std::string account,
+                         caller.Account(request->service_account_id()));
+        ASSIGN_OR_RETURN(std::vector<store::AuthorizedKeyRecord> records,
+                         deps_.accounts->ListAuthorizedKeys(account));
+        ASSIGN_OR_RETURN(Page page,
+                         Paginate(records.size(), request->page_size(),
+                                  request->page_token()));
+        for (size_t i = page.begin; i < page.end; ++i) {
+          ToProto(records[i], response->add_keys());
+        }
+        response->set_next_page_token(page.next_token);
+        return absl::OkStatus();
+      });
 }
 
 grpc::ServerUnaryReactor* KeyServiceImpl::Create(
     grpc::CallbackServerContext* context, const yiam::CreateKeyRequest* request,
     yiam::CreateKeyResponse* response) {
-  return AdminCall(context, *request, *deps_.admin, [&]() -> absl::Status {
-    if (request->service_account_id().empty()) {
-      // The public API defaults to the caller's account; the admin has none.
-      return absl::InvalidArgumentError(
-          "service_account_id: Field is required");
-    }
-    iam::KeyAlgorithm algorithm = iam::KeyAlgorithm::kRsa2048;
-    switch (request->key_algorithm()) {
-      case yiam::Key::ALGORITHM_UNSPECIFIED:
-      case yiam::Key::RSA_2048:
-        break;
-      case yiam::Key::RSA_4096:
-        algorithm = iam::KeyAlgorithm::kRsa4096;
-        break;
-      default:
-        return absl::InvalidArgumentError(
-            "key_algorithm: unsupported algorithm");
-    }
-    ASSIGN_OR_RETURN(
-        iam::CreatedAuthorizedKey created,
-        iam::CreateAuthorizedKey(deps_.accounts, *deps_.clock,
-                                 request->service_account_id(), algorithm,
-                                 request->description()));
-    ToProto(created.key, response->mutable_key());
-    response->set_private_key(absl::StrCat(iam::ExplanatoryLine(created.key.id),
-                                           "\n", created.private_key_pem));
-    return absl::OkStatus();
-  });
+  return KeyCall(
+      context, *request, deps_, [&](const KeyCaller& caller) -> absl::Status {
+        ASSIGN_OR_RETURN(std::string account,
+                         caller.Account(request->service_account_id()));
+        iam::KeyAlgorithm algorithm = iam::KeyAlgorithm::kRsa2048;
+        switch (request->key_algorithm()) {
+          case yiam::Key::ALGORITHM_UNSPECIFIED:
+          case yiam::Key::RSA_2048:
+            break;
+          case yiam::Key::RSA_4096:
+            algorithm = iam::KeyAlgorithm::kRsa4096;
+            break;
+          default:
+            return absl::InvalidArgumentError(
+                "key_algorithm: unsupported algorithm");
+        }
+        ASSIGN_OR_RETURN(
+            iam::CreatedAuthorizedKey created,
+            iam::CreateAuthorizedKey(deps_.accounts, *deps_.clock, account,
+                                     algorithm, request->description()));
+        ToProto(created.key, response->mutable_key());
+        response->set_private_key(
+            absl::StrCat(iam::ExplanatoryLine(created.key.id), "\n",
+                         created.private_key_pem));
+        return absl::OkStatus();
+      });
 }
 
 grpc::ServerUnaryReactor* KeyServiceImpl::Delete(
     grpc::CallbackServerContext* context, const yiam::DeleteKeyRequest* request,
     yandex::cloud::operation::Operation* response) {
-  return AdminCall(context, *request, *deps_.admin, [&]() -> absl::Status {
-    RETURN_IF_ERROR(deps_.checker->DeleteKey(request->key_id()));
-    // Deletion takes effect at once, so the operation is already done.
-    ASSIGN_OR_RETURN(std::string operation_id, iam::NewResourceId());
-    const absl::Time now = Now(deps_.clock);
-    response->set_id(std::move(operation_id));
-    response->set_description("Delete key");
-    *response->mutable_created_at() = ToTimestamp(now);
-    *response->mutable_modified_at() = ToTimestamp(now);
-    response->set_done(true);
-    yiam::DeleteKeyMetadata metadata;
-    metadata.set_key_id(request->key_id());
-    response->mutable_metadata()->PackFrom(metadata);
-    response->mutable_response()->PackFrom(google::protobuf::Empty());
-    return absl::OkStatus();
-  });
+  return KeyCall(
+      context, *request, deps_, [&](const KeyCaller& caller) -> absl::Status {
+        ASSIGN_OR_RETURN(store::AuthorizedKeyRecord record,
+                         LiveKey(deps_.accounts, request->key_id()));
+        RETURN_IF_ERROR(caller.MayManage(record.service_account_id));
+        RETURN_IF_ERROR(deps_.checker->DeleteKey(request->key_id()));
+        ASSIGN_OR_RETURN(record,
+                         deps_.accounts->GetAuthorizedKey(request->key_id()));
+        DeleteKeyOperation(record, response);
+        return absl::OkStatus();
+      });
+}
+
+// ---- OperationService ----
+
+grpc::ServerUnaryReactor* OperationServiceImpl::Get(
+    grpc::CallbackServerContext* context,
+    const yandex::cloud::operation::GetOperationRequest* request,
+    yandex::cloud::operation::Operation* response) {
+  return KeyCall(
+      context, *request, deps_, [&](const KeyCaller& caller) -> absl::Status {
+        const absl::Status not_found = absl::NotFoundError(
+            absl::StrCat("Operation ", request->operation_id(), " not found"));
+        absl::string_view key_id = request->operation_id();
+        if (!absl::ConsumePrefix(&key_id, kDeleteKeyOperationPrefix)) {
+          return not_found;
+        }
+        absl::StatusOr<store::AuthorizedKeyRecord> record =
+            deps_.accounts->GetAuthorizedKey(key_id);
+        if (absl::IsNotFound(record.status())) return not_found;
+        RETURN_IF_ERROR(record.status());
+        if (!record->deleted_at) return not_found;
+        RETURN_IF_ERROR(caller.MayManage(record->service_account_id));
+        DeleteKeyOperation(*record, response);
+        return absl::OkStatus();
+      });
 }
 
 // ---- ServiceAccountService ----

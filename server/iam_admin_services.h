@@ -1,8 +1,12 @@
-// Admin-only IAM management (DESIGN §2.1): authorized keys
-// (yandex.cloud.iam.v1.KeyService), service accounts
+// IAM management (DESIGN §2.1): authorized keys
+// (yandex.cloud.iam.v1.KeyService) and the operations their deletion returns
+// (yandex.cloud.operation.OperationService), service accounts
 // (tokend.iam.v1.ServiceAccountService) and OAuth tokens
-// (tokend.iam.v1.OAuthTokenService). Every handler validates the request from
-// its descriptor's options, then checks the admin key.
+// (tokend.iam.v1.OAuthTokenService). Every handler authenticates the caller,
+// then validates the request from its descriptor's options. The admin key
+// may do everything; a service account's IAM token may manage its own keys
+// and read their operations (Yandex Cloud's account managing itself, which
+// its SDK's Session does), and nothing else.
 #ifndef TOKEND_SERVER_IAM_ADMIN_SERVICES_H_
 #define TOKEND_SERVER_IAM_ADMIN_SERVICES_H_
 
@@ -14,6 +18,7 @@
 #include "server/auth.h"
 #include "tokend/iam/v1/service_accounts.grpc.pb.h"
 #include "yandex/cloud/iam/v1/key_service.grpc.pb.h"
+#include "yandex/cloud/operation/operation_service.grpc.pb.h"
 
 namespace tokend::server {
 
@@ -47,6 +52,20 @@ class KeyServiceImpl final
   grpc::ServerUnaryReactor* Delete(
       grpc::CallbackServerContext* context,
       const yandex::cloud::iam::v1::DeleteKeyRequest* request,
+      yandex::cloud::operation::Operation* response) override;
+
+ private:
+  const IamAdminDeps deps_;
+};
+
+class OperationServiceImpl final
+    : public yandex::cloud::operation::OperationService::CallbackService {
+ public:
+  explicit OperationServiceImpl(IamAdminDeps deps) : deps_(deps) {}
+
+  grpc::ServerUnaryReactor* Get(
+      grpc::CallbackServerContext* context,
+      const yandex::cloud::operation::GetOperationRequest* request,
       yandex::cloud::operation::Operation* response) override;
 
  private:

@@ -17,6 +17,7 @@
 #include "tokend/verify/v1/verification.grpc.pb.h"
 #include "yandex/cloud/iam/v1/iam_token_service.grpc.pb.h"
 #include "yandex/cloud/iam/v1/key_service.grpc.pb.h"
+#include "yandex/cloud/operation/operation_service.grpc.pb.h"
 
 namespace tokend::server {
 
@@ -27,6 +28,7 @@ inline std::vector<std::string> ServedServiceNames() {
       tokend::admin::v1::ApiKeyService::service_full_name(),
       yandex::cloud::iam::v1::IamTokenService::service_full_name(),
       yandex::cloud::iam::v1::KeyService::service_full_name(),
+      yandex::cloud::operation::OperationService::service_full_name(),
       tokend::iam::v1::ServiceAccountService::service_full_name(),
       tokend::iam::v1::OAuthTokenService::service_full_name(),
       tokend::sessions::v1::SessionTokenService::service_full_name(),
@@ -46,6 +48,7 @@ ServedServices() {
   (void)tokend::admin::v1::CreateApiKeyRequest::descriptor();
   (void)yandex::cloud::iam::v1::CreateIamTokenRequest::descriptor();
   (void)yandex::cloud::iam::v1::CreateKeyRequest::descriptor();
+  (void)yandex::cloud::operation::GetOperationRequest::descriptor();
   (void)tokend::iam::v1::ServiceAccount::descriptor();
   (void)tokend::sessions::v1::CreateSessionTokenRequest::descriptor();
   (void)tokend::scoped::v1::IssueTokenRequest::descriptor();

@@ -544,6 +544,7 @@ absl::StatusOr<std::unique_ptr<TokendServer>> TokendServer::Start(
   iam_admin.issuer = state->iam_issuer.get();
   iam_admin.admin = state->admin.get();
   state->services.push_back(std::make_unique<KeyServiceImpl>(iam_admin));
+  state->services.push_back(std::make_unique<OperationServiceImpl>(iam_admin));
   state->services.push_back(
       std::make_unique<ServiceAccountServiceImpl>(iam_admin));
   state->services.push_back(std::make_unique<OAuthTokenServiceImpl>(iam_admin));

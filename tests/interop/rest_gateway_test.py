@@ -218,8 +218,34 @@ def main(mode, base, ca, key_file, admin_key_file, out_dir):
         "POST", "/iam/v1/tokens", json.dumps({"jwt": sa_jwt()}),
         headers=json_type)
     expect(status == 200, "Create again: HTTP %d" % status)
+    fresh = json.loads(body)["iamToken"]
     with open(os.path.join(out_dir, "iam_token"), "w") as f:
-        f.write(json.loads(body)["iamToken"])
+        f.write(fresh)
+
+    # Yandex's documented key-service command (iam/operations/authorized-key/
+    # create), verbatim but for the host: the account's own IAM token.
+    status, headers, body = http.call("POST", "/iam/v1/keys", raw_args=[
+        "--header", "Content-Type: application/json",
+        "--header", "Authorization: Bearer " + fresh,
+        "--data", '{"serviceAccountId": "%s"}' % key["service_account_id"]])
+    doc = as_json("documented key curl", status, headers, body)
+    expect(status == 200 and doc["key"]["serviceAccountId"] ==
+           key["service_account_id"] and "BEGIN PRIVATE KEY" in doc["privateKey"],
+           "documented key curl: HTTP %d %r" % (status, doc))
+    own = {"Authorization": "Bearer " + fresh}
+    status, headers, body = http.call(
+        "DELETE", "/iam/v1/keys/" + doc["key"]["id"], headers=own)
+    op = as_json("delete key", status, headers, body)
+    expect(status == 200 and op.get("done") is True, "delete key: %r" % op)
+    status, headers, body = http.call("GET", "/operations/" + op["id"],
+                                      headers=own)
+    expect(status == 200 and as_json("operation", status, headers, body) == op,
+           "GET /operations/{id}: HTTP %d %r" % (status, body[:300]))
+    expect_error(http, "another account's keys", "GET",
+                 "/iam/v1/keys?serviceAccountId=ajeother0000000000000", 403, 7,
+                 headers=own)
+    print("ok: a service account's IAM token manages its own keys "
+          "(Yandex's documented curl), GET /operations/{id}")
 
     # Admin over REST: path variables and the admin credential.
     status, headers, body = http.call(

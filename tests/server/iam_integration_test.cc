@@ -3,6 +3,7 @@
 // admin services, a service-account JWT signed here from the key file,
 // Create / CreateForServiceAccount / Revoke, the OAuth path, and end-to-end
 // failures with their codes and messages.
+#include <google/protobuf/util/message_differencer.h>
 #include <grpcpp/grpcpp.h>
 
 #include <functional>
@@ -32,10 +33,12 @@
 #include "tokend/verify/v1/verification.grpc.pb.h"
 #include "yandex/cloud/iam/v1/iam_token_service.grpc.pb.h"
 #include "yandex/cloud/iam/v1/key_service.grpc.pb.h"
+#include "yandex/cloud/operation/operation_service.grpc.pb.h"
 
 namespace tokend {
 namespace {
 
+using ::google::protobuf::util::MessageDifferencer;
 using ::testing::HasSubstr;
 using ::tokend::testing::MakeTempDir;
 using ::tokend::testing::TestCa;
@@ -435,6 +438,140 @@ TEST_F(IamIntegrationTest, OAuthTokenExchangeAndRevoke) {
   status = CreateWithOAuth(oauth.token(), &created);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED);
   EXPECT_THAT(status.error_message(), HasSubstr("revoked"));
+}
+
+// Yandex Cloud's account managing itself, as its SDK's Session does: a
+// service account's IAM token lists, creates, reads and deletes its own
+// keys (an empty service_account_id meaning its own) and reads the delete
+// operation; another account's keys are PERMISSION_DENIED.
+TEST_F(IamIntegrationTest, ServiceAccountManagesItsOwnKeys) {
+  tiam::ServiceAccount self = CreateAccount("self-managing-sa");
+  tiam::ServiceAccount other = CreateAccount("someone-else-sa");
+  const std::string other_key = KeyIdOf(CreateKeyFile(other.id()));
+  yiam::CreateIamTokenResponse token;
+  ASSERT_TRUE(CreateWithJwt(SignSaJwt(CreateKeyFile(self.id())), &token).ok());
+  auto as_self = [&](grpc::ClientContext* context) {
+    context->AddMetadata("authorization", "Bearer " + token.iam_token());
+  };
+
+  yiam::CreateKeyResponse created;
+  {
+    yiam::CreateKeyRequest request;  // no service_account_id: its own
+    request.set_description("made by itself");
+    grpc::ClientContext context;
+    as_self(&context);
+    grpc::Status status = keys_->Create(&context, request, &created);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    EXPECT_EQ(created.key().service_account_id(), self.id());
+  }
+  {
+    yiam::ListKeysRequest request;
+    yiam::ListKeysResponse listed;
+    grpc::ClientContext context;
+    as_self(&context);
+    ASSERT_TRUE(keys_->List(&context, request, &listed).ok());
+    EXPECT_EQ(listed.keys_size(), 2);
+  }
+  yandex::cloud::operation::Operation deleted;
+  {
+    yiam::DeleteKeyRequest request;
+    request.set_key_id(created.key().id());
+    grpc::ClientContext context;
+    as_self(&context);
+    grpc::Status status = keys_->Delete(&context, request, &deleted);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    EXPECT_TRUE(deleted.done());
+  }
+  auto operations =
+      yandex::cloud::operation::OperationService::NewStub(*channel_);
+  {
+    yandex::cloud::operation::GetOperationRequest request;
+    request.set_operation_id(deleted.id());
+    yandex::cloud::operation::Operation got;
+    grpc::ClientContext context;
+    as_self(&context);
+    grpc::Status status = operations->Get(&context, request, &got);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    EXPECT_TRUE(MessageDifferencer::Equals(got, deleted))
+        << got.DebugString() << " vs " << deleted.DebugString();
+    yiam::DeleteKeyMetadata metadata;
+    ASSERT_TRUE(got.metadata().UnpackTo(&metadata));
+    EXPECT_EQ(metadata.key_id(), created.key().id());
+  }
+  {
+    yandex::cloud::operation::GetOperationRequest request;
+    request.set_operation_id("op-delete-key-" + other_key);  // not deleted
+    yandex::cloud::operation::Operation got;
+    grpc::ClientContext context;
+    as_self(&context);
+    EXPECT_EQ(operations->Get(&context, request, &got).error_code(),
+              grpc::StatusCode::NOT_FOUND);
+  }
+  // Another account's keys, any way they are reached.
+  {
+    yiam::ListKeysRequest request;
+    request.set_service_account_id(other.id());
+    yiam::ListKeysResponse listed;
+    grpc::ClientContext context;
+    as_self(&context);
+    EXPECT_EQ(keys_->List(&context, request, &listed).error_code(),
+              grpc::StatusCode::PERMISSION_DENIED);
+  }
+  {
+    yiam::CreateKeyRequest request;
+    request.set_service_account_id(other.id());
+    yiam::CreateKeyResponse response;
+    grpc::ClientContext context;
+    as_self(&context);
+    EXPECT_EQ(keys_->Create(&context, request, &response).error_code(),
+              grpc::StatusCode::PERMISSION_DENIED);
+  }
+  for (bool get : {true, false}) {
+    grpc::ClientContext context;
+    as_self(&context);
+    if (get) {
+      yiam::GetKeyRequest request;
+      request.set_key_id(other_key);
+      yiam::Key key;
+      EXPECT_EQ(keys_->Get(&context, request, &key).error_code(),
+                grpc::StatusCode::PERMISSION_DENIED);
+    } else {
+      yiam::DeleteKeyRequest request;
+      request.set_key_id(other_key);
+      yandex::cloud::operation::Operation op;
+      EXPECT_EQ(keys_->Delete(&context, request, &op).error_code(),
+                grpc::StatusCode::PERMISSION_DENIED);
+    }
+  }
+  // Nothing else: the service-account admin service stays the admin's.
+  {
+    tiam::ListServiceAccountsRequest request;
+    tiam::ListServiceAccountsResponse response;
+    grpc::ClientContext context;
+    as_self(&context);
+    EXPECT_EQ(accounts_->List(&context, request, &response).error_code(),
+              grpc::StatusCode::UNAUTHENTICATED);
+  }
+  // The admin without an account must name one; a bad token is
+  // UNAUTHENTICATED; a revoked one too.
+  {
+    yiam::ListKeysRequest request;
+    yiam::ListKeysResponse listed;
+    grpc::ClientContext context;
+    Admin(&context);
+    EXPECT_EQ(keys_->List(&context, request, &listed).error_code(),
+              grpc::StatusCode::INVALID_ARGUMENT);
+  }
+  yiam::RevokeIamTokenResponse revoked;
+  ASSERT_TRUE(Revoke(token.iam_token(), &revoked).ok());
+  {
+    yiam::ListKeysRequest request;
+    yiam::ListKeysResponse listed;
+    grpc::ClientContext context;
+    as_self(&context);
+    EXPECT_EQ(keys_->List(&context, request, &listed).error_code(),
+              grpc::StatusCode::UNAUTHENTICATED);
+  }
 }
 
 TEST_F(IamIntegrationTest, AdminServicesRequireAdminKey) {
