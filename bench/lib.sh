@@ -6,6 +6,7 @@
 #   bench_build //server:tokend ...     builds -c opt with ${BAZEL:-bazel}, sets $bin
 #   bench_tmpdir                        sets $dir (removed on exit, tokend killed)
 #   tokend_start [flags...]             starts tokend on $dir, sets $pid $grpc $http
+#                                       (TOKEND_BIN: another tokend binary)
 #   tokend_stop                         (also stops a probe)
 #   workloads_setup                     bench/e2e's W0-W8 on a fresh $dir (see below)
 #   probe_start [flags...]              starts //bench:server_model_probe instead
@@ -43,7 +44,7 @@ tokend_start() {
   start_ns=$(date +%s%N)
   # TOKEND_WRAPPER: e.g. valgrind (bench/ir_per_call.sh), which starts slowly.
   # shellcheck disable=SC2086  # the wrapper is a command line
-  taskset -c 0 ${TOKEND_WRAPPER:-} "$bin/server/tokend" --data_dir="$dir" \
+  taskset -c 0 ${TOKEND_WRAPPER:-} "${TOKEND_BIN:-$bin/server/tokend}" --data_dir="$dir" \
     --grpc_listen=127.0.0.1:0 --http_listen=127.0.0.1:0 --ready_file="$dir/ready" \
     --log_requests=false "$@" 2>>"$dir/log" &
   pid=$!
