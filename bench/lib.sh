@@ -6,7 +6,9 @@
 #   bench_build //server:tokend ...     builds -c opt with ${BAZEL:-bazel}, sets $bin
 #   bench_tmpdir                        sets $dir (removed on exit, tokend killed)
 #   tokend_start [flags...]             starts tokend on $dir, sets $pid $grpc $http
-#                                       (TOKEND_BIN: another tokend binary)
+#                                       (TOKEND_BIN: another tokend binary;
+#                                       MINT_TOKEN_BIN: its mint_token, which
+#                                       opens, so migrates, the same data dir)
 #   tokend_stop                         (also stops a probe)
 #   workloads_setup                     bench/e2e's W0-W8 on a fresh $dir (see below)
 #   probe_start [flags...]              starts //bench:server_model_probe instead
@@ -176,7 +178,8 @@ PY
     || die "REST POST /iam/v1/tokens failed"
   tokend_stop
   # Verify's token: the "iam" slot's active key (ES256), minted offline.
-  vtoken=$("$bin/bench/mint_token" --data_dir="$dir" --slot=iam --issuer=$issuer --audience=bench)
+  vtoken=$("${MINT_TOKEN_BIN:-$bin/bench/mint_token}" --data_dir="$dir" --slot=iam \
+    --issuer=$issuer --audience=bench)
   [ -n "$vtoken" ] || die "mint_token printed nothing"
 
   local iam=yandex.cloud.iam.v1.IamTokenService/Create
