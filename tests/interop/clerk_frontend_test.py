@@ -124,6 +124,15 @@ def run(base, secret, firebase_key_file):
     session = body_json("POST /v1/sessions", status, body)
     sid, client = session["id"], session["client_token"]
     expect(client, "POST /v1/sessions returned no client_token")
+    # Clerk's Backend API introduction (reference.clerk.dev), verbatim but
+    # for the host and key: a GET with a JSON Content-Type and no body.
+    status, _, body = http.call("GET", "/v1/users", raw_args=[
+        "-H", "Authorization: Bearer " + secret,
+        "-H", "Content-type: application/json"])
+    listed = body_json("documented GET /v1/users", status, body)
+    expect(isinstance(listed, list) and user["id"] in [u["id"] for u in listed],
+           "documented GET /v1/users: %r" % listed)
+    print("ok: Clerk's documented curl (GET /v1/users)")
     status, _, body = http.call("POST", "/v1/jwt_templates", headers=bapi,
                                 body=json.dumps({
                                     "name": "supabase",
