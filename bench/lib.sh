@@ -43,12 +43,15 @@ bench_tmpdir() {
 # Sets pid, grpc, http, and start_ns (date +%s%N just before exec).
 tokend_start() {
   rm -f "$dir/ready"
+  # No drain delay on stop; another binary (an older build) may lack the flag.
+  local drain_flag=--drain_delay=0s
+  [ -z "${TOKEND_BIN:-}" ] || drain_flag=
   start_ns=$(date +%s%N)
   # TOKEND_WRAPPER: e.g. valgrind (bench/ir_per_call.sh), which starts slowly.
   # shellcheck disable=SC2086  # the wrapper is a command line
   taskset -c 0 ${TOKEND_WRAPPER:-} "${TOKEND_BIN:-$bin/server/tokend}" --data_dir="$dir" \
     --grpc_listen=127.0.0.1:0 --http_listen=127.0.0.1:0 --ready_file="$dir/ready" \
-    --log_requests=false "$@" 2>>"$dir/log" &
+    --log_requests=false $drain_flag "$@" 2>>"$dir/log" &
   pid=$!
   local i tries=2000  # 5 ms apart: 10 s, or 5 min under a wrapper
   [ -z "${TOKEND_WRAPPER:-}" ] || tries=60000

@@ -73,6 +73,11 @@ ABSL_FLAG(absl::Duration, scoped_max_expires_in, absl::Hours(8766),
           "longest expires_in of a scoped token (POST /auth/issue-token); "
           "at most 8766h, a year of 365.25 days");
 ABSL_FLAG(bool, log_requests, true, "one JSON log line per request on stderr");
+ABSL_FLAG(absl::Duration, drain_delay, absl::Seconds(5),
+          "on SIGTERM, how long health reports NOT_SERVING (/healthz 503) "
+          "while everything is still served, before the listeners close; "
+          "longer than the balancer's health-check period. A second signal "
+          "ends it early");
 
 namespace {
 
@@ -169,6 +174,12 @@ int main(int argc, char** argv) {
     }
   }
   std::fprintf(stderr, "{\"msg\":\"draining\"}\n");
+  (*server)->Drain();
+  const absl::Duration drain_delay = absl::GetFlag(FLAGS_drain_delay);
+  if (drain_delay > absl::ZeroDuration()) {
+    const timespec delay = absl::ToTimespec(drain_delay);
+    (void)sigtimedwait(&signals, nullptr, &delay);
+  }
   (*server)->Shutdown(kShutdownGrace);
   std::fprintf(stderr, "{\"msg\":\"stopped\"}\n");
   return 0;

@@ -679,13 +679,18 @@ absl::Time TokendServer::NextMaintenance() const {
                   state_->last_maintained + state_->options.lease_ttl / 3);
 }
 
-void TokendServer::Shutdown(absl::Duration grace) {
-  const absl::Time deadline = absl::Now() + grace;
+void TokendServer::Drain() {
   if (state_->server != nullptr) {
-    // /healthz turns 503 at once, while requests in flight finish.
+    // For good: later SetServingStatus calls (Maintain) are ignored.
     auto* health = state_->server->GetHealthCheckService();
     if (health != nullptr) health->Shutdown();
   }
+  if (state_->http_server != nullptr) state_->http_server->Drain();
+}
+
+void TokendServer::Shutdown(absl::Duration grace) {
+  const absl::Time deadline = absl::Now() + grace;
+  Drain();
   // HTTP first: its requests in flight still need the gRPC side.
   if (state_->http_server != nullptr) {
     state_->http_server->Shutdown(

@@ -87,7 +87,13 @@ class TokendServer {
   // When Maintain() next has work (InfiniteFuture when nothing is due).
   absl::Time NextMaintenance() const;
 
+  // Says it is going away while still serving everything: health turns
+  // NOT_SERVING (gRPC health and /healthz 503) for good, and every REST
+  // response closes its connection. A balancer polling health then moves
+  // traffic away before Shutdown closes the listeners.
+  void Drain();
   // Stops accepting calls, lets in-flight ones finish within `grace`.
+  // Drains first if Drain was not called.
   void Shutdown(absl::Duration grace);
 
  private:

@@ -73,8 +73,9 @@ const boost::system::error_category& ParserErrors() {
 }
 
 enum class Phase {
-  kHandshake,  // TLS handshake, under read_timeout.
-  kIdle,       // Waiting for the first byte of a request, idle_timeout.
+  kHandshake,  // TLS handshake, under first_byte_timeout (<= read_timeout).
+  kIdle,       // Waiting for the first byte of a request: first_byte_timeout
+               // on a new plaintext connection, else idle_timeout.
   kReading,    // Reading a request, read_timeout from its first byte.
   kHandling,   // The handler has it. No timer: its time is not ours.
   kWriting,    // Writing the response, write_timeout.
@@ -111,8 +112,10 @@ class ConnectionImpl final
   void BeginShutdown() override {
     net::post(executor_, [self = this->shared_from_this()] {
       self->shutting_down_ = true;
-      // Nothing in flight: close now. A request being read is let finish.
-      if (self->phase_ == Phase::kIdle || self->phase_ == Phase::kHandshake) {
+      // Idle after a response: close now (the response said so if the
+      // server drained first). A request being read is let finish, and so
+      // is a new connection's first (see http_connection.h).
+      if (self->phase_ == Phase::kIdle && self->requests_started_ > 0) {
         self->CloseNow();
       }
     });
@@ -136,7 +139,9 @@ class ConnectionImpl final
   void OnStart() {
     if constexpr (kTls) {
       phase_ = Phase::kHandshake;
-      SetDeadline(options_.read_timeout);
+      // A real client's handshake takes round trips, not seconds: a socket
+      // that never sends a ClientHello is let go early.
+      SetDeadline(std::min(options_.first_byte_timeout, options_.read_timeout));
       stream_.async_handshake(net::ssl::stream_base::server,
                               [self = Self()](error_code ec) {
                                 if (self->phase_ == Phase::kClosed) return;
@@ -218,7 +223,10 @@ class ConnectionImpl final
     // A pipelined request already started: its read timeout runs from now.
     if (buffer_.size() > 0) return ReadHeader();
     phase_ = Phase::kIdle;
-    SetDeadline(options_.idle_timeout);
+    // Before the first request, the short first-byte deadline (a TLS
+    // connection's handshake already proved a live client).
+    SetDeadline(requests_started_ == 0 && !kTls ? options_.first_byte_timeout
+                                                : options_.idle_timeout);
     stream_.async_read_some(buffer_.prepare(kReadChunk),
                             [self = Self()](error_code, size_t n) {
                               if (self->phase_ == Phase::kClosed) return;
@@ -230,6 +238,7 @@ class ConnectionImpl final
   }
 
   void ReadHeader() {
+    ++requests_started_;
     phase_ = Phase::kReading;
     SetDeadline(options_.read_timeout);
     bhttp::async_read_header(stream_, buffer_, *parser_,
@@ -394,7 +403,8 @@ class ConnectionImpl final
     // Only the answer to the request being handled; a late or duplicate one
     // (after a close, say) is dropped.
     if (phase_ != Phase::kHandling || sequence != sequence_) return;
-    WriteResponse(std::move(response), !keep_alive_ || shutting_down_);
+    WriteResponse(std::move(response),
+                  !keep_alive_ || shutting_down_ || host_->draining());
   }
 
   void WriteResponse(HttpResponse response, bool close) {
@@ -478,6 +488,7 @@ class ConnectionImpl final
   const std::string peer_;
 
   Phase phase_ = Phase::kIdle;
+  int64_t requests_started_ = 0;
   bool shutting_down_ = false;
   Clock::time_point deadline_ = Clock::time_point::max();
   Clock::time_point wait_expiry_ = Clock::time_point::max();  // Pending wait.

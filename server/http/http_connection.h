@@ -28,6 +28,9 @@ class ConnectionHost {
   virtual const std::shared_ptr<ResponderGate>& gate() const = 0;
   // Called once, on the connection's strand, when its socket is closed.
   virtual void OnConnectionClosed(Connection* connection) = 0;
+  // True once the server drains (HttpServer::Drain): every response then
+  // closes its connection, so clients move to another server.
+  virtual bool draining() const = 0;
 
  protected:
   ~ConnectionHost() = default;
@@ -38,8 +41,10 @@ class Connection {
  public:
   virtual ~Connection() = default;
   virtual void Start() = 0;
-  // Server shutdown: close now if no request is in progress, else after its
-  // response.
+  // Server shutdown: a connection idle after a response closes now; one
+  // with a request in progress, or new and yet to send its first (it may be
+  // sending it now: closing would reset it unanswered), closes after that
+  // request's response or at its first-byte deadline.
   virtual void BeginShutdown() = 0;
   // Server shutdown after the grace period: close now.
   virtual void ForceClose() = 0;

@@ -1,5 +1,6 @@
 #include "server/http/http_server.h"
 
+#include <atomic>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address.hpp>
@@ -56,6 +57,13 @@ absl::Status ValidateOptions(const HttpServerOptions& options) {
       options.idle_timeout <= absl::ZeroDuration() ||
       options.write_timeout <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError("timeouts must be positive");
+  }
+  if (options.first_byte_timeout <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("first_byte_timeout must be positive");
+  }
+  if (options.max_connections_per_address < 1) {
+    return absl::InvalidArgumentError(
+        "max_connections_per_address must be positive");
   }
   if (options.max_connections < 1) {
     return absl::InvalidArgumentError("max_connections must be positive");
@@ -150,13 +158,22 @@ class HttpServer::Impl final : public internal::ConnectionHost {
   const std::shared_ptr<internal::ResponderGate>& gate() const override {
     return gate_;
   }
+  bool draining() const override {
+    return draining_.load(std::memory_order_relaxed);
+  }
+  void Drain() { draining_.store(true, std::memory_order_relaxed); }
+
   void OnConnectionClosed(internal::Connection* connection) override {
     std::shared_ptr<internal::Connection> last_reference;
     absl::MutexLock lock(&mu_);
     auto it = connections_.find(connection);
     if (it == connections_.end()) return;
     // Released after the lock (declared first, destroyed last).
-    last_reference = std::move(it->second);
+    last_reference = std::move(it->second.connection);
+    auto count = per_address_.find(it->second.address);
+    if (count != per_address_.end() && --count->second == 0) {
+      per_address_.erase(count);
+    }
     connections_.erase(it);
   }
 
@@ -169,8 +186,8 @@ class HttpServer::Impl final : public internal::ConnectionHost {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     std::vector<std::shared_ptr<internal::Connection>> open;
     open.reserve(connections_.size());
-    for (const auto& [unused, connection] : connections_) {
-      open.push_back(connection);
+    for (const auto& [unused, open_connection] : connections_) {
+      open.push_back(open_connection.connection);
     }
     return open;
   }
@@ -305,12 +322,17 @@ class HttpServer::Impl final : public internal::ConnectionHost {
     error_code ec;
     tcp::endpoint remote = socket.remote_endpoint(ec);
     if (ec) return;  // Already gone.
+    // The address only: one client's connections share it, whatever port.
+    std::string address = remote.address().to_string();
     bool full;
     {
       absl::MutexLock lock(&mu_);
       if (!accepting_) return;  // `socket` closes on return.
-      full =
-          connections_.size() >= static_cast<size_t>(options_.max_connections);
+      auto count = per_address_.find(address);
+      full = connections_.size() >=
+                 static_cast<size_t>(options_.max_connections) ||
+             (count != per_address_.end() &&
+              count->second >= options_.max_connections_per_address);
     }
     if (full) return RejectOverCapacity(socket);
     // Responses go out in one write; don't let Nagle hold the last segment.
@@ -323,14 +345,16 @@ class HttpServer::Impl final : public internal::ConnectionHost {
     {
       absl::MutexLock lock(&mu_);
       if (!accepting_) return;  // Shutdown began meanwhile.
-      connections_.emplace(connection.get(), connection);
+      ++per_address_[address];
+      connections_.emplace(connection.get(),
+                           OpenConnection{connection, std::move(address)});
     }
     connection->Start();
   }
 
-  // Beyond max_connections: a 503 if it fits in the socket buffer right now
-  // (never waiting on this client), then close. TLS would need a handshake
-  // first, so TLS clients just see the close.
+  // Beyond max_connections (or the address's share): a 503 if it fits in the
+  // socket buffer right now (never waiting on this client), then close. TLS
+  // would need a handshake first, so TLS clients just see the close.
   void RejectOverCapacity(tcp::socket& socket) {
     error_code ec;
     if (!tls_) {
@@ -364,6 +388,7 @@ class HttpServer::Impl final : public internal::ConnectionHost {
   int port_ = 0;
   std::vector<std::thread> threads_;
 
+  std::atomic<bool> draining_{false};
   absl::Mutex shutdown_mu_;
   bool stopped_ ABSL_GUARDED_BY(shutdown_mu_) = false;
 
@@ -371,9 +396,14 @@ class HttpServer::Impl final : public internal::ConnectionHost {
   // it (while its handler works, say). Declared after io_: cleared first.
   absl::Mutex mu_;
   bool accepting_ ABSL_GUARDED_BY(mu_) = true;
-  absl::flat_hash_map<internal::Connection*,
-                      std::shared_ptr<internal::Connection>>
-      connections_ ABSL_GUARDED_BY(mu_);
+  struct OpenConnection {
+    std::shared_ptr<internal::Connection> connection;
+    std::string address;  // the client's IP
+  };
+  absl::flat_hash_map<internal::Connection*, OpenConnection> connections_
+      ABSL_GUARDED_BY(mu_);
+  // Open connections by client address (only addresses with one or more).
+  absl::flat_hash_map<std::string, int> per_address_ ABSL_GUARDED_BY(mu_);
 };
 
 absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(
@@ -399,6 +429,8 @@ HttpServer::HttpServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 HttpServer::~HttpServer() { Shutdown(kDestructorGrace); }
 
 int HttpServer::port() const { return impl_->port(); }
+
+void HttpServer::Drain() { impl_->Drain(); }
 
 void HttpServer::Shutdown(absl::Duration grace) { impl_->Shutdown(grace); }
 

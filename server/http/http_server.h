@@ -26,7 +26,8 @@
 //   500 handler broke the contract (bad status or header, dropped responder)
 //                                                  13 INTERNAL
 //   501 Transfer-Encoding other than "chunked"     12 UNIMPLEMENTED
-//   503 over max_connections                       14 UNAVAILABLE
+//   503 over max_connections or max_connections_per_address
+//                                                  14 UNAVAILABLE
 //
 // RESOURCE_EXHAUSTED is what gRPC itself reports for an oversized message.
 // After any of these except 500 the connection is closed, since the rest of
@@ -59,10 +60,14 @@ struct HttpServerOptions {
   // The whole request, from its first byte, must arrive within this -> 408,
   // then close. The handler's own time is not bounded here.
   absl::Duration read_timeout = absl::Seconds(10);
-  // A connection with no request started (new, or kept alive after a
-  // response) is closed quietly after this. A TLS handshake is bounded by
-  // read_timeout instead.
+  // A connection kept alive after a response with no next request started
+  // is closed quietly after this.
   absl::Duration idle_timeout = absl::Seconds(60);
+  // A new connection must start its first request (plaintext) or complete
+  // its TLS handshake (at most read_timeout either way) within this, else it
+  // is closed quietly. Short, so sockets that never send a byte cannot hold
+  // the pool.
+  absl::Duration first_byte_timeout = absl::Seconds(5);
   // Writing one response (then close).
   absl::Duration write_timeout = absl::Seconds(10);
   // Connections beyond this are accepted and answered at once: plaintext
@@ -71,6 +76,9 @@ struct HttpServerOptions {
   // is closed right after, so clients see a prompt failure rather than a
   // hang in the listen backlog.
   int max_connections = 4096;
+  // Connections from one client address (the IP, any port) beyond this are
+  // refused the same way, so one address cannot hold the whole pool.
+  int max_connections_per_address = 256;
   // TLS, PEM contents (not paths). With tls_cert_pem (the leaf first, then
   // any intermediates) and tls_key_pem set, every connection is TLS 1.2+;
   // with tls_client_ca_pem also set, clients must present a certificate that
@@ -95,10 +103,17 @@ class HttpServer {
 
   int port() const;  // The bound port.
 
+  // Before a graceful stop: everything is served as before, but every
+  // response closes its connection ("Connection: close"), so keep-alive
+  // clients reconnect, to another server once a balancer has seen this one
+  // unhealthy. Thread-safe; cheap.
+  void Drain();
+
   // Graceful stop: stops accepting (new connections are refused), closes
-  // idle keep-alive connections, lets requests in flight finish and their
-  // responses be written (with "Connection: close") for up to `grace`, then
-  // closes whatever is left and stops the io threads. Blocks until done.
+  // keep-alive connections idle after a response, lets requests in flight
+  // (and new connections' first requests) finish and their responses be
+  // written (with "Connection: close") for up to `grace`, then closes
+  // whatever is left and stops the io threads. Blocks until done.
   // Idempotent and thread-safe, but must not be called from a handler (it
   // waits for the io threads). Responders called afterwards do nothing.
   void Shutdown(absl::Duration grace);

@@ -55,7 +55,7 @@ start_tokend() {  # data_dir [flags...]
     shared_store_flags "$dir" "$@"
   fi
   "$tokend" --data_dir="$dir" --grpc_listen=127.0.0.1:0 \
-    --http_listen=127.0.0.1:0 "${shared_flags[@]}" --ready_file="$dir/ready" \
+    --http_listen=127.0.0.1:0 "${shared_flags[@]}" --ready_file="$dir/ready" --drain_delay=0s \
     "$@" 2>"$dir/log" &
   pid=$!
   wait_until $pid test -s "$dir/ready" || { log_tail; fail "tokend not ready"; }

@@ -50,9 +50,14 @@ absl::StatusOr<pid_t> Spawn(const std::string& data_dir,
   const std::string ready = data_dir + "/ready.json";
   unlink(ready.c_str());
   std::vector<std::string> args = {
-      Runfile("tokend/server/tokend"), "--data_dir=" + data_dir,
-      "--grpc_listen=127.0.0.1:0",     "--http_listen=127.0.0.1:0",
+      Runfile("tokend/server/tokend"),
+      "--data_dir=" + data_dir,
+      "--grpc_listen=127.0.0.1:0",
+      "--http_listen=127.0.0.1:0",
       "--ready_file=" + ready,
+      // Tests stop tokend often; the drain test sets its own (later flags
+      // win).
+      "--drain_delay=0s",
   };
   args.insert(args.end(), extra_args.begin(), extra_args.end());
   std::vector<char*> argv;

@@ -60,6 +60,9 @@ class TokendProcess {
   int Stop();
   // SIGKILL and wait.
   void Kill();
+  // Waits for the process to exit on its own (after a signal the test sent
+  // itself, say); the exit status (or -signal when killed).
+  int Wait();
 
  private:
   TokendProcess(pid_t pid, std::string data_dir, std::string grpc_address,
@@ -68,7 +71,6 @@ class TokendProcess {
         data_dir_(std::move(data_dir)),
         grpc_address_(std::move(grpc_address)),
         http_address_(std::move(http_address)) {}
-  int Wait();
 
   pid_t pid_ = -1;
   std::string data_dir_;

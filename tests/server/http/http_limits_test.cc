@@ -156,6 +156,12 @@ HttpServerOptions ShortIdleTimeout() {
   return options;
 }
 
+HttpServerOptions ShortFirstByteTimeout() {
+  HttpServerOptions options;
+  options.first_byte_timeout = absl::Milliseconds(300);
+  return options;
+}
+
 TEST(HttpLimitsTest, StalledHeaderIs408ThenClose) {
   EchoHandler handler;
   auto server = StartServer(ShortReadTimeout(), &handler);
@@ -191,17 +197,30 @@ TEST(HttpLimitsTest, TrickledRequestStillTimesOutAsAWhole) {
   EXPECT_TRUE(handler.requests().empty());
 }
 
+TEST(HttpLimitsTest, SilentNewConnectionsCloseAfterTheFirstByteDeadline) {
+  EchoHandler handler;
+  auto server = StartServer(ShortFirstByteTimeout(), &handler);
+  // Never sent anything: closed without a response, long before the idle
+  // timeout (60 s). Before connecting: the deadline starts at accept.
+  const absl::Time start = absl::Now();
+  auto silent = ConnectOrDie(server->port());
+  EXPECT_TRUE(silent->ExpectClosed().ok());
+  EXPECT_GE(absl::Now() - start, absl::Milliseconds(250));
+  // A connection that sent its first request is under the idle timeout
+  // from then on: still open well past the first-byte deadline.
+  auto live = ConnectOrDie(server->port());
+  ASSERT_TRUE(live->Send(Get("/")).ok());
+  ASSERT_TRUE(live->ReadResponse().ok());
+  absl::SleepFor(absl::Milliseconds(700));
+  ASSERT_TRUE(live->Send(Get("/")).ok());
+  auto again = live->ReadResponse();
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->status, 200);
+}
+
 TEST(HttpLimitsTest, IdleConnectionsCloseQuietly) {
   EchoHandler handler;
   auto server = StartServer(ShortIdleTimeout(), &handler);
-  {
-    // Never sent anything: closed without a response.
-    // Before connecting: the server's idle deadline starts at accept.
-    const absl::Time start = absl::Now();
-    auto connection = ConnectOrDie(server->port());
-    EXPECT_TRUE(connection->ExpectClosed().ok());
-    EXPECT_GE(absl::Now() - start, absl::Milliseconds(250));
-  }
   {
     // Kept alive after a response, then idle: closed without a response.
     auto connection = ConnectOrDie(server->port());
@@ -258,6 +277,44 @@ TEST(HttpLimitsTest, ConnectionsOverTheCapGet503) {
     if (again.ok() && again->status == 200) break;
     ASSERT_LT(absl::Now(), deadline)
         << "the closed connection never freed its slot";
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+}
+
+// One address cannot hold the pool: its connections beyond its share get
+// the 503 of a full server, while another address still gets in.
+TEST(HttpLimitsTest, OneAddressGetsItsShareOnly) {
+  EchoHandler handler;
+  HttpServerOptions options;
+  options.max_connections_per_address = 2;
+  auto server = StartServer(options, &handler);
+  constexpr uint32_t kOther = 0x7f000002;  // 127.0.0.2
+  auto first = ConnectOrDie(server->port());
+  auto second = ConnectOrDie(server->port());
+  for (auto* connection : {first.get(), second.get()}) {
+    ASSERT_TRUE(connection->Send(Get("/")).ok());
+    ASSERT_TRUE(connection->ReadResponse().ok());
+  }
+  auto third = ConnectOrDie(server->port());
+  ExpectServerError(third->ReadResponse(), 503, 14);
+  EXPECT_TRUE(third->ExpectClosed().ok());
+
+  auto other = TestConnection::ConnectFrom(kOther, server->port());
+  ASSERT_TRUE(other.ok()) << other.status();
+  ASSERT_TRUE((*other)->Send(Get("/")).ok());
+  auto response = (*other)->ReadResponse();
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_EQ(response->status, 200);
+
+  // The share frees up as connections close.
+  first.reset();
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  for (;;) {
+    auto fourth = ConnectOrDie(server->port());
+    absl::StatusOr<ParsedResponse> again = absl::UnknownError("not sent");
+    if (fourth->Send(Get("/")).ok()) again = fourth->ReadResponse();
+    if (again.ok() && again->status == 200) break;
+    ASSERT_LT(absl::Now(), deadline) << "the closed connection kept its share";
     absl::SleepFor(absl::Milliseconds(20));
   }
 }

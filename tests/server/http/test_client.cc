@@ -37,9 +37,20 @@ absl::Status SslError(absl::string_view what) {
   return absl::UnavailableError(absl::StrCat(what, ": ", buffer));
 }
 
-absl::StatusOr<int> ConnectTcp(int port, absl::Duration read_timeout) {
+absl::StatusOr<int> ConnectTcp(int port, absl::Duration read_timeout,
+                               uint32_t source = INADDR_ANY) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   if (fd < 0) return Errno("socket");
+  if (source != INADDR_ANY) {
+    sockaddr_in local{};
+    local.sin_family = AF_INET;
+    local.sin_addr.s_addr = htonl(source);
+    if (bind(fd, reinterpret_cast<sockaddr*>(&local), sizeof(local)) != 0) {
+      absl::Status status = Errno("bind");
+      close(fd);
+      return status;
+    }
+  }
   sockaddr_in address{};
   address.sin_family = AF_INET;
   address.sin_port = htons(port);
@@ -104,7 +115,12 @@ TestConnection::~TestConnection() {
 
 absl::StatusOr<std::unique_ptr<TestConnection>> TestConnection::Connect(
     int port, absl::Duration read_timeout) {
-  absl::StatusOr<int> fd = ConnectTcp(port, read_timeout);
+  return ConnectFrom(INADDR_LOOPBACK, port, read_timeout);
+}
+
+absl::StatusOr<std::unique_ptr<TestConnection>> TestConnection::ConnectFrom(
+    uint32_t source, int port, absl::Duration read_timeout) {
+  absl::StatusOr<int> fd = ConnectTcp(port, read_timeout, source);
   if (!fd.ok()) return fd.status();
   return std::unique_ptr<TestConnection>(new TestConnection(*fd, nullptr));
 }

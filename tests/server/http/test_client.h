@@ -7,6 +7,7 @@
 #ifndef TOKEND_TESTS_SERVER_HTTP_TEST_CLIENT_H_
 #define TOKEND_TESTS_SERVER_HTTP_TEST_CLIENT_H_
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <utility>
@@ -45,6 +46,11 @@ class TestConnection {
  public:
   static absl::StatusOr<std::unique_ptr<TestConnection>> Connect(
       int port, absl::Duration read_timeout = absl::Seconds(5));
+  // From the loopback address `source` (host order, e.g. 0x7f000002 for
+  // 127.0.0.2: Linux routes all of 127/8 to lo), to 127.0.0.1:port.
+  static absl::StatusOr<std::unique_ptr<TestConnection>> ConnectFrom(
+      uint32_t source, int port,
+      absl::Duration read_timeout = absl::Seconds(5));
   // Connects and completes a TLS handshake, verifying the server as
   // 127.0.0.1. With TLS 1.3 a server that rejects our certificate does so
   // after this returns: the failure then shows on the first read.

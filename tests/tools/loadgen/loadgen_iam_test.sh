@@ -13,7 +13,7 @@ python=/usr/bin/python3
 
 dir=$(mktemp -d "${TEST_TMPDIR:-/tmp}/loadgen_iam.XXXXXX")
 "$tokend" --data_dir="$dir/data" --grpc_listen=127.0.0.1:0 \
-  --http_listen=127.0.0.1:0 --ready_file="$dir/ready" --log_requests=false \
+  --http_listen=127.0.0.1:0 --ready_file="$dir/ready" --log_requests=false --drain_delay=0s \
   2>"$dir/tokend.log" &
 pid=$!
 trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true' EXIT

@@ -15,7 +15,7 @@ openssl=/usr/bin/openssl  # Debian's, to check the key file's private key.
 
 dir=$(mktemp -d "${TEST_TMPDIR:-/tmp}/tokenctl.XXXXXX")
 "$tokend" --data_dir="$dir/data" --grpc_listen=127.0.0.1:0 --http_listen=127.0.0.1:0 \
-  --ready_file="$dir/ready" 2>"$dir/tokend.log" &
+  --ready_file="$dir/ready" --drain_delay=0s 2>"$dir/tokend.log" &
 pid=$!
 trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true' EXIT
 wait_until $pid test -s "$dir/ready" || { cat "$dir/tokend.log"; echo "FAIL: tokend not ready"; exit 1; }
