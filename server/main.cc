@@ -17,6 +17,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "server/grpc_limits.h"
 #include "server/tokend_server.h"
 
 ABSL_FLAG(std::string, data_dir, "./var",
@@ -117,6 +118,16 @@ int main(int argc, char** argv) {
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  // Connections, not a default soft limit of 1,024 files, are what should
+  // run out (HTTP's max_connections is below any usual hard limit).
+  absl::StatusOr<size_t> open_files = tokend::server::RaiseOpenFileLimit();
+  if (!open_files.ok()) {
+    std::fprintf(
+        stderr,
+        "{\"msg\":\"cannot raise the open-file limit\",\"error\":\"%s\"}\n",
+        std::string(open_files.status().message()).c_str());
+  }
 
   tokend::server::ServerOptions options;
   options.data_dir = absl::GetFlag(FLAGS_data_dir);

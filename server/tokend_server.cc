@@ -47,6 +47,7 @@
 #include "server/cache_invalidator.h"
 #include "server/data_dir.h"
 #include "server/gateway/gateway.h"
+#include "server/grpc_limits.h"
 #include "server/http/http_server.h"
 #include "server/http_front.h"
 #include "server/iam_admin_services.h"
@@ -567,6 +568,7 @@ absl::StatusOr<std::unique_ptr<TokendServer>> TokendServer::Start(
   int port = 0;
   builder.AddListeningPort(options.grpc_listen, credentials, &port);
   builder.SetMaxReceiveMessageSize(64 * 1024);
+  ApplyGrpcLimits(options.grpc_limits, &builder);
   for (auto& service : state->services) builder.RegisterService(service.get());
   std::vector<
       std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>

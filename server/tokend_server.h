@@ -15,6 +15,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "core/common/clock.h"
+#include "server/grpc_limits.h"
 
 namespace tokend::server {
 
@@ -66,6 +67,8 @@ struct ServerOptions {
   absl::Duration jwks_max_age = absl::Minutes(5);
   absl::Duration publish_lead_time = absl::Minutes(15);
   bool log_requests = true;
+  // The public gRPC port's limits (server/grpc_limits.h).
+  GrpcLimits grpc_limits;
 };
 
 class TokendServer {
