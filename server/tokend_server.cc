@@ -159,7 +159,7 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(
           ? GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE
           : GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
   ASSIGN_OR_RETURN(std::string cert, ReadFileToString(options.tls_cert));
-  ASSIGN_OR_RETURN(std::string key, ReadFileToString(options.tls_key));
+  ASSIGN_OR_RETURN(std::string key, ReadPrivateFile(options.tls_key));
   ssl.pem_key_cert_pairs.push_back({std::move(key), std::move(cert)});
   if (!options.tls_client_ca.empty()) {
     ASSIGN_OR_RETURN(ssl.pem_root_certs,
@@ -183,7 +183,7 @@ absl::StatusOr<http::HttpServerOptions> HttpOptions(
     return http;
   }
   ASSIGN_OR_RETURN(http.tls_cert_pem, ReadFileToString(options.tls_cert));
-  ASSIGN_OR_RETURN(http.tls_key_pem, ReadFileToString(options.tls_key));
+  ASSIGN_OR_RETURN(http.tls_key_pem, ReadPrivateFile(options.tls_key));
   if (!options.tls_client_ca.empty()) {
     ASSIGN_OR_RETURN(http.tls_client_ca_pem,
                      ReadFileToString(options.tls_client_ca));

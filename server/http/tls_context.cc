@@ -82,6 +82,16 @@ absl::StatusOr<SslCtxPtr> NewServerTlsContext(const TlsServerConfig& config) {
   if (SSL_CTX_set_min_proto_version(ctx.get(), TLS1_2_VERSION) != 1) {
     return TlsError("setting TLS 1.2 as the minimum");
   }
+  // TLS 1.2: forward-secret AEAD suites only, gRPC's own default list (the
+  // gRPC port offers these), so neither port offers CBC or SHA-1 MACs.
+  // TLS 1.3's suites are all AEAD and stay as they are.
+  if (SSL_CTX_set_cipher_list(ctx.get(),
+                              "ECDHE-ECDSA-AES128-GCM-SHA256:"
+                              "ECDHE-ECDSA-AES256-GCM-SHA384:"
+                              "ECDHE-RSA-AES128-GCM-SHA256:"
+                              "ECDHE-RSA-AES256-GCM-SHA384") != 1) {
+    return TlsError("setting the TLS 1.2 cipher suites");
+  }
   // No renegotiation (a DoS lever), no compression (CRIME).
   SSL_CTX_set_options(ctx.get(), SSL_OP_NO_RENEGOTIATION |
                                      SSL_OP_NO_COMPRESSION |

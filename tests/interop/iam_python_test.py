@@ -98,10 +98,14 @@ def make_certs(out_dir):
         f.write(ca_cert.public_bytes(pem))
     with open(os.path.join(out_dir, "server.pem"), "wb") as f:
         f.write(server_cert.public_bytes(pem))
-    with open(os.path.join(out_dir, "server.key"), "wb") as f:
+    # 0600: tokend refuses a private key others can read.
+    key_path = os.path.join(out_dir, "server.key")
+    with open(os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600),
+              "wb") as f:
         f.write(server_key.private_bytes(
             pem, serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption()))
+    os.chmod(key_path, 0o600)
 
 
 # The fields of the public authorized-key JSON (`yc iam key create --output`),

@@ -2,8 +2,11 @@
 // time (tests/testing/test_pki.h): who can and cannot connect, and which
 // configurations tokend refuses to start with (DESIGN.md §2.5a, §7).
 #include <grpcpp/grpcpp.h>
+#include <sys/stat.h>
 
+#include <fstream>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -263,6 +266,24 @@ TEST(TlsIntegration, RefusesHalfATlsConfiguration) {
   ExpectRefusesToStart({"--tls_cert=" + pki.server_cert_file}, "--tls_key");
   ExpectRefusesToStart({"--tls_key=" + pki.server_key_file}, "--tls_cert");
   ExpectRefusesToStart({"--tls_client_ca=" + pki.ca_file}, "--tls_cert");
+}
+
+// As the master and admin keys are: a private key others can read is a
+// leaked key.
+TEST(TlsIntegration, RefusesAPrivateKeyOthersCanRead) {
+  const Pki& pki = TestPki();
+  const std::string key = pki.dir + "/world-readable.key";
+  std::string pem;
+  {
+    std::ifstream in(pki.server_key_file);
+    std::stringstream buffer;
+    buffer << in.rdbuf();
+    pem = buffer.str();
+  }
+  ASSERT_TRUE(testing::WriteTestFile(key, pem).ok());
+  ASSERT_EQ(chmod(key.c_str(), 0644), 0);
+  ExpectRefusesToStart(
+      {"--tls_cert=" + pki.server_cert_file, "--tls_key=" + key}, "chmod 600");
 }
 
 TEST(TlsIntegration, RefusesUnreadableCertificateFiles) {

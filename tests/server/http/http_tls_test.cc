@@ -150,6 +150,27 @@ TEST_F(HttpTlsTest, RefusesTlsBelow12) {
   EXPECT_TRUE(handler.requests().empty());
 }
 
+// The suites the gRPC port offers, and nothing weaker: a TLS 1.2 client
+// offering only CBC with SHA-1 MACs gets no handshake; one offering an
+// ECDHE AEAD suite does.
+TEST_F(HttpTlsTest, Tls12OffersForwardSecretAeadSuitesOnly) {
+  EchoHandler handler;
+  auto server = StartServer(TlsOptions(false), &handler);
+  TlsClientOptions cbc = ClientOptions(false);
+  cbc.max_version = TLS1_2_VERSION;
+  cbc.cipher_list =
+      "ECDHE-ECDSA-AES128-SHA:ECDHE-RSA-AES128-SHA:AES128-SHA:AES256-SHA";
+  EXPECT_FALSE(TlsGet(server->port(), cbc).ok());
+  TlsClientOptions aead = ClientOptions(false);
+  aead.max_version = TLS1_2_VERSION;
+  aead.cipher_list =
+      "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256";
+  auto response = TlsGet(server->port(), aead);
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_EQ(response->status, 200);
+  EXPECT_EQ(handler.requests().size(), 1u);
+}
+
 TEST_F(HttpTlsTest, MutualTlsRequiresATrustedClientCertificate) {
   EchoHandler handler;
   auto server = StartServer(TlsOptions(true), &handler);

@@ -144,6 +144,10 @@ absl::StatusOr<std::unique_ptr<TestConnection>> TestConnection::ConnectTls(
     }
     SSL_CTX_set_max_proto_version(tls->ctx, options.max_version);
   }
+  if (!options.cipher_list.empty() &&
+      SSL_CTX_set_cipher_list(tls->ctx, options.cipher_list.c_str()) != 1) {
+    return SslError("SSL_CTX_set_cipher_list");
+  }
   if (!options.cert_pem.empty()) {
     BIO* bio = BIO_new_mem_buf(options.cert_pem.data(),
                                static_cast<int>(options.cert_pem.size()));

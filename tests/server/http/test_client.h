@@ -40,6 +40,8 @@ struct TlsClientOptions {
   // Below TLS 1.2 the client also drops to security level 0, so that it is
   // the server that refuses.
   int max_version = 0;
+  // TLS 1.2 cipher suites offered (OpenSSL's list syntax), "" for default.
+  std::string cipher_list;
 };
 
 class TestConnection {
