@@ -9,6 +9,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "server/gateway/json_string.h"
 
 namespace tokend::server {
 namespace {
@@ -36,27 +37,13 @@ std::string NewRequestId() {
   return absl::StrFormat("%016x", absl::Uniform<uint64_t>(gen));
 }
 
-// JSON string escaping for the few free-text fields we log.
+// JSON string content for the few free-text fields we log: UTF-8 kept as
+// it is (escaping each byte would double-encode it), invalid bytes as
+// U+FFFD, controls escaped.
 std::string JsonEscape(absl::string_view in) {
-  std::string out;
-  out.reserve(in.size());
-  for (unsigned char c : in) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      default:
-        if (c < 0x20 || c >= 0x7f) {
-          absl::StrAppendFormat(&out, "\\u%04x", c);
-        } else {
-          out.push_back(static_cast<char>(c));
-        }
-    }
-  }
-  return out;
+  std::string quoted;
+  gateway::AppendJsonStringLossy(in, &quoted);
+  return quoted.substr(1, quoted.size() - 2);
 }
 
 class RequestLogInterceptor : public grpc::experimental::Interceptor {

@@ -110,8 +110,20 @@ class JsonShapeChecker : public nlohmann::json_sax<nlohmann::json> {
     absl::string_view detail = error.what();
     const size_t bracket = detail.find("] ");
     if (bracket != absl::string_view::npos) detail.remove_prefix(bracket + 2);
+    // "...; last read: '<the body's bytes>'[; expected ...]": the position
+    // says where, and the client's bytes are not echoed back (they may be a
+    // credential, and an error is no place to reflect input).
+    std::string text(detail);
+    const size_t last_read = text.find("; last read: ");
+    if (last_read != std::string::npos) {
+      const size_t expected = text.rfind("; expected ");
+      text = text.substr(0, last_read) +
+             (expected != std::string::npos && expected > last_read
+                  ? text.substr(expected)
+                  : "");
+    }
     status_ = absl::InvalidArgumentError(
-        absl::StrCat("malformed JSON body: ", SanitizeMessage(detail)));
+        absl::StrCat("malformed JSON body: ", SanitizeMessage(text)));
     return false;
   }
 

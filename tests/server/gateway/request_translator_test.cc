@@ -339,29 +339,28 @@ INSTANTIATE_TEST_SUITE_P(
         J("SingleQuotes", R"({'str':"a"})")
             .Invalid(
                 "malformed JSON body: parse error at line 1, column 2: syntax "
-                "error while parsing object key - invalid literal; last read: "
-                "'{''; expected string literal"),
+                "error while parsing object key - invalid literal; expected "
+                "string literal"),
         J("BareKey", R"({str:"a"})")
             .Invalid(
                 "malformed JSON body: parse error at line 1, column 2: syntax "
-                "error while parsing object key - invalid literal; last read: "
-                "'{s'; expected string literal"),
+                "error while parsing object key - invalid literal; expected "
+                "string literal"),
         J("TrailingGarbage", R"({"str":"a"} x)")
             .Invalid(
                 "malformed JSON body: parse error at line 1, column 13: syntax "
-                "error while parsing value - invalid literal; last read: "
-                "'\"a\"} x'; expected end of input"),
+                "error while parsing value - invalid literal; expected end of "
+                "input"),
         J("InvalidUtf8", "{\"str\":\"\xff\"}")
             .Invalid(
                 "malformed JSON body: parse error at line 1, column 9: syntax "
                 "error while parsing value - invalid string: ill-formed UTF-8 "
-                "byte; last read: '\"\\xff'"),
+                "byte"),
         J("LoneSurrogate", R"({"str":"\ud800"})")
             .Invalid(
                 "malformed JSON body: parse error at line 1, column 15: syntax "
                 "error while parsing value - invalid string: surrogate "
-                "U+D800..U+DBFF must be followed by U+DC00..U+DFFF; last read: "
-                "'\"\\ud800\"'"),
+                "U+D800..U+DBFF must be followed by U+DC00..U+DFFF"),
         J("NotAnObject", "[]")
             .Invalid("malformed JSON body: expected an object"),
         J("ScalarNotAnObject", R"("str")")
@@ -401,7 +400,7 @@ INSTANTIATE_TEST_SUITE_P(
             .Body("text/plain", "str=a")
             .Invalid(
                 "malformed JSON body: parse error at line 1, column 1: syntax "
-                "error while parsing value - invalid literal; last read: 's'"),
+                "error while parsing value - invalid literal"),
         J("Latin1", "")
             .Body("application/json; charset=latin1", "{}")
             .Unsupported(

@@ -11,6 +11,7 @@
 #include "server/gateway/content_type.h"
 #include "server/gateway/field_path.h"
 #include "server/gateway/form_urlencoded.h"
+#include "server/gateway/json_string.h"
 #include "server/gateway/leaf_value.h"
 #include "server/gateway/parameter_binding.h"
 #include "server/gateway/utf8.h"
@@ -245,6 +246,19 @@ TEST(Utf8Test, IsValidUtf8MatchesTable3_7) {
   EXPECT_FALSE(IsValidUtf8("\xf4\x90\x80\x80"));  // above U+10FFFF
   EXPECT_FALSE(IsValidUtf8("a\xe2\x82"));         // truncated at the end
   EXPECT_FALSE(IsValidUtf8("\xf5\x80\x80\x80"));
+}
+
+TEST(JsonStringTest, LossyKeepsUtf8AndReplacesWhatIsNot) {
+  std::string out;
+  AppendJsonStringLossy("caf\xc3\xa9 \"q\" \x01 \xff\xc3", &out);
+  // UTF-8 as it is (escaping bytes would double-encode it), invalid bytes
+  // as U+FFFD each, controls and quotes escaped.
+  EXPECT_EQ(out, "\"caf\xc3\xa9 \\\"q\\\" \\u0001 \\ufffd\\ufffd\"");
+  std::string strict;
+  EXPECT_FALSE(AppendJsonString("\xff", &strict));
+  strict.clear();
+  EXPECT_TRUE(AppendJsonString("caf\xc3\xa9", &strict));
+  EXPECT_EQ(strict, "\"caf\xc3\xa9\"");
 }
 
 }  // namespace
