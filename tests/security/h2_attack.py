@@ -131,7 +131,9 @@ class Conn:
 
 def opened(addr):
     """A connection past the preface, with the server's SETTINGS read."""
-    c = opened(addr)
+    c = Conn(addr)
+    c.start()
+    c.poll(1.0)
     return c
 
 
