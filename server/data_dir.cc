@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -51,6 +52,36 @@ absl::Status WriteFileAtomically(const std::string& path,
 }
 
 }  // namespace
+
+absl::StatusOr<std::vector<std::string>> CheckDataDirPermissions(
+    const std::string& data_dir) {
+  std::vector<std::string> warnings;
+  struct stat st;
+  if (stat(data_dir.c_str(), &st) != 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot stat ", data_dir, ": ", std::strerror(errno)));
+  }
+  if ((st.st_mode & S_IWOTH) != 0) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "data directory ", data_dir,
+        " is writable by other users, who could replace its database and "
+        "keys; chmod 700 it"));
+  }
+  if ((st.st_mode & S_IWGRP) != 0) {
+    warnings.push_back(absl::StrCat("data directory ", data_dir,
+                                    " is writable by its group; chmod 700 it"));
+  }
+  for (const char* name : {"tokend.db", "tokend.db-wal", "tokend.db-shm"}) {
+    const std::string path = absl::StrCat(data_dir, "/", name);
+    if (stat(path.c_str(), &st) == 0 && (st.st_mode & 077) != 0) {
+      warnings.push_back(absl::StrCat(path,
+                                      " is accessible by group or others (it "
+                                      "holds sealed keys and secret hashes); "
+                                      "chmod 600 it"));
+    }
+  }
+  return warnings;
+}
 
 absl::StatusOr<DataDirLock> DataDirLock::Acquire(const std::string& data_dir) {
   const std::string path = data_dir + "/tokend.lock";

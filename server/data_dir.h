@@ -4,11 +4,21 @@
 #define TOKEND_SERVER_DATA_DIR_H_
 
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
 namespace tokend::server {
+
+// The data directory holds the database (sealed keys, secret hashes) and
+// the key files. A directory other users may write to is refused
+// (FailedPrecondition naming the chmod): they could swap any of it. A
+// group-writable directory, and a database file other users may read, are
+// returned as warnings for the log (tokend creates both private; someone
+// widened them).
+absl::StatusOr<std::vector<std::string>> CheckDataDirPermissions(
+    const std::string& data_dir);
 
 // An exclusive flock(2) on <data_dir>/tokend.lock, held while the object
 // lives; the kernel drops it when the process dies however it dies, so a

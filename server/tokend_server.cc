@@ -47,6 +47,7 @@
 #include "server/cache_invalidator.h"
 #include "server/data_dir.h"
 #include "server/gateway/gateway.h"
+#include "server/gateway/json_string.h"
 #include "server/grpc_limits.h"
 #include "server/http/http_server.h"
 #include "server/http_front.h"
@@ -343,6 +344,13 @@ absl::StatusOr<std::unique_ptr<TokendServer>> TokendServer::Start(
   // Before any port is bound: a second process on this data directory is
   // refused with nothing else touched.
   RETURN_IF_ERROR(EnsureDirectory(options.data_dir));
+  ASSIGN_OR_RETURN(std::vector<std::string> warnings,
+                   CheckDataDirPermissions(options.data_dir));
+  for (const std::string& warning : warnings) {
+    std::string line = "{\"msg\":\"warning\",\"detail\":";
+    gateway::AppendJsonStringLossy(warning, &line);
+    std::fprintf(stderr, "%s}\n", line.c_str());
+  }
   ASSIGN_OR_RETURN(DataDirLock lock, DataDirLock::Acquire(options.data_dir));
   state->data_dir_lock.emplace(std::move(lock));
   // HTTP listens first: the default issuer is its bound address. Requests get

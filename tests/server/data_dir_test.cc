@@ -1,6 +1,7 @@
 #include "server/data_dir.h"
 
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -16,6 +17,41 @@ namespace tokend::server {
 namespace {
 
 using ::testing::HasSubstr;
+
+TEST(DataDirPermissionsTest, OthersMayNotWriteAndTheDatabaseIsPrivate) {
+  const std::string dir = testing::MakeTempDir("perms");
+  ASSERT_EQ(chmod(dir.c_str(), 0700), 0);
+  auto warnings = CheckDataDirPermissions(dir);
+  ASSERT_TRUE(warnings.ok()) << warnings.status();
+  EXPECT_TRUE(warnings->empty());
+
+  std::ofstream(dir + "/tokend.db") << "x";
+  ASSERT_EQ(chmod((dir + "/tokend.db").c_str(), 0644), 0);
+  ASSERT_EQ(chmod(dir.c_str(), 0770), 0);
+  warnings = CheckDataDirPermissions(dir);
+  ASSERT_TRUE(warnings.ok()) << warnings.status();
+  ASSERT_EQ(warnings->size(), 2u);
+  EXPECT_THAT((*warnings)[0], HasSubstr("writable by its group"));
+  EXPECT_THAT((*warnings)[1], HasSubstr("tokend.db is accessible"));
+
+  ASSERT_EQ(chmod(dir.c_str(), 0777), 0);
+  auto refused = CheckDataDirPermissions(dir);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(refused.status().message(), HasSubstr("chmod 700"));
+  ASSERT_EQ(chmod(dir.c_str(), 0700), 0);
+}
+
+// The real binary refuses a world-writable data directory before binding.
+TEST(DataDirPermissionsTest, TokendRefusesAWorldWritableDataDir) {
+  const std::string dir = testing::MakeTempDir("open_dir");
+  ASSERT_EQ(chmod(dir.c_str(), 01777), 0);
+  auto exited = testing::TokendProcess::RunUntilExit(dir, {});
+  ASSERT_TRUE(exited.ok()) << exited.status();
+  EXPECT_NE(exited->exit_code, 0);
+  EXPECT_FALSE(exited->ready);
+  EXPECT_THAT(exited->log, HasSubstr("writable by other users"));
+  ASSERT_EQ(chmod(dir.c_str(), 0700), 0);
+}
 
 TEST(DataDirLockTest, OneHolderAtATime) {
   const std::string dir = testing::MakeTempDir("lock");
