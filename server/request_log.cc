@@ -37,13 +37,13 @@ std::string NewRequestId() {
   return absl::StrFormat("%016x", absl::Uniform<uint64_t>(gen));
 }
 
-// JSON string content for the few free-text fields we log: UTF-8 kept as
-// it is (escaping each byte would double-encode it), invalid bytes as
-// U+FFFD, controls escaped.
-std::string JsonEscape(absl::string_view in) {
+// A JSON string, quotes included, for the few free-text fields we log:
+// UTF-8 kept as it is (escaping each byte would double-encode it), invalid
+// bytes as U+FFFD, controls escaped.
+std::string JsonQuoted(absl::string_view in) {
   std::string quoted;
   gateway::AppendJsonStringLossy(in, &quoted);
-  return quoted.substr(1, quoted.size() - 2);
+  return quoted;
 }
 
 class RequestLogInterceptor : public grpc::experimental::Interceptor {
@@ -75,15 +75,14 @@ class RequestLogInterceptor : public grpc::experimental::Interceptor {
       std::string message = status.error_message();
       if (message.size() > kMaxLoggedMessage) message.resize(kMaxLoggedMessage);
       std::string line = absl::StrFormat(
-          "{\"ts\":\"%s\",\"method\":\"%s\",\"code\":\"%s\","
+          "{\"ts\":\"%s\",\"method\":%s,\"code\":\"%s\","
           "\"latency_us\":%d,\"request_id\":\"%s\"%s}\n",
           absl::FormatTime("%Y-%m-%dT%H:%M:%E6SZ", absl::Now(),
                            absl::UTCTimeZone()),
-          JsonEscape(method_), name,
+          JsonQuoted(method_), name,
           absl::ToInt64Microseconds(absl::Now() - start_), request_id_,
-          message.empty()
-              ? ""
-              : absl::StrCat(",\"message\":\"", JsonEscape(message), "\""));
+          message.empty() ? ""
+                          : absl::StrCat(",\"message\":", JsonQuoted(message)));
       std::fwrite(line.data(), 1, line.size(), sink_);
     }
     m->Proceed();

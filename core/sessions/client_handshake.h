@@ -51,12 +51,12 @@ class ClientHandshake {
   absl::StatusOr<std::string> Redirect(absl::string_view client_token,
                                        absl::string_view redirect_url) const;
 
-  // The Set-Cookie strings the handshake carries (for tests and Redirect).
+ private:
+  // The Set-Cookie strings the handshake carries.
   absl::StatusOr<std::vector<std::string>> Directives(
       absl::string_view client_token, absl::string_view origin,
       bool secure) const;
 
- private:
   const SessionTokenIssuer* const issuer_;
   const keys::Keyring* const keyring_;
   const AuthorizedParties* const parties_;

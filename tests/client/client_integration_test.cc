@@ -521,8 +521,7 @@ TEST_F(ClientIntegrationTest, ScopedTokenSource) {
   EXPECT_EQ(source.GetToken({.key = "x"}).status().code(),
             absl::StatusCode::kInvalidArgument);
 
-  ScopedTokenSource bad_scope(plain_, key.secret(), "read:messages",
-                              "2 hours");
+  ScopedTokenSource bad_scope(plain_, key.secret(), "read:messages", "2 hours");
   EXPECT_EQ(bad_scope.GetToken({}).status().code(),
             absl::StatusCode::kInvalidArgument);
   ScopedTokenSource wrong_key(plain_, "sck_bogus", "user_id:u", "1h");
