@@ -74,6 +74,9 @@ ABSL_FLAG(absl::Duration, scoped_max_expires_in, absl::Hours(8766),
           "longest expires_in of a scoped token (POST /auth/issue-token); "
           "at most 8766h, a year of 365.25 days");
 ABSL_FLAG(bool, log_requests, true, "one JSON log line per request on stderr");
+ABSL_FLAG(bool, grpc_front, false,
+          "serve --grpc_listen through tokend's own HTTP/2 front (libnghttp2) "
+          "instead of gRPC's listener");
 ABSL_FLAG(absl::Duration, drain_delay, absl::Seconds(5),
           "on SIGTERM, how long health reports NOT_SERVING (/healthz 503) "
           "while everything is still served, before the listeners close; "
@@ -147,6 +150,7 @@ int main(int argc, char** argv) {
   options.jwks_max_age = absl::GetFlag(FLAGS_jwks_max_age);
   options.publish_lead_time = absl::GetFlag(FLAGS_publish_lead_time);
   options.log_requests = absl::GetFlag(FLAGS_log_requests);
+  options.grpc_front = absl::GetFlag(FLAGS_grpc_front);
   options.scoped_max_expires_in = absl::GetFlag(FLAGS_scoped_max_expires_in);
   options.firebase_service_account =
       absl::GetFlag(FLAGS_firebase_service_account);

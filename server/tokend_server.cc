@@ -48,6 +48,7 @@
 #include "server/data_dir.h"
 #include "server/gateway/gateway.h"
 #include "server/gateway/json_string.h"
+#include "server/grpc_front/proxy.h"
 #include "server/grpc_limits.h"
 #include "server/http/http_server.h"
 #include "server/http_front.h"
@@ -95,6 +96,9 @@ struct TokendServer::State {
   // the gRPC side.
   std::unique_ptr<HttpFront> http_front;
   std::unique_ptr<http::HttpServer> http_server;
+  // With ServerOptions::grpc_front: the public gRPC port.
+  std::unique_ptr<grpc_front::GrpcProxy> grpc_proxy;
+  std::unique_ptr<http::HttpServer> grpc_front;
   absl::Time last_purge = absl::InfinitePast();
   // This process among the replicas: the maintenance lease's holder name.
   std::string replica_id;
@@ -105,6 +109,10 @@ struct TokendServer::State {
 };
 
 namespace {
+
+// A request message at most, on either port (REST bodies have their own
+// limit, HttpServerOptions::max_body_bytes).
+constexpr int kMaxRequestMessageBytes = 64 * 1024;
 
 bool IsPostgresUrl(absl::string_view store) {
   return absl::StartsWith(store, "postgres://") ||
@@ -190,6 +198,31 @@ absl::StatusOr<http::HttpServerOptions> HttpOptions(
                      ReadFileToString(options.tls_client_ca));
   }
   return http;
+}
+
+// The public gRPC port on tokend's HTTP/2 front, forwarding to `state`'s
+// in-process channel; returns the bound port. `http` carries the TLS
+// material (the same files as the REST port).
+absl::StatusOr<int> StartGrpcFront(
+    const ServerOptions& options, const http::HttpServerOptions& http,
+    grpc::Server* server, std::unique_ptr<grpc_front::GrpcProxy>* proxy,
+    std::unique_ptr<http::HttpServer>* listener) {
+  grpc_front::GrpcProxyOptions proxy_options;
+  proxy_options.channel = server->InProcessChannel(grpc::ChannelArguments());
+  proxy_options.max_message_bytes = kMaxRequestMessageBytes;
+  *proxy = std::make_unique<grpc_front::GrpcProxy>(std::move(proxy_options));
+  http::HttpServerOptions front;
+  front.listen = options.grpc_listen;
+  front.tls_cert_pem = http.tls_cert_pem;
+  front.tls_key_pem = http.tls_key_pem;
+  front.tls_client_ca_pem = http.tls_client_ca_pem;
+  const GrpcLimits& limits = options.grpc_limits;
+  front.max_header_bytes = static_cast<size_t>(limits.max_metadata_bytes);
+  front.h2_max_concurrent_streams = limits.max_concurrent_streams;
+  front.idle_timeout = limits.max_connection_idle;
+  ASSIGN_OR_RETURN(*listener,
+                   http::HttpServer::StartH2(std::move(front), proxy->get()));
+  return (*listener)->port();
 }
 
 // Every method of the named services (plus health and reflection), and which
@@ -341,6 +374,8 @@ absl::StatusOr<std::unique_ptr<TokendServer>> TokendServer::Start(
   state->clock = clock;
   ASSIGN_OR_RETURN(auto credentials, Credentials(options));
   ASSIGN_OR_RETURN(http::HttpServerOptions http_options, HttpOptions(options));
+  // The gRPC front takes the same TLS material.
+  const http::HttpServerOptions tls_material = http_options;
   // Before any port is bound: a second process on this data directory is
   // refused with nothing else touched.
   RETURN_IF_ERROR(EnsureDirectory(options.data_dir));
@@ -574,8 +609,10 @@ absl::StatusOr<std::unique_ptr<TokendServer>> TokendServer::Start(
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   int port = 0;
-  builder.AddListeningPort(options.grpc_listen, credentials, &port);
-  builder.SetMaxReceiveMessageSize(64 * 1024);
+  if (!options.grpc_front) {
+    builder.AddListeningPort(options.grpc_listen, credentials, &port);
+  }
+  builder.SetMaxReceiveMessageSize(kMaxRequestMessageBytes);
   ApplyGrpcLimits(options.grpc_limits, &builder);
   for (auto& service : state->services) builder.RegisterService(service.get());
   std::vector<
@@ -588,9 +625,14 @@ absl::StatusOr<std::unique_ptr<TokendServer>> TokendServer::Start(
   }
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
   state->server = builder.BuildAndStart();
-  if (state->server == nullptr || port == 0) {
+  if (state->server == nullptr || (port == 0 && !options.grpc_front)) {
     return absl::UnavailableError(
         absl::StrCat("cannot listen on ", options.grpc_listen));
+  }
+  if (options.grpc_front) {
+    ASSIGN_OR_RETURN(port,
+                     StartGrpcFront(options, tls_material, state->server.get(),
+                                    &state->grpc_proxy, &state->grpc_front));
   }
   state->grpc_address = BoundAddress(options.grpc_listen, port);
 
@@ -696,6 +738,7 @@ void TokendServer::Drain() {
     if (health != nullptr) health->Shutdown();
   }
   if (state_->http_server != nullptr) state_->http_server->Drain();
+  if (state_->grpc_front != nullptr) state_->grpc_front->Drain();
 }
 
 void TokendServer::Shutdown(absl::Duration grace) {
@@ -706,6 +749,12 @@ void TokendServer::Shutdown(absl::Duration grace) {
     state_->http_server->Shutdown(
         std::max(absl::ZeroDuration(), deadline - absl::Now()));
     state_->http_server.reset();
+  }
+  // Then the gRPC front: GOAWAY, calls in flight finish.
+  if (state_->grpc_front != nullptr) {
+    state_->grpc_front->Shutdown(
+        std::max(absl::ZeroDuration(), deadline - absl::Now()));
+    state_->grpc_front.reset();
   }
   if (state_->server == nullptr) return;
   state_->server->Shutdown(absl::ToChronoTime(deadline));

@@ -69,6 +69,11 @@ struct ServerOptions {
   bool log_requests = true;
   // The public gRPC port's limits (server/grpc_limits.h).
   GrpcLimits grpc_limits;
+  // Serve the public gRPC port through tokend's own HTTP/2 front
+  // (server/grpc_front/proxy.h, on libnghttp2) rather than gRPC's listener,
+  // which then binds nothing: gRPC 1.51's HTTP/2 stack has no defence
+  // against rapid reset, CONTINUATION floods or a failed accept.
+  bool grpc_front = false;
 };
 
 class TokendServer {

@@ -32,6 +32,7 @@ _PKG_LIBS = {
     "gtest": (["gmock", "gtest"], []),
     "gtest_main": (["gmock_main", "gmock", "gtest"], []),
     "benchmark": (["benchmark"], []),
+    "nghttp2": (["libnghttp2"], []),
 }
 
 _BORINGSSL_INCLUDE = "/usr/include/android"

@@ -5,14 +5,12 @@
 #include <atomic>
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl/stream.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
-#include <chrono>
 #include <cstdint>
 #include <limits>
 #include <optional>
@@ -26,6 +24,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "server/http/deadline_timer.h"
 #include "server/http/request_id.h"
 #include "server/http/response_head.h"
 #include "server/http/server_error.h"
@@ -48,11 +47,6 @@ constexpr char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
 // write side is shut first and the rest read and discarded, within bounds.
 constexpr absl::Duration kMaxLinger = absl::Seconds(2);
 constexpr size_t kMaxLingerBytes = 256 * 1024;
-// Timeouts at least this long mean "none" (steady_clock cannot represent
-// now + absl::InfiniteDuration()).
-constexpr absl::Duration kNoTimeout = absl::Hours(24 * 365);
-
-using Clock = std::chrono::steady_clock;
 
 // Process-wide, so that a responder outliving its connection can never
 // match a request on another (see ResponseSink).
@@ -99,7 +93,10 @@ class ConnectionImpl final
                  StreamArgs&&... stream_args)
       : stream_(std::forward<StreamArgs>(stream_args)...),
         executor_(Socket(stream_).get_executor()),
-        timer_(executor_),
+        timer_(executor_,
+               [this] {
+                 if (phase_ != Phase::kClosed) OnTimeout();
+               }),
         host_(host),
         options_(host->options()),
         peer_(std::move(peer)) {}
@@ -153,41 +150,10 @@ class ConnectionImpl final
     }
   }
 
-  // ---- deadline: one timer per connection, re-armed lazily ----
-  //
-  // Each phase sets deadline_. The timer is re-armed only when the new
-  // deadline is earlier than the pending wait; otherwise that wait fires
-  // early, finds the deadline moved, and waits again. Steady keep-alive
-  // traffic thus costs no timer operations per request.
+  // ---- deadline (DeadlineTimer) ----
 
-  void SetDeadline(absl::Duration timeout) {
-    deadline_ = timeout >= kNoTimeout
-                    ? Clock::time_point::max()
-                    : Clock::now() + absl::ToChronoNanoseconds(timeout);
-    if (deadline_ < wait_expiry_) StartWait(deadline_);
-  }
-
-  void ClearDeadline() { deadline_ = Clock::time_point::max(); }
-
-  void StartWait(Clock::time_point expiry) {
-    wait_expiry_ = expiry;
-    timer_.expires_at(expiry);  // A pending wait completes as aborted.
-    timer_.async_wait([self = Self(), expiry](error_code ec) {
-      // Aborted, or superseded by a later StartWait.
-      if (ec || expiry != self->wait_expiry_) return;
-      self->OnWaitDone();
-    });
-  }
-
-  void OnWaitDone() {
-    wait_expiry_ = Clock::time_point::max();
-    if (phase_ == Phase::kClosed || deadline_ == Clock::time_point::max()) {
-      return;
-    }
-    if (Clock::now() < deadline_) return StartWait(deadline_);
-    ClearDeadline();
-    OnTimeout();
-  }
+  void SetDeadline(absl::Duration timeout) { timer_.Set(timeout, Self()); }
+  void ClearDeadline() { timer_.Clear(); }
 
   void OnTimeout() {
     switch (phase_) {
@@ -473,16 +439,14 @@ class ConnectionImpl final
     error_code ignored;
     Socket(stream_).close(ignored);
     host_->OnConnectionClosed(this);
-    // Releases the pending wait (and the reference it holds) now rather than
-    // at its expiry. Last, as the one call here that could throw.
-    timer_.cancel();
+    timer_.Cancel();  // Last, as the one call here that could throw.
   }
 
   Stream stream_;
   // The socket's executor, kept apart so other threads may post to it
   // without touching stream_.
   const net::any_io_executor executor_;
-  net::steady_timer timer_;
+  DeadlineTimer timer_;
   ConnectionHost* const host_;
   const HttpServerOptions& options_;
   const std::string peer_;
@@ -490,8 +454,6 @@ class ConnectionImpl final
   Phase phase_ = Phase::kIdle;
   int64_t requests_started_ = 0;
   bool shutting_down_ = false;
-  Clock::time_point deadline_ = Clock::time_point::max();
-  Clock::time_point wait_expiry_ = Clock::time_point::max();  // Pending wait.
   bool timed_out_ = false;  // The read deadline passed; answer 408.
 
   // Reading. buffer_ outlives parser_: it may hold the next pipelined request.

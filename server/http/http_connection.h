@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 
+#include "server/http/h2_handler.h"
 #include "server/http/http_message.h"
 #include "server/http/http_server.h"
 #include "server/http/responder.h"
@@ -25,6 +26,8 @@ class ConnectionHost {
  public:
   virtual const HttpServerOptions& options() const = 0;
   virtual HttpHandler& handler() = 0;
+  // Non-null when the server speaks HTTP/2 (HttpServer::StartH2).
+  virtual H2Handler* h2_handler() = 0;
   virtual const std::shared_ptr<ResponderGate>& gate() const = 0;
   // Called once, on the connection's strand, when its socket is closed.
   virtual void OnConnectionClosed(Connection* connection) = 0;

@@ -23,6 +23,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "core/common/status_macros.h"
+#include "server/http/h2_connection.h"
 #include "server/http/http_connection.h"
 #include "server/http/listen_address.h"
 #include "server/http/request_id.h"
@@ -91,9 +92,10 @@ std::string PeerString(const tcp::endpoint& endpoint) {
 
 class HttpServer::Impl final : public internal::ConnectionHost {
  public:
-  Impl(HttpServerOptions options, HttpHandler* handler)
+  Impl(HttpServerOptions options, HttpHandler* handler, H2Handler* h2_handler)
       : options_(std::move(options)),
         handler_(handler),
+        h2_handler_(h2_handler),
         gate_(std::make_shared<internal::ResponderGate>()),
         io_(options_.threads),
         work_(net::make_work_guard(io_)),
@@ -115,7 +117,8 @@ class HttpServer::Impl final : public internal::ConnectionHost {
       ASSIGN_OR_RETURN(
           SslCtxPtr ctx,
           NewServerTlsContext({options_.tls_cert_pem, options_.tls_key_pem,
-                               options_.tls_client_ca_pem}));
+                               options_.tls_client_ca_pem,
+                               /*h2=*/h2_handler_ != nullptr}));
       // asio::ssl::context takes ownership of the SSL_CTX.
       tls_ = std::make_unique<net::ssl::context>(ctx.release());
     }
@@ -155,6 +158,7 @@ class HttpServer::Impl final : public internal::ConnectionHost {
   // ConnectionHost
   const HttpServerOptions& options() const override { return options_; }
   HttpHandler& handler() override { return *handler_; }
+  H2Handler* h2_handler() override { return h2_handler_; }
   const std::shared_ptr<internal::ResponderGate>& gate() const override {
     return gate_;
   }
@@ -338,10 +342,7 @@ class HttpServer::Impl final : public internal::ConnectionHost {
     // Responses go out in one write; don't let Nagle hold the last segment.
     socket.set_option(tcp::no_delay(true), ec);
     std::shared_ptr<internal::Connection> connection =
-        tls_ ? internal::NewTlsConnection(std::move(socket), *tls_, this,
-                                          PeerString(remote))
-             : internal::NewPlainConnection(std::move(socket), this,
-                                            PeerString(remote));
+        NewConnection(std::move(socket), PeerString(remote));
     {
       absl::MutexLock lock(&mu_);
       if (!accepting_) return;  // Shutdown began meanwhile.
@@ -352,12 +353,27 @@ class HttpServer::Impl final : public internal::ConnectionHost {
     connection->Start();
   }
 
+  std::shared_ptr<internal::Connection> NewConnection(tcp::socket socket,
+                                                      std::string peer) {
+    if (h2_handler_ != nullptr) {
+      return tls_ ? internal::NewTlsH2Connection(std::move(socket), *tls_, this,
+                                                 std::move(peer))
+                  : internal::NewPlainH2Connection(std::move(socket), this,
+                                                   std::move(peer));
+    }
+    return tls_ ? internal::NewTlsConnection(std::move(socket), *tls_, this,
+                                             std::move(peer))
+                : internal::NewPlainConnection(std::move(socket), this,
+                                               std::move(peer));
+  }
+
   // Beyond max_connections (or the address's share): a 503 if it fits in the
   // socket buffer right now (never waiting on this client), then close. TLS
-  // would need a handshake first, so TLS clients just see the close.
+  // would need a handshake first, and HTTP/2 a session, so those clients
+  // just see the close.
   void RejectOverCapacity(tcp::socket& socket) {
     error_code ec;
-    if (!tls_) {
+    if (!tls_ && h2_handler_ == nullptr) {
       const HttpResponse response =
           ServerErrorResponse(503, "too many connections");
       const std::string request_id = NewRequestId();
@@ -376,7 +392,8 @@ class HttpServer::Impl final : public internal::ConnectionHost {
   }
 
   const HttpServerOptions options_;
-  HttpHandler* const handler_;
+  HttpHandler* const handler_;   // HTTP/1.1 mode, else null.
+  H2Handler* const h2_handler_;  // HTTP/2 mode, else null.
   const std::shared_ptr<internal::ResponderGate> gate_;
   // Declared before io_: TLS streams of connections destroyed with io_'s
   // queued handlers still refer to it.
@@ -409,9 +426,24 @@ class HttpServer::Impl final : public internal::ConnectionHost {
 absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(
     HttpServerOptions options, HttpHandler* handler) {
   if (handler == nullptr) return absl::InvalidArgumentError("no handler");
+  return StartEither(std::move(options), handler, nullptr);
+}
+
+absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::StartH2(
+    HttpServerOptions options, H2Handler* handler) {
+  if (handler == nullptr) return absl::InvalidArgumentError("no handler");
+  if (options.h2_max_concurrent_streams < 1) {
+    return absl::InvalidArgumentError(
+        "h2_max_concurrent_streams must be positive");
+  }
+  return StartEither(std::move(options), nullptr, handler);
+}
+
+absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::StartEither(
+    HttpServerOptions options, HttpHandler* handler, H2Handler* h2_handler) {
   RETURN_IF_ERROR(ValidateOptions(options));
   try {
-    auto impl = std::make_unique<Impl>(std::move(options), handler);
+    auto impl = std::make_unique<Impl>(std::move(options), handler, h2_handler);
     RETURN_IF_ERROR(impl->Init());
     std::unique_ptr<HttpServer> server(new HttpServer(std::move(impl)));
     // Owned by `server` first, so a failure starting threads still ends in

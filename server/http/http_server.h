@@ -47,6 +47,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "server/http/h2_handler.h"
 #include "server/http/http_message.h"
 
 namespace tokend::http {
@@ -86,6 +87,11 @@ struct HttpServerOptions {
   std::string tls_cert_pem;
   std::string tls_key_pem;
   std::string tls_client_ca_pem;
+
+  // HTTP/2 mode only (StartH2). SETTINGS_MAX_CONCURRENT_STREAMS; the header
+  // limit is max_header_bytes (SETTINGS_MAX_HEADER_LIST_SIZE, enforced), and
+  // idle_timeout counts from the last stream's end.
+  int h2_max_concurrent_streams = 100;
 };
 
 class HttpServer {
@@ -95,6 +101,15 @@ class HttpServer {
   // address or PEM; UNAVAILABLE when the address cannot be bound.
   static absl::StatusOr<std::unique_ptr<HttpServer>> Start(
       HttpServerOptions options, HttpHandler* handler);
+  // The same server speaking HTTP/2 only (RFC 9113, on libnghttp2): with
+  // prior knowledge over plaintext, with ALPN "h2" over TLS. Every stream
+  // goes to `handler`. Connection caps, the first-byte deadline, Drain
+  // (which sends a GOAWAY notice on each connection's next stream) and
+  // Shutdown (GOAWAY, streams in flight finish within the grace) work as
+  // above; max_body_bytes, read_timeout and the 5xx answers do not apply
+  // (the handler owns its streams).
+  static absl::StatusOr<std::unique_ptr<HttpServer>> StartH2(
+      HttpServerOptions options, H2Handler* handler);
 
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
@@ -121,6 +136,8 @@ class HttpServer {
  private:
   class Impl;
   explicit HttpServer(std::unique_ptr<Impl> impl);
+  static absl::StatusOr<std::unique_ptr<HttpServer>> StartEither(
+      HttpServerOptions options, HttpHandler* handler, H2Handler* h2_handler);
   std::unique_ptr<Impl> impl_;
 };
 

@@ -29,6 +29,13 @@ class ResponderGate {
     open_ = false;
   }
 
+  // Runs `f` if the gate is open, holding it open meanwhile.
+  template <class F>
+  void RunIfOpen(F&& f) {
+    absl::ReaderMutexLock lock(&mu_);
+    if (open_) f();
+  }
+
  private:
   friend class ResponderCall;
   absl::Mutex mu_;

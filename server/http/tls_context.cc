@@ -58,15 +58,20 @@ std::vector<X509Ptr> ReadCertificates(const std::string& pem) {
   return certs;
 }
 
-// Picks "http/1.1" when the client offers it; without ALPN, or when only h2
-// is offered, the handshake proceeds without a protocol (clients then speak
-// HTTP/1.1, which is all this server does).
+// ALPN protocol lists in wire form (length-prefixed).
+constexpr unsigned char kHttp11[] = "\x08http/1.1";
+constexpr unsigned char kH2[] = "\x02h2";
+
+// Picks the server's protocol (`arg`: kHttp11 or kH2) when the client offers
+// it; without ALPN, or when only others are offered, the handshake proceeds
+// without a protocol (clients then speak HTTP/1.1, or fail the HTTP/2
+// preface).
 int SelectAlpn(SSL*, const unsigned char** out, unsigned char* out_len,
-               const unsigned char* in, unsigned int in_len, void*) {
-  static const unsigned char kHttp11[] = "\x08http/1.1";
+               const unsigned char* in, unsigned int in_len, void* arg) {
+  const auto* protocol = static_cast<const unsigned char*>(arg);
   unsigned char* selected = nullptr;
-  if (SSL_select_next_proto(&selected, out_len, kHttp11, sizeof(kHttp11) - 1,
-                            in, in_len) != OPENSSL_NPN_NEGOTIATED) {
+  if (SSL_select_next_proto(&selected, out_len, protocol, protocol[0] + 1u, in,
+                            in_len) != OPENSSL_NPN_NEGOTIATED) {
     return SSL_TLSEXT_ERR_NOACK;
   }
   *out = selected;
@@ -142,7 +147,9 @@ absl::StatusOr<SslCtxPtr> NewServerTlsContext(const TlsServerConfig& config) {
         ctx.get(), SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
   }
 
-  SSL_CTX_set_alpn_select_cb(ctx.get(), SelectAlpn, nullptr);
+  SSL_CTX_set_alpn_select_cb(
+      ctx.get(), SelectAlpn,
+      const_cast<unsigned char*>(config.h2 ? kH2 : kHttp11));
   return ctx;
 }
 

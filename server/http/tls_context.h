@@ -1,6 +1,7 @@
 // The server-side TLS configuration, built from PEM contents with libssl
 // alone (no Asio), so it is quick to compile and test: TLS 1.2 or later,
-// ALPN "http/1.1", and client certificates required when a client CA is set.
+// ALPN "http/1.1" (or "h2"), and client certificates required when a client CA
+// is set.
 #ifndef TOKEND_SERVER_HTTP_TLS_CONTEXT_H_
 #define TOKEND_SERVER_HTTP_TLS_CONTEXT_H_
 
@@ -22,6 +23,9 @@ struct TlsServerConfig {
   std::string cert_pem;       // Leaf first, then intermediates.
   std::string key_pem;        // The leaf's private key.
   std::string client_ca_pem;  // Empty: no client certificates asked for.
+  // ALPN "h2" (HTTP/2 only: a client not offering it gets no protocol, and
+  // fails at the preface if it speaks another); else "http/1.1".
+  bool h2 = false;
 };
 
 // INVALID_ARGUMENT naming the field when a PEM does not parse or the key does
