@@ -74,7 +74,7 @@ ABSL_FLAG(absl::Duration, scoped_max_expires_in, absl::Hours(8766),
           "longest expires_in of a scoped token (POST /auth/issue-token); "
           "at most 8766h, a year of 365.25 days");
 ABSL_FLAG(bool, log_requests, true, "one JSON log line per request on stderr");
-ABSL_FLAG(bool, grpc_front, false,
+ABSL_FLAG(bool, grpc_front, true,
           "serve --grpc_listen through tokend's own HTTP/2 front (libnghttp2) "
           "instead of gRPC's listener");
 ABSL_FLAG(absl::Duration, drain_delay, absl::Seconds(5),

@@ -73,7 +73,7 @@ struct ServerOptions {
   // (server/grpc_front/proxy.h, on libnghttp2) rather than gRPC's listener,
   // which then binds nothing: gRPC 1.51's HTTP/2 stack has no defence
   // against rapid reset, CONTINUATION floods or a failed accept.
-  bool grpc_front = false;
+  bool grpc_front = true;
 };
 
 class TokendServer {

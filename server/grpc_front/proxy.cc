@@ -189,7 +189,10 @@ class UnaryHandler final : public http::H2StreamHandler {
 // ---- streaming calls (server reflection; unknown methods) ----
 
 // Lives until OnDone (it holds itself); the stream's handler holds it too,
-// to pass messages on and to cancel.
+// to pass messages on and to cancel. A hold (AddHold) keeps OnDone, and the
+// end of gRPC's stream object, from coming while a write may still start;
+// it is released once no more writes will (half-close sent, the call over,
+// or failed).
 class StreamingCall final
     : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
  public:
@@ -203,24 +206,27 @@ class StreamingCall final
     self_ = std::move(self);
     stub->PrepareBidiStreamingCall(&context_, method, grpc::StubOptions(),
                                    this);
+    AddHold();
     StartRead(&read_);
     StartCall();
   }
 
   // From the connection's thread: request messages, then the half-close.
   void Write(std::vector<std::string> messages, bool end_of_stream) {
+    bool overflow = false;
     {
       absl::MutexLock lock(&mu_);
-      if (done_ || failed_.has_value()) return;
+      if (stop_writing_) return;
       for (std::string& message : messages) {
         queued_bytes_ += message.size();
         queue_.push_back(ToByteBuffer(message));
       }
-      if (queued_bytes_ > max_queued_bytes_) {
-        failed_ = grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
-                               "the client sent faster than the call reads");
-      }
+      overflow = queued_bytes_ > max_queued_bytes_;
       if (end_of_stream) half_closed_ = true;
+    }
+    if (overflow) {
+      return Fail(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                               "the client sent faster than the call reads"));
     }
     WriteNext();
   }
@@ -230,10 +236,19 @@ class StreamingCall final
   void Fail(grpc::Status status) {
     {
       absl::MutexLock lock(&mu_);
-      if (done_ || failed_.has_value()) return;
-      failed_ = std::move(status);
+      if (!failed_.has_value()) failed_ = std::move(status);
+    }
+    Cancel();
+  }
+
+  // The client went away (or Fail). Thread-safe, like TryCancel.
+  void Cancel() {
+    {
+      absl::MutexLock lock(&mu_);
+      stop_writing_ = true;
     }
     context_.TryCancel();
+    WriteNext();
   }
 
   void OnWriteDone(bool ok) override {
@@ -241,7 +256,7 @@ class StreamingCall final
       absl::MutexLock lock(&mu_);
       writing_ = false;
       queued_bytes_ -= current_size_;
-      if (!ok) queue_.clear();  // The call is over; OnDone follows.
+      if (!ok) stop_writing_ = true;  // The call is over; OnDone follows.
     }
     WriteNext();
   }
@@ -253,7 +268,14 @@ class StreamingCall final
   }
 
   void OnReadDone(bool ok) override {
-    if (!ok) return;
+    if (!ok) {
+      // The server has finished: nothing more to write.
+      {
+        absl::MutexLock lock(&mu_);
+        stop_writing_ = true;
+      }
+      return WriteNext();
+    }
     {
       absl::MutexLock lock(&mu_);
       H2ResponseStream::Output output;
@@ -266,7 +288,6 @@ class StreamingCall final
   void OnDone(const grpc::Status& status) override {
     std::shared_ptr<StreamingCall> self;
     absl::MutexLock lock(&mu_);
-    done_ = true;
     const grpc::Status& final_status = failed_.has_value() ? *failed_ : status;
     const Metadata& trailing = context_.GetServerTrailingMetadata();
     H2ResponseStream::Output output;
@@ -290,36 +311,33 @@ class StreamingCall final
     out_->Send(std::move(output));
   }
 
-  // Starts the next write, or the half-close, outside the lock: gRPC may
-  // run OnWriteDone before StartWrite returns.
+  // Starts the next write or the half-close, or releases the hold, outside
+  // the lock: gRPC may run OnWriteDone (even OnDone, once the hold is gone)
+  // before the call returns.
   void WriteNext() {
-    enum { kNothing, kWrite, kWritesDone, kCancel } action = kNothing;
+    bool write = false;
+    bool writes_done = false;
     {
       absl::MutexLock lock(&mu_);
-      if (done_ || writing_) return;
-      if (failed_.has_value()) {
-        action = kCancel;
+      if (!holding_ || writing_) return;
+      if (stop_writing_) {
+        holding_ = false;
       } else if (!queue_.empty()) {
         writing_ = true;
         current_ = std::move(queue_.front());
         queue_.pop_front();
         current_size_ = current_.Length();
-        action = kWrite;
-      } else if (half_closed_ && !writes_done_) {
-        writes_done_ = true;
-        action = kWritesDone;
+        write = true;
+      } else if (half_closed_) {
+        holding_ = false;
+        writes_done = true;
+      } else {
+        return;
       }
     }
-    switch (action) {
-      case kWrite:
-        return StartWrite(&current_);
-      case kWritesDone:
-        return StartWritesDone();
-      case kCancel:
-        return context_.TryCancel();
-      case kNothing:
-        return;
-    }
+    if (write) return StartWrite(&current_);
+    if (writes_done) StartWritesDone();
+    RemoveHold();
   }
 
   grpc::ClientContext context_;
@@ -333,11 +351,11 @@ class StreamingCall final
   size_t queued_bytes_ ABSL_GUARDED_BY(mu_) = 0;
   grpc::ByteBuffer current_;  // The write in flight (writing_).
   size_t current_size_ ABSL_GUARDED_BY(mu_) = 0;
+  bool holding_ ABSL_GUARDED_BY(mu_) = true;  // The hold Start added.
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
   bool half_closed_ ABSL_GUARDED_BY(mu_) = false;
-  bool writes_done_ ABSL_GUARDED_BY(mu_) = false;
+  bool stop_writing_ ABSL_GUARDED_BY(mu_) = false;
   bool headers_sent_ ABSL_GUARDED_BY(mu_) = false;
-  bool done_ ABSL_GUARDED_BY(mu_) = false;
   std::optional<grpc::Status> failed_ ABSL_GUARDED_BY(mu_);
 };
 
@@ -360,7 +378,7 @@ class StreamingHandler final : public http::H2StreamHandler {
     call_->Write(std::move(messages), end_of_stream);
   }
 
-  void OnCancel() override { call_->context().TryCancel(); }
+  void OnCancel() override { call_->Cancel(); }
 
  private:
   const std::shared_ptr<StreamingCall> call_;

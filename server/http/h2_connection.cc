@@ -215,6 +215,10 @@ class H2ConnectionImpl final
     }
     nghttp2_option_set_stream_reset_rate_limit(option, kResetBurst,
                                                kResetsPerSecond);
+    // Field values with leading or trailing blanks ("Bearer ") reach the
+    // handler, as through gRPC's own HTTP/2 stack, rather than resetting
+    // the stream: the service answers them with its own error.
+    nghttp2_option_set_no_rfc9113_leading_and_trailing_ws_validation(option, 1);
     nghttp2_session* session = nullptr;
     const int rv =
         nghttp2_session_server_new2(&session, callbacks, this, option);

