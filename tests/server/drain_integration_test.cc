@@ -123,6 +123,10 @@ class Balancer {
         auto response = (*connection)->ReadResponse();
         status = response.ok() ? response->status : 0;
       }
+      // Connected, then reset unanswered: once the drain began, that is
+      // the listener closing with this connection still in the kernel's
+      // accept queue, as good as refused.
+      if (status == 0 && tally->removed.load()) status = -1;
       {
         absl::MutexLock lock(&mu_);
         seen_.push_back(status);
