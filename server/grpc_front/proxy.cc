@@ -153,12 +153,15 @@ class UnaryHandler final : public http::H2StreamHandler {
     if (absl::Status fed = deframer_.Feed(data, &messages_); !fed.ok()) {
       return Refuse(ToGrpc(fed));
     }
-    if (!end_of_stream) return;
-    if (messages_.size() != 1 || deframer_.partial()) {
+    // Refused at the second message, not at the end: a client could send
+    // empty messages for ever.
+    if (messages_.size() > 1 ||
+        (end_of_stream && (messages_.empty() || deframer_.partial()))) {
       return Refuse(grpc::Status(
           grpc::StatusCode::INTERNAL,
           "a unary call's request must be exactly one whole message"));
     }
+    if (!end_of_stream) return;
     pending_->request = ToByteBuffer(messages_.front());
     messages_.clear();
     call_ = std::shared_ptr<UnaryCall>(std::move(pending_));
@@ -218,7 +221,7 @@ class StreamingCall final
       absl::MutexLock lock(&mu_);
       if (stop_writing_) return;
       for (std::string& message : messages) {
-        queued_bytes_ += message.size();
+        queued_bytes_ += Cost(message.size());
         queue_.push_back(ToByteBuffer(message));
       }
       overflow = queued_bytes_ > max_queued_bytes_;
@@ -299,6 +302,11 @@ class StreamingCall final
   }
 
  private:
+  // What a queued message costs: empty ones are not free.
+  static size_t Cost(size_t message_bytes) {
+    return message_bytes + sizeof(grpc::ByteBuffer) + 64;
+  }
+
   // Response headers go once, first, with whatever else `output` holds.
   void SendHeadersLocked(H2ResponseStream::Output output)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
@@ -326,7 +334,7 @@ class StreamingCall final
         writing_ = true;
         current_ = std::move(queue_.front());
         queue_.pop_front();
-        current_size_ = current_.Length();
+        current_size_ = Cost(current_.Length());
         write = true;
       } else if (half_closed_) {
         holding_ = false;

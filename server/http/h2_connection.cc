@@ -40,6 +40,11 @@ constexpr size_t kFieldOverhead = 32;
 // beyond which nghttp2 ends the connection (CVE-2023-44487, "rapid reset").
 constexpr uint64_t kResetBurst = 1000;
 constexpr uint64_t kResetsPerSecond = 33;
+// Response bytes a stream, and all of a connection's streams, may hold for a
+// client that does not take them (HTTP/2 flow control lets it stall): past
+// either, the stream is reset (ENHANCE_YOUR_CALM) and its call cancelled.
+constexpr size_t kMaxStreamOutput = 1 << 20;
+constexpr size_t kMaxConnectionOutput = 4 << 20;
 // After our GOAWAY with nothing left to send, a TLS close_notify may take
 // this long before the socket is closed anyway.
 constexpr absl::Duration kCloseWait = absl::Seconds(2);
@@ -167,6 +172,9 @@ class H2ConnectionImpl final
     bool response_started = false;
     bool response_ended = false;  // Trailers (or END_STREAM) submitted.
     bool deferred = false;        // The data source waits for more.
+    bool reset = false;           // Over an output limit: reset by us.
+
+    size_t pending() const { return out.size() - out_offset; }
   };
 
   std::shared_ptr<H2ConnectionImpl> Self() { return this->shared_from_this(); }
@@ -378,6 +386,7 @@ class H2ConnectionImpl final
     if (it == self->streams_.end()) return 0;
     std::unique_ptr<StreamState> state = std::move(it->second);
     self->streams_.erase(it);
+    self->pending_output_ -= state->pending();
     if (state->handler != nullptr && !state->response_ended) {
       state->handler->OnCancel();
     }
@@ -404,7 +413,7 @@ class H2ConnectionImpl final
   void OnOutput(int32_t stream_id, H2ResponseStream::Output output) {
     if (closed_) return;
     StreamState* state = FindStream(stream_id);
-    if (state == nullptr || state->response_ended) return;
+    if (state == nullptr || state->response_ended || state->reset) return;
     if (!state->response_started) {
       if (!output.headers.has_value()) return;  // Contract broken: no status.
       state->response_started = true;
@@ -416,7 +425,7 @@ class H2ConnectionImpl final
                                 fields.size(), nullptr);
         return Flush();
       }
-      state->out = std::move(output.data);
+      AppendOutput(*state, output.data);
       state->trailers = std::move(output.trailers);
       const std::vector<nghttp2_nv> fields = Fields(*output.headers);
       nghttp2_data_provider provider;
@@ -424,26 +433,50 @@ class H2ConnectionImpl final
       provider.read_callback = &ReadResponseData;
       nghttp2_submit_response(session_.get(), stream_id, fields.data(),
                               fields.size(), &provider);
-      return Flush();
+    } else {
+      AppendOutput(*state, output.data);
+      if (output.trailers.has_value()) {
+        state->trailers = std::move(output.trailers);
+      }
+      if (state->deferred) {
+        state->deferred = false;
+        nghttp2_session_resume_data(session_.get(), stream_id);
+      }
     }
-    state->out.append(output.data);
-    if (output.trailers.has_value())
-      state->trailers = std::move(output.trailers);
-    if (state->deferred) {
-      state->deferred = false;
-      nghttp2_session_resume_data(session_.get(), stream_id);
+    if (state->pending() > kMaxStreamOutput ||
+        pending_output_ > kMaxConnectionOutput) {
+      ResetStream(stream_id, *state);
     }
     Flush();
+  }
+
+  void AppendOutput(StreamState& state, absl::string_view data) {
+    state.out.append(data.data(), data.size());
+    pending_output_ += data.size();
+  }
+
+  // Drops what the stream holds; its handler hears OnCancel when nghttp2
+  // closes the stream.
+  void ResetStream(int32_t stream_id, StreamState& state) {
+    pending_output_ -= state.pending();
+    state.out = std::string();
+    state.out_offset = 0;
+    state.trailers.reset();
+    state.reset = true;
+    nghttp2_submit_rst_stream(session_.get(), NGHTTP2_FLAG_NONE, stream_id,
+                              NGHTTP2_ENHANCE_YOUR_CALM);
   }
 
   static ssize_t ReadResponseData(nghttp2_session* session, int32_t stream_id,
                                   uint8_t* buffer, size_t size, uint32_t* flags,
                                   nghttp2_data_source*, void* user_data) {
-    StreamState* state = From(user_data)->FindStream(stream_id);
+    H2ConnectionImpl* self = From(user_data);
+    StreamState* state = self->FindStream(stream_id);
     if (state == nullptr) return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
-    const size_t n = std::min(size, state->out.size() - state->out_offset);
+    const size_t n = std::min(size, state->pending());
     std::memcpy(buffer, state->out.data() + state->out_offset, n);
     state->out_offset += n;
+    self->pending_output_ -= n;
     if (state->out_offset < state->out.size()) return n;
     state->out.clear();
     state->out_offset = 0;
@@ -578,7 +611,8 @@ class H2ConnectionImpl final
   std::unique_ptr<nghttp2_session, SessionDeleter> session_;
   absl::flat_hash_map<int32_t, std::unique_ptr<StreamState>> streams_;
   std::array<uint8_t, kReadBufferBytes> read_buffer_;
-  std::string out_;  // The write in flight.
+  std::string out_;            // The write in flight.
+  size_t pending_output_ = 0;  // Sum of the streams' pending().
   bool writing_ = false;
   bool got_bytes_ = false;
   bool failed_ = false;

@@ -1,0 +1,167 @@
+"""The gRPC front's wire behaviour (server/grpc_front/proxy.h), seen by an
+independent HTTP/2 client (python3-h2, Debian's) speaking raw gRPC framing
+to the real tokend over h2c: what a well-behaved gRPC library never sends,
+and the exact status each gets.
+
+  grpc_front_test.py HOST:PORT LOG
+LOG is tokend's request log (stderr), to see a reset stream cancel its call.
+"""
+
+import socket
+import struct
+import sys
+import time
+
+import h2.config
+import h2.connection
+import h2.events
+
+HEALTH = "/grpc.health.v1.Health/Check"
+WATCH = "/grpc.health.v1.Health/Watch"
+
+
+def framed(payload, compressed=0):
+    return struct.pack(">BI", compressed, len(payload)) + payload
+
+
+class Client:
+    def __init__(self, addr):
+        self.sock = socket.create_connection(addr, timeout=10)
+        self.conn = h2.connection.H2Connection(
+            h2.config.H2Configuration(client_side=True, header_encoding="utf-8"))
+        self.conn.initiate_connection()
+        self.flush()
+
+    def flush(self):
+        self.sock.sendall(self.conn.data_to_send())
+
+    def request(self, path, body=b"", method="POST",
+                content_type="application/grpc", extra=(), end=True):
+        sid = self.conn.get_next_available_stream_id()
+        headers = [(":method", method), (":scheme", "http"), (":path", path),
+                   (":authority", "tokend"), ("te", "trailers")]
+        if content_type:
+            headers.append(("content-type", content_type))
+        headers += list(extra)
+        self.conn.send_headers(sid, headers, end_stream=not body and end)
+        if body:
+            self.conn.send_data(sid, body, end_stream=end)
+        self.flush()
+        return sid
+
+    def response(self, sid, until=None):
+        """Headers, data and trailers of stream `sid` once it ends (or once
+        `until(result)` holds)."""
+        result = {"headers": None, "data": b"", "trailers": None, "reset": None}
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            for event in self.conn.receive_data(self.sock.recv(65536)):
+                if getattr(event, "stream_id", None) != sid:
+                    continue
+                if isinstance(event, h2.events.ResponseReceived):
+                    result["headers"] = dict(event.headers)
+                elif isinstance(event, h2.events.TrailersReceived):
+                    result["trailers"] = dict(event.headers)
+                elif isinstance(event, h2.events.DataReceived):
+                    result["data"] += event.data
+                    self.conn.acknowledge_received_data(
+                        event.flow_controlled_length, sid)
+                elif isinstance(event, h2.events.StreamReset):
+                    result["reset"] = event.error_code
+                    return result
+                elif isinstance(event, h2.events.StreamEnded):
+                    return result
+            self.flush()
+            if until and until(result):
+                return result
+        raise AssertionError("stream %d did not end: %r" % (sid, result))
+
+
+def status_of(result):
+    """grpc-status and grpc-message, from trailers or a trailers-only reply."""
+    fields = result["trailers"] or result["headers"] or {}
+    return fields.get("grpc-status"), fields.get("grpc-message")
+
+
+def check(what, got, want):
+    if got != want:
+        raise AssertionError("%s: got %r, want %r" % (what, got, want))
+    print("ok:", what)
+
+
+def main():
+    host, port = sys.argv[1].rsplit(":", 1)
+    log = sys.argv[2]
+    c = Client((host, int(port)))
+
+    r = c.response(c.request(HEALTH, framed(b"")))
+    check("a call: :status", r["headers"][":status"], "200")
+    check("a call: content-type", r["headers"]["content-type"], "application/grpc")
+    check("a call: SERVING, framed", r["data"], framed(b"\x08\x01"))
+    check("a call: status", status_of(r), ("0", None))
+
+    r = c.response(c.request(HEALTH, framed(b"\x0a\x04nope")))
+    check("an error is trailers-only", (r["data"], r["trailers"]), (b"", None))
+    check("an error's status", status_of(r), ("5", "service name unknown"))
+
+    r = c.response(c.request(HEALTH, framed(b"") + framed(b"")))
+    check("two messages in a unary call", status_of(r)[0], "13")
+    r = c.response(c.request(HEALTH))
+    check("no message in a unary call", status_of(r)[0], "13")
+    r = c.response(c.request(HEALTH, framed(b"")[:3]))
+    check("a truncated message", status_of(r)[0], "13")
+
+    # Only the prefix: the announced length alone is refused.
+    r = c.response(c.request(HEALTH, struct.pack(">BI", 0, 70000), end=False))
+    check("a message over 64 KiB", status_of(r),
+          ("8", "received message larger than max (70000 vs. 65536)"))
+    r = c.response(c.request(HEALTH, framed(b"", compressed=1)))
+    check("a compressed message", status_of(r)[0], "12")
+
+    r = c.response(c.request(HEALTH, method="GET", end=True))
+    check("GET", r["headers"][":status"], "405")
+    r = c.response(c.request(HEALTH, framed(b""), content_type="application/json"))
+    check("content-type application/json", r["headers"][":status"], "415")
+    r = c.response(c.request("/nopath", framed(b"")))
+    check("a path naming no method", status_of(r)[0], "12")
+    r = c.response(c.request("/tokend.Nothing/Here", framed(b"")))
+    check("an unknown method", status_of(r)[0], "12")
+
+    r = c.response(c.request(HEALTH, framed(b""), extra=[("x-big", "b" * 9000)]))
+    check("a 9 KB header block", status_of(r)[0], "8")
+
+    # Server streaming: headers, a message, then the deadline's trailers.
+    start = time.monotonic()
+    r = c.response(c.request(WATCH, framed(b""), extra=[("grpc-timeout", "300m")]))
+    check("Watch: first message", r["data"], framed(b"\x08\x01"))
+    check("Watch: grpc-timeout ends it", status_of(r)[0], "4")
+    elapsed = time.monotonic() - start
+    if not 0.25 <= elapsed < 5:
+        raise AssertionError("Watch ended after %.2f s, not at its 300 ms" % elapsed)
+    print("ok: Watch ended at its deadline (%.2f s)" % elapsed)
+
+    # A stream the client resets cancels its call: the request log gets a
+    # second Watch ended by cancellation (libgrpc++'s health service ends a
+    # cancelled Watch with UNKNOWN "OnCancel()"; the first is the deadline's).
+    sid = c.request(WATCH, framed(b""))
+    c.response(sid, until=lambda r: r["data"])
+    c.conn.reset_stream(sid, error_code=8)  # CANCEL
+    c.flush()
+
+    def cancelled_watches():
+        with open(log) as f:
+            return sum('"method":"/grpc.health.v1.Health/Watch"' in line and
+                       '"message":"OnCancel()"' in line for line in f)
+    deadline = time.monotonic() + 10
+    while cancelled_watches() < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    check("a reset stream cancels its call", cancelled_watches(), 2)
+
+    # The connection is still good for calls after all of that.
+    r = c.response(c.request(HEALTH, framed(b"")))
+    check("a call after the rest", status_of(r), ("0", None))
+    print("PASS")
+
+
+if __name__ == "__main__":
+    main()
