@@ -106,18 +106,14 @@ grpc::ByteBuffer ToByteBuffer(const std::string& message) {
   return grpc::ByteBuffer(&slice, 1);
 }
 
-// Whether `path` ("/pkg.Service/Method") names a method taking and
-// returning one message.
-bool IsUnary(absl::string_view path) {
+// The method `path` ("/pkg.Service/Method") names, if this binary knows it.
+const google::protobuf::MethodDescriptor* FindMethod(absl::string_view path) {
   const size_t slash = path.rfind('/');
-  if (slash == 0 || slash == absl::string_view::npos) return false;
+  if (slash == 0 || slash == absl::string_view::npos) return nullptr;
   std::string name(path.substr(1));
   name[slash - 1] = '.';
-  const google::protobuf::MethodDescriptor* method =
-      google::protobuf::DescriptorPool::generated_pool()->FindMethodByName(
-          name);
-  return method != nullptr && !method->client_streaming() &&
-         !method->server_streaming();
+  return google::protobuf::DescriptorPool::generated_pool()->FindMethodByName(
+      name);
 }
 
 // ---- unary calls ----
@@ -148,8 +144,8 @@ class UnaryHandler final : public http::H2StreamHandler {
         pending_(std::move(call)),
         deframer_(max_message_bytes) {}
 
-  void OnData(absl::string_view data, bool end_of_stream) override {
-    if (pending_ == nullptr) return;  // Answered (or started) already.
+  size_t OnData(absl::string_view data, bool end_of_stream) override {
+    if (pending_ == nullptr) return 0;  // Answered (or started) already.
     if (absl::Status fed = deframer_.Feed(data, &messages_); !fed.ok()) {
       return Refuse(ToGrpc(fed));
     }
@@ -161,7 +157,10 @@ class UnaryHandler final : public http::H2StreamHandler {
           grpc::StatusCode::INTERNAL,
           "a unary call's request must be exactly one whole message"));
     }
-    if (!end_of_stream) return;
+    if (!end_of_stream) {
+      return deframer_.buffered() +
+             (messages_.empty() ? 0 : messages_.front().size());
+    }
     pending_->request = ToByteBuffer(messages_.front());
     messages_.clear();
     call_ = std::shared_ptr<UnaryCall>(std::move(pending_));
@@ -176,9 +175,11 @@ class UnaryHandler final : public http::H2StreamHandler {
   }
 
  private:
-  void Refuse(const grpc::Status& status) {
+  size_t Refuse(const grpc::Status& status) {
     SendTrailersOnly(*pending_->out, status);
     pending_.reset();
+    messages_.clear();
+    return 0;
   }
 
   grpc::GenericStub* const stub_;
@@ -244,6 +245,13 @@ class StreamingCall final
     Cancel();
   }
 
+  // What the call holds of the client's messages, not yet taken by the
+  // server.
+  size_t queued_bytes() {
+    absl::MutexLock lock(&mu_);
+    return queued_bytes_;
+  }
+
   // The client went away (or Fail). Thread-safe, like TryCancel.
   void Cancel() {
     {
@@ -264,10 +272,17 @@ class StreamingCall final
     WriteNext();
   }
 
+  // Headers go first, once, when the server's initial metadata is in; a
+  // message read before that waits in held_data_ (the metadata map must
+  // not be read before this reaction: gRPC fills it on another thread).
   void OnReadInitialMetadataDone(bool ok) override {
-    if (!ok) return;
+    if (!ok) return;  // Trailers-only: OnDone answers.
     absl::MutexLock lock(&mu_);
-    SendHeadersLocked(H2ResponseStream::Output());
+    H2ResponseStream::Output output;
+    output.headers = ResponseHeaders(&context_.GetServerInitialMetadata());
+    output.data = std::move(held_data_);
+    headers_sent_ = true;
+    out_->Send(std::move(output));
   }
 
   void OnReadDone(bool ok) override {
@@ -281,9 +296,13 @@ class StreamingCall final
     }
     {
       absl::MutexLock lock(&mu_);
-      H2ResponseStream::Output output;
-      AppendFramed(read_, &output.data);
-      SendHeadersLocked(std::move(output));
+      if (headers_sent_) {
+        H2ResponseStream::Output output;
+        AppendFramed(read_, &output.data);
+        out_->Send(std::move(output));
+      } else {
+        AppendFramed(read_, &held_data_);
+      }
     }
     StartRead(&read_);
   }
@@ -294,7 +313,10 @@ class StreamingCall final
     const grpc::Status& final_status = failed_.has_value() ? *failed_ : status;
     const Metadata& trailing = context_.GetServerTrailingMetadata();
     H2ResponseStream::Output output;
-    if (!headers_sent_) output.headers = ResponseHeaders(nullptr);
+    if (!headers_sent_) {
+      output.headers = ResponseHeaders(nullptr);
+      output.data = std::move(held_data_);
+    }
     headers_sent_ = true;
     output.trailers = Trailers(final_status, &trailing);
     out_->Send(std::move(output));
@@ -304,19 +326,8 @@ class StreamingCall final
  private:
   // What a queued message costs: empty ones are not free.
   static size_t Cost(size_t message_bytes) {
-    return message_bytes + sizeof(grpc::ByteBuffer) + 64;
-  }
-
-  // Response headers go once, first, with whatever else `output` holds.
-  void SendHeadersLocked(H2ResponseStream::Output output)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    if (!headers_sent_) {
-      headers_sent_ = true;
-      output.headers = ResponseHeaders(&context_.GetServerInitialMetadata());
-    } else if (output.data.empty()) {
-      return;
-    }
-    out_->Send(std::move(output));
+    // A grpc_byte_buffer with its slice buffer is some 300 bytes.
+    return message_bytes + 320;
   }
 
   // Starts the next write or the half-close, or releases the hold, outside
@@ -364,39 +375,63 @@ class StreamingCall final
   bool half_closed_ ABSL_GUARDED_BY(mu_) = false;
   bool stop_writing_ ABSL_GUARDED_BY(mu_) = false;
   bool headers_sent_ ABSL_GUARDED_BY(mu_) = false;
+  std::string held_data_ ABSL_GUARDED_BY(mu_);  // Read before the headers.
   std::optional<grpc::Status> failed_ ABSL_GUARDED_BY(mu_);
 };
 
 class StreamingHandler final : public http::H2StreamHandler {
  public:
+  // `single_request`: a server-streaming method, whose client sends one
+  // message.
   StreamingHandler(std::shared_ptr<StreamingCall> call,
-                   size_t max_message_bytes)
-      : call_(std::move(call)), deframer_(max_message_bytes) {}
+                   size_t max_message_bytes, bool single_request)
+      : call_(std::move(call)),
+        deframer_(max_message_bytes),
+        single_request_(single_request) {}
 
-  void OnData(absl::string_view data, bool end_of_stream) override {
+  size_t OnData(absl::string_view data, bool end_of_stream) override {
+    if (failed_) return 0;
     std::vector<std::string> messages;
     if (absl::Status fed = deframer_.Feed(data, &messages); !fed.ok()) {
-      return call_->Fail(ToGrpc(fed));
+      return Fail(ToGrpc(fed));
+    }
+    received_ += messages.size();
+    if (single_request_ &&
+        (received_ > 1 || (end_of_stream && received_ == 0))) {
+      return Fail(grpc::Status(
+          grpc::StatusCode::INTERNAL,
+          "a server-streaming call's request must be exactly one message"));
     }
     if (end_of_stream && deframer_.partial()) {
-      return call_->Fail(grpc::Status(grpc::StatusCode::INTERNAL,
-                                      "the request ended inside a message"));
+      return Fail(grpc::Status(grpc::StatusCode::INTERNAL,
+                               "the request ended inside a message"));
     }
-    if (messages.empty() && !end_of_stream) return;
-    call_->Write(std::move(messages), end_of_stream);
+    if (!messages.empty() || end_of_stream) {
+      call_->Write(std::move(messages), end_of_stream);
+    }
+    return deframer_.buffered() + call_->queued_bytes();
   }
 
   void OnCancel() override { call_->Cancel(); }
 
  private:
+  size_t Fail(grpc::Status status) {
+    failed_ = true;
+    call_->Fail(std::move(status));
+    return 0;
+  }
+
   const std::shared_ptr<StreamingCall> call_;
   MessageDeframer deframer_;
+  const bool single_request_;
+  size_t received_ = 0;
+  bool failed_ = false;
 };
 
 // Answers nothing more: the response is already on its way.
 class DoneHandler final : public http::H2StreamHandler {
  public:
-  void OnData(absl::string_view, bool) override {}
+  size_t OnData(absl::string_view, bool) override { return 0; }
   void OnCancel() override {}
 };
 
@@ -458,7 +493,9 @@ std::unique_ptr<http::H2StreamHandler> GrpcProxy::OnRequest(
     }
   };
 
-  if (IsUnary(request.path)) {
+  const google::protobuf::MethodDescriptor* method = FindMethod(request.path);
+  const bool client_streaming = method == nullptr || method->client_streaming();
+  if (method != nullptr && !client_streaming && !method->server_streaming()) {
     auto call = std::make_unique<UnaryCall>();
     call->out = std::move(response);
     prepare(call->context);
@@ -470,8 +507,8 @@ std::unique_ptr<http::H2StreamHandler> GrpcProxy::OnRequest(
                                               options_.max_queued_bytes);
   prepare(call->context());
   call->Start(&stub_, request.path, call);
-  return std::make_unique<StreamingHandler>(std::move(call),
-                                            options_.max_message_bytes);
+  return std::make_unique<StreamingHandler>(
+      std::move(call), options_.max_message_bytes, !client_streaming);
 }
 
 }  // namespace tokend::grpc_front

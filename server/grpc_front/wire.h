@@ -34,6 +34,8 @@ class MessageDeframer {
   // True when bytes of an unfinished message are held (at the end of the
   // stream: a truncated message).
   bool partial() const { return !pending_.empty(); }
+  // Bytes held of that unfinished message.
+  size_t buffered() const { return pending_.size(); }
 
  private:
   // The length a message prefix announces, if acceptable.

@@ -1,6 +1,9 @@
 #include "server/http/h2_connection.h"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <nghttp2/nghttp2.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <array>
@@ -40,11 +43,16 @@ constexpr size_t kFieldOverhead = 32;
 // beyond which nghttp2 ends the connection (CVE-2023-44487, "rapid reset").
 constexpr uint64_t kResetBurst = 1000;
 constexpr uint64_t kResetsPerSecond = 33;
-// Response bytes a stream, and all of a connection's streams, may hold for a
-// client that does not take them (HTTP/2 flow control lets it stall): past
-// either, the stream is reset (ENHANCE_YOUR_CALM) and its call cancelled.
-constexpr size_t kMaxStreamOutput = 1 << 20;
-constexpr size_t kMaxConnectionOutput = 4 << 20;
+// A response's sent prefix is dropped from its buffer once this long (and
+// more than half the buffer), so a stream that never quite drains does not
+// keep everything it ever sent.
+constexpr size_t kCompactAfter = 64 * 1024;
+// TCP keepalive on every connection: a peer that vanished without a reset
+// (a NAT's timeout) is found within about two minutes, even while a
+// stream is open and no idle timeout runs.
+constexpr int kKeepaliveIdleSeconds = 60;
+constexpr int kKeepaliveIntervalSeconds = 20;
+constexpr int kKeepaliveProbes = 3;
 // After our GOAWAY with nothing left to send, a TLS close_notify may take
 // this long before the socket is closed anyway.
 constexpr absl::Duration kCloseWait = absl::Seconds(2);
@@ -172,7 +180,8 @@ class H2ConnectionImpl final
     bool response_started = false;
     bool response_ended = false;  // Trailers (or END_STREAM) submitted.
     bool deferred = false;        // The data source waits for more.
-    bool reset = false;           // Over an output limit: reset by us.
+    bool reset = false;           // Over a limit: reset by us.
+    size_t held = 0;              // Request bytes the handler holds.
 
     size_t pending() const { return out.size() - out_offset; }
   };
@@ -182,6 +191,7 @@ class H2ConnectionImpl final
   // ---- setup ----
 
   void OnStart() {
+    SetKeepalive();
     if constexpr (kTls) {
       timer_.Set(std::min(options_.first_byte_timeout, options_.read_timeout),
                  Self());
@@ -202,6 +212,18 @@ class H2ConnectionImpl final
     timer_.Set(options_.first_byte_timeout, Self());
     Flush();  // Our SETTINGS.
     Read();
+  }
+
+  void SetKeepalive() {
+    tcp::socket& socket = Socket(stream_);
+    error_code ignored;
+    socket.set_option(net::socket_base::keep_alive(true), ignored);
+    const int fd = socket.native_handle();
+    setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &kKeepaliveIdleSeconds,
+               sizeof(int));
+    setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &kKeepaliveIntervalSeconds,
+               sizeof(int));
+    setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &kKeepaliveProbes, sizeof(int));
   }
 
   bool InitSession() {
@@ -257,6 +279,7 @@ class H2ConnectionImpl final
   }
 
   void OnRead(size_t n) {
+    if (closing_) return;  // Our close_notify is on its way.
     if (!got_bytes_) {
       got_bytes_ = true;
       UpdateIdleDeadline();
@@ -358,8 +381,9 @@ class H2ConnectionImpl final
           frame->headers.cat == NGHTTP2_HCAT_REQUEST) {
         self->StartRequest(frame->hd.stream_id, *state);
       }
-      if (end_stream && state->handler != nullptr) {
-        state->handler->OnData(absl::string_view(), /*end_of_stream=*/true);
+      if (end_stream && state->handler != nullptr && !state->reset) {
+        self->Deliver(frame->hd.stream_id, *state, absl::string_view(),
+                      /*end_of_stream=*/true);
       }
       return 0;
     } catch (const std::exception&) {
@@ -369,13 +393,30 @@ class H2ConnectionImpl final
 
   static int OnDataChunk(nghttp2_session*, uint8_t, int32_t stream_id,
                          const uint8_t* data, size_t size, void* user_data) {
-    StreamState* state = From(user_data)->FindStream(stream_id);
-    if (state == nullptr || state->handler == nullptr) return 0;
+    H2ConnectionImpl* self = From(user_data);
+    StreamState* state = self->FindStream(stream_id);
+    if (state == nullptr || state->handler == nullptr || state->reset) {
+      return 0;
+    }
     try {
-      state->handler->OnData(View(data, size), /*end_of_stream=*/false);
+      self->Deliver(stream_id, *state, View(data, size),
+                    /*end_of_stream=*/false);
       return 0;
     } catch (const std::exception&) {
       return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+    }
+  }
+
+  // Hands request bytes to the stream's handler and keeps count of what
+  // the connection's handlers hold.
+  void Deliver(int32_t stream_id, StreamState& state, absl::string_view data,
+               bool end_of_stream) {
+    const size_t held = state.handler->OnData(data, end_of_stream);
+    held_request_bytes_ += held;
+    held_request_bytes_ -= state.held;
+    state.held = held;
+    if (held_request_bytes_ > options_.h2_max_held_request_bytes) {
+      ResetStream(stream_id, state);
     }
   }
 
@@ -387,10 +428,15 @@ class H2ConnectionImpl final
     std::unique_ptr<StreamState> state = std::move(it->second);
     self->streams_.erase(it);
     self->pending_output_ -= state->pending();
-    if (state->handler != nullptr && !state->response_ended) {
-      state->handler->OnCancel();
+    self->held_request_bytes_ -= state->held;
+    try {
+      if (state->handler != nullptr && !state->response_ended) {
+        state->handler->OnCancel();
+      }
+      if (self->streams_.empty()) self->UpdateIdleDeadline();
+    } catch (const std::exception&) {
+      return NGHTTP2_ERR_CALLBACK_FAILURE;
     }
-    if (self->streams_.empty()) self->UpdateIdleDeadline();
     return 0;
   }
 
@@ -421,8 +467,10 @@ class H2ConnectionImpl final
         const std::vector<nghttp2_nv> fields =
             Fields(*output.headers, &*output.trailers);
         state->response_ended = true;
-        nghttp2_submit_response(session_.get(), stream_id, fields.data(),
-                                fields.size(), nullptr);
+        if (nghttp2_submit_response(session_.get(), stream_id, fields.data(),
+                                    fields.size(), nullptr) != 0) {
+          ResetStream(stream_id, *state, NGHTTP2_INTERNAL_ERROR);
+        }
         return Flush();
       }
       AppendOutput(*state, output.data);
@@ -431,8 +479,11 @@ class H2ConnectionImpl final
       nghttp2_data_provider provider;
       provider.source.ptr = nullptr;
       provider.read_callback = &ReadResponseData;
-      nghttp2_submit_response(session_.get(), stream_id, fields.data(),
-                              fields.size(), &provider);
+      if (nghttp2_submit_response(session_.get(), stream_id, fields.data(),
+                                  fields.size(), &provider) != 0) {
+        ResetStream(stream_id, *state, NGHTTP2_INTERNAL_ERROR);
+        return Flush();
+      }
     } else {
       AppendOutput(*state, output.data);
       if (output.trailers.has_value()) {
@@ -443,8 +494,8 @@ class H2ConnectionImpl final
         nghttp2_session_resume_data(session_.get(), stream_id);
       }
     }
-    if (state->pending() > kMaxStreamOutput ||
-        pending_output_ > kMaxConnectionOutput) {
+    if (state->pending() > options_.h2_max_stream_output_bytes ||
+        pending_output_ > options_.h2_max_connection_output_bytes) {
       ResetStream(stream_id, *state);
     }
     Flush();
@@ -455,16 +506,21 @@ class H2ConnectionImpl final
     pending_output_ += data.size();
   }
 
-  // Drops what the stream holds; its handler hears OnCancel when nghttp2
-  // closes the stream.
-  void ResetStream(int32_t stream_id, StreamState& state) {
+  // Drops what the stream holds and resets it; its handler hears OnCancel
+  // when nghttp2 closes the stream (or the connection, should even the
+  // reset fail to queue).
+  void ResetStream(int32_t stream_id, StreamState& state,
+                   uint32_t error_code = NGHTTP2_ENHANCE_YOUR_CALM) {
+    if (state.reset) return;
     pending_output_ -= state.pending();
     state.out = std::string();
     state.out_offset = 0;
     state.trailers.reset();
     state.reset = true;
-    nghttp2_submit_rst_stream(session_.get(), NGHTTP2_FLAG_NONE, stream_id,
-                              NGHTTP2_ENHANCE_YOUR_CALM);
+    if (nghttp2_submit_rst_stream(session_.get(), NGHTTP2_FLAG_NONE, stream_id,
+                                  error_code) != 0) {
+      failed_ = true;
+    }
   }
 
   static ssize_t ReadResponseData(nghttp2_session* session, int32_t stream_id,
@@ -477,17 +533,29 @@ class H2ConnectionImpl final
     std::memcpy(buffer, state->out.data() + state->out_offset, n);
     state->out_offset += n;
     self->pending_output_ -= n;
-    if (state->out_offset < state->out.size()) return n;
+    if (state->out_offset < state->out.size()) {
+      if (state->out_offset > kCompactAfter &&
+          state->out_offset > state->out.size() / 2) {
+        state->out.erase(0, state->out_offset);
+        state->out_offset = 0;
+      }
+      return n;
+    }
     state->out.clear();
     state->out_offset = 0;
     if (state->trailers.has_value()) {
       *flags |= NGHTTP2_DATA_FLAG_EOF;
       state->response_ended = true;
       if (!state->trailers->empty()) {
-        const std::vector<nghttp2_nv> fields = Fields(*state->trailers);
-        if (nghttp2_submit_trailer(session, stream_id, fields.data(),
-                                   fields.size()) == 0) {
-          *flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
+        try {
+          const std::vector<nghttp2_nv> fields = Fields(*state->trailers);
+          if (nghttp2_submit_trailer(session, stream_id, fields.data(),
+                                     fields.size()) == 0) {
+            *flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
+          }
+        } catch (const std::exception&) {
+          // Out of memory: the stream ends without its trailers, which the
+          // client reports as an error.
         }
       }
       return n;
@@ -499,7 +567,7 @@ class H2ConnectionImpl final
 
   // Frames whatever nghttp2 has to send, when no write is in flight.
   void Flush() {
-    if (writing_ || closed_ || session_ == nullptr) return;
+    if (writing_ || closed_ || closing_ || session_ == nullptr) return;
     out_.clear();
     while (out_.size() < kMaxWriteBatch) {
       const uint8_t* data = nullptr;
@@ -553,7 +621,7 @@ class H2ConnectionImpl final
   }
 
   void SendGoaway() {
-    if (goaway_sent_ || closed_) return;
+    if (goaway_sent_ || closed_ || closing_) return;
     goaway_sent_ = true;
     nghttp2_submit_goaway(
         session_.get(), NGHTTP2_FLAG_NONE,
@@ -611,8 +679,9 @@ class H2ConnectionImpl final
   std::unique_ptr<nghttp2_session, SessionDeleter> session_;
   absl::flat_hash_map<int32_t, std::unique_ptr<StreamState>> streams_;
   std::array<uint8_t, kReadBufferBytes> read_buffer_;
-  std::string out_;            // The write in flight.
-  size_t pending_output_ = 0;  // Sum of the streams' pending().
+  std::string out_;                // The write in flight.
+  size_t pending_output_ = 0;      // Sum of the streams' pending().
+  size_t held_request_bytes_ = 0;  // Sum of the streams' held.
   bool writing_ = false;
   bool got_bytes_ = false;
   bool failed_ = false;

@@ -5,6 +5,7 @@
 #ifndef TOKEND_SERVER_HTTP_H2_HANDLER_H_
 #define TOKEND_SERVER_HTTP_H2_HANDLER_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -56,8 +57,11 @@ class H2StreamHandler {
  public:
   virtual ~H2StreamHandler() = default;
   // Request body bytes; `end_of_stream` once, with the last of them (which
-  // may be none).
-  virtual void OnData(absl::string_view data, bool end_of_stream) = 0;
+  // may be none). Returns how many request bytes the handler holds now
+  // (received, not yet handed on): the connection caps their sum over its
+  // streams (HttpServerOptions::h2_max_held_request_bytes) and resets the
+  // stream that goes past it.
+  virtual size_t OnData(absl::string_view data, bool end_of_stream) = 0;
   // The client reset the stream, or the connection closed, before the
   // response ended. The last call; the handler is destroyed right after.
   virtual void OnCancel() = 0;

@@ -92,6 +92,15 @@ struct HttpServerOptions {
   // limit is max_header_bytes (SETTINGS_MAX_HEADER_LIST_SIZE, enforced), and
   // idle_timeout counts from the last stream's end.
   int h2_max_concurrent_streams = 100;
+  // Request bytes a connection's stream handlers may hold at once (partial
+  // messages; H2StreamHandler::OnData): past it, the stream that went over
+  // is reset (ENHANCE_YOUR_CALM). Bounds what slow senders can pin.
+  size_t h2_max_held_request_bytes = 1 << 20;
+  // Response bytes one stream, and all of a connection's streams, may hold
+  // for a client that does not take them (HTTP/2 flow control lets it
+  // stall): past either, the stream is reset and its call cancelled.
+  size_t h2_max_stream_output_bytes = 4 << 20;
+  size_t h2_max_connection_output_bytes = 8 << 20;
 };
 
 class HttpServer {

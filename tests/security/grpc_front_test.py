@@ -31,6 +31,7 @@ class Client:
             h2.config.H2Configuration(client_side=True, header_encoding="utf-8"))
         self.conn.initiate_connection()
         self.flush()
+        self.resets = {}  # stream -> error code, seen outside response()
 
     def flush(self):
         self.sock.sendall(self.conn.data_to_send())
@@ -53,6 +54,9 @@ class Client:
         """Headers, data and trailers of stream `sid` once it ends (or once
         `until(result)` holds)."""
         result = {"headers": None, "data": b"", "trailers": None, "reset": None}
+        if sid in self.resets:
+            result["reset"] = self.resets[sid]
+            return result
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             for event in self.conn.receive_data(self.sock.recv(65536)):
@@ -87,6 +91,44 @@ def check(what, got, want):
     if got != want:
         raise AssertionError("%s: got %r, want %r" % (what, got, want))
     print("ok:", what)
+
+
+def send_respecting_windows(c, sid, data):
+    """Sends `data` on stream `sid` (no END_STREAM) as flow control allows,
+    reading the server's WINDOW_UPDATEs (and resets) meanwhile."""
+    while data:
+        window = min(c.conn.local_flow_control_window(sid),
+                     c.conn.max_outbound_frame_size)
+        if window == 0:
+            c.sock.settimeout(10)
+            for event in c.conn.receive_data(c.sock.recv(65536)):
+                if isinstance(event, h2.events.StreamReset):
+                    c.resets[event.stream_id] = event.error_code
+            c.flush()
+            if sid in c.resets:
+                return
+            continue
+        c.conn.send_data(sid, data[:window])
+        c.flush()
+        data = data[window:]
+
+
+def held_request_bytes_limit(c):
+    """Partial messages pinned on many streams: past 1 MiB held on one
+    connection, the stream that goes over is reset ENHANCE_YOUR_CALM (11)."""
+    part = struct.pack(">BI", 0, 65000) + b"x" * 60000  # never finished
+    sids = []
+    for _ in range(30):
+        sid = c.request(HEALTH, b"", end=False)
+        sids.append(sid)
+        send_respecting_windows(c, sid, part)
+    reset = c.response(sids[-1])["reset"]
+    # 18 x 60,005 bytes > 1 MiB: the 18th stream and every later one.
+    check("partial messages over 1 MiB on a connection", reset, 11)
+    for sid in sids:
+        if sid not in c.resets:
+            c.conn.reset_stream(sid, error_code=8)
+    c.flush()
 
 
 def main():
@@ -156,6 +198,11 @@ def main():
     while cancelled_watches() < 2 and time.monotonic() < deadline:
         time.sleep(0.05)
     check("a reset stream cancels its call", cancelled_watches(), 2)
+
+    r = c.response(c.request(WATCH, framed(b"") + framed(b"")))
+    check("two messages in a server-streaming call", status_of(r)[0], "13")
+
+    held_request_bytes_limit(c)
 
     # The connection is still good for calls after all of that.
     r = c.response(c.request(HEALTH, framed(b"")))
