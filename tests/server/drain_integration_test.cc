@@ -142,6 +142,18 @@ class Balancer {
   std::thread thread_;
 };
 
+// Lets the load run, sends the orchestrator's SIGTERM, and waits for the
+// clients, the balancer and tokend to finish.
+void LoadThenSigterm(TokendProcess& process, const Tally& tally,
+                     std::vector<std::thread>& clients, Balancer& balancer) {
+  absl::SleepFor(absl::Milliseconds(500));
+  EXPECT_GT(tally.answered.load(), 0) << "nothing answered before SIGTERM";
+  ASSERT_EQ(kill(process.pid(), SIGTERM), 0);
+  for (std::thread& client : clients) client.join();
+  balancer.Join();
+  EXPECT_EQ(process.Wait(), 0);
+}
+
 TEST(DrainIntegrationTest, HealthTurns503BeforeListenersCloseAndNothingIsCut) {
   absl::StatusOr<TokendProcess> process = TokendProcess::Start(
       MakeTempDir("drain"), {"--log_requests=false", "--drain_delay=3s"});
@@ -152,16 +164,8 @@ TEST(DrainIntegrationTest, HealthTurns503BeforeListenersCloseAndNothingIsCut) {
   std::vector<std::thread> clients;
   for (int i = 0; i < 16; ++i) clients.emplace_back(Client, port, &tally);
   Balancer balancer(port, &tally);
+  LoadThenSigterm(*process, tally, clients, balancer);
 
-  // Let the load run, then the orchestrator's SIGTERM.
-  absl::SleepFor(absl::Milliseconds(500));
-  const int answered_before = tally.answered.load();
-  ASSERT_EQ(kill(process->pid(), SIGTERM), 0);
-  for (std::thread& client : clients) client.join();
-  balancer.Join();
-  EXPECT_EQ(process->Wait(), 0);
-
-  EXPECT_GT(answered_before, 0);
   EXPECT_EQ(tally.unanswered.load(), 0)
       << "requests cut without a response, of " << tally.answered.load();
   // While draining, responses told clients to go, and they kept being served.
@@ -212,15 +216,8 @@ TEST(DrainIntegrationTest, GrpcCallsAllSucceedThroughTheDrain) {
     });
   }
   Balancer balancer(port, &tally);
+  LoadThenSigterm(*process, tally, clients, balancer);
 
-  absl::SleepFor(absl::Milliseconds(500));
-  const int answered_before = tally.answered.load();
-  ASSERT_EQ(kill(process->pid(), SIGTERM), 0);
-  for (std::thread& client : clients) client.join();
-  balancer.Join();
-  EXPECT_EQ(process->Wait(), 0);
-
-  EXPECT_GT(answered_before, 0);
   absl::MutexLock lock(&mu);
   EXPECT_TRUE(failures.empty())
       << failures.size() << " calls failed, the first: " << failures.front();
