@@ -225,6 +225,52 @@ bool DerToRaw(const uint8_t* der, size_t der_len, size_t width, uint8_t* out) {
          DerIntegerToFixed(&p, end, width, out + width) && p == end;
 }
 
+// The curve's order n, big-endian in `width` bytes (P-521's top byte is
+// 0x01), read from libcrypto once per curve.
+const uint8_t* CurveOrder(Algorithm alg, size_t width) {
+  struct Order {
+    uint8_t bytes[66] = {};
+    bool ok = false;
+  };
+  auto load = [](Algorithm curve, size_t width) {
+    Order order;
+    EC_GROUP* group = EC_GROUP_new_by_curve_name(CurveNidFor(curve));
+    if (group != nullptr) {
+      order.ok =
+          BN_bn2binpad(EC_GROUP_get0_order(group), order.bytes,
+                       static_cast<int>(width)) == static_cast<int>(width);
+      EC_GROUP_free(group);
+    }
+    return order;
+  };
+  static const Order p256 = load(Algorithm::kEs256, 32);
+  static const Order p384 = load(Algorithm::kEs384, 48);
+  static const Order p521 = load(Algorithm::kEs512, 66);
+  const Order& order = alg == Algorithm::kEs256   ? p256
+                       : alg == Algorithm::kEs384 ? p384
+                                                  : p521;
+  return order.ok && width <= sizeof(order.bytes) ? order.bytes : nullptr;
+}
+
+// ECDSA signatures are malleable: (r, n - s) verifies wherever (r, s) does.
+// Ours always carry the low one (s <= n - s), as Bitcoin's BIP 62 and
+// Ethereum do, so a token has one signature and verifiers could in time
+// refuse the other (issue 17; refusing now would break tokens issued before
+// this, half of which carry the high one). `s` is big-endian, `width` bytes.
+bool ToLowS(Algorithm alg, size_t width, uint8_t* s) {
+  const uint8_t* n = CurveOrder(alg, width);
+  if (n == nullptr) return false;
+  uint8_t negated[66];
+  int borrow = 0;
+  for (size_t i = width; i-- > 0;) {
+    const int d = n[i] - s[i] - borrow;
+    borrow = d < 0;
+    negated[i] = static_cast<uint8_t>(d + (borrow << 8));
+  }
+  if (memcmp(s, negated, width) > 0) memcpy(s, negated, width);
+  return true;
+}
+
 absl::Status SignEcdsa(const Jwk& key, Prepared* p, const uint8_t* digest,
                        size_t digest_len, uint8_t* out, size_t* out_len) {
   uint8_t der[160];  // P-521: 2 * (66 + 1 + 2) + 3.
@@ -235,6 +281,9 @@ absl::Status SignEcdsa(const Jwk& key, Prepared* p, const uint8_t* digest,
   const size_t width = EcFieldBytes(key.algorithm());
   if (!DerToRaw(der, der_len, width, out)) {
     return CryptoError("ECDSA signature encoding");
+  }
+  if (!ToLowS(key.algorithm(), width, out + width)) {
+    return CryptoError("ECDSA curve order");
   }
   *out_len = 2 * width;
   return absl::OkStatus();

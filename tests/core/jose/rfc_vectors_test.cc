@@ -1,7 +1,12 @@
 // Published JOSE test vectors: RFC 7515 Appendix A.1-A.4, RFC 8037 Appendix
 // A, RFC 7638 §3.1. Each was cross-checked with python3-jwcrypto.
+#include <openssl/bn.h>
+#include <openssl/ec.h>
+#include <openssl/objects.h>
+
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "core/jose/base64url.h"
@@ -161,6 +166,45 @@ TEST(Rfc7515Test, A3Es256Verify) {
   EXPECT_NE(ours, kA3Signature);
   EXPECT_EQ(ours.size(), kA3Signature.size());  // 64-byte r||s.
   EXPECT_OK(internal::Verify(pub, input, Base64UrlDecode(ours).value()));
+}
+
+// s > n / 2, computed with BIGNUM (apart from the code under test's byte
+// arithmetic).
+bool IsHighS(const std::string& raw_signature, int nid) {
+  const size_t width = raw_signature.size() / 2;
+  EC_GROUP* group = EC_GROUP_new_by_curve_name(nid);
+  BIGNUM* s =
+      BN_bin2bn(reinterpret_cast<const uint8_t*>(raw_signature.data()) + width,
+                static_cast<int>(width), nullptr);
+  BIGNUM* half = BN_dup(EC_GROUP_get0_order(group));
+  BN_rshift1(half, half);
+  const bool high = BN_cmp(s, half) > 0;
+  BN_free(half);
+  BN_free(s);
+  EC_GROUP_free(group);
+  return high;
+}
+
+// Random nonces give high S half the time; every signature of ours has the
+// low one, and still verifies.
+TEST(EcdsaTest, SignaturesCarryLowS) {
+  struct Case {
+    absl::string_view key;
+    Algorithm alg;
+    int nid;
+  };
+  for (const Case& c : {Case{kA3Key, Algorithm::kEs256, NID_X9_62_prime256v1},
+                        Case{kA4Key, Algorithm::kEs512, NID_secp521r1}}) {
+    ASSERT_OK_AND_ASSIGN(Jwk key, Jwk::FromJson(c.key, c.alg));
+    ASSERT_OK_AND_ASSIGN(Jwk pub, key.PublicOnly());
+    for (int i = 0; i < 64; ++i) {
+      const std::string input = absl::StrCat("input ", i);
+      ASSERT_OK_AND_ASSIGN(std::string sig,
+                           Base64UrlDecode(SignB64(key, input)));
+      EXPECT_FALSE(IsHighS(sig, c.nid)) << AlgorithmName(c.alg) << " " << i;
+      EXPECT_OK(internal::Verify(pub, input, sig));
+    }
+  }
 }
 
 TEST(Rfc7515Test, A4Es512Verify) {
