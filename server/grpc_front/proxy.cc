@@ -168,6 +168,7 @@ class UnaryHandler final : public http::H2StreamHandler {
         &call_->context, method_, grpc::StubOptions(), &call_->request,
         &call_->response,
         [call = call_](grpc::Status status) { call->Complete(status); });
+    return 0;
   }
 
   void OnCancel() override {
