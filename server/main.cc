@@ -74,6 +74,10 @@ ABSL_FLAG(absl::Duration, scoped_max_expires_in, absl::Hours(8766),
           "longest expires_in of a scoped token (POST /auth/issue-token); "
           "at most 8766h, a year of 365.25 days");
 ABSL_FLAG(bool, log_requests, true, "one JSON log line per request on stderr");
+ABSL_FLAG(std::vector<std::string>, trusted_proxies, {},
+          "comma-separated networks (CIDR) of TCP load balancers whose "
+          "connections may start with a PROXY protocol header naming the "
+          "client, on both ports");
 ABSL_FLAG(bool, grpc_front, true,
           "serve --grpc_listen through tokend's own HTTP/2 front (libnghttp2) "
           "instead of gRPC's listener");
@@ -151,6 +155,7 @@ int main(int argc, char** argv) {
   options.publish_lead_time = absl::GetFlag(FLAGS_publish_lead_time);
   options.log_requests = absl::GetFlag(FLAGS_log_requests);
   options.grpc_front = absl::GetFlag(FLAGS_grpc_front);
+  options.trusted_proxies = absl::GetFlag(FLAGS_trusted_proxies);
   options.scoped_max_expires_in = absl::GetFlag(FLAGS_scoped_max_expires_in);
   options.firebase_service_account =
       absl::GetFlag(FLAGS_firebase_service_account);

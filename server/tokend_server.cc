@@ -183,6 +183,7 @@ absl::StatusOr<http::HttpServerOptions> HttpOptions(
     const ServerOptions& options) {
   http::HttpServerOptions http;
   http.listen = options.http_listen;
+  http.trusted_proxies = options.trusted_proxies;
   if (options.tls_cert.empty()) {
     if (!IsLoopbackHostPort(options.http_listen)) {
       return absl::InvalidArgumentError(
@@ -216,6 +217,7 @@ absl::StatusOr<int> StartGrpcFront(
   front.tls_cert_pem = http.tls_cert_pem;
   front.tls_key_pem = http.tls_key_pem;
   front.tls_client_ca_pem = http.tls_client_ca_pem;
+  front.trusted_proxies = http.trusted_proxies;
   const GrpcLimits& limits = options.grpc_limits;
   front.max_header_bytes = static_cast<size_t>(limits.max_metadata_bytes);
   front.h2_max_concurrent_streams = limits.max_concurrent_streams;

@@ -74,6 +74,9 @@ struct ServerOptions {
   // which then binds nothing: gRPC 1.51's HTTP/2 stack has no defence
   // against rapid reset, CONTINUATION floods or a failed accept.
   bool grpc_front = true;
+  // Networks of TCP load balancers that may send a PROXY protocol header
+  // (server/http/http_server.h), on both ports.
+  std::vector<std::string> trusted_proxies;
 };
 
 class TokendServer {

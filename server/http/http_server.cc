@@ -26,6 +26,7 @@
 #include "server/http/h2_connection.h"
 #include "server/http/http_connection.h"
 #include "server/http/listen_address.h"
+#include "server/http/proxy_protocol.h"
 #include "server/http/request_id.h"
 #include "server/http/responder.h"
 #include "server/http/response_head.h"
@@ -46,6 +47,8 @@ constexpr absl::Duration kForceCloseWait = absl::Seconds(1);
 // Pause before accepting again after accept() failed (EMFILE and the like),
 // so a full fd table does not turn into a busy loop.
 constexpr auto kAcceptRetryDelay = std::chrono::milliseconds(50);
+// A PROXY header that arrived in part is looked at again this often.
+constexpr auto kProxyHeaderRetry = std::chrono::milliseconds(5);
 
 absl::Status ValidateOptions(const HttpServerOptions& options) {
   if (options.threads < 1 || options.threads > 1024) {
@@ -113,6 +116,10 @@ class HttpServer::Impl final : public internal::ConnectionHost {
   }
 
   absl::Status Init() {
+    for (const std::string& network : options_.trusted_proxies) {
+      ASSIGN_OR_RETURN(Cidr cidr, Cidr::Parse(network));
+      trusted_proxies_.push_back(std::move(cidr));
+    }
     if (!options_.tls_cert_pem.empty()) {
       ASSIGN_OR_RETURN(
           SslCtxPtr ctx,
@@ -328,21 +335,32 @@ class HttpServer::Impl final : public internal::ConnectionHost {
     if (ec) return;  // Already gone.
     // The address only: one client's connections share it, whatever port.
     std::string address = remote.address().to_string();
+    if (!trusted_proxies_.empty() && AnyContains(trusted_proxies_, address)) {
+      return ReadProxyHeader(std::move(socket), std::move(address),
+                             PeerString(remote));
+    }
+    Admit(std::move(socket), std::move(address), PeerString(remote));
+  }
+
+  // `address` (the client's IP) and `peer` ("ip:port") come from the socket,
+  // or from a trusted proxy's PROXY header.
+  void Admit(tcp::socket socket, std::string address, std::string peer) {
     bool full;
     {
       absl::MutexLock lock(&mu_);
       if (!accepting_) return;  // `socket` closes on return.
       auto count = per_address_.find(address);
-      full = connections_.size() >=
+      full = connections_.size() + pending_headers_ >=
                  static_cast<size_t>(options_.max_connections) ||
              (count != per_address_.end() &&
               count->second >= options_.max_connections_per_address);
     }
     if (full) return RejectOverCapacity(socket);
     // Responses go out in one write; don't let Nagle hold the last segment.
+    error_code ec;
     socket.set_option(tcp::no_delay(true), ec);
     std::shared_ptr<internal::Connection> connection =
-        NewConnection(std::move(socket), PeerString(remote));
+        NewConnection(std::move(socket), std::move(peer));
     {
       absl::MutexLock lock(&mu_);
       if (!accepting_) return;  // Shutdown began meanwhile.
@@ -351,6 +369,104 @@ class HttpServer::Impl final : public internal::ConnectionHost {
                            OpenConnection{connection, std::move(address)});
     }
     connection->Start();
+  }
+
+  // ---- a trusted proxy's PROXY header (proxy_protocol.h) ----
+
+  struct PendingHeader {
+    PendingHeader(tcp::socket s, std::string address, std::string peer)
+        : socket(std::move(s)),
+          deadline(socket.get_executor()),
+          retry(socket.get_executor()),
+          proxy_address(std::move(address)),
+          proxy_peer(std::move(peer)) {}
+    tcp::socket socket;
+    net::steady_timer deadline;  // first_byte_timeout: then closed.
+    net::steady_timer retry;     // A partial header: look again soon.
+    std::string proxy_address;
+    std::string proxy_peer;
+  };
+
+  // The header, if any, is read (peeked, then consumed to its exact length,
+  // so the bytes after it stay for the protocol) before the connection is
+  // admitted under the client's address. Counted toward max_connections
+  // meanwhile.
+  void ReadProxyHeader(tcp::socket socket, std::string address,
+                       std::string peer) {
+    {
+      absl::MutexLock lock(&mu_);
+      if (!accepting_ || connections_.size() + pending_headers_ >=
+                             static_cast<size_t>(options_.max_connections)) {
+        return;  // `socket` closes on return.
+      }
+      ++pending_headers_;
+    }
+    auto pending = std::make_shared<PendingHeader>(
+        std::move(socket), std::move(address), std::move(peer));
+    pending->deadline.expires_after(
+        absl::ToChronoNanoseconds(options_.first_byte_timeout));
+    pending->deadline.async_wait([pending](error_code ec) {
+      if (!ec) pending->socket.close(ec);  // Cancels the wait below.
+    });
+    PollProxyHeader(pending);
+  }
+
+  void PollProxyHeader(const std::shared_ptr<PendingHeader>& pending) {
+    pending->socket.async_wait(tcp::socket::wait_read, [this, pending](
+                                                           error_code ec) {
+      if (ec) return EndPendingHeader(pending, false);
+      uint8_t bytes[kMaxProxyHeaderBytes];
+      const size_t n = pending->socket.receive(net::buffer(bytes),
+                                               tcp::socket::message_peek, ec);
+      if (ec || n == 0) return EndPendingHeader(pending, false);
+      const ProxyHeader header = ParseProxyHeader(
+          absl::string_view(reinterpret_cast<const char*>(bytes), n));
+      switch (header.state) {
+        case ProxyHeader::State::kNone:
+          return EndPendingHeader(pending, true);
+        case ProxyHeader::State::kInvalid:
+          return EndPendingHeader(pending, false);
+        case ProxyHeader::State::kNeedMore:
+          // Data is there, so waiting for readability would return at
+          // once: look again shortly (until the deadline closes it).
+          pending->retry.expires_after(kProxyHeaderRetry);
+          pending->retry.async_wait([this, pending](error_code ec) {
+            if (ec) return EndPendingHeader(pending, false);
+            PollProxyHeader(pending);
+          });
+          return;
+        case ProxyHeader::State::kComplete:
+          break;
+      }
+      // Consume exactly the header; what follows is the protocol's.
+      if (pending->socket.receive(net::buffer(bytes, header.length), 0, ec) !=
+              header.length ||
+          ec) {
+        return EndPendingHeader(pending, false);
+      }
+      if (!header.address.empty()) {
+        const net::ip::address client =
+            net::ip::make_address(header.address, ec);
+        if (ec) return EndPendingHeader(pending, false);
+        pending->proxy_address = client.to_string();
+        pending->proxy_peer = PeerString(tcp::endpoint(client, header.port));
+      }
+      EndPendingHeader(pending, true);
+    });
+  }
+
+  void EndPendingHeader(const std::shared_ptr<PendingHeader>& pending,
+                        bool admit) {
+    error_code ignored;
+    pending->deadline.cancel();
+    pending->retry.cancel();
+    {
+      absl::MutexLock lock(&mu_);
+      --pending_headers_;
+    }
+    if (!admit) return pending->socket.close(ignored);
+    Admit(std::move(pending->socket), std::move(pending->proxy_address),
+          std::move(pending->proxy_peer));
   }
 
   std::shared_ptr<internal::Connection> NewConnection(tcp::socket socket,
@@ -421,6 +537,9 @@ class HttpServer::Impl final : public internal::ConnectionHost {
       ABSL_GUARDED_BY(mu_);
   // Open connections by client address (only addresses with one or more).
   absl::flat_hash_map<std::string, int> per_address_ ABSL_GUARDED_BY(mu_);
+  // Connections from trusted proxies whose PROXY header is being read.
+  size_t pending_headers_ ABSL_GUARDED_BY(mu_) = 0;
+  std::vector<Cidr> trusted_proxies_;  // Set once, in Init.
 };
 
 absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(

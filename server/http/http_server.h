@@ -44,6 +44,7 @@
 #include <cstddef>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -80,6 +81,14 @@ struct HttpServerOptions {
   // Connections from one client address (the IP, any port) beyond this are
   // refused the same way, so one address cannot hold the whole pool.
   int max_connections_per_address = 256;
+  // Networks ("10.0.0.0/8", "fd00::/8", a bare address) of TCP load
+  // balancers whose connections may start with a PROXY protocol header (v1
+  // or v2, proxy_protocol.h) naming the client: the per-address cap and
+  // HttpRequest::peer / H2Request::peer then use the client's address. From
+  // them the header is optional; from anyone else it is not read (a
+  // "PROXY ..." line is a malformed request). INVALID_ARGUMENT at Start for
+  // an entry that is not a network.
+  std::vector<std::string> trusted_proxies;
   // TLS, PEM contents (not paths). With tls_cert_pem (the leaf first, then
   // any intermediates) and tls_key_pem set, every connection is TLS 1.2+;
   // with tls_client_ca_pem also set, clients must present a certificate that

@@ -26,8 +26,9 @@ def framed(payload, compressed=0):
 
 
 class Client:
-    def __init__(self, addr):
+    def __init__(self, addr, proxy_header=b""):
         self.sock = socket.create_connection(addr, timeout=10)
+        self.sock.sendall(proxy_header)
         self.conn = h2.connection.H2Connection(
             h2.config.H2Configuration(client_side=True, header_encoding="utf-8"))
         self.conn.initiate_connection()
@@ -208,6 +209,15 @@ def main():
     check("two messages in a server-streaming call", status_of(r)[0], "13")
 
     held_request_bytes_limit(c)
+
+    # From a trusted balancer, a PROXY header (v1, then v2) before the
+    # preface: the HTTP/2 bytes after it are the connection's.
+    for header in (b"PROXY TCP4 10.1.2.3 127.0.0.1 4660 443\r\n",
+                   b"\r\n\r\n\x00\r\nQUIT\n\x21\x11\x00\x0c"
+                   b"\x0a\x01\x02\x03\x7f\x00\x00\x01\x12\x34\x01\xbb"):
+        proxied = Client((host, int(port)), proxy_header=header)
+        r = proxied.response(proxied.request(HEALTH, framed(b"")))
+        check("a call after a PROXY header", status_of(r), ("0", None))
 
     # The connection is still good for calls after all of that.
     r = c.response(c.request(HEALTH, framed(b"")))

@@ -316,5 +316,66 @@ TEST(HttpLimitsTest, OneAddressGetsItsShareOnly) {
   ExpectASlotFreesUp(server->port());
 }
 
+// Behind a trusted TCP balancer every connection comes from its address:
+// the PROXY header it writes names the client, and the per-address share
+// (and HttpRequest::peer) follow the client. From anyone else the same line
+// is just a malformed request.
+TEST(HttpLimitsTest, TrustedProxyHeadersNameTheClient) {
+  EchoHandler handler;
+  HttpServerOptions options;
+  options.max_connections_per_address = 2;
+  options.trusted_proxies = {"127.0.0.1/32"};
+  auto server = StartServer(options, &handler);
+  const auto via_proxy = [&](const std::string& client) {
+    auto connection = ConnectOrDie(server->port());
+    EXPECT_TRUE(connection
+                    ->Send("PROXY TCP4 " + client + " 127.0.0.1 40000 80\r\n" +
+                           Get("/"))
+                    .ok());
+    return connection;
+  };
+  auto first = via_proxy("10.9.9.9");
+  auto second = via_proxy("10.9.9.9");
+  for (auto* connection : {first.get(), second.get()}) {
+    auto response = connection->ReadResponse();
+    ASSERT_TRUE(response.ok()) << response.status();
+    EXPECT_EQ(response->status, 200);
+  }
+  EXPECT_EQ(handler.requests().back().peer, "10.9.9.9:40000");
+  // The client's third is over its share; another client still gets in,
+  // though all come from the balancer's one address.
+  auto third = via_proxy("10.9.9.9");
+  ExpectServerError(third->ReadResponse(), 503, 14);
+  auto other = via_proxy("10.8.8.8");
+  auto response = other->ReadResponse();
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_EQ(response->status, 200);
+  // The balancer's own connections (health checks) need no header.
+  auto direct = ConnectOrDie(server->port());
+  ASSERT_TRUE(direct->Send(Get("/")).ok());
+  response = direct->ReadResponse();
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_EQ(response->status, 200);
+
+  // From an address not trusted, the header is not read.
+  constexpr uint32_t kUntrusted = 0x7f000002;  // 127.0.0.2
+  auto untrusted = TestConnection::ConnectFrom(kUntrusted, server->port());
+  ASSERT_TRUE(untrusted.ok()) << untrusted.status();
+  ASSERT_TRUE(
+      (*untrusted)
+          ->Send("PROXY TCP4 10.7.7.7 127.0.0.1 40000 80\r\n" + Get("/"))
+          .ok());
+  ExpectServerError((*untrusted)->ReadResponse(), 400, 3);
+}
+
+TEST(HttpLimitsTest, TrustedProxiesMustBeNetworks) {
+  EchoHandler handler;
+  HttpServerOptions options;
+  options.listen = "127.0.0.1:0";
+  options.trusted_proxies = {"10.0.0.0/40"};
+  auto server = HttpServer::Start(options, &handler);
+  EXPECT_EQ(server.status().code(), absl::StatusCode::kInvalidArgument);
+}
+
 }  // namespace
 }  // namespace tokend::http::testing
