@@ -201,6 +201,19 @@ absl::StatusOr<http::HttpServerOptions> HttpOptions(
   return http;
 }
 
+// Every service the gRPC server answers: ours, health and reflection.
+std::vector<const google::protobuf::ServiceDescriptor*> AllServices() {
+  std::vector<const google::protobuf::ServiceDescriptor*> services =
+      ServedServices();
+  services.push_back(grpc::health::v1::HealthCheckRequest::descriptor()
+                         ->file()
+                         ->FindServiceByName("Health"));
+  services.push_back(
+      google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(
+          "grpc.reflection.v1alpha.ServerReflection"));
+  return services;
+}
+
 // The public gRPC port on tokend's HTTP/2 front, forwarding to `state`'s
 // in-process channel; returns the bound port. `http` carries the TLS
 // material (the same files as the REST port).
@@ -211,6 +224,7 @@ absl::StatusOr<int> StartGrpcFront(
   grpc_front::GrpcProxyOptions proxy_options;
   proxy_options.channel = server->InProcessChannel(grpc::ChannelArguments());
   proxy_options.max_message_bytes = kMaxRequestMessageBytes;
+  proxy_options.services = AllServices();
   *proxy = std::make_unique<grpc_front::GrpcProxy>(std::move(proxy_options));
   http::HttpServerOptions front;
   front.listen = options.grpc_listen;
@@ -227,18 +241,11 @@ absl::StatusOr<int> StartGrpcFront(
   return (*listener)->port();
 }
 
-// Every method of the named services (plus health and reflection), and which
-// of them issue tokens of which kind.
+// Every method the server answers, and which of them issue tokens of which
+// kind.
 MetricsOptions MetricsFor(
-    const std::vector<const google::protobuf::ServiceDescriptor*>& served) {
+    const std::vector<const google::protobuf::ServiceDescriptor*>& services) {
   MetricsOptions options;
-  std::vector<const google::protobuf::ServiceDescriptor*> services = served;
-  services.push_back(grpc::health::v1::HealthCheckRequest::descriptor()
-                         ->file()
-                         ->FindServiceByName("Health"));
-  services.push_back(
-      google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(
-          "grpc.reflection.v1alpha.ServerReflection"));
   for (const google::protobuf::ServiceDescriptor* service : services) {
     if (service == nullptr) continue;
     for (int i = 0; i < service->method_count(); ++i) {
@@ -594,7 +601,7 @@ absl::StatusOr<std::unique_ptr<TokendServer>> TokendServer::Start(
   state->services.push_back(
       std::make_unique<ServiceAccountServiceImpl>(iam_admin));
   state->services.push_back(std::make_unique<OAuthTokenServiceImpl>(iam_admin));
-  state->metrics = std::make_unique<Metrics>(MetricsFor(ServedServices()));
+  state->metrics = std::make_unique<Metrics>(MetricsFor(AllServices()));
   if (state->sync != nullptr) {
     SyncTargets targets;
     targets.caches = state->caches.get();

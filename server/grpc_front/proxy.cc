@@ -19,7 +19,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/synchronization/mutex.h"
-#include "google/protobuf/descriptor.h"
 #include "server/grpc_front/wire.h"
 
 namespace tokend::grpc_front {
@@ -58,7 +57,7 @@ H2Fields Trailers(const grpc::Status& status, const Metadata* metadata) {
   }
   if (!status.error_details().empty()) {
     fields.emplace_back("grpc-status-details-bin",
-                        WireValue("-bin", status.error_details()));
+                        Base64Unpadded(status.error_details()));
   }
   if (metadata != nullptr) AppendMetadata(*metadata, &fields);
   return fields;
@@ -104,16 +103,6 @@ void AppendFramed(const grpc::ByteBuffer& buffer, std::string* out) {
 grpc::ByteBuffer ToByteBuffer(const std::string& message) {
   grpc::Slice slice(message);
   return grpc::ByteBuffer(&slice, 1);
-}
-
-// The method `path` ("/pkg.Service/Method") names, if this binary knows it.
-const google::protobuf::MethodDescriptor* FindMethod(absl::string_view path) {
-  const size_t slash = path.rfind('/');
-  if (slash == 0 || slash == absl::string_view::npos) return nullptr;
-  std::string name(path.substr(1));
-  name[slash - 1] = '.';
-  return google::protobuf::DescriptorPool::generated_pool()->FindMethodByName(
-      name);
 }
 
 // ---- unary calls ----
@@ -447,7 +436,25 @@ const std::string* FindHeader(const http::H2Request& request,
 }  // namespace
 
 GrpcProxy::GrpcProxy(GrpcProxyOptions options)
-    : options_(std::move(options)), stub_(options_.channel) {}
+    : options_(std::move(options)),
+      methods_([&] {
+        absl::flat_hash_map<std::string, Shape> methods;
+        for (const google::protobuf::ServiceDescriptor* service :
+             options_.services) {
+          if (service == nullptr) continue;
+          for (int i = 0; i < service->method_count(); ++i) {
+            const google::protobuf::MethodDescriptor* method =
+                service->method(i);
+            methods[absl::StrCat("/", service->full_name(), "/",
+                                 method->name())] =
+                method->client_streaming()   ? Shape::kClientStreaming
+                : method->server_streaming() ? Shape::kServerStreaming
+                                             : Shape::kUnary;
+          }
+        }
+        return methods;
+      }()),
+      stub_(options_.channel) {}
 
 std::unique_ptr<http::H2StreamHandler> GrpcProxy::OnRequest(
     http::H2Request request, std::shared_ptr<H2ResponseStream> response) {
@@ -494,9 +501,10 @@ std::unique_ptr<http::H2StreamHandler> GrpcProxy::OnRequest(
     }
   };
 
-  const google::protobuf::MethodDescriptor* method = FindMethod(request.path);
-  const bool client_streaming = method == nullptr || method->client_streaming();
-  if (method != nullptr && !client_streaming && !method->server_streaming()) {
+  const auto method = methods_.find(request.path);
+  const Shape shape =
+      method == methods_.end() ? Shape::kClientStreaming : method->second;
+  if (shape == Shape::kUnary) {
     auto call = std::make_unique<UnaryCall>();
     call->out = std::move(response);
     prepare(call->context);
@@ -509,7 +517,8 @@ std::unique_ptr<http::H2StreamHandler> GrpcProxy::OnRequest(
   prepare(call->context());
   call->Start(&stub_, request.path, call);
   return std::make_unique<StreamingHandler>(
-      std::move(call), options_.max_message_bytes, !client_streaming);
+      std::move(call), options_.max_message_bytes,
+      /*single_request=*/shape == Shape::kServerStreaming);
 }
 
 }  // namespace tokend::grpc_front

@@ -4,7 +4,7 @@
 // BENCHMARKS.md). Each stream becomes a call on the server's in-process
 // channel through a generic stub, the way the REST gateway dispatches:
 //
-// - unary methods (known from the descriptor pool) as one unary call;
+// - unary methods (of GrpcProxyOptions::services) as one unary call;
 //   anything else (server reflection, unknown methods) as a bidirectional
 //   stream, message by message;
 // - request headers become metadata ("-bin" values base64-decoded), except
@@ -28,8 +28,11 @@
 #include <cstddef>
 #include <memory>
 #include <string>
+#include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/time/time.h"
+#include "google/protobuf/descriptor.h"
 #include "server/http/h2_handler.h"
 
 namespace tokend::grpc_front {
@@ -37,6 +40,9 @@ namespace tokend::grpc_front {
 struct GrpcProxyOptions {
   // The server's in-process channel.
   std::shared_ptr<grpc::Channel> channel;
+  // The services it answers: their unary methods are called as such;
+  // anything else (and any method not listed) as a bidirectional stream.
+  std::vector<const google::protobuf::ServiceDescriptor*> services;
   // One request message at most; the in-process server's own limit.
   size_t max_message_bytes = 64 * 1024;
   // Request messages a streaming call may hold not yet taken by the server.
@@ -54,7 +60,11 @@ class GrpcProxy final : public http::H2Handler {
       std::shared_ptr<http::H2ResponseStream> response) override;
 
  private:
+  enum class Shape { kUnary, kServerStreaming, kClientStreaming };
+
   const GrpcProxyOptions options_;
+  // "/pkg.Service/Method" -> its shape; built once, read without a lock.
+  const absl::flat_hash_map<std::string, Shape> methods_;
   grpc::GenericStub stub_;
 };
 

@@ -160,8 +160,11 @@ std::optional<std::string> MetadataValue(absl::string_view name,
 }
 
 std::string WireValue(absl::string_view name, absl::string_view value) {
-  if (!IsBinary(name)) return std::string(value);
-  std::string encoded = absl::Base64Escape(value);
+  return IsBinary(name) ? Base64Unpadded(value) : std::string(value);
+}
+
+std::string Base64Unpadded(absl::string_view bytes) {
+  std::string encoded = absl::Base64Escape(bytes);
   while (!encoded.empty() && encoded.back() == '=') encoded.pop_back();
   return encoded;
 }

@@ -71,6 +71,9 @@ std::optional<std::string> MetadataValue(absl::string_view name,
 // are.
 std::string WireValue(absl::string_view name, absl::string_view value);
 
+// Base64 without padding, as gRPC writes binary header values.
+std::string Base64Unpadded(absl::string_view bytes);
+
 }  // namespace tokend::grpc_front
 
 #endif  // TOKEND_SERVER_GRPC_FRONT_WIRE_H_
