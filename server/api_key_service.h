@@ -3,7 +3,7 @@
 #define TOKEND_SERVER_API_KEY_SERVICE_H_
 
 #include "core/auth/api_keys.h"
-#include "server/auth.h"
+#include "server/policy/call_guard.h"
 #include "tokend/admin/v1/api_keys.grpc.pb.h"
 
 namespace tokend::server {
@@ -11,8 +11,8 @@ namespace tokend::server {
 class ApiKeyServiceImpl final
     : public tokend::admin::v1::ApiKeyService::CallbackService {
  public:
-  ApiKeyServiceImpl(auth::ApiKeyManager* keys, const AdminAuthenticator* admin)
-      : keys_(keys), admin_(admin) {}
+  ApiKeyServiceImpl(auth::ApiKeyManager* keys, CallGuard* guard)
+      : keys_(keys), guard_(guard) {}
 
   grpc::ServerUnaryReactor* CreateApiKey(
       grpc::CallbackServerContext* context,
@@ -29,7 +29,7 @@ class ApiKeyServiceImpl final
 
  private:
   auth::ApiKeyManager* keys_;
-  const AdminAuthenticator* admin_;
+  CallGuard* guard_;
 };
 
 }  // namespace tokend::server

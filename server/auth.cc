@@ -35,10 +35,14 @@ absl::Status AdminAuthenticator::Check(
     const grpc::ServerContextBase& context) const {
   auto credential = BearerCredential(context);
   if (!credential.ok()) return credential.status();
-  if (!auth::HashesEqual(auth::HashSecret(*credential), admin_key_hash_)) {
+  if (!Matches(*credential)) {
     return absl::UnauthenticatedError("invalid admin credential");
   }
   return absl::OkStatus();
+}
+
+bool AdminAuthenticator::Matches(absl::string_view credential) const {
+  return auth::HashesEqual(auth::HashSecret(credential), admin_key_hash_);
 }
 
 }  // namespace tokend::server

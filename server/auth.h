@@ -27,6 +27,9 @@ class AdminAuthenticator {
  public:
   explicit AdminAuthenticator(absl::string_view admin_key);
   absl::Status Check(const grpc::ServerContextBase& context) const;
+  // Whether `credential` is the admin key (compared as SHA-256 digests in
+  // constant time).
+  bool Matches(absl::string_view credential) const;
 
  private:
   std::string admin_key_hash_;

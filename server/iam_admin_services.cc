@@ -13,10 +13,8 @@
 #include "core/common/status_macros.h"
 #include "core/iam/authorized_keys.h"
 #include "core/iam/ids.h"
-#include "server/admin_call.h"
 #include "server/grpc_status.h"
 #include "server/proto_time.h"
-#include "server/validation/request_validator.h"
 
 namespace tokend::server {
 namespace {
@@ -125,9 +123,9 @@ void DeleteKeyOperation(const store::AuthorizedKeyRecord& key,
   out->mutable_response()->PackFrom(google::protobuf::Empty());
 }
 
-// Who calls KeyService and OperationService: the admin (every account), or
-// a service account through its IAM token (its own keys only: Yandex
-// Cloud's account managing itself).
+// Who calls KeyService and OperationService (admitted by the CallGuard): the
+// admin (every account), or a service account through its IAM token (its
+// own keys only: Yandex Cloud's account managing itself).
 struct KeyCaller {
   bool admin = false;
   std::string service_account_id;  // when not admin
@@ -153,39 +151,11 @@ struct KeyCaller {
   }
 };
 
-absl::StatusOr<KeyCaller> AuthenticateKeyCaller(
-    const grpc::ServerContextBase& context, const IamAdminDeps& deps) {
-  KeyCaller caller;
-  if (deps.admin->Check(context).ok()) {
-    caller.admin = true;
-    return caller;
-  }
-  ASSIGN_OR_RETURN(absl::string_view credential, BearerCredential(context));
-  absl::StatusOr<iam::VerifiedIamToken> token = deps.issuer->Verify(credential);
-  if (absl::IsUnauthenticated(token.status())) {
-    return absl::UnauthenticatedError(
-        "invalid credential: send the admin key or a service account's IAM "
-        "token");
-  }
-  RETURN_IF_ERROR(token.status());  // e.g. UNAVAILABLE: not the caller's fault
-  if (token->kind != iam::AccountKind::kServiceAccount) {
-    return absl::PermissionDeniedError(
-        "Permission denied: only service accounts manage authorized keys");
-  }
-  caller.service_account_id = token->subject_id;
-  return caller;
-}
-
-// AdminCall's shape with KeyCaller's rules.
-template <typename Body>
-grpc::ServerUnaryReactor* KeyCall(grpc::CallbackServerContext* context,
-                                  const google::protobuf::Message& request,
-                                  const IamAdminDeps& deps, Body&& body) {
-  absl::StatusOr<KeyCaller> caller = AuthenticateKeyCaller(*context, deps);
-  absl::Status status = caller.status();
-  if (status.ok()) status = validation::Validate(request);
-  if (status.ok()) status = body(*caller);
-  return FinishUnary(context, status);
+KeyCaller KeyCallerOf(const Caller& caller) {
+  KeyCaller out;
+  out.admin = caller.kind == Caller::Kind::kAdmin;
+  if (!out.admin) out.service_account_id = caller.id;
+  return out;
 }
 
 absl::StatusOr<store::AuthorizedKeyRecord> LiveKey(
@@ -205,21 +175,25 @@ absl::StatusOr<store::AuthorizedKeyRecord> LiveKey(
 grpc::ServerUnaryReactor* KeyServiceImpl::Get(
     grpc::CallbackServerContext* context, const yiam::GetKeyRequest* request,
     yiam::Key* response) {
-  return KeyCall(context, *request, deps_,
-                 [&](const KeyCaller& caller) -> absl::Status {
-                   ASSIGN_OR_RETURN(store::AuthorizedKeyRecord record,
-                                    LiveKey(deps_.accounts, request->key_id()));
-                   RETURN_IF_ERROR(caller.MayManage(record.service_account_id));
-                   ToProto(record, response);
-                   return absl::OkStatus();
-                 });
+  return deps_.guard->Unary(
+      context, *request, TOKEND_POLICY(yiam::KeyService, Get),
+      [&](const Caller& admitted) -> absl::Status {
+        const KeyCaller caller = KeyCallerOf(admitted);
+        ASSIGN_OR_RETURN(store::AuthorizedKeyRecord record,
+                         LiveKey(deps_.accounts, request->key_id()));
+        RETURN_IF_ERROR(caller.MayManage(record.service_account_id));
+        ToProto(record, response);
+        return absl::OkStatus();
+      });
 }
 
 grpc::ServerUnaryReactor* KeyServiceImpl::List(
     grpc::CallbackServerContext* context, const yiam::ListKeysRequest* request,
     yiam::ListKeysResponse* response) {
-  return KeyCall(
-      context, *request, deps_, [&](const KeyCaller& caller) -> absl::Status {
+  return deps_.guard->Unary(
+      context, *request, TOKEND_POLICY(yiam::KeyService, List),
+      [&](const Caller& admitted) -> absl::Status {
+        const KeyCaller caller = KeyCallerOf(admitted);
         ASSIGN_OR_RETURN(std::string account,
                          caller.Account(request->service_account_id()));
         ASSIGN_OR_RETURN(std::vector<store::AuthorizedKeyRecord> records,
@@ -238,8 +212,10 @@ grpc::ServerUnaryReactor* KeyServiceImpl::List(
 grpc::ServerUnaryReactor* KeyServiceImpl::Create(
     grpc::CallbackServerContext* context, const yiam::CreateKeyRequest* request,
     yiam::CreateKeyResponse* response) {
-  return KeyCall(
-      context, *request, deps_, [&](const KeyCaller& caller) -> absl::Status {
+  return deps_.guard->Unary(
+      context, *request, TOKEND_POLICY(yiam::KeyService, Create),
+      [&](const Caller& admitted) -> absl::Status {
+        const KeyCaller caller = KeyCallerOf(admitted);
         ASSIGN_OR_RETURN(std::string account,
                          caller.Account(request->service_account_id()));
         iam::KeyAlgorithm algorithm = iam::KeyAlgorithm::kRsa2048;
@@ -269,8 +245,10 @@ grpc::ServerUnaryReactor* KeyServiceImpl::Create(
 grpc::ServerUnaryReactor* KeyServiceImpl::Delete(
     grpc::CallbackServerContext* context, const yiam::DeleteKeyRequest* request,
     yandex::cloud::operation::Operation* response) {
-  return KeyCall(
-      context, *request, deps_, [&](const KeyCaller& caller) -> absl::Status {
+  return deps_.guard->Unary(
+      context, *request, TOKEND_POLICY(yiam::KeyService, Delete),
+      [&](const Caller& admitted) -> absl::Status {
+        const KeyCaller caller = KeyCallerOf(admitted);
         ASSIGN_OR_RETURN(store::AuthorizedKeyRecord record,
                          LiveKey(deps_.accounts, request->key_id()));
         RETURN_IF_ERROR(caller.MayManage(record.service_account_id));
@@ -288,8 +266,11 @@ grpc::ServerUnaryReactor* OperationServiceImpl::Get(
     grpc::CallbackServerContext* context,
     const yandex::cloud::operation::GetOperationRequest* request,
     yandex::cloud::operation::Operation* response) {
-  return KeyCall(
-      context, *request, deps_, [&](const KeyCaller& caller) -> absl::Status {
+  return deps_.guard->Unary(
+      context, *request,
+      TOKEND_POLICY(yandex::cloud::operation::OperationService, Get),
+      [&](const Caller& admitted) -> absl::Status {
+        const KeyCaller caller = KeyCallerOf(admitted);
         const absl::Status not_found = absl::NotFoundError(
             absl::StrCat("Operation ", request->operation_id(), " not found"));
         absl::string_view key_id = request->operation_id();
@@ -313,74 +294,87 @@ grpc::ServerUnaryReactor* ServiceAccountServiceImpl::Create(
     grpc::CallbackServerContext* context,
     const tiam::CreateServiceAccountRequest* request,
     tiam::ServiceAccount* response) {
-  return AdminCall(context, *request, *deps_.admin, [&]() -> absl::Status {
-    store::ServiceAccountRecord record;
-    ASSIGN_OR_RETURN(record.id, iam::NewResourceId());
-    record.name = request->name();
-    record.description = request->description();
-    record.created_at = Now(deps_.clock);
-    record.token_creators.assign(request->token_creators().begin(),
-                                 request->token_creators().end());
-    RETURN_IF_ERROR(deps_.accounts->InsertServiceAccount(record));
-    ToProto(record, response);
-    return absl::OkStatus();
-  });
+  return deps_.guard->Unary(
+      context, *request, TOKEND_POLICY(tiam::ServiceAccountService, Create),
+      [&](const Caller&) -> absl::Status {
+        store::ServiceAccountRecord record;
+        ASSIGN_OR_RETURN(record.id, iam::NewResourceId());
+        record.name = request->name();
+        record.description = request->description();
+        record.created_at = Now(deps_.clock);
+        record.token_creators.assign(request->token_creators().begin(),
+                                     request->token_creators().end());
+        RETURN_IF_ERROR(deps_.accounts->InsertServiceAccount(record));
+        ToProto(record, response);
+        return absl::OkStatus();
+      });
 }
 
 grpc::ServerUnaryReactor* ServiceAccountServiceImpl::Get(
     grpc::CallbackServerContext* context,
     const tiam::GetServiceAccountRequest* request,
     tiam::ServiceAccount* response) {
-  return AdminCall(context, *request, *deps_.admin, [&]() -> absl::Status {
-    ASSIGN_OR_RETURN(
-        store::ServiceAccountRecord record,
-        LiveAccount(deps_.accounts, request->service_account_id()));
-    ToProto(record, response);
-    return absl::OkStatus();
-  });
+  return deps_.guard->Unary(
+      context, *request, TOKEND_POLICY(tiam::ServiceAccountService, Get),
+      [&](const Caller&) -> absl::Status {
+        ASSIGN_OR_RETURN(
+            store::ServiceAccountRecord record,
+            LiveAccount(deps_.accounts, request->service_account_id()));
+        ToProto(record, response);
+        return absl::OkStatus();
+      });
 }
 
 grpc::ServerUnaryReactor* ServiceAccountServiceImpl::List(
     grpc::CallbackServerContext* context,
     const tiam::ListServiceAccountsRequest* request,
     tiam::ListServiceAccountsResponse* response) {
-  return AdminCall(context, *request, *deps_.admin, [&]() -> absl::Status {
-    ASSIGN_OR_RETURN(std::vector<store::ServiceAccountRecord> records,
-                     deps_.accounts->ListServiceAccounts());
-    ASSIGN_OR_RETURN(Page page, Paginate(records.size(), request->page_size(),
-                                         request->page_token()));
-    for (size_t i = page.begin; i < page.end; ++i) {
-      ToProto(records[i], response->add_service_accounts());
-    }
-    response->set_next_page_token(page.next_token);
-    return absl::OkStatus();
-  });
+  return deps_.guard->Unary(
+      context, *request, TOKEND_POLICY(tiam::ServiceAccountService, List),
+      [&](const Caller&) -> absl::Status {
+        ASSIGN_OR_RETURN(std::vector<store::ServiceAccountRecord> records,
+                         deps_.accounts->ListServiceAccounts());
+        ASSIGN_OR_RETURN(Page page,
+                         Paginate(records.size(), request->page_size(),
+                                  request->page_token()));
+        for (size_t i = page.begin; i < page.end; ++i) {
+          ToProto(records[i], response->add_service_accounts());
+        }
+        response->set_next_page_token(page.next_token);
+        return absl::OkStatus();
+      });
 }
 
 grpc::ServerUnaryReactor* ServiceAccountServiceImpl::Delete(
     grpc::CallbackServerContext* context,
     const tiam::DeleteServiceAccountRequest* request,
     google::protobuf::Empty* /*response*/) {
-  return AdminCall(context, *request, *deps_.admin, [&]() -> absl::Status {
-    return deps_.checker->DeleteServiceAccount(request->service_account_id());
-  });
+  return deps_.guard->Unary(context, *request,
+                            TOKEND_POLICY(tiam::ServiceAccountService, Delete),
+                            [&](const Caller&) -> absl::Status {
+                              return deps_.checker->DeleteServiceAccount(
+                                  request->service_account_id());
+                            });
 }
 
 grpc::ServerUnaryReactor* ServiceAccountServiceImpl::SetTokenCreators(
     grpc::CallbackServerContext* context,
     const tiam::SetTokenCreatorsRequest* request,
     tiam::ServiceAccount* response) {
-  return AdminCall(context, *request, *deps_.admin, [&]() -> absl::Status {
-    std::vector<std::string> creators(request->token_creators().begin(),
-                                      request->token_creators().end());
-    RETURN_IF_ERROR(deps_.accounts->SetTokenCreators(
-        request->service_account_id(), creators));
-    ASSIGN_OR_RETURN(
-        store::ServiceAccountRecord record,
-        LiveAccount(deps_.accounts, request->service_account_id()));
-    ToProto(record, response);
-    return absl::OkStatus();
-  });
+  return deps_.guard->Unary(
+      context, *request,
+      TOKEND_POLICY(tiam::ServiceAccountService, SetTokenCreators),
+      [&](const Caller&) -> absl::Status {
+        std::vector<std::string> creators(request->token_creators().begin(),
+                                          request->token_creators().end());
+        RETURN_IF_ERROR(deps_.accounts->SetTokenCreators(
+            request->service_account_id(), creators));
+        ASSIGN_OR_RETURN(
+            store::ServiceAccountRecord record,
+            LiveAccount(deps_.accounts, request->service_account_id()));
+        ToProto(record, response);
+        return absl::OkStatus();
+      });
 }
 
 // ---- OAuthTokenService ----
@@ -389,41 +383,48 @@ grpc::ServerUnaryReactor* OAuthTokenServiceImpl::Create(
     grpc::CallbackServerContext* context,
     const tiam::CreateOAuthTokenRequest* request,
     tiam::CreateOAuthTokenResponse* response) {
-  return AdminCall(context, *request, *deps_.admin, [&]() -> absl::Status {
-    ASSIGN_OR_RETURN(iam::CreatedOAuthToken created,
-                     deps_.issuer->CreateOAuthToken(request->account_id()));
-    ToProto(created.record, response->mutable_oauth_token());
-    response->mutable_oauth_token()->set_description(request->description());
-    response->mutable_oauth_token()->set_display_prefix(
-        auth::DisplayPrefix(created.secret));
-    response->set_token(std::move(created.secret));
-    return absl::OkStatus();
-  });
+  return deps_.guard->Unary(
+      context, *request, TOKEND_POLICY(tiam::OAuthTokenService, Create),
+      [&](const Caller&) -> absl::Status {
+        ASSIGN_OR_RETURN(iam::CreatedOAuthToken created,
+                         deps_.issuer->CreateOAuthToken(request->account_id()));
+        ToProto(created.record, response->mutable_oauth_token());
+        response->mutable_oauth_token()->set_description(
+            request->description());
+        response->mutable_oauth_token()->set_display_prefix(
+            auth::DisplayPrefix(created.secret));
+        response->set_token(std::move(created.secret));
+        return absl::OkStatus();
+      });
 }
 
 grpc::ServerUnaryReactor* OAuthTokenServiceImpl::Revoke(
     grpc::CallbackServerContext* context,
     const tiam::RevokeOAuthTokenRequest* request, tiam::OAuthToken* response) {
-  return AdminCall(context, *request, *deps_.admin, [&]() -> absl::Status {
-    const absl::Time now = Now(deps_.clock);
-    if (request->target_case() == tiam::RevokeOAuthTokenRequest::kOauthToken) {
-      auto record = deps_.oauth_tokens->FindOAuthTokenByHash(
-          auth::HashSecret(request->oauth_token()));
-      if (absl::IsNotFound(record.status())) {
-        return absl::NotFoundError("OAuth token not found");
-      }
-      RETURN_IF_ERROR(record.status());
-      RETURN_IF_ERROR(deps_.oauth_tokens->RevokeOAuthToken(record->id, now));
-      if (!record->revoked_at) record->revoked_at = now;
-      ToProto(*record, response);
-      return absl::OkStatus();
-    }
-    RETURN_IF_ERROR(
-        deps_.oauth_tokens->RevokeOAuthToken(request->oauth_token_id(), now));
-    response->set_id(request->oauth_token_id());
-    *response->mutable_revoked_at() = ToTimestamp(now);
-    return absl::OkStatus();
-  });
+  return deps_.guard->Unary(
+      context, *request, TOKEND_POLICY(tiam::OAuthTokenService, Revoke),
+      [&](const Caller&) -> absl::Status {
+        const absl::Time now = Now(deps_.clock);
+        if (request->target_case() ==
+            tiam::RevokeOAuthTokenRequest::kOauthToken) {
+          auto record = deps_.oauth_tokens->FindOAuthTokenByHash(
+              auth::HashSecret(request->oauth_token()));
+          if (absl::IsNotFound(record.status())) {
+            return absl::NotFoundError("OAuth token not found");
+          }
+          RETURN_IF_ERROR(record.status());
+          RETURN_IF_ERROR(
+              deps_.oauth_tokens->RevokeOAuthToken(record->id, now));
+          if (!record->revoked_at) record->revoked_at = now;
+          ToProto(*record, response);
+          return absl::OkStatus();
+        }
+        RETURN_IF_ERROR(deps_.oauth_tokens->RevokeOAuthToken(
+            request->oauth_token_id(), now));
+        response->set_id(request->oauth_token_id());
+        *response->mutable_revoked_at() = ToTimestamp(now);
+        return absl::OkStatus();
+      });
 }
 
 }  // namespace tokend::server

@@ -15,7 +15,7 @@
 #include "core/iam/sa_jwt_checker.h"
 #include "core/store/oauth_token_store.h"
 #include "core/store/service_account_store.h"
-#include "server/auth.h"
+#include "server/policy/call_guard.h"
 #include "tokend/iam/v1/service_accounts.grpc.pb.h"
 #include "yandex/cloud/iam/v1/key_service.grpc.pb.h"
 #include "yandex/cloud/operation/operation_service.grpc.pb.h"
@@ -29,7 +29,7 @@ struct IamAdminDeps {
   const Clock* clock = nullptr;
   iam::SaJwtChecker* checker = nullptr;
   const iam::IamTokenIssuer* issuer = nullptr;
-  const AdminAuthenticator* admin = nullptr;
+  CallGuard* guard = nullptr;
 };
 
 class KeyServiceImpl final

@@ -7,6 +7,7 @@
 
 #include "core/iam/iam_token_issuer.h"
 #include "core/iam/sa_jwt_checker.h"
+#include "server/policy/call_guard.h"
 #include "yandex/cloud/iam/v1/iam_token_service.grpc.pb.h"
 
 namespace tokend::server {
@@ -16,8 +17,8 @@ class IamTokenServiceImpl final
  public:
   // Both must outlive the service.
   IamTokenServiceImpl(const iam::SaJwtChecker* checker,
-                      const iam::IamTokenIssuer* issuer)
-      : checker_(checker), issuer_(issuer) {}
+                      const iam::IamTokenIssuer* issuer, CallGuard* guard)
+      : checker_(checker), issuer_(issuer), guard_(guard) {}
 
   grpc::ServerUnaryReactor* Create(
       grpc::CallbackServerContext* context,
@@ -36,6 +37,7 @@ class IamTokenServiceImpl final
  private:
   const iam::SaJwtChecker* const checker_;
   const iam::IamTokenIssuer* const issuer_;
+  CallGuard* const guard_;
 };
 
 }  // namespace tokend::server

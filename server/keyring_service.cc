@@ -47,10 +47,9 @@ void ToProto(const keys::KeyInfo& key, SigningKey* out) {
 
 }  // namespace
 
-KeyringServiceImpl::KeyringServiceImpl(keys::Keyring* keyring,
-                                       const AdminAuthenticator* admin,
+KeyringServiceImpl::KeyringServiceImpl(keys::Keyring* keyring, CallGuard* guard,
                                        std::string issuer)
-    : keyring_(keyring), admin_(admin), issuer_(std::move(issuer)) {}
+    : keyring_(keyring), guard_(guard), issuer_(std::move(issuer)) {}
 
 KeyringServiceImpl::CachedJwks KeyringServiceImpl::CurrentJwks() {
   std::shared_ptr<const keys::PublishedJwks> published = keyring_->Published();
@@ -82,74 +81,95 @@ grpc::ServerUnaryReactor* KeyringServiceImpl::GetJwks(
     grpc::CallbackServerContext* context,
     const tokend::keys::v1::GetJwksRequest* request,
     tokend::keys::v1::Jwks* response) {
-  CachedJwks current = CurrentJwks();
-  if (current.jwks == nullptr) {
-    return FinishUnary(context, absl::InternalError("JWKS does not convert"));
-  }
-  context->AddInitialMetadata("etag", current.etag);
-  context->AddInitialMetadata(
-      "cache-control",
-      absl::StrCat("public, max-age=",
-                   absl::ToInt64Seconds(keyring_->options().jwks_max_age)));
-  *response = *current.jwks;
-  return FinishUnary(context, absl::OkStatus());
+  return guard_->Unary(
+      context, *request,
+      TOKEND_POLICY(tokend::keys::v1::KeyringService, GetJwks),
+      [&](const Caller&) -> absl::Status {
+        CachedJwks current = CurrentJwks();
+        if (current.jwks == nullptr) {
+          return absl::InternalError("JWKS does not convert");
+        }
+        context->AddInitialMetadata("etag", current.etag);
+        context->AddInitialMetadata(
+            "cache-control",
+            absl::StrCat(
+                "public, max-age=",
+                absl::ToInt64Seconds(keyring_->options().jwks_max_age)));
+        *response = *current.jwks;
+        return absl::OkStatus();
+      });
 }
 
 grpc::ServerUnaryReactor* KeyringServiceImpl::GetOpenIdConfiguration(
     grpc::CallbackServerContext* context,
     const tokend::keys::v1::GetOpenIdConfigurationRequest* request,
     tokend::keys::v1::OpenIdConfiguration* response) {
-  // Cacheable like the JWKS it points to.
-  context->AddInitialMetadata(
-      "cache-control",
-      absl::StrCat("public, max-age=",
-                   absl::ToInt64Seconds(keyring_->options().jwks_max_age)));
-  response->set_issuer(issuer_);
-  response->set_authorization_endpoint("urn:tokend:programmatic_authorization");
-  // An issuer given with a trailing slash still names one JWKS path.
-  response->set_jwks_uri(
-      absl::StrCat(absl::StripSuffix(issuer_, "/"), "/.well-known/jwks.json"));
-  std::set<std::string> algorithms;
-  for (const auto& key : keyring_->List()) {
-    algorithms.insert(std::string(jose::AlgorithmName(key.algorithm)));
-  }
-  for (const auto& alg : algorithms) {
-    response->add_id_token_signing_alg_values_supported(alg);
-  }
-  response->add_response_types_supported("id_token");
-  response->add_subject_types_supported("public");
-  for (const char* claim : {"iss", "sub", "aud", "exp", "iat", "nbf", "jti"}) {
-    response->add_claims_supported(claim);
-  }
-  return FinishUnary(context, absl::OkStatus());
+  return guard_->Unary(
+      context, *request,
+      TOKEND_POLICY(tokend::keys::v1::KeyringService, GetOpenIdConfiguration),
+      [&](const Caller&) -> absl::Status {
+        // Cacheable like the JWKS it points to.
+        context->AddInitialMetadata(
+            "cache-control",
+            absl::StrCat(
+                "public, max-age=",
+                absl::ToInt64Seconds(keyring_->options().jwks_max_age)));
+        response->set_issuer(issuer_);
+        response->set_authorization_endpoint(
+            "urn:tokend:programmatic_authorization");
+        // An issuer given with a trailing slash still names one JWKS path.
+        response->set_jwks_uri(absl::StrCat(absl::StripSuffix(issuer_, "/"),
+                                            "/.well-known/jwks.json"));
+        std::set<std::string> algorithms;
+        for (const auto& key : keyring_->List()) {
+          algorithms.insert(std::string(jose::AlgorithmName(key.algorithm)));
+        }
+        for (const auto& alg : algorithms) {
+          response->add_id_token_signing_alg_values_supported(alg);
+        }
+        response->add_response_types_supported("id_token");
+        response->add_subject_types_supported("public");
+        for (const char* claim :
+             {"iss", "sub", "aud", "exp", "iat", "nbf", "jti"}) {
+          response->add_claims_supported(claim);
+        }
+        return absl::OkStatus();
+      });
 }
 
 grpc::ServerUnaryReactor* KeyringServiceImpl::ListSigningKeys(
     grpc::CallbackServerContext* context,
     const tokend::keys::v1::ListSigningKeysRequest* request,
     tokend::keys::v1::ListSigningKeysResponse* response) {
-  return FinishUnary(context, [&]() -> absl::Status {
-    RETURN_IF_ERROR(admin_->Check(*context));
-    for (const auto& key : keyring_->List()) ToProto(key, response->add_keys());
-    return absl::OkStatus();
-  }());
+  return guard_->Unary(
+      context, *request,
+      TOKEND_POLICY(tokend::keys::v1::KeyringService, ListSigningKeys),
+      [&](const Caller&) -> absl::Status {
+        for (const auto& key : keyring_->List()) {
+          ToProto(key, response->add_keys());
+        }
+        return absl::OkStatus();
+      });
 }
 
 grpc::ServerUnaryReactor* KeyringServiceImpl::RotateSigningKeys(
     grpc::CallbackServerContext* context,
     const tokend::keys::v1::RotateSigningKeysRequest* request,
     tokend::keys::v1::RotateSigningKeysResponse* response) {
-  return FinishUnary(context, [&]() -> absl::Status {
-    RETURN_IF_ERROR(admin_->Check(*context));
-    if (request->slot().size() > kMaxSlotBytes) {
-      return absl::InvalidArgumentError("slot: at most 32 characters");
-    }
-    RETURN_IF_ERROR(request->slot().empty()
-                        ? keyring_->RotateAll()
-                        : keyring_->Rotate(request->slot()));
-    for (const auto& key : keyring_->List()) ToProto(key, response->add_keys());
-    return absl::OkStatus();
-  }());
+  return guard_->Unary(
+      context, *request,
+      TOKEND_POLICY(tokend::keys::v1::KeyringService, RotateSigningKeys),
+      [&](const Caller&) -> absl::Status {
+        if (request->slot().size() > kMaxSlotBytes) {
+          return absl::InvalidArgumentError("slot: at most 32 characters");
+        }
+        RETURN_IF_ERROR(request->slot().empty()
+                            ? keyring_->RotateAll()
+                            : keyring_->Rotate(request->slot()));
+        for (const auto& key : keyring_->List())
+          ToProto(key, response->add_keys());
+        return absl::OkStatus();
+      });
 }
 
 }  // namespace tokend::server

@@ -8,7 +8,7 @@
 
 #include "absl/synchronization/mutex.h"
 #include "core/keys/keyring.h"
-#include "server/auth.h"
+#include "server/policy/call_guard.h"
 #include "tokend/keys/v1/keyring.grpc.pb.h"
 
 namespace tokend::server {
@@ -16,7 +16,7 @@ namespace tokend::server {
 class KeyringServiceImpl final
     : public tokend::keys::v1::KeyringService::CallbackService {
  public:
-  KeyringServiceImpl(keys::Keyring* keyring, const AdminAuthenticator* admin,
+  KeyringServiceImpl(keys::Keyring* keyring, CallGuard* guard,
                      std::string issuer);
 
   grpc::ServerUnaryReactor* GetJwks(
@@ -46,7 +46,7 @@ class KeyringServiceImpl final
   CachedJwks CurrentJwks();
 
   keys::Keyring* keyring_;
-  const AdminAuthenticator* admin_;
+  CallGuard* guard_;
   const std::string issuer_;
   absl::Mutex mu_;
   std::string jwks_etag_ ABSL_GUARDED_BY(mu_);

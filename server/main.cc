@@ -81,6 +81,18 @@ ABSL_FLAG(std::vector<std::string>, trusted_proxies, {},
 ABSL_FLAG(bool, grpc_front, true,
           "serve --grpc_listen through tokend's own HTTP/2 front (libnghttp2) "
           "instead of gRPC's listener");
+ABSL_FLAG(std::string, rate_limits, "",
+          "per-class rate limits over the defaults, as CLASS=N/PERIOD or "
+          "CLASS=off, comma-separated; classes: admin, clerk_backend (per "
+          "secret key; default 1000/10s), clerk_frontend (per client "
+          "address; 600/1m), courier (per scoped key; 1000/10s), iam (per "
+          "address, or per caller with a token; 500/10s), verify (per "
+          "address; 10000/10s), all. Per replica: N replicas admit up to N "
+          "times as much");
+ABSL_FLAG(std::string, lockout, "100/6s",
+          "brute-force lockout per client address: BUDGET/REFILL (a budget "
+          "of failed credential checks, one forgiven every REFILL; spending "
+          "it locks the address out for 30 s, doubling up to 15 min) or off");
 ABSL_FLAG(absl::Duration, drain_delay, absl::Seconds(5),
           "on SIGTERM, how long health reports NOT_SERVING (/healthz 503) "
           "while everything is still served, before the listeners close; "
@@ -160,6 +172,21 @@ int main(int argc, char** argv) {
   options.firebase_service_account =
       absl::GetFlag(FLAGS_firebase_service_account);
   options.allowed_origins = absl::GetFlag(FLAGS_allowed_origins);
+
+  if (absl::Status s = options.guard.SetRates(absl::GetFlag(FLAGS_rate_limits));
+      !s.ok()) {
+    std::fprintf(stderr, "tokend: --rate_limits: %s\n",
+                 std::string(s.message()).c_str());
+    return 1;
+  }
+  absl::StatusOr<tokend::limits::LockoutOptions> lockout =
+      tokend::limits::ParseLockout(absl::GetFlag(FLAGS_lockout));
+  if (!lockout.ok()) {
+    std::fprintf(stderr, "tokend: --lockout: %s\n",
+                 std::string(lockout.status().message()).c_str());
+    return 1;
+  }
+  options.guard.lockout = *lockout;
 
   auto server = tokend::server::TokendServer::Start(options);
   if (!server.ok()) {

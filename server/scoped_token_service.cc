@@ -15,14 +15,6 @@ namespace {
 using ::tokend::scoped::v1::IssueTokenRequest;
 using ::tokend::scoped::v1::IssueTokenResponse;
 
-// Courier's SDK shows "<status> <message>"; say what to fix, never echo the
-// credential.
-absl::Status Unauthenticated() {
-  return absl::UnauthenticatedError(
-      "Unauthorized: send a scoped API key (sck_…) as "
-      "'Authorization: Bearer <key>'");
-}
-
 // expires_in as vercel/ms text: a string as given, a whole number of
 // seconds as its digits, absent or null as the default.
 absl::StatusOr<std::string> ExpiresInText(const IssueTokenRequest& request) {
@@ -58,21 +50,16 @@ absl::StatusOr<std::string> ExpiresInText(const IssueTokenRequest& request) {
 grpc::ServerUnaryReactor* ScopedTokenServiceImpl::IssueToken(
     grpc::CallbackServerContext* context, const IssueTokenRequest* request,
     IssueTokenResponse* response) {
-  return FinishUnary(context, [&]() -> absl::Status {
-    absl::StatusOr<absl::string_view> credential = BearerCredential(*context);
-    if (!credential.ok()) return Unauthenticated();
-    if (!admin_->Check(*context).ok()) {
-      absl::StatusOr<store::ApiKeyRecord> key =
-          api_keys_->Authenticate(*credential, store::ApiKeySurface::kScoped);
-      if (absl::IsUnauthenticated(key.status())) return Unauthenticated();
-      RETURN_IF_ERROR(key.status());  // the store failed: not the caller
-    }
-    ASSIGN_OR_RETURN(const std::string expires_in, ExpiresInText(*request));
-    ASSIGN_OR_RETURN(scoped::ScopedToken token,
-                     issuer_->Issue(request->scope(), expires_in));
-    response->set_token(std::move(token.token));
-    return absl::OkStatus();
-  }());
+  return guard_->Unary(
+      context, *request,
+      TOKEND_POLICY(tokend::scoped::v1::ScopedTokenService, IssueToken),
+      [&](const Caller&) -> absl::Status {
+        ASSIGN_OR_RETURN(const std::string expires_in, ExpiresInText(*request));
+        ASSIGN_OR_RETURN(scoped::ScopedToken token,
+                         issuer_->Issue(request->scope(), expires_in));
+        response->set_token(std::move(token.token));
+        return absl::OkStatus();
+      });
 }
 
 }  // namespace tokend::server

@@ -1,12 +1,12 @@
 // tokend.scoped.v1.ScopedTokenService (DESIGN §2.3): Courier's issue-token.
 // The caller proves a "scoped" API key (sck_…) or the admin key as
-// `authorization: Bearer`; the token comes from core/scoped.
+// `authorization: Bearer` (declared in the proto, checked by the CallGuard);
+// the token comes from core/scoped.
 #ifndef TOKEND_SERVER_SCOPED_TOKEN_SERVICE_H_
 #define TOKEND_SERVER_SCOPED_TOKEN_SERVICE_H_
 
-#include "core/auth/api_keys.h"
 #include "core/scoped/scoped_token_issuer.h"
-#include "server/auth.h"
+#include "server/policy/call_guard.h"
 #include "tokend/scoped/v1/scoped_tokens.grpc.pb.h"
 
 namespace tokend::server {
@@ -16,9 +16,8 @@ class ScopedTokenServiceImpl final
  public:
   // All must outlive the service.
   ScopedTokenServiceImpl(const scoped::ScopedTokenIssuer* issuer,
-                         auth::ApiKeyManager* api_keys,
-                         const AdminAuthenticator* admin)
-      : issuer_(issuer), api_keys_(api_keys), admin_(admin) {}
+                         CallGuard* guard)
+      : issuer_(issuer), guard_(guard) {}
 
   grpc::ServerUnaryReactor* IssueToken(
       grpc::CallbackServerContext* context,
@@ -27,8 +26,7 @@ class ScopedTokenServiceImpl final
 
  private:
   const scoped::ScopedTokenIssuer* const issuer_;
-  auth::ApiKeyManager* const api_keys_;
-  const AdminAuthenticator* const admin_;
+  CallGuard* const guard_;
 };
 
 }  // namespace tokend::server

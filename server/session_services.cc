@@ -91,28 +91,6 @@ absl::Status Clerkify(absl::Status status) {
   return status;
 }
 
-// BAPI callers: the admin key or a sessions API key (sk_…), as Bearer.
-absl::Status CheckSecretKey(const grpc::ServerContextBase& context,
-                            const SessionDeps& deps) {
-  absl::StatusOr<absl::string_view> credential = BearerCredential(context);
-  if (!credential.ok()) {
-    return WithReason(
-        absl::UnauthenticatedError("Invalid Authorization header format. Must "
-                                   "be 'Bearer <YOUR_API_KEY>'"),
-        "authorization_header_format_invalid",
-        "Invalid Authorization header format");
-  }
-  if (deps.admin->Check(context).ok()) return absl::OkStatus();
-  if (deps.api_keys->Authenticate(*credential, store::ApiKeySurface::kSessions)
-          .ok()) {
-    return absl::OkStatus();
-  }
-  return WithReason(absl::UnauthenticatedError(
-                        "The provided Clerk Secret Key is invalid. Make sure "
-                        "that your Clerk Secret Key is correct."),
-                    "clerk_key_invalid", "Secret Key is invalid");
-}
-
 std::string Metadata(const grpc::ServerContextBase& context,
                      absl::string_view key) {
   const auto& md = context.client_metadata();
@@ -135,24 +113,6 @@ std::string CookieValue(const grpc::ServerContextBase& context,
   return "";
 }
 
-// FAPI callers: the client token raw in Authorization (native SDKs), as
-// Bearer, or in the __client cookie (browsers).
-std::string ClientToken(const grpc::ServerContextBase& context) {
-  std::string authorization = Metadata(context, "authorization");
-  absl::string_view value = authorization;
-  if (absl::StartsWithIgnoreCase(value, "bearer ")) value.remove_prefix(7);
-  value = absl::StripAsciiWhitespace(value);
-  if (!value.empty()) return std::string(value);
-  return CookieValue(context, "__client");
-}
-
-absl::Status ClientUnauthenticated() {
-  return WithReason(
-      absl::UnauthenticatedError("Unable to authenticate the request, you "
-                                 "need to supply an active session"),
-      "authentication_invalid", "Invalid authentication");
-}
-
 // azp for a Frontend API token: the browser's Origin, which must be allowed
 // (core/sessions/authorized_parties.h).
 absl::StatusOr<std::string> FrontendAzp(const grpc::ServerContextBase& context,
@@ -160,18 +120,15 @@ absl::StatusOr<std::string> FrontendAzp(const grpc::ServerContextBase& context,
   return deps.parties->AzpForFrontend(Metadata(context, "origin"));
 }
 
-// The session the client token stands for, which must be `session_id`.
-absl::Status CheckClientSession(const grpc::ServerContextBase& context,
-                                const SessionDeps& deps,
+// The session the admitted client token stands for, which must be
+// `session_id`.
+absl::Status CheckClientSession(const Caller& caller,
                                 absl::string_view session_id) {
-  const std::string token = ClientToken(context);
-  if (token.empty()) return ClientUnauthenticated();
-  absl::StatusOr<store::SessionRecord> session =
-      deps.issuer->SessionForClientToken(token);
-  if (absl::IsUnauthenticated(session.status())) return ClientUnauthenticated();
-  if (absl::IsNotFound(session.status())) return SessionNotFound(session_id);
-  RETURN_IF_ERROR(session.status());
-  if (session->id != session_id) return SessionNotFound(session_id);
+  if (absl::IsNotFound(caller.session.status())) {
+    return SessionNotFound(session_id);
+  }
+  RETURN_IF_ERROR(caller.session.status());
+  if (caller.session->id != session_id) return SessionNotFound(session_id);
   return absl::OkStatus();
 }
 
@@ -493,14 +450,6 @@ TemplateInput InputOf(const Request& request) {
       request.signing_key()};
 }
 
-template <typename Body>
-grpc::ServerUnaryReactor* SecretKeyCall(grpc::CallbackServerContext* context,
-                                        const SessionDeps& deps, Body&& body) {
-  absl::Status status = CheckSecretKey(*context, deps);
-  if (status.ok()) status = body();
-  return FinishUnary(context, status);
-}
-
 }  // namespace
 
 // ---- SessionTokenService ----
@@ -508,22 +457,25 @@ grpc::ServerUnaryReactor* SecretKeyCall(grpc::CallbackServerContext* context,
 grpc::ServerUnaryReactor* SessionTokenServiceImpl::CreateSessionToken(
     grpc::CallbackServerContext* context,
     const sv1::CreateSessionTokenRequest* request, sv1::Token* response) {
-  return SecretKeyCall(context, deps_, [&]() -> absl::Status {
-    sessions::IssueRequest issue{
-        request->session_id(),
-        deps_.parties->AzpForBackend(Metadata(*context, "origin")),
-        {}};
-    if (request->has_expires_in_seconds()) {
-      issue.expires_in_seconds = request->expires_in_seconds();
-    }
-    absl::StatusOr<std::string> jwt = deps_.issuer->IssueDefault(issue);
-    if (!jwt.ok()) {
-      return FromIssuer(jwt.status(), request->session_id(), "");
-    }
-    response->set_object("token");
-    response->set_jwt(*std::move(jwt));
-    return absl::OkStatus();
-  });
+  return deps_.guard->Unary(
+      context, *request,
+      TOKEND_POLICY(sv1::SessionTokenService, CreateSessionToken),
+      [&](const Caller&) -> absl::Status {
+        sessions::IssueRequest issue{
+            request->session_id(),
+            deps_.parties->AzpForBackend(Metadata(*context, "origin")),
+            {}};
+        if (request->has_expires_in_seconds()) {
+          issue.expires_in_seconds = request->expires_in_seconds();
+        }
+        absl::StatusOr<std::string> jwt = deps_.issuer->IssueDefault(issue);
+        if (!jwt.ok()) {
+          return FromIssuer(jwt.status(), request->session_id(), "");
+        }
+        response->set_object("token");
+        response->set_jwt(*std::move(jwt));
+        return absl::OkStatus();
+      });
 }
 
 grpc::ServerUnaryReactor*
@@ -531,40 +483,46 @@ SessionTokenServiceImpl::CreateSessionTokenFromTemplate(
     grpc::CallbackServerContext* context,
     const sv1::CreateSessionTokenFromTemplateRequest* request,
     sv1::Token* response) {
-  return SecretKeyCall(context, deps_, [&]() -> absl::Status {
-    sessions::IssueRequest issue{
-        request->session_id(),
-        deps_.parties->AzpForBackend(Metadata(*context, "origin")),
-        {}};
-    if (request->has_expires_in_seconds()) {
-      issue.expires_in_seconds = request->expires_in_seconds();
-    }
-    absl::StatusOr<std::string> jwt =
-        deps_.issuer->IssueFromTemplate(issue, request->template_name());
-    if (!jwt.ok()) {
-      return FromIssuer(jwt.status(), request->session_id(),
-                        request->template_name());
-    }
-    response->set_object("token");
-    response->set_jwt(*std::move(jwt));
-    return absl::OkStatus();
-  });
+  return deps_.guard->Unary(
+      context, *request,
+      TOKEND_POLICY(sv1::SessionTokenService, CreateSessionTokenFromTemplate),
+      [&](const Caller&) -> absl::Status {
+        sessions::IssueRequest issue{
+            request->session_id(),
+            deps_.parties->AzpForBackend(Metadata(*context, "origin")),
+            {}};
+        if (request->has_expires_in_seconds()) {
+          issue.expires_in_seconds = request->expires_in_seconds();
+        }
+        absl::StatusOr<std::string> jwt =
+            deps_.issuer->IssueFromTemplate(issue, request->template_name());
+        if (!jwt.ok()) {
+          return FromIssuer(jwt.status(), request->session_id(),
+                            request->template_name());
+        }
+        response->set_object("token");
+        response->set_jwt(*std::move(jwt));
+        return absl::OkStatus();
+      });
 }
 
 grpc::ServerUnaryReactor* SessionTokenServiceImpl::CreateClientSessionToken(
     grpc::CallbackServerContext* context,
     const sv1::CreateClientSessionTokenRequest* request, sv1::Token* response) {
-  absl::Status status = [&]() -> absl::Status {
-    RETURN_IF_ERROR(CheckClientSession(*context, deps_, request->session_id()));
-    ASSIGN_OR_RETURN(std::string azp, FrontendAzp(*context, deps_));
-    absl::StatusOr<std::string> jwt =
-        deps_.issuer->IssueDefault({request->session_id(), std::move(azp), {}});
-    if (!jwt.ok()) return FromIssuer(jwt.status(), request->session_id(), "");
-    response->set_object("token");
-    response->set_jwt(*std::move(jwt));
-    return absl::OkStatus();
-  }();
-  return FinishUnary(context, status);
+  return deps_.guard->Unary(
+      context, *request,
+      TOKEND_POLICY(sv1::SessionTokenService, CreateClientSessionToken),
+      [&](const Caller& caller) -> absl::Status {
+        RETURN_IF_ERROR(CheckClientSession(caller, request->session_id()));
+        ASSIGN_OR_RETURN(std::string azp, FrontendAzp(*context, deps_));
+        absl::StatusOr<std::string> jwt = deps_.issuer->IssueDefault(
+            {request->session_id(), std::move(azp), {}});
+        if (!jwt.ok())
+          return FromIssuer(jwt.status(), request->session_id(), "");
+        response->set_object("token");
+        response->set_jwt(*std::move(jwt));
+        return absl::OkStatus();
+      });
 }
 
 grpc::ServerUnaryReactor*
@@ -572,95 +530,102 @@ SessionTokenServiceImpl::CreateClientSessionTokenFromTemplate(
     grpc::CallbackServerContext* context,
     const sv1::CreateClientSessionTokenFromTemplateRequest* request,
     sv1::Token* response) {
-  absl::Status status = [&]() -> absl::Status {
-    RETURN_IF_ERROR(CheckClientSession(*context, deps_, request->session_id()));
-    ASSIGN_OR_RETURN(std::string azp, FrontendAzp(*context, deps_));
-    absl::StatusOr<std::string> jwt = deps_.issuer->IssueFromTemplate(
-        {request->session_id(), std::move(azp), {}}, request->template_name());
-    if (!jwt.ok()) {
-      return FromIssuer(jwt.status(), request->session_id(),
-                        request->template_name());
-    }
-    response->set_object("token");
-    response->set_jwt(*std::move(jwt));
-    return absl::OkStatus();
-  }();
-  return FinishUnary(context, status);
+  return deps_.guard->Unary(
+      context, *request,
+      TOKEND_POLICY(sv1::SessionTokenService,
+                    CreateClientSessionTokenFromTemplate),
+      [&](const Caller& caller) -> absl::Status {
+        RETURN_IF_ERROR(CheckClientSession(caller, request->session_id()));
+        ASSIGN_OR_RETURN(std::string azp, FrontendAzp(*context, deps_));
+        absl::StatusOr<std::string> jwt = deps_.issuer->IssueFromTemplate(
+            {request->session_id(), std::move(azp), {}},
+            request->template_name());
+        if (!jwt.ok()) {
+          return FromIssuer(jwt.status(), request->session_id(),
+                            request->template_name());
+        }
+        response->set_object("token");
+        response->set_jwt(*std::move(jwt));
+        return absl::OkStatus();
+      });
 }
 
 grpc::ServerUnaryReactor* SessionTokenServiceImpl::CreateServiceToken(
     grpc::CallbackServerContext* context,
     const sv1::CreateServiceTokenRequest* request, sv1::Token* response) {
-  absl::Status status = [&]() -> absl::Status {
-    const std::string token = ClientToken(*context);
-    if (token.empty()) return ClientUnauthenticated();
-    absl::StatusOr<store::SessionRecord> session =
-        deps_.issuer->SessionForClientToken(token);
-    if (!session.ok()) {
-      if (absl::IsNotFound(session.status())) {
-        return SessionNotFound(request->session_id());
-      }
-      return ClientUnauthenticated();
-    }
-    if (!request->session_id().empty() &&
-        request->session_id() != session->id) {
-      return SessionNotFound(request->session_id());
-    }
-    const std::string& requested = request->form().service();
-    const std::string service = requested.empty() ? "clerk" : requested;
-    if (service != "clerk" && service != "firebase" && service != "hasura") {
-      return Invalid("service must be clerk, firebase or hasura");
-    }
-    ASSIGN_OR_RETURN(std::string azp, FrontendAzp(*context, deps_));
-    const sessions::IssueRequest issue{session->id, std::move(azp), {}};
-    // A template named integration_<service> overrides the built-in format.
-    absl::StatusOr<std::string> jwt = deps_.issuer->IssueFromTemplate(
-        issue, absl::StrCat("integration_", service));
-    if (absl::IsNotFound(jwt.status()) &&
-        jwt.status().message() == "JWT template not found") {
-      if (service == "hasura") {
-        jwt = deps_.issuer->IssueHasura(issue);
-      } else if (service == "firebase") {
-        jwt = deps_.issuer->IssueFirebase(issue);
-        if (absl::IsFailedPrecondition(jwt.status())) {
-          return absl::FailedPreconditionError(
-              "service firebase needs a Firebase service account (tokend "
-              "--firebase_service_account) or a JWT template named "
-              "integration_firebase");
+  return deps_.guard->Unary(
+      context, *request,
+      TOKEND_POLICY(sv1::SessionTokenService, CreateServiceToken),
+      [&](const Caller& caller) -> absl::Status {
+        if (absl::IsNotFound(caller.session.status())) {
+          return SessionNotFound(request->session_id());
         }
-      } else {
-        jwt = deps_.issuer->IssueDefault(issue);
-      }
-    }
-    if (!jwt.ok()) return FromIssuer(jwt.status(), session->id, "");
-    response->set_object("token");
-    response->set_jwt(*std::move(jwt));
-    return absl::OkStatus();
-  }();
-  return FinishUnary(context, status);
+        RETURN_IF_ERROR(caller.session.status());
+        const store::SessionRecord* session = &*caller.session;
+        if (!request->session_id().empty() &&
+            request->session_id() != session->id) {
+          return SessionNotFound(request->session_id());
+        }
+        const std::string& requested = request->form().service();
+        const std::string service = requested.empty() ? "clerk" : requested;
+        if (service != "clerk" && service != "firebase" &&
+            service != "hasura") {
+          return Invalid("service must be clerk, firebase or hasura");
+        }
+        ASSIGN_OR_RETURN(std::string azp, FrontendAzp(*context, deps_));
+        const sessions::IssueRequest issue{session->id, std::move(azp), {}};
+        // A template named integration_<service> overrides the built-in format.
+        absl::StatusOr<std::string> jwt = deps_.issuer->IssueFromTemplate(
+            issue, absl::StrCat("integration_", service));
+        if (absl::IsNotFound(jwt.status()) &&
+            jwt.status().message() == "JWT template not found") {
+          if (service == "hasura") {
+            jwt = deps_.issuer->IssueHasura(issue);
+          } else if (service == "firebase") {
+            jwt = deps_.issuer->IssueFirebase(issue);
+            if (absl::IsFailedPrecondition(jwt.status())) {
+              return absl::FailedPreconditionError(
+                  "service firebase needs a Firebase service account (tokend "
+                  "--firebase_service_account) or a JWT template named "
+                  "integration_firebase");
+            }
+          } else {
+            jwt = deps_.issuer->IssueDefault(issue);
+          }
+        }
+        if (!jwt.ok()) return FromIssuer(jwt.status(), session->id, "");
+        response->set_object("token");
+        response->set_jwt(*std::move(jwt));
+        return absl::OkStatus();
+      });
 }
 
 grpc::ServerUnaryReactor* SessionTokenServiceImpl::HandshakeClient(
     grpc::CallbackServerContext* context,
     const sv1::HandshakeClientRequest* request,
     sv1::HandshakeRedirect* response) {
-  absl::Status status = [&]() -> absl::Status {
-    if (!request->format().empty() && request->format() != "nonce" &&
-        request->format() != "token") {
-      return Invalid("format must be nonce or token", "format");
-    }
-    // Only the cookie: a navigation carries no Authorization header, and a
-    // token in one would be a native client's, which never hand-shakes.
-    absl::StatusOr<std::string> location = deps_.handshake->Redirect(
-        CookieValue(*context, "__client"), request->redirect_url());
-    if (absl::IsInvalidArgument(location.status())) {
-      return Invalid(location.status().message(), "redirect_url");
-    }
-    RETURN_IF_ERROR(location.status());
-    response->set_location(*std::move(location));
-    return absl::OkStatus();
-  }();
-  return FinishUnary(context, Clerkify(std::move(status)));
+  return deps_.guard->Unary(
+      context, *request,
+      TOKEND_POLICY(sv1::SessionTokenService, HandshakeClient),
+      [&](const Caller&) -> absl::Status {
+        absl::Status status = [&]() -> absl::Status {
+          if (!request->format().empty() && request->format() != "nonce" &&
+              request->format() != "token") {
+            return Invalid("format must be nonce or token", "format");
+          }
+          // Only the cookie: a navigation carries no Authorization header, and
+          // a token in one would be a native client's, which never hand-shakes.
+          absl::StatusOr<std::string> location = deps_.handshake->Redirect(
+              CookieValue(*context, "__client"), request->redirect_url());
+          if (absl::IsInvalidArgument(location.status())) {
+            return Invalid(location.status().message(), "redirect_url");
+          }
+          RETURN_IF_ERROR(location.status());
+          response->set_location(*std::move(location));
+          return absl::OkStatus();
+        }();
+        return Clerkify(std::move(status));
+      });
 }
 
 grpc::ServerUnaryReactor* SessionTokenServiceImpl::GetJwks(
@@ -677,107 +642,112 @@ grpc::ServerUnaryReactor* SessionTokenServiceImpl::GetJwks(
 grpc::ServerUnaryReactor* UserServiceImpl::CreateUser(
     grpc::CallbackServerContext* context, const sv1::CreateUserRequest* request,
     sv1::User* response) {
-  return SecretKeyCall(context, deps_, [&]() -> absl::Status {
-    const std::pair<bool, absl::string_view> kSignInSecrets[] = {
-        {!request->password().empty(), "password"},
-        {!request->password_digest().empty(), "password_digest"},
-        {!request->password_hasher().empty(), "password_hasher"},
-        {!request->totp_secret().empty(), "totp_secret"},
-        {request->backup_codes_size() > 0, "backup_codes"},
-    };
-    for (const auto& [set, param] : kSignInSecrets) {
-      if (set) {
-        return Invalid(absl::StrCat(param,
-                                    " is not accepted: tokend issues tokens "
-                                    "and has no password or second-factor "
-                                    "sign-in; omit it (skip_password_"
-                                    "requirement is accepted)"),
-                       param);
-      }
-    }
-    RETURN_IF_ERROR(CheckText(request->external_id(), "external_id"));
-    RETURN_IF_ERROR(CheckText(request->first_name(), "first_name"));
-    RETURN_IF_ERROR(CheckText(request->last_name(), "last_name"));
-    RETURN_IF_ERROR(CheckText(request->username(), "username"));
-    RETURN_IF_ERROR(CheckText(request->image_url(), "image_url"));
-    if (request->email_address_size() > kMaxEmails ||
-        request->phone_number_size() > kMaxEmails) {
-      return Invalid(absl::StrCat("at most ", kMaxEmails,
-                                  " email addresses and phone numbers"));
-    }
-    const absl::Time now = deps_.clock->Now();
-    store::UserRecord rec;
-    ASSIGN_OR_RETURN(rec.id, NewId("user_"));
-    rec.external_id = request->external_id();
-    rec.first_name = request->first_name();
-    rec.last_name = request->last_name();
-    rec.username = request->username();
-    rec.image_url = request->image_url();
-    for (const std::string& email : request->email_address()) {
-      RETURN_IF_ERROR(CheckText(email, "email_address"));
-      const size_t at = email.find('@');
-      if (at == std::string::npos || at == 0 || at + 1 == email.size()) {
-        return Invalid(
-            absl::StrCat("email_address must be a valid email "
-                         "address"));
-      }
-      ASSIGN_OR_RETURN(std::string id, NewId("idn_"));
-      rec.email_addresses.push_back({id, email, true});
-    }
-    for (const std::string& phone : request->phone_number()) {
-      RETURN_IF_ERROR(CheckText(phone, "phone_number"));
-      ASSIGN_OR_RETURN(std::string id, NewId("idn_"));
-      rec.phone_numbers.push_back({id, phone, true});
-    }
-    if (!rec.email_addresses.empty()) {
-      rec.primary_email_address_id = rec.email_addresses[0].id;
-    }
-    if (!rec.phone_numbers.empty()) {
-      rec.primary_phone_number_id = rec.phone_numbers[0].id;
-    }
-    ASSIGN_OR_RETURN(
-        rec.public_metadata_json,
-        StructToJson(request->public_metadata(), "public_metadata"));
-    ASSIGN_OR_RETURN(
-        rec.private_metadata_json,
-        StructToJson(request->private_metadata(), "private_metadata"));
-    ASSIGN_OR_RETURN(
-        rec.unsafe_metadata_json,
-        StructToJson(request->unsafe_metadata(), "unsafe_metadata"));
-    rec.created_at = rec.updated_at = now;
-    RETURN_IF_ERROR(CheckText(request->locale(), "locale"));
-    rec.locale = request->locale();
-    if (!request->created_at().empty()) {
-      ASSIGN_OR_RETURN(rec.created_at,
-                       PastTime(request->created_at(), now, "created_at"));
-    }
-    if (!request->legal_accepted_at().empty()) {
-      ASSIGN_OR_RETURN(
-          rec.legal_accepted_at,
-          PastTime(request->legal_accepted_at(), now, "legal_accepted_at"));
-    }
-    absl::Status inserted = deps_.users->InsertUser(rec);
-    if (absl::IsAlreadyExists(inserted)) {
-      return WithReason(
-          absl::AlreadyExistsError(
-              "That email address, username or external id is taken."),
-          "form_identifier_exists", "That identifier is taken");
-    }
-    RETURN_IF_ERROR(inserted);
-    ToProto(rec, response);
-    return absl::OkStatus();
-  });
+  return deps_.guard->Unary(
+      context, *request, TOKEND_POLICY(sv1::UserService, CreateUser),
+      [&](const Caller&) -> absl::Status {
+        const std::pair<bool, absl::string_view> kSignInSecrets[] = {
+            {!request->password().empty(), "password"},
+            {!request->password_digest().empty(), "password_digest"},
+            {!request->password_hasher().empty(), "password_hasher"},
+            {!request->totp_secret().empty(), "totp_secret"},
+            {request->backup_codes_size() > 0, "backup_codes"},
+        };
+        for (const auto& [set, param] : kSignInSecrets) {
+          if (set) {
+            return Invalid(
+                absl::StrCat(param,
+                             " is not accepted: tokend issues tokens "
+                             "and has no password or second-factor "
+                             "sign-in; omit it (skip_password_"
+                             "requirement is accepted)"),
+                param);
+          }
+        }
+        RETURN_IF_ERROR(CheckText(request->external_id(), "external_id"));
+        RETURN_IF_ERROR(CheckText(request->first_name(), "first_name"));
+        RETURN_IF_ERROR(CheckText(request->last_name(), "last_name"));
+        RETURN_IF_ERROR(CheckText(request->username(), "username"));
+        RETURN_IF_ERROR(CheckText(request->image_url(), "image_url"));
+        if (request->email_address_size() > kMaxEmails ||
+            request->phone_number_size() > kMaxEmails) {
+          return Invalid(absl::StrCat("at most ", kMaxEmails,
+                                      " email addresses and phone numbers"));
+        }
+        const absl::Time now = deps_.clock->Now();
+        store::UserRecord rec;
+        ASSIGN_OR_RETURN(rec.id, NewId("user_"));
+        rec.external_id = request->external_id();
+        rec.first_name = request->first_name();
+        rec.last_name = request->last_name();
+        rec.username = request->username();
+        rec.image_url = request->image_url();
+        for (const std::string& email : request->email_address()) {
+          RETURN_IF_ERROR(CheckText(email, "email_address"));
+          const size_t at = email.find('@');
+          if (at == std::string::npos || at == 0 || at + 1 == email.size()) {
+            return Invalid(
+                absl::StrCat("email_address must be a valid email "
+                             "address"));
+          }
+          ASSIGN_OR_RETURN(std::string id, NewId("idn_"));
+          rec.email_addresses.push_back({id, email, true});
+        }
+        for (const std::string& phone : request->phone_number()) {
+          RETURN_IF_ERROR(CheckText(phone, "phone_number"));
+          ASSIGN_OR_RETURN(std::string id, NewId("idn_"));
+          rec.phone_numbers.push_back({id, phone, true});
+        }
+        if (!rec.email_addresses.empty()) {
+          rec.primary_email_address_id = rec.email_addresses[0].id;
+        }
+        if (!rec.phone_numbers.empty()) {
+          rec.primary_phone_number_id = rec.phone_numbers[0].id;
+        }
+        ASSIGN_OR_RETURN(
+            rec.public_metadata_json,
+            StructToJson(request->public_metadata(), "public_metadata"));
+        ASSIGN_OR_RETURN(
+            rec.private_metadata_json,
+            StructToJson(request->private_metadata(), "private_metadata"));
+        ASSIGN_OR_RETURN(
+            rec.unsafe_metadata_json,
+            StructToJson(request->unsafe_metadata(), "unsafe_metadata"));
+        rec.created_at = rec.updated_at = now;
+        RETURN_IF_ERROR(CheckText(request->locale(), "locale"));
+        rec.locale = request->locale();
+        if (!request->created_at().empty()) {
+          ASSIGN_OR_RETURN(rec.created_at,
+                           PastTime(request->created_at(), now, "created_at"));
+        }
+        if (!request->legal_accepted_at().empty()) {
+          ASSIGN_OR_RETURN(
+              rec.legal_accepted_at,
+              PastTime(request->legal_accepted_at(), now, "legal_accepted_at"));
+        }
+        absl::Status inserted = deps_.users->InsertUser(rec);
+        if (absl::IsAlreadyExists(inserted)) {
+          return WithReason(
+              absl::AlreadyExistsError(
+                  "That email address, username or external id is taken."),
+              "form_identifier_exists", "That identifier is taken");
+        }
+        RETURN_IF_ERROR(inserted);
+        ToProto(rec, response);
+        return absl::OkStatus();
+      });
 }
 
 grpc::ServerUnaryReactor* UserServiceImpl::GetUser(
     grpc::CallbackServerContext* context, const sv1::GetUserRequest* request,
     sv1::User* response) {
-  return SecretKeyCall(context, deps_, [&]() -> absl::Status {
-    ASSIGN_OR_RETURN(store::UserRecord rec,
-                     LiveUser(deps_, request->user_id()));
-    ToProto(rec, response);
-    return absl::OkStatus();
-  });
+  return deps_.guard->Unary(
+      context, *request, TOKEND_POLICY(sv1::UserService, GetUser),
+      [&](const Caller&) -> absl::Status {
+        ASSIGN_OR_RETURN(store::UserRecord rec,
+                         LiveUser(deps_, request->user_id()));
+        ToProto(rec, response);
+        return absl::OkStatus();
+      });
 }
 
 namespace {
@@ -904,117 +874,132 @@ absl::Status ChangeMetadata(const SessionDeps& deps,
 grpc::ServerUnaryReactor* UserServiceImpl::ListUsers(
     grpc::CallbackServerContext* context, const sv1::ListUsersRequest* request,
     sv1::ListUsersResponse* response) {
-  return SecretKeyCall(context, deps_, [&]() -> absl::Status {
-    ASSIGN_OR_RETURN(const store::UserQuery query, UserQueryOf(*request));
-    ASSIGN_OR_RETURN(std::vector<std::string> ids,
-                     deps_.users->FindUserIds(query));
-    for (const std::string& id : ids) {
-      absl::StatusOr<store::UserRecord> rec = deps_.users->GetUser(id);
-      // Deleted between the two reads: not listed.
-      if (absl::IsNotFound(rec.status()) ||
-          (rec.ok() && rec->deleted_at.has_value())) {
-        continue;
-      }
-      RETURN_IF_ERROR(rec.status());
-      ToProto(*rec, response->add_data());
-    }
-    return absl::OkStatus();
-  });
+  return deps_.guard->Unary(
+      context, *request, TOKEND_POLICY(sv1::UserService, ListUsers),
+      [&](const Caller&) -> absl::Status {
+        ASSIGN_OR_RETURN(const store::UserQuery query, UserQueryOf(*request));
+        ASSIGN_OR_RETURN(std::vector<std::string> ids,
+                         deps_.users->FindUserIds(query));
+        for (const std::string& id : ids) {
+          absl::StatusOr<store::UserRecord> rec = deps_.users->GetUser(id);
+          // Deleted between the two reads: not listed.
+          if (absl::IsNotFound(rec.status()) ||
+              (rec.ok() && rec->deleted_at.has_value())) {
+            continue;
+          }
+          RETURN_IF_ERROR(rec.status());
+          ToProto(*rec, response->add_data());
+        }
+        return absl::OkStatus();
+      });
 }
 
 grpc::ServerUnaryReactor* UserServiceImpl::CountUsers(
     grpc::CallbackServerContext* context, const sv1::ListUsersRequest* request,
     sv1::TotalCount* response) {
-  return SecretKeyCall(context, deps_, [&]() -> absl::Status {
-    ASSIGN_OR_RETURN(const store::UserQuery query, UserQueryOf(*request));
-    ASSIGN_OR_RETURN(const int64_t count, deps_.users->CountUsers(query));
-    response->set_object("total_count");
-    response->set_total_count(static_cast<int32_t>(
-        std::min<int64_t>(count, std::numeric_limits<int32_t>::max())));
-    return absl::OkStatus();
-  });
+  return deps_.guard->Unary(
+      context, *request, TOKEND_POLICY(sv1::UserService, CountUsers),
+      [&](const Caller&) -> absl::Status {
+        ASSIGN_OR_RETURN(const store::UserQuery query, UserQueryOf(*request));
+        ASSIGN_OR_RETURN(const int64_t count, deps_.users->CountUsers(query));
+        response->set_object("total_count");
+        response->set_total_count(static_cast<int32_t>(
+            std::min<int64_t>(count, std::numeric_limits<int32_t>::max())));
+        return absl::OkStatus();
+      });
 }
 
 grpc::ServerUnaryReactor* UserServiceImpl::UpdateUser(
     grpc::CallbackServerContext* context, const sv1::UpdateUserRequest* request,
     sv1::User* response) {
-  return SecretKeyCall(context, deps_, [&]() -> absl::Status {
-    ASSIGN_OR_RETURN(store::UserRecord rec,
-                     LiveUser(deps_, request->user_id()));
-    auto text = [](bool has, const std::string& value, absl::string_view param,
-                   std::string* into) -> absl::Status {
-      if (!has) return absl::OkStatus();
-      RETURN_IF_ERROR(CheckText(value, param));
-      *into = value;
-      return absl::OkStatus();
-    };
-    RETURN_IF_ERROR(text(request->has_external_id(), request->external_id(),
-                         "external_id", &rec.external_id));
-    RETURN_IF_ERROR(text(request->has_first_name(), request->first_name(),
-                         "first_name", &rec.first_name));
-    RETURN_IF_ERROR(text(request->has_last_name(), request->last_name(),
-                         "last_name", &rec.last_name));
-    RETURN_IF_ERROR(text(request->has_username(), request->username(),
-                         "username", &rec.username));
-    if (request->has_primary_email_address_id()) {
-      const std::string& id = request->primary_email_address_id();
-      if (std::none_of(rec.email_addresses.begin(), rec.email_addresses.end(),
-                       [&](const auto& e) { return e.id == id; })) {
-        return Invalid("primary_email_address_id is not one of the user's",
-                       "primary_email_address_id");
-      }
-      rec.primary_email_address_id = id;
-    }
-    if (request->has_primary_phone_number_id()) {
-      const std::string& id = request->primary_phone_number_id();
-      if (std::none_of(rec.phone_numbers.begin(), rec.phone_numbers.end(),
-                       [&](const auto& p) { return p.id == id; })) {
-        return Invalid("primary_phone_number_id is not one of the user's",
-                       "primary_phone_number_id");
-      }
-      rec.primary_phone_number_id = id;
-    }
-    rec.updated_at = deps_.clock->Now();
-    absl::Status updated = deps_.users->UpdateUser(rec);
-    if (absl::IsAlreadyExists(updated)) {
-      return WithReason(
-          absl::AlreadyExistsError("That username or external id is taken."),
-          "form_identifier_exists", "That identifier is taken");
-    }
-    RETURN_IF_ERROR(updated);
-    ToProto(rec, response);
-    return absl::OkStatus();
-  });
+  return deps_.guard->Unary(
+      context, *request, TOKEND_POLICY(sv1::UserService, UpdateUser),
+      [&](const Caller&) -> absl::Status {
+        ASSIGN_OR_RETURN(store::UserRecord rec,
+                         LiveUser(deps_, request->user_id()));
+        auto text = [](bool has, const std::string& value,
+                       absl::string_view param,
+                       std::string* into) -> absl::Status {
+          if (!has) return absl::OkStatus();
+          RETURN_IF_ERROR(CheckText(value, param));
+          *into = value;
+          return absl::OkStatus();
+        };
+        RETURN_IF_ERROR(text(request->has_external_id(), request->external_id(),
+                             "external_id", &rec.external_id));
+        RETURN_IF_ERROR(text(request->has_first_name(), request->first_name(),
+                             "first_name", &rec.first_name));
+        RETURN_IF_ERROR(text(request->has_last_name(), request->last_name(),
+                             "last_name", &rec.last_name));
+        RETURN_IF_ERROR(text(request->has_username(), request->username(),
+                             "username", &rec.username));
+        if (request->has_primary_email_address_id()) {
+          const std::string& id = request->primary_email_address_id();
+          if (std::none_of(rec.email_addresses.begin(),
+                           rec.email_addresses.end(),
+                           [&](const auto& e) { return e.id == id; })) {
+            return Invalid("primary_email_address_id is not one of the user's",
+                           "primary_email_address_id");
+          }
+          rec.primary_email_address_id = id;
+        }
+        if (request->has_primary_phone_number_id()) {
+          const std::string& id = request->primary_phone_number_id();
+          if (std::none_of(rec.phone_numbers.begin(), rec.phone_numbers.end(),
+                           [&](const auto& p) { return p.id == id; })) {
+            return Invalid("primary_phone_number_id is not one of the user's",
+                           "primary_phone_number_id");
+          }
+          rec.primary_phone_number_id = id;
+        }
+        rec.updated_at = deps_.clock->Now();
+        absl::Status updated = deps_.users->UpdateUser(rec);
+        if (absl::IsAlreadyExists(updated)) {
+          return WithReason(absl::AlreadyExistsError(
+                                "That username or external id is taken."),
+                            "form_identifier_exists",
+                            "That identifier is taken");
+        }
+        RETURN_IF_ERROR(updated);
+        ToProto(rec, response);
+        return absl::OkStatus();
+      });
 }
 
 grpc::ServerUnaryReactor* UserServiceImpl::UpdateUserMetadata(
     grpc::CallbackServerContext* context,
     const sv1::UserMetadataRequest* request, sv1::User* response) {
-  return SecretKeyCall(context, deps_, [&]() -> absl::Status {
-    return ChangeMetadata(deps_, *request, /*merge=*/true, response);
-  });
+  return deps_.guard->Unary(
+      context, *request, TOKEND_POLICY(sv1::UserService, UpdateUserMetadata),
+      [&](const Caller&) -> absl::Status {
+        return ChangeMetadata(deps_, *request, /*merge=*/true, response);
+      });
 }
 
 grpc::ServerUnaryReactor* UserServiceImpl::ReplaceUserMetadata(
     grpc::CallbackServerContext* context,
     const sv1::UserMetadataRequest* request, sv1::User* response) {
-  return SecretKeyCall(context, deps_, [&]() -> absl::Status {
-    return ChangeMetadata(deps_, *request, /*merge=*/false, response);
-  });
+  return deps_.guard->Unary(
+      context, *request, TOKEND_POLICY(sv1::UserService, ReplaceUserMetadata),
+      [&](const Caller&) -> absl::Status {
+        return ChangeMetadata(deps_, *request, /*merge=*/false, response);
+      });
 }
 
 grpc::ServerUnaryReactor* UserServiceImpl::DeleteUser(
     grpc::CallbackServerContext* context, const sv1::DeleteUserRequest* request,
     sv1::DeletedObject* response) {
-  return SecretKeyCall(context, deps_, [&]() -> absl::Status {
-    RETURN_IF_ERROR(LiveUser(deps_, request->user_id()).status());
-    RETURN_IF_ERROR(
-        deps_.users->MarkUserDeleted(request->user_id(), deps_.clock->Now()));
-    response->set_object("user");
-    response->set_id(request->user_id());
-    response->set_deleted(true);
-    return absl::OkStatus();
-  });
+  return deps_.guard->Unary(
+      context, *request, TOKEND_POLICY(sv1::UserService, DeleteUser),
+      [&](const Caller&) -> absl::Status {
+        RETURN_IF_ERROR(LiveUser(deps_, request->user_id()).status());
+        RETURN_IF_ERROR(deps_.users->MarkUserDeleted(request->user_id(),
+                                                     deps_.clock->Now()));
+        response->set_object("user");
+        response->set_id(request->user_id());
+        response->set_deleted(true);
+        return absl::OkStatus();
+      });
 }
 
 // ---- SessionService ----
@@ -1022,110 +1007,121 @@ grpc::ServerUnaryReactor* UserServiceImpl::DeleteUser(
 grpc::ServerUnaryReactor* SessionServiceImpl::CreateSession(
     grpc::CallbackServerContext* context,
     const sv1::CreateSessionRequest* request, sv1::Session* response) {
-  return SecretKeyCall(context, deps_, [&]() -> absl::Status {
-    if (request->user_id().empty()) return Missing("user_id");
-    RETURN_IF_ERROR(LiveUser(deps_, request->user_id()).status());
-    absl::Duration lifetime = kDefaultSessionLifetime;
-    if (request->has_expires_in_seconds()) {
-      lifetime = absl::Seconds(request->expires_in_seconds());
-      if (lifetime < absl::Seconds(sessions::kMinTokenLifetimeSeconds) ||
-          lifetime > kMaxSessionLifetime) {
-        return Invalid("expires_in_seconds must be between 30 and 31536000");
-      }
-    }
-    const absl::Time now = deps_.clock->Now();
-    store::SessionRecord rec;
-    ASSIGN_OR_RETURN(rec.id, NewId("sess_"));
-    rec.user_id = request->user_id();
-    ASSIGN_OR_RETURN(std::string client_token, auth::GenerateSecret("client_"));
-    rec.client_token_hash = auth::HashSecret(client_token);
-    rec.created_at = rec.updated_at = rec.last_active_at = now;
-    rec.expire_at = now + lifetime;
-    RETURN_IF_ERROR(deps_.sessions->InsertSession(rec));
-    ToProto(rec, now, response);
-    response->set_client_token(std::move(client_token));
-    return absl::OkStatus();
-  });
+  return deps_.guard->Unary(
+      context, *request, TOKEND_POLICY(sv1::SessionService, CreateSession),
+      [&](const Caller&) -> absl::Status {
+        if (request->user_id().empty()) return Missing("user_id");
+        RETURN_IF_ERROR(LiveUser(deps_, request->user_id()).status());
+        absl::Duration lifetime = kDefaultSessionLifetime;
+        if (request->has_expires_in_seconds()) {
+          lifetime = absl::Seconds(request->expires_in_seconds());
+          if (lifetime < absl::Seconds(sessions::kMinTokenLifetimeSeconds) ||
+              lifetime > kMaxSessionLifetime) {
+            return Invalid(
+                "expires_in_seconds must be between 30 and 31536000");
+          }
+        }
+        const absl::Time now = deps_.clock->Now();
+        store::SessionRecord rec;
+        ASSIGN_OR_RETURN(rec.id, NewId("sess_"));
+        rec.user_id = request->user_id();
+        ASSIGN_OR_RETURN(std::string client_token,
+                         auth::GenerateSecret("client_"));
+        rec.client_token_hash = auth::HashSecret(client_token);
+        rec.created_at = rec.updated_at = rec.last_active_at = now;
+        rec.expire_at = now + lifetime;
+        RETURN_IF_ERROR(deps_.sessions->InsertSession(rec));
+        ToProto(rec, now, response);
+        response->set_client_token(std::move(client_token));
+        return absl::OkStatus();
+      });
 }
 
 grpc::ServerUnaryReactor* SessionServiceImpl::GetSession(
     grpc::CallbackServerContext* context, const sv1::GetSessionRequest* request,
     sv1::Session* response) {
-  return SecretKeyCall(context, deps_, [&]() -> absl::Status {
-    absl::StatusOr<store::SessionRecord> rec =
-        deps_.sessions->GetSession(request->session_id());
-    if (absl::IsNotFound(rec.status())) {
-      return SessionNotFound(request->session_id());
-    }
-    RETURN_IF_ERROR(rec.status());
-    ToProto(*rec, deps_.clock->Now(), response);
-    return absl::OkStatus();
-  });
+  return deps_.guard->Unary(
+      context, *request, TOKEND_POLICY(sv1::SessionService, GetSession),
+      [&](const Caller&) -> absl::Status {
+        absl::StatusOr<store::SessionRecord> rec =
+            deps_.sessions->GetSession(request->session_id());
+        if (absl::IsNotFound(rec.status())) {
+          return SessionNotFound(request->session_id());
+        }
+        RETURN_IF_ERROR(rec.status());
+        ToProto(*rec, deps_.clock->Now(), response);
+        return absl::OkStatus();
+      });
 }
 
 grpc::ServerUnaryReactor* SessionServiceImpl::ListSessions(
     grpc::CallbackServerContext* context,
     const sv1::ListSessionsRequest* request,
     sv1::ListSessionsResponse* response) {
-  return SecretKeyCall(context, deps_, [&]() -> absl::Status {
-    std::optional<store::SessionStatus> status;
-    if (!request->status().empty()) {
-      status = store::ParseSessionStatus(request->status());
-      if (!status.has_value()) {
-        return Invalid("status must be active, revoked, ended or expired");
-      }
-    }
-    const int limit =
-        request->limit() == 0 ? kDefaultListLimit : request->limit();
-    if (limit < 1 || limit > kMaxListLimit || request->offset() < 0) {
-      return Invalid("limit must be 1..500 and offset >= 0");
-    }
-    const absl::Time now = deps_.clock->Now();
-    if (!request->client_id().empty()) {
-      // A client is one session: at most one to list.
-      const std::optional<std::string> session_id =
-          SessionIdOfClient(request->client_id());
-      if (!session_id.has_value()) return absl::OkStatus();
-      absl::StatusOr<store::SessionRecord> session =
-          deps_.sessions->GetSession(*session_id);
-      if (absl::IsNotFound(session.status())) return absl::OkStatus();
-      RETURN_IF_ERROR(session.status());
-      if ((request->user_id().empty() ||
-           session->user_id == request->user_id()) &&
-          (!status.has_value() || session->status == *status)) {
-        response->set_total_count(1);
-        if (request->offset() == 0)
-          ToProto(*session, now, response->add_data());
-      }
-      return absl::OkStatus();
-    }
-    ASSIGN_OR_RETURN(std::vector<store::SessionRecord> sessions,
-                     deps_.sessions->ListSessions(request->user_id(), status,
-                                                  limit, request->offset()));
-    for (const auto& s : sessions) ToProto(s, now, response->add_data());
-    ASSIGN_OR_RETURN(const int64_t total,
-                     deps_.sessions->CountSessions(request->user_id(), status));
-    response->set_total_count(static_cast<int32_t>(
-        std::min<int64_t>(total, std::numeric_limits<int32_t>::max())));
-    return absl::OkStatus();
-  });
+  return deps_.guard->Unary(
+      context, *request, TOKEND_POLICY(sv1::SessionService, ListSessions),
+      [&](const Caller&) -> absl::Status {
+        std::optional<store::SessionStatus> status;
+        if (!request->status().empty()) {
+          status = store::ParseSessionStatus(request->status());
+          if (!status.has_value()) {
+            return Invalid("status must be active, revoked, ended or expired");
+          }
+        }
+        const int limit =
+            request->limit() == 0 ? kDefaultListLimit : request->limit();
+        if (limit < 1 || limit > kMaxListLimit || request->offset() < 0) {
+          return Invalid("limit must be 1..500 and offset >= 0");
+        }
+        const absl::Time now = deps_.clock->Now();
+        if (!request->client_id().empty()) {
+          // A client is one session: at most one to list.
+          const std::optional<std::string> session_id =
+              SessionIdOfClient(request->client_id());
+          if (!session_id.has_value()) return absl::OkStatus();
+          absl::StatusOr<store::SessionRecord> session =
+              deps_.sessions->GetSession(*session_id);
+          if (absl::IsNotFound(session.status())) return absl::OkStatus();
+          RETURN_IF_ERROR(session.status());
+          if ((request->user_id().empty() ||
+               session->user_id == request->user_id()) &&
+              (!status.has_value() || session->status == *status)) {
+            response->set_total_count(1);
+            if (request->offset() == 0)
+              ToProto(*session, now, response->add_data());
+          }
+          return absl::OkStatus();
+        }
+        ASSIGN_OR_RETURN(
+            std::vector<store::SessionRecord> sessions,
+            deps_.sessions->ListSessions(request->user_id(), status, limit,
+                                         request->offset()));
+        for (const auto& s : sessions) ToProto(s, now, response->add_data());
+        ASSIGN_OR_RETURN(const int64_t total, deps_.sessions->CountSessions(
+                                                  request->user_id(), status));
+        response->set_total_count(static_cast<int32_t>(
+            std::min<int64_t>(total, std::numeric_limits<int32_t>::max())));
+        return absl::OkStatus();
+      });
 }
 
 grpc::ServerUnaryReactor* SessionServiceImpl::RevokeSession(
     grpc::CallbackServerContext* context,
     const sv1::RevokeSessionRequest* request, sv1::Session* response) {
-  return SecretKeyCall(context, deps_, [&]() -> absl::Status {
-    const absl::Time now = deps_.clock->Now();
-    absl::Status updated = deps_.sessions->UpdateSessionStatus(
-        request->session_id(), store::SessionStatus::kRevoked, now);
-    if (absl::IsNotFound(updated))
-      return SessionNotFound(request->session_id());
-    RETURN_IF_ERROR(updated);
-    ASSIGN_OR_RETURN(store::SessionRecord rec,
-                     deps_.sessions->GetSession(request->session_id()));
-    ToProto(rec, now, response);
-    return absl::OkStatus();
-  });
+  return deps_.guard->Unary(
+      context, *request, TOKEND_POLICY(sv1::SessionService, RevokeSession),
+      [&](const Caller&) -> absl::Status {
+        const absl::Time now = deps_.clock->Now();
+        absl::Status updated = deps_.sessions->UpdateSessionStatus(
+            request->session_id(), store::SessionStatus::kRevoked, now);
+        if (absl::IsNotFound(updated))
+          return SessionNotFound(request->session_id());
+        RETURN_IF_ERROR(updated);
+        ASSIGN_OR_RETURN(store::SessionRecord rec,
+                         deps_.sessions->GetSession(request->session_id()));
+        ToProto(rec, now, response);
+        return absl::OkStatus();
+      });
 }
 
 // ---- JwtTemplateService ----
@@ -1133,85 +1129,102 @@ grpc::ServerUnaryReactor* SessionServiceImpl::RevokeSession(
 grpc::ServerUnaryReactor* JwtTemplateServiceImpl::CreateJwtTemplate(
     grpc::CallbackServerContext* context,
     const sv1::CreateJwtTemplateRequest* request, sv1::JwtTemplate* response) {
-  return SecretKeyCall(context, deps_, [&]() -> absl::Status {
-    store::JwtTemplateRecord rec;
-    ASSIGN_OR_RETURN(rec.id, NewId("jtmp_"));
-    RETURN_IF_ERROR(ApplyTemplateInput(InputOf(*request), *deps_.sealer, &rec));
-    rec.created_at = rec.updated_at = deps_.clock->Now();
-    absl::Status inserted = deps_.templates->InsertJwtTemplate(rec);
-    if (absl::IsAlreadyExists(inserted)) {
-      return TemplateNameTaken(rec.name);
-    }
-    RETURN_IF_ERROR(inserted);
-    ToProto(rec, response);
-    return absl::OkStatus();
-  });
+  return deps_.guard->Unary(
+      context, *request,
+      TOKEND_POLICY(sv1::JwtTemplateService, CreateJwtTemplate),
+      [&](const Caller&) -> absl::Status {
+        store::JwtTemplateRecord rec;
+        ASSIGN_OR_RETURN(rec.id, NewId("jtmp_"));
+        RETURN_IF_ERROR(
+            ApplyTemplateInput(InputOf(*request), *deps_.sealer, &rec));
+        rec.created_at = rec.updated_at = deps_.clock->Now();
+        absl::Status inserted = deps_.templates->InsertJwtTemplate(rec);
+        if (absl::IsAlreadyExists(inserted)) {
+          return TemplateNameTaken(rec.name);
+        }
+        RETURN_IF_ERROR(inserted);
+        ToProto(rec, response);
+        return absl::OkStatus();
+      });
 }
 
 grpc::ServerUnaryReactor* JwtTemplateServiceImpl::GetJwtTemplate(
     grpc::CallbackServerContext* context,
     const sv1::GetJwtTemplateRequest* request, sv1::JwtTemplate* response) {
-  return SecretKeyCall(context, deps_, [&]() -> absl::Status {
-    ASSIGN_OR_RETURN(store::JwtTemplateRecord rec,
-                     GetTemplate(deps_, request->template_id()));
-    ToProto(rec, response);
-    return absl::OkStatus();
-  });
+  return deps_.guard->Unary(
+      context, *request, TOKEND_POLICY(sv1::JwtTemplateService, GetJwtTemplate),
+      [&](const Caller&) -> absl::Status {
+        ASSIGN_OR_RETURN(store::JwtTemplateRecord rec,
+                         GetTemplate(deps_, request->template_id()));
+        ToProto(rec, response);
+        return absl::OkStatus();
+      });
 }
 
 grpc::ServerUnaryReactor* JwtTemplateServiceImpl::ListJwtTemplates(
     grpc::CallbackServerContext* context,
     const sv1::ListJwtTemplatesRequest* request,
     sv1::ListJwtTemplatesResponse* response) {
-  return SecretKeyCall(context, deps_, [&]() -> absl::Status {
-    if (request->limit() < 0 || request->limit() > kMaxListLimit ||
-        request->offset() < 0) {
-      return Invalid("limit must be 0..500 and offset >= 0");
-    }
-    ASSIGN_OR_RETURN(std::vector<store::JwtTemplateRecord> all,
-                     deps_.templates->ListJwtTemplates());
-    const size_t begin = std::min<size_t>(request->offset(), all.size());
-    const size_t end =
-        request->limit() == 0
-            ? all.size()
-            : std::min<size_t>(begin + request->limit(), all.size());
-    for (size_t i = begin; i < end; ++i) ToProto(all[i], response->add_data());
-    response->set_total_count(static_cast<int32_t>(all.size()));
-    return absl::OkStatus();
-  });
+  return deps_.guard->Unary(
+      context, *request,
+      TOKEND_POLICY(sv1::JwtTemplateService, ListJwtTemplates),
+      [&](const Caller&) -> absl::Status {
+        if (request->limit() < 0 || request->limit() > kMaxListLimit ||
+            request->offset() < 0) {
+          return Invalid("limit must be 0..500 and offset >= 0");
+        }
+        ASSIGN_OR_RETURN(std::vector<store::JwtTemplateRecord> all,
+                         deps_.templates->ListJwtTemplates());
+        const size_t begin = std::min<size_t>(request->offset(), all.size());
+        const size_t end =
+            request->limit() == 0
+                ? all.size()
+                : std::min<size_t>(begin + request->limit(), all.size());
+        for (size_t i = begin; i < end; ++i)
+          ToProto(all[i], response->add_data());
+        response->set_total_count(static_cast<int32_t>(all.size()));
+        return absl::OkStatus();
+      });
 }
 
 grpc::ServerUnaryReactor* JwtTemplateServiceImpl::UpdateJwtTemplate(
     grpc::CallbackServerContext* context,
     const sv1::UpdateJwtTemplateRequest* request, sv1::JwtTemplate* response) {
-  return SecretKeyCall(context, deps_, [&]() -> absl::Status {
-    ASSIGN_OR_RETURN(store::JwtTemplateRecord rec,
-                     GetTemplate(deps_, request->template_id()));
-    RETURN_IF_ERROR(ApplyTemplateInput(InputOf(*request), *deps_.sealer, &rec));
-    rec.updated_at = deps_.clock->Now();
-    absl::Status updated = deps_.templates->UpdateJwtTemplate(rec);
-    if (absl::IsAlreadyExists(updated)) {
-      return TemplateNameTaken(rec.name);
-    }
-    RETURN_IF_ERROR(updated);
-    ToProto(rec, response);
-    return absl::OkStatus();
-  });
+  return deps_.guard->Unary(
+      context, *request,
+      TOKEND_POLICY(sv1::JwtTemplateService, UpdateJwtTemplate),
+      [&](const Caller&) -> absl::Status {
+        ASSIGN_OR_RETURN(store::JwtTemplateRecord rec,
+                         GetTemplate(deps_, request->template_id()));
+        RETURN_IF_ERROR(
+            ApplyTemplateInput(InputOf(*request), *deps_.sealer, &rec));
+        rec.updated_at = deps_.clock->Now();
+        absl::Status updated = deps_.templates->UpdateJwtTemplate(rec);
+        if (absl::IsAlreadyExists(updated)) {
+          return TemplateNameTaken(rec.name);
+        }
+        RETURN_IF_ERROR(updated);
+        ToProto(rec, response);
+        return absl::OkStatus();
+      });
 }
 
 grpc::ServerUnaryReactor* JwtTemplateServiceImpl::DeleteJwtTemplate(
     grpc::CallbackServerContext* context,
     const sv1::DeleteJwtTemplateRequest* request,
     sv1::DeletedObject* response) {
-  return SecretKeyCall(context, deps_, [&]() -> absl::Status {
-    ASSIGN_OR_RETURN(store::JwtTemplateRecord rec,
-                     GetTemplate(deps_, request->template_id()));
-    RETURN_IF_ERROR(deps_.templates->DeleteJwtTemplate(rec.id));
-    response->set_object("jwt_template");
-    response->set_id(rec.id);
-    response->set_deleted(true);
-    return absl::OkStatus();
-  });
+  return deps_.guard->Unary(
+      context, *request,
+      TOKEND_POLICY(sv1::JwtTemplateService, DeleteJwtTemplate),
+      [&](const Caller&) -> absl::Status {
+        ASSIGN_OR_RETURN(store::JwtTemplateRecord rec,
+                         GetTemplate(deps_, request->template_id()));
+        RETURN_IF_ERROR(deps_.templates->DeleteJwtTemplate(rec.id));
+        response->set_object("jwt_template");
+        response->set_id(rec.id);
+        response->set_deleted(true);
+        return absl::OkStatus();
+      });
 }
 
 }  // namespace tokend::server

@@ -6,7 +6,6 @@
 #ifndef TOKEND_SERVER_SESSION_SERVICES_H_
 #define TOKEND_SERVER_SESSION_SERVICES_H_
 
-#include "core/auth/api_keys.h"
 #include "core/common/clock.h"
 #include "core/keys/sealer.h"
 #include "core/sessions/authorized_parties.h"
@@ -15,8 +14,8 @@
 #include "core/store/jwt_template_store.h"
 #include "core/store/session_store.h"
 #include "core/store/user_store.h"
-#include "server/auth.h"
 #include "server/keyring_service.h"
+#include "server/policy/call_guard.h"
 #include "tokend/sessions/v1/services.grpc.pb.h"
 
 namespace tokend::server {
@@ -28,8 +27,7 @@ struct SessionDeps {
   const Clock* clock = nullptr;
   const keys::Sealer* sealer = nullptr;
   sessions::SessionTokenIssuer* issuer = nullptr;
-  auth::ApiKeyManager* api_keys = nullptr;
-  const AdminAuthenticator* admin = nullptr;
+  CallGuard* guard = nullptr;
   KeyringServiceImpl* keyring_service = nullptr;  // for GET /v1/jwks
   // --allowed_origins: the azp of session tokens.
   const sessions::AuthorizedParties* parties = nullptr;

@@ -56,6 +56,8 @@
 #include "server/iam_token_service.h"
 #include "server/keyring_service.h"
 #include "server/metrics.h"
+#include "server/policy/call_guard.h"
+#include "server/policy/declared_policy.h"
 #include "server/replica_sync.h"
 #include "server/request_log.h"
 #include "server/scoped_token_service.h"
@@ -83,6 +85,8 @@ struct TokendServer::State {
   sessions::AuthorizedParties parties;  // --allowed_origins
   std::unique_ptr<sessions::ClientHandshake> handshake;
   std::unique_ptr<scoped::ScopedTokenIssuer> scoped_issuer;
+  // Admits every call under its method's declared policy.
+  std::unique_ptr<CallGuard> guard;
   // Drops cached copies of what changed: this process's commits (the store's
   // observer) and, with a shared store, other replicas' (`sync`).
   std::unique_ptr<CacheInvalidator> caches;
@@ -381,6 +385,8 @@ absl::StatusOr<std::unique_ptr<TokendServer>> TokendServer::Start(
     ServerOptions options, const Clock* clock) {
   auto state = std::make_unique<State>();
   state->clock = clock;
+  // A served method without a declared policy would be open by omission.
+  RETURN_IF_ERROR(CheckDeclared(ServedServices()));
   ASSIGN_OR_RETURN(auto credentials, Credentials(options));
   ASSIGN_OR_RETURN(http::HttpServerOptions http_options, HttpOptions(options));
   // The gRPC front takes the same TLS material.
@@ -554,8 +560,16 @@ absl::StatusOr<std::unique_ptr<TokendServer>> TokendServer::Start(
   state->handshake = std::make_unique<sessions::ClientHandshake>(
       state->session_issuer.get(), state->keyring.get(), &state->parties, clock,
       options.issuer);
+  GuardDeps guard_deps;
+  guard_deps.clock = clock;
+  guard_deps.admin = state->admin.get();
+  guard_deps.api_keys = state->api_keys.get();
+  guard_deps.iam = state->iam_issuer.get();
+  guard_deps.sessions = state->session_issuer.get();
+  state->guard = std::make_unique<CallGuard>(guard_deps, options.guard);
+  CallGuard* guard = state->guard.get();
   auto keyring_service = std::make_unique<KeyringServiceImpl>(
-      state->keyring.get(), state->admin.get(), options.issuer);
+      state->keyring.get(), guard, options.issuer);
   SessionDeps session_deps;
   session_deps.users = state->store.get();
   session_deps.sessions = state->store.get();
@@ -563,8 +577,7 @@ absl::StatusOr<std::unique_ptr<TokendServer>> TokendServer::Start(
   session_deps.clock = clock;
   session_deps.sealer = state->sealer.get();
   session_deps.issuer = state->session_issuer.get();
-  session_deps.api_keys = state->api_keys.get();
-  session_deps.admin = state->admin.get();
+  session_deps.guard = guard;
   session_deps.keyring_service = keyring_service.get();
   session_deps.parties = &state->parties;
   session_deps.handshake = state->handshake.get();
@@ -576,11 +589,11 @@ absl::StatusOr<std::unique_ptr<TokendServer>> TokendServer::Start(
   state->services.push_back(
       std::make_unique<JwtTemplateServiceImpl>(session_deps));
   state->services.push_back(
-      std::make_unique<VerificationServiceImpl>(state->verifier.get()));
-  state->services.push_back(std::make_unique<ApiKeyServiceImpl>(
-      state->api_keys.get(), state->admin.get()));
+      std::make_unique<VerificationServiceImpl>(state->verifier.get(), guard));
+  state->services.push_back(
+      std::make_unique<ApiKeyServiceImpl>(state->api_keys.get(), guard));
   state->services.push_back(std::make_unique<IamTokenServiceImpl>(
-      state->sa_jwt_checker.get(), state->iam_issuer.get()));
+      state->sa_jwt_checker.get(), state->iam_issuer.get(), guard));
   scoped::ScopedTokenOptions scoped_options;
   scoped_options.issuer = options.issuer;
   scoped_options.max_expires_in = options.scoped_max_expires_in;
@@ -588,14 +601,14 @@ absl::StatusOr<std::unique_ptr<TokendServer>> TokendServer::Start(
                    scoped::ScopedTokenIssuer::Create(state->keyring.get(),
                                                      clock, scoped_options));
   state->services.push_back(std::make_unique<ScopedTokenServiceImpl>(
-      state->scoped_issuer.get(), state->api_keys.get(), state->admin.get()));
+      state->scoped_issuer.get(), guard));
   IamAdminDeps iam_admin;
   iam_admin.accounts = state->store.get();
   iam_admin.oauth_tokens = state->store.get();
   iam_admin.clock = clock;
   iam_admin.checker = state->sa_jwt_checker.get();
   iam_admin.issuer = state->iam_issuer.get();
-  iam_admin.admin = state->admin.get();
+  iam_admin.guard = guard;
   state->services.push_back(std::make_unique<KeyServiceImpl>(iam_admin));
   state->services.push_back(std::make_unique<OperationServiceImpl>(iam_admin));
   state->services.push_back(
@@ -653,6 +666,11 @@ absl::StatusOr<std::unique_ptr<TokendServer>> TokendServer::Start(
   gateway::GatewayOptions gateway_options;
   gateway_options.channel = backends.channel;
   gateway_options.services = ServedServices();
+  gateway_options.max_message_bytes = kMaxRequestMessageBytes;
+  for (const std::string& network : options.trusted_proxies) {
+    ASSIGN_OR_RETURN(http::Cidr cidr, http::Cidr::Parse(network));
+    gateway_options.trusted_proxies.push_back(std::move(cidr));
+  }
   ASSIGN_OR_RETURN(backends.gateway,
                    gateway::Gateway::Create(std::move(gateway_options)));
   backends.metrics = [metrics = state->metrics.get(),

@@ -16,6 +16,7 @@
 #include "absl/time/time.h"
 #include "core/common/clock.h"
 #include "server/grpc_limits.h"
+#include "server/policy/call_guard.h"
 
 namespace tokend::server {
 
@@ -77,6 +78,8 @@ struct ServerOptions {
   // Networks of TCP load balancers that may send a PROXY protocol header
   // (server/http/http_server.h), on both ports.
   std::vector<std::string> trusted_proxies;
+  // Rate limits and lockout (server/policy/call_guard.h).
+  GuardOptions guard = GuardOptions::Defaults();
 };
 
 class TokendServer {

@@ -2,7 +2,9 @@
 
 #include <google/protobuf/util/time_util.h>
 
+#include "absl/strings/match.h"
 #include "absl/time/time.h"
+#include "core/common/error_reason.h"
 #include "core/jose/algorithm.h"
 #include "server/grpc_status.h"
 #include "server/json_struct.h"
@@ -25,30 +27,39 @@ absl::Status FillResponse(const jose::VerifiedJwt& jwt,
   return absl::OkStatus();
 }
 
+// A verifier sees expired, revoked and foreign tokens in ordinary use; only
+// a token that claims tokend's keys and fails them (a forged signature, an
+// unknown key, a key used with another algorithm) counts as a guess towards
+// the caller's lockout.
+absl::Status AsVerifierSaw(absl::Status status) {
+  if (!absl::IsUnauthenticated(status)) return status;
+  const absl::string_view m = status.message();
+  const bool forged = m == "signature invalid" || m == "unknown kid" ||
+                      m == "no key for algorithm" ||
+                      absl::StartsWith(m, "algorithm does not match key");
+  return forged ? status : NotAGuess(std::move(status));
+}
+
 }  // namespace
 
 grpc::ServerUnaryReactor* VerificationServiceImpl::Verify(
     grpc::CallbackServerContext* context,
     const tokend::verify::v1::VerifyRequest* request,
     tokend::verify::v1::VerifyResponse* response) {
-  auto* reactor = context->DefaultReactor();
-  if (request->token().empty()) {
-    reactor->Finish(
-        ToGrpcStatus(absl::InvalidArgumentError("token: required")));
-    return reactor;
-  }
-  if (request->token().size() > kMaxTokenBytes) {
-    reactor->Finish(ToGrpcStatus(
-        absl::InvalidArgumentError("token: longer than 8000 bytes")));
-    return reactor;
-  }
-  auto jwt = verifier_->Verify(request->token(), request->audience());
-  if (!jwt.ok()) {
-    reactor->Finish(ToGrpcStatus(jwt.status()));
-    return reactor;
-  }
-  reactor->Finish(ToGrpcStatus(FillResponse(*jwt, response)));
-  return reactor;
+  return guard_->Unary(
+      context, *request,
+      TOKEND_POLICY(tokend::verify::v1::VerificationService, Verify),
+      [&](const Caller&) -> absl::Status {
+        if (request->token().empty()) {
+          return absl::InvalidArgumentError("token: required");
+        }
+        if (request->token().size() > kMaxTokenBytes) {
+          return absl::InvalidArgumentError("token: longer than 8000 bytes");
+        }
+        auto jwt = verifier_->Verify(request->token(), request->audience());
+        if (!jwt.ok()) return AsVerifierSaw(jwt.status());
+        return FillResponse(*jwt, response);
+      });
 }
 
 }  // namespace tokend::server

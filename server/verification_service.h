@@ -3,6 +3,7 @@
 #define TOKEND_SERVER_VERIFICATION_SERVICE_H_
 
 #include "core/verify/token_verifier.h"
+#include "server/policy/call_guard.h"
 #include "tokend/verify/v1/verification.grpc.pb.h"
 
 namespace tokend::server {
@@ -10,8 +11,9 @@ namespace tokend::server {
 class VerificationServiceImpl final
     : public tokend::verify::v1::VerificationService::CallbackService {
  public:
-  explicit VerificationServiceImpl(const verify::TokenVerifier* verifier)
-      : verifier_(verifier) {}
+  VerificationServiceImpl(const verify::TokenVerifier* verifier,
+                          CallGuard* guard)
+      : verifier_(verifier), guard_(guard) {}
 
   grpc::ServerUnaryReactor* Verify(
       grpc::CallbackServerContext* context,
@@ -20,6 +22,7 @@ class VerificationServiceImpl final
 
  private:
   const verify::TokenVerifier* verifier_;
+  CallGuard* guard_;
 };
 
 }  // namespace tokend::server

@@ -18,6 +18,7 @@ namespace tokend {
 inline constexpr char kReasonPayload[] = "type.tokend/reason";
 inline constexpr char kShortMessagePayload[] = "type.tokend/short_message";
 inline constexpr char kParamPayload[] = "type.tokend/param_name";
+inline constexpr char kNotAGuessPayload[] = "type.tokend/not_a_guess";
 
 // `status` with `reason` (snake_case) and an optional short, human message
 // (Clerk's "message"; the status message is the long one).
@@ -52,6 +53,18 @@ inline std::optional<std::string> ShortMessageOf(const absl::Status& status) {
   auto payload = status.GetPayload(kShortMessagePayload);
   if (!payload.has_value()) return std::nullopt;
   return std::string(*payload);
+}
+
+// An UNAUTHENTICATED `status` that is not a guessed credential (an
+// expired or revoked token, which a verifier sees in ordinary use): it does
+// not count towards the caller address's lockout (server/policy).
+inline absl::Status NotAGuess(absl::Status status) {
+  status.SetPayload(kNotAGuessPayload, absl::Cord("1"));
+  return status;
+}
+
+inline bool IsNotAGuess(const absl::Status& status) {
+  return status.GetPayload(kNotAGuessPayload).has_value();
 }
 
 }  // namespace tokend

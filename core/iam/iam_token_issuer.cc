@@ -246,6 +246,12 @@ absl::StatusOr<IamToken> IamTokenIssuer::IssueForServiceAccount(
     absl::string_view caller_iam_token,
     absl::string_view service_account_id) const {
   ASSIGN_OR_RETURN(VerifiedIamToken caller, Verify(caller_iam_token));
+  return IssueForServiceAccount(caller, service_account_id);
+}
+
+absl::StatusOr<IamToken> IamTokenIssuer::IssueForServiceAccount(
+    const VerifiedIamToken& caller,
+    absl::string_view service_account_id) const {
   const absl::Status denied = absl::PermissionDeniedError(
       absl::StrCat("caller may not create tokens for service account '",
                    service_account_id, "'"));

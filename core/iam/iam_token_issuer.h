@@ -147,6 +147,10 @@ class IamTokenIssuer {
   absl::StatusOr<IamToken> IssueForServiceAccount(
       absl::string_view caller_iam_token,
       absl::string_view service_account_id) const;
+  // The same for a caller whose token was verified already.
+  absl::StatusOr<IamToken> IssueForServiceAccount(
+      const VerifiedIamToken& caller,
+      absl::string_view service_account_id) const;
 
   const std::string& audience() const { return options_.audience; }
 

@@ -164,7 +164,11 @@ ErrorResponse RenderError(api::v1::ErrorStyle style, const grpc::Status& status,
       break;
     case api::v1::ERROR_STYLE_COURIER:
       out.body = CourierBody(status, out.http_status);
-      if (out.http_status >= 400 && out.http_status < 500) {
+      // The SDK retries 408, 409, 429 and 5xx unless told; only a rate
+      // limit is worth retrying among the 4xx.
+      if (out.http_status == 429) {
+        out.headers.emplace_back("x-should-retry", "true");
+      } else if (out.http_status >= 400 && out.http_status < 500) {
         out.headers.emplace_back("x-should-retry", "false");
       }
       break;

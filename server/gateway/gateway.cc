@@ -24,6 +24,7 @@
 #include "server/gateway/response_cache.h"
 #include "server/gateway/response_translator.h"
 #include "server/grpc_status.h"
+#include "server/policy/client_address.h"
 
 namespace tokend::gateway {
 namespace {
@@ -345,6 +346,18 @@ void Gateway::Handle(http::HttpRequest request, http::Responder respond) {
     std::move(respond)(ErrorFor(call->style, serialized, request.request_id));
     return;
   }
+  if (call->request.Length() > options_.max_message_bytes) {
+    // Form fields and query parameters can expand past the body limit.
+    http::HttpResponse response = ErrorFor(
+        call->style,
+        grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                     absl::StrCat("request too large: its message exceeds ",
+                                  options_.max_message_bytes, " bytes")),
+        request.request_id);
+    response.status = 413;
+    std::move(respond)(std::move(response));
+    return;
+  }
 
   for (const char* name : kForwardedHeaders) {
     const std::string* value = request.Header(name);
@@ -356,6 +369,12 @@ void Gateway::Handle(http::HttpRequest request, http::Responder respond) {
     call->context.AddMetadata(name, *value);
   }
   call->context.AddMetadata("x-request-id", request.request_id);
+  const std::string* forwarded_for = request.Header("x-forwarded-for");
+  call->context.AddMetadata(
+      server::kClientAddressMetadata,
+      server::ForwardedClient(request.peer,
+                              forwarded_for != nullptr ? *forwarded_for : "",
+                              options_.trusted_proxies));
   call->context.set_deadline(
       absl::ToChronoTime(absl::Now() + options_.deadline));
   call->respond = std::move(respond);

@@ -32,6 +32,7 @@
 #include "server/gateway/path_matcher.h"
 #include "server/gateway/response_cache.h"
 #include "server/http/http_server.h"
+#include "server/http/proxy_protocol.h"
 
 namespace tokend::gateway {
 
@@ -46,6 +47,13 @@ struct GatewayOptions {
   // reused for min(N, cache.max_ttl) by requests without credentials.
   ResponseCacheOptions cache;
   const Clock* clock = RealClock::Get();
+  // The largest request message the services take (the in-process server's
+  // receive limit): a REST body whose message comes out larger is 413.
+  size_t max_message_bytes = 64 * 1024;
+  // Balancers whose X-Forwarded-For names the client (server/policy/
+  // client_address.h); the client's address reaches the services as
+  // kClientAddressMetadata.
+  std::vector<http::Cidr> trusted_proxies;
 };
 
 class Gateway : public http::HttpHandler {

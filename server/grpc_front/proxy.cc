@@ -20,6 +20,7 @@
 #include "absl/strings/str_replace.h"
 #include "absl/synchronization/mutex.h"
 #include "server/grpc_front/wire.h"
+#include "server/policy/client_address.h"
 
 namespace tokend::grpc_front {
 namespace {
@@ -460,7 +461,7 @@ std::unique_ptr<http::H2StreamHandler> GrpcProxy::OnRequest(
     http::H2Request request, std::shared_ptr<H2ResponseStream> response) {
   if (request.headers_too_large) {
     SendTrailersOnly(*response,
-                     grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                     grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                                   "the request's header block is too large"));
     return std::make_unique<DoneHandler>();
   }
@@ -487,6 +488,8 @@ std::unique_ptr<http::H2StreamHandler> GrpcProxy::OnRequest(
   }
 
   auto prepare = [&](grpc::ClientContext& context) {
+    context.AddMetadata(server::kClientAddressMetadata,
+                        std::string(server::HostOfPeer(request.peer)));
     for (const auto& [name, wire_value] : request.headers) {
       if (name == "grpc-timeout") {
         std::optional<absl::Duration> timeout = ParseGrpcTimeout(wire_value);

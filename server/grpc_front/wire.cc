@@ -71,7 +71,9 @@ absl::StatusOr<uint32_t> MessageDeframer::CheckPrefix(
   }
   const uint32_t length = ReadLength(prefix);
   if (length > max_message_bytes_) {
-    return absl::ResourceExhaustedError(
+    // A size limit, not a rate limit: INVALID_ARGUMENT, which no SDK
+    // retries (RESOURCE_EXHAUSTED is kept for rate limits).
+    return absl::InvalidArgumentError(
         absl::StrCat("received message larger than max (", length, " vs. ",
                      max_message_bytes_, ")"));
   }
@@ -138,6 +140,8 @@ bool IsForwardedHeader(absl::string_view name) {
     if (!legal) return false;
   }
   if (absl::StartsWith(name, "grpc-")) return false;
+  // tokend's own metadata is set by its fronts, never taken from clients.
+  if (absl::StartsWith(name, "x-tokend-")) return false;
   return name != "content-type" && name != "te" && name != "user-agent" &&
          name != "content-length" && name != "host";
 }

@@ -66,11 +66,11 @@ TEST(MessageDeframerTest, OversizedMessageRefusedFromItsPrefix) {
   std::vector<std::string> messages;
   // Only the prefix: the length alone is enough to refuse.
   absl::Status status = deframer.Feed(Framed("hello").substr(0, 5), &messages);
-  EXPECT_EQ(status.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(status.message(), "received message larger than max (5 vs. 4)");
   // And it stays refused.
   EXPECT_EQ(deframer.Feed(Framed("a"), &messages).code(),
-            absl::StatusCode::kResourceExhausted);
+            absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(messages, IsEmpty());
   // Exactly at the limit passes.
   MessageDeframer exact(5);

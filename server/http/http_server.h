@@ -20,16 +20,16 @@
 //       target not origin-form          3  INVALID_ARGUMENT
 //   408 request not complete within read_timeout  4  DEADLINE_EXCEEDED
 //   413 body over max_body_bytes (a Content-Length over it is refused before
-//       any of the body is read)                   8  RESOURCE_EXHAUSTED
+//       any of the body is read)                   3  INVALID_ARGUMENT
 //   417 Expect other than 100-continue             9  FAILED_PRECONDITION
-//   431 header block over max_header_bytes         8  RESOURCE_EXHAUSTED
+//   431 header block over max_header_bytes         3  INVALID_ARGUMENT
 //   500 handler broke the contract (bad status or header, dropped responder)
 //                                                  13 INTERNAL
 //   501 Transfer-Encoding other than "chunked"     12 UNIMPLEMENTED
 //   503 over max_connections or max_connections_per_address
 //                                                  14 UNAVAILABLE
 //
-// RESOURCE_EXHAUSTED is what gRPC itself reports for an oversized message.
+// RESOURCE_EXHAUSTED (429) is kept for rate limits, which clients retry.
 // After any of these except 500 the connection is closed, since the rest of
 // the bytes on it cannot be trusted to frame a request.
 //

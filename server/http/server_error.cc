@@ -42,7 +42,7 @@ int GrpcCodeForServerError(int http_status) {
       return 4;  // DEADLINE_EXCEEDED
     case 413:
     case 431:
-      return 8;  // RESOURCE_EXHAUSTED, as gRPC reports an oversized message.
+      return 3;  // INVALID_ARGUMENT: a size limit; retrying cannot help.
     case 417:
       return 9;  // FAILED_PRECONDITION
     case 501:

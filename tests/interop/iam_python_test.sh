@@ -30,6 +30,7 @@ mkdir -p "$dir/data" "$dir/gen" "$dir/pki"
 "$protoc" -I"$protos" -I"$googleapis" -I/usr/include --python_out="$dir/gen" \
   google/api/http.proto google/api/annotations.proto google/rpc/status.proto \
   yandex/cloud/validation.proto yandex/cloud/api/operation.proto \
+  tokend/api/v1/policy.proto \
   yandex/cloud/operation/operation.proto yandex/cloud/iam/v1/key.proto \
   yandex/cloud/iam/v1/key_service.proto \
   yandex/cloud/iam/v1/iam_token_service.proto \

@@ -184,7 +184,7 @@ def main(mode, base, ca, key_file, admin_key_file, out_dir):
     expect_error(http, "unknown route", "GET", "/no/such/route", 404, 5)
     h = expect_error(http, "wrong method", "GET", "/iam/v1/tokens", 405, 12)
     expect(h.get("allow") == "POST", "405: Allow %r" % h.get("allow"))
-    expect_error(http, "body over 64 KiB", "POST", "/iam/v1/tokens", 413, 8,
+    expect_error(http, "body over 64 KiB", "POST", "/iam/v1/tokens", 413, 3,
                  body='{"jwt":"' + "a" * 70000 + '"}', headers=json_type)
     status, _, _ = http.call("GET", "/healthz",
                              headers={"X-Padding": "p" * 20000})

@@ -12,7 +12,7 @@
 #                 ended (nghttp2's reset rate limit)
 #   continuation  100 MB of CONTINUATION frames: the connection is ended
 #   big_header    a 1 MB header block in one write is not answered; 16 KiB
-#                 of metadata from a real client is RESOURCE_EXHAUSTED
+#                 of metadata from a real client is INVALID_ARGUMENT
 #   silent        1,100 connections from one address that never send a
 #                 byte: the per-address cap refuses most, others get in
 #   idle          5,000 connections after the preface from 25 addresses,

@@ -43,7 +43,7 @@ TEST(HttpLimitsTest, HeaderBlockOverTheLimitIs431) {
                        absl::StrCat("x-pad: ", std::string(2000, 'p'), "\r\n")))
             .ok());
     auto response = connection->ReadResponse();
-    ExpectServerError(response, 431, 8);
+    ExpectServerError(response, 431, 3);
     EXPECT_EQ(response->reason, "Request Header Fields Too Large");
     EXPECT_TRUE(connection->ExpectClosed().ok());
   }
@@ -56,7 +56,7 @@ TEST(HttpLimitsTest, HeaderBlockOverTheLimitIs431) {
                     ->Send(absl::StrCat("GET / HTTP/1.1\r\nx-pad: ",
                                         std::string(4000, 'p')))
                     .ok());
-    ExpectServerError(connection->ReadResponse(), 431, 8);
+    ExpectServerError(connection->ReadResponse(), 431, 3);
     EXPECT_LT(absl::Now() - start, absl::Seconds(2));
   }
   EXPECT_EQ(handler.requests().size(), 1u);
@@ -74,7 +74,7 @@ TEST(HttpLimitsTest, DeclaredBodyOverTheLimitIs413BeforeTheBodyIsSent) {
                          "Content-Length: 1048576\r\n\r\n")
                   .ok());
   auto response = connection->ReadResponse();
-  ExpectServerError(response, 413, 8);
+  ExpectServerError(response, 413, 3);
   EXPECT_EQ(response->reason, "Content Too Large");
   EXPECT_EQ(*response->Header("x-request-id"), "big-1");
   EXPECT_TRUE(connection->ExpectClosed().ok());
@@ -124,7 +124,7 @@ TEST(HttpLimitsTest, ChunkedBodyOverTheLimitIs413) {
                            "Transfer-Encoding: chunked\r\n\r\n"
                            "100000\r\n")
                     .ok());
-    ExpectServerError(connection->ReadResponse(), 413, 8);
+    ExpectServerError(connection->ReadResponse(), 413, 3);
   }
   {
     // Many chunks, each small, adding up to more than the limit.
@@ -136,7 +136,7 @@ TEST(HttpLimitsTest, ChunkedBodyOverTheLimitIs413) {
     }
     request += "0\r\n\r\n";
     ASSERT_TRUE(connection->Send(request).ok());
-    ExpectServerError(connection->ReadResponse(), 413, 8);
+    ExpectServerError(connection->ReadResponse(), 413, 3);
     EXPECT_TRUE(connection->ExpectClosed().ok());
   }
   EXPECT_TRUE(handler.requests().empty());

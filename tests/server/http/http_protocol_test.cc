@@ -183,7 +183,7 @@ TEST(HttpProtocolTest, ExpectContinueOverTheBodyLimitGets413Not100) {
                   ->Send("POST /up HTTP/1.1\r\nHost: test\r\n"
                          "Expect: 100-continue\r\nContent-Length: 101\r\n\r\n")
                   .ok());
-  ExpectServerError(connection->ReadResponse(), 413, 8);
+  ExpectServerError(connection->ReadResponse(), 413, 3);
   EXPECT_TRUE(handler.requests().empty());
 }
 
