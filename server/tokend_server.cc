@@ -675,10 +675,11 @@ absl::StatusOr<std::unique_ptr<TokendServer>> TokendServer::Start(
                    gateway::Gateway::Create(std::move(gateway_options)));
   backends.metrics = [metrics = state->metrics.get(),
                       keyring = state->keyring.get(), leader = &state->leader,
-                      sync = state->sync.get(),
+                      sync = state->sync.get(), guard = state->guard.get(),
                       grace = options.store_outage_grace] {
     return metrics->RenderPrometheus([=](std::string* out) {
       AppendKeyringGauges(*keyring, out);
+      guard->AppendMetrics(out);
       AppendLeaderGauge(leader->load(), out);
       if (sync != nullptr) AppendStoreGauges(*sync, grace, out);
     });

@@ -61,6 +61,13 @@ Lockout::Lockout(LockoutOptions options, size_t slots)
               absl::ToInt64Microseconds(options.max_lock)},
       entries_(options.budget > 0 ? slots : 1, params_) {}
 
+bool Lockout::Locked(uint64_t key, absl::Time now) {
+  if (!enabled()) return false;
+  const int64_t micros = absl::ToUnixMicros(now);
+  return entries_.With(key, micros,
+                       [&](Entry& e) { return micros < e.locked_until; });
+}
+
 bool Lockout::Reserve(uint64_t key, absl::Time now) {
   if (!enabled()) return true;
   const int64_t micros = absl::ToUnixMicros(now);

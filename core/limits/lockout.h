@@ -41,6 +41,8 @@ class Lockout {
  public:
   Lockout(LockoutOptions options, size_t slots);
 
+  // Whether `key` is locked out now.
+  bool Locked(uint64_t key, absl::Time now);
   // Reserves a unit of `key`'s budget for a check about to run. False when
   // the key is locked or its budget is spent: refuse without checking.
   bool Reserve(uint64_t key, absl::Time now);

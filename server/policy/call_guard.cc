@@ -305,9 +305,13 @@ void CallGuard::Authenticate(const grpc::ServerContextBase& context,
 
   const int64_t micros = absl::ToUnixMicros(now);
   const uint64_t credential_key = absl::HashOf(credential);
-  const bool known_good = known_good_->slots.With(
-      credential_key, micros,
-      [&](KnownGood::Entry& e) { return e.until > micros; });
+  // A locked address is refused whatever it presents: even a credential
+  // that is valid, or every refused attempt would be a free guess.
+  const bool known_good =
+      !lockout_.Locked(admission.address_key, now) &&
+      known_good_->slots.With(credential_key, micros, [&](KnownGood::Entry& e) {
+        return e.until > micros;
+      });
   if (!known_good) {
     if (!lockout_.Reserve(admission.address_key, now)) {
       counters_.locked_out.fetch_add(1, std::memory_order_relaxed);
@@ -383,6 +387,27 @@ void CallGuard::Authenticate(const grpc::ServerContextBase& context,
     lockout_.Succeeded(admission.address_key, now);
   }
   admission.refusal = verdict;  // OK, or PERMISSION_DENIED / a store error
+}
+
+void CallGuard::AppendMetrics(std::string* out) const {
+  auto family = [&](absl::string_view name, absl::string_view help,
+                    const std::atomic<uint64_t>& value) {
+    absl::StrAppend(out, "# HELP ", name, " ", help, "\n# TYPE ", name,
+                    " counter\n", name, " ",
+                    value.load(std::memory_order_relaxed), "\n");
+  };
+  family("tokend_rate_limited_total",
+         "Calls refused by a rate limit (RESOURCE_EXHAUSTED, 429).",
+         counters_.rate_limited);
+  family("tokend_credential_failures_total",
+         "Credential checks that failed (a wrong key or token).",
+         counters_.failed_credentials);
+  family("tokend_lockout_refusals_total",
+         "Calls refused unchecked because their address is locked out.",
+         counters_.locked_out);
+  family("tokend_lockouts_total",
+         "Times an address spent its failure budget and was locked out.",
+         counters_.lockouts);
 }
 
 grpc::ServerUnaryReactor* CallGuard::Finish(

@@ -124,6 +124,8 @@ class CallGuard {
   }
 
   const GuardCounters& counters() const { return counters_; }
+  // The counters as Prometheus families (for GET /metrics).
+  void AppendMetrics(std::string* out) const;
 
  private:
   struct Admission {

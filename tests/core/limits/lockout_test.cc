@@ -49,8 +49,11 @@ TEST(LockoutTest, SpendingTheBudgetLocksForABackOffThatDoubles) {
     EXPECT_FALSE(lockout.Failed(1, now));
   }
   ASSERT_TRUE(lockout.Reserve(1, now));
+  EXPECT_FALSE(lockout.Locked(1, now));
   EXPECT_TRUE(lockout.Failed(1, now));  // the fifth: locked
+  EXPECT_TRUE(lockout.Locked(1, now + absl::Seconds(29)));
   EXPECT_FALSE(lockout.Reserve(1, now + absl::Seconds(29)));
+  EXPECT_FALSE(lockout.Locked(1, now + absl::Seconds(30)));
   EXPECT_TRUE(lockout.Reserve(2, now)) << "other addresses are not locked";
   // The lock ends at 30 s; nothing was forgiven during it, so the next
   // unit comes one refill (10 s) later.

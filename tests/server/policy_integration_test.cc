@@ -1,0 +1,234 @@
+// The declared per-method policy on the real binary (issue 18): every served
+// method refuses a caller without one of its declared credentials before its
+// handler runs, rate-limited calls carry google.rpc.RetryInfo, and parallel
+// guesses cannot race past the address's lockout budget.
+#include <grpcpp/generic/generic_stub.h>
+#include <grpcpp/grpcpp.h>
+
+#include <atomic>
+#include <future>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
+#include "gtest/gtest.h"
+#include "server/served_services.h"
+#include "tests/testing/http_get.h"
+#include "tests/testing/tokend_process.h"
+#include "tokend/admin/v1/api_keys.grpc.pb.h"
+#include "tokend/api/v1/policy.pb.h"
+
+namespace tokend {
+namespace {
+
+using ::tokend::testing::MakeTempDir;
+using ::tokend::testing::TokendProcess;
+
+struct Reply {
+  grpc::Status status;
+  std::multimap<grpc::string_ref, grpc::string_ref> trailers;
+  std::string retry_after;
+};
+
+// One unary call with an empty request message, as any client could send.
+Reply Call(const std::shared_ptr<grpc::Channel>& channel,
+           const std::string& method, const std::string& authorization) {
+  grpc::GenericStub stub(channel);
+  grpc::ClientContext context;
+  if (!authorization.empty()) {
+    context.AddMetadata("authorization", authorization);
+  }
+  context.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::seconds(10));
+  grpc::Slice empty("", 0);
+  grpc::ByteBuffer request(&empty, 1), response;
+  std::promise<grpc::Status> done;
+  stub.UnaryCall(&context, method, grpc::StubOptions(), &request, &response,
+                 [&](grpc::Status s) { done.set_value(std::move(s)); });
+  Reply reply;
+  reply.status = done.get_future().get();
+  auto it = context.GetServerTrailingMetadata().find("retry-after");
+  if (it != context.GetServerTrailingMetadata().end()) {
+    reply.retry_after = std::string(it->second.data(), it->second.size());
+  }
+  return reply;
+}
+
+std::string CreateApiKey(const std::shared_ptr<grpc::Channel>& channel,
+                         const std::string& admin_key,
+                         const std::string& surface) {
+  auto stub = admin::v1::ApiKeyService::NewStub(channel);
+  grpc::ClientContext context;
+  context.AddMetadata("authorization", "Bearer " + admin_key);
+  admin::v1::CreateApiKeyRequest request;
+  request.set_surface(surface);
+  request.set_name("policy test");
+  admin::v1::CreateApiKeyResponse response;
+  grpc::Status status = stub->CreateApiKey(&context, request, &response);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  return response.secret();
+}
+
+// A counter from GET /metrics; -1 when absent.
+int64_t Counter(const TokendProcess& p, const std::string& name) {
+  auto response = testing::HttpGet(p.http_address(), "/metrics");
+  if (!response.ok()) return -1;
+  for (absl::string_view line : absl::StrSplit(response->body, '\n')) {
+    if (absl::ConsumePrefix(&line, name + " ")) {
+      int64_t value = 0;
+      if (absl::SimpleAtoi(line, &value)) return value;
+    }
+  }
+  return -1;
+}
+
+TEST(PolicyIntegrationTest, EveryMethodRefusesCallersWithoutItsCredential) {
+  auto p = TokendProcess::Start(MakeTempDir("policy_cover"),
+                                {"--lockout=off", "--rate_limits=all=off"});
+  ASSERT_TRUE(p.ok()) << p.status();
+  auto channel = grpc::CreateChannel(p->grpc_address(),
+                                     grpc::InsecureChannelCredentials());
+  const std::string admin = p->AdminKey();
+  struct Presented {
+    api::v1::Credential credential;
+    std::string authorization;
+  };
+  const std::vector<Presented> presented = {
+      {api::v1::CREDENTIAL_ADMIN_KEY, "Bearer " + admin},
+      {api::v1::CREDENTIAL_SESSIONS_KEY,
+       "Bearer " + CreateApiKey(channel, admin, "sessions")},
+      {api::v1::CREDENTIAL_SCOPED_KEY,
+       "Bearer " + CreateApiKey(channel, admin, "scoped")},
+  };
+  int methods = 0, guarded = 0;
+  for (const auto* service : server::ServedServices()) {
+    for (int i = 0; i < service->method_count(); ++i) {
+      const auto* method = service->method(i);
+      const std::string name =
+          absl::StrCat("/", service->full_name(), "/", method->name());
+      const api::v1::MethodPolicy& policy =
+          method->options().GetExtension(api::v1::policy);
+      ++methods;
+      if (policy.anyone()) {
+        // Nothing asked: an empty request reaches the handler.
+        EXPECT_NE(Call(channel, name, "").status.error_code(),
+                  grpc::StatusCode::UNAUTHENTICATED)
+            << name;
+        continue;
+      }
+      ++guarded;
+      EXPECT_EQ(Call(channel, name, "").status.error_code(),
+                grpc::StatusCode::UNAUTHENTICATED)
+          << name << " without a credential";
+      EXPECT_EQ(Call(channel, name, "Bearer tk_wrong").status.error_code(),
+                grpc::StatusCode::UNAUTHENTICATED)
+          << name << " with a wrong one";
+      for (const Presented& c : presented) {
+        const bool accepted =
+            std::find(policy.credentials().begin(), policy.credentials().end(),
+                      c.credential) != policy.credentials().end();
+        const grpc::StatusCode code =
+            Call(channel, name, c.authorization).status.error_code();
+        if (accepted) {
+          EXPECT_NE(code, grpc::StatusCode::UNAUTHENTICATED)
+              << name << " refused " << api::v1::Credential_Name(c.credential);
+        } else {
+          EXPECT_EQ(code, grpc::StatusCode::UNAUTHENTICATED)
+              << name << " admitted " << api::v1::Credential_Name(c.credential);
+        }
+      }
+    }
+  }
+  EXPECT_GE(methods, 40);
+  EXPECT_GE(guarded, 30);
+}
+
+TEST(PolicyIntegrationTest, RateLimitedCallsSayWhenToRetry) {
+  auto p = TokendProcess::Start(MakeTempDir("policy_rate"),
+                                {"--rate_limits=iam=3/1m"});
+  ASSERT_TRUE(p.ok()) << p.status();
+  auto channel = grpc::CreateChannel(p->grpc_address(),
+                                     grpc::InsecureChannelCredentials());
+  const std::string create = "/yandex.cloud.iam.v1.IamTokenService/Create";
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(Call(channel, create, "").status.error_code(),
+              grpc::StatusCode::INVALID_ARGUMENT);
+  }
+  Reply limited = Call(channel, create, "");
+  ASSERT_EQ(limited.status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED)
+      << limited.status.error_message();
+  EXPECT_TRUE(absl::StrContains(limited.status.error_message(), "iam"));
+  google::rpc::Status details;
+  ASSERT_TRUE(details.ParseFromString(limited.status.error_details()));
+  bool has_retry_info = false;
+  for (const auto& any : details.details()) {
+    google::rpc::RetryInfo retry;
+    if (!any.UnpackTo(&retry)) continue;
+    has_retry_info = true;
+    // One call per 20 s comes back.
+    EXPECT_GE(retry.retry_delay().seconds(), 1);
+    EXPECT_LE(retry.retry_delay().seconds(), 20);
+  }
+  EXPECT_TRUE(has_retry_info);
+  int seconds = 0;
+  EXPECT_TRUE(absl::SimpleAtoi(limited.retry_after, &seconds))
+      << limited.retry_after;
+  EXPECT_GE(seconds, 1);
+  EXPECT_LE(seconds, 20);
+  // Another class is untouched.
+  EXPECT_EQ(Call(channel, "/tokend.verify.v1.VerificationService/Verify", "")
+                .status.error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(Counter(*p, "tokend_rate_limited_total"), 1);
+}
+
+// 16 threads guess the admin key at once from one address: exactly the
+// budget of guesses is checked, the rest are refused unchecked, and then
+// even the right key is refused with the reply a wrong one gets.
+TEST(PolicyIntegrationTest, ParallelGuessesCannotRacePastTheLockout) {
+  auto p = TokendProcess::Start(MakeTempDir("policy_lockout"),
+                                {"--lockout=20/1h", "--log_requests=false"});
+  ASSERT_TRUE(p.ok()) << p.status();
+  const std::string list = "/tokend.keys.v1.KeyringService/ListSigningKeys";
+  std::atomic<int> unauthenticated{0}, other{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 16; ++t) {
+    threads.emplace_back([&, t] {
+      // A channel each: parallel connections, as an attacker would open.
+      grpc::ChannelArguments args;
+      args.SetInt("tokend.test.channel", t);
+      auto channel = grpc::CreateCustomChannel(
+          p->grpc_address(), grpc::InsecureChannelCredentials(), args);
+      for (int i = 0; i < 50; ++i) {
+        const grpc::StatusCode code =
+            Call(channel, list, absl::StrCat("Bearer tka_guess", t, "_", i))
+                .status.error_code();
+        (code == grpc::StatusCode::UNAUTHENTICATED ? unauthenticated : other)
+            .fetch_add(1);
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(unauthenticated.load(), 800);
+  EXPECT_EQ(other.load(), 0);
+  EXPECT_EQ(Counter(*p, "tokend_credential_failures_total"), 20);
+  EXPECT_EQ(Counter(*p, "tokend_lockout_refusals_total"), 780);
+  EXPECT_EQ(Counter(*p, "tokend_lockouts_total"), 1);
+
+  auto channel = grpc::CreateChannel(p->grpc_address(),
+                                     grpc::InsecureChannelCredentials());
+  Reply right = Call(channel, list, "Bearer " + p->AdminKey());
+  Reply wrong = Call(channel, list, "Bearer tka_wrong");
+  EXPECT_EQ(right.status.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(right.status.error_message(), wrong.status.error_message());
+  EXPECT_EQ(right.status.error_message(), "invalid admin credential");
+}
+
+}  // namespace
+}  // namespace tokend
