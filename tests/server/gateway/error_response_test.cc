@@ -150,6 +150,15 @@ TEST(RenderErrorTest, CourierStyleAndRetryHint) {
   EXPECT_EQ(r.http_status, 500);
   EXPECT_EQ(nlohmann::json::parse(r.body)["type"], "api_error");
   EXPECT_THAT(r.headers, Not(Contains(Pair("x-should-retry", "false"))));
+
+  // A rate limit is the one 4xx worth retrying; the SDK is told so.
+  r = RenderError(api::v1::ERROR_STYLE_COURIER,
+                  grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, "slow"),
+                  "r", "3");
+  EXPECT_EQ(r.http_status, 429);
+  EXPECT_THAT(r.headers, Contains(Pair("x-should-retry", "true")));
+  EXPECT_THAT(r.headers, Not(Contains(Pair("x-should-retry", "false"))));
+  EXPECT_THAT(r.headers, Contains(Pair("retry-after", "3")));
 }
 
 TEST(RenderErrorTest, RetryAfterOnlyOn429) {
