@@ -23,7 +23,9 @@ absl::string_view HostOfPeer(absl::string_view peer) {
 std::string ClientAddress(const grpc::ServerContextBase& context) {
   std::string peer = context.peer();
   absl::string_view p = peer;
-  if (absl::StartsWith(p, "inproc")) {
+  // gRPC 1.51's in-process transport reports its peer as "unknown"; every
+  // network transport names a scheme ("ipv4:", "ipv6:", "unix:").
+  if (p == "unknown" || absl::StartsWith(p, "inproc")) {
     const auto& md = context.client_metadata();
     auto it = md.find(kClientAddressMetadata);
     if (it != md.end())

@@ -2,7 +2,8 @@
 // through tokend's own fronts (the HTTP/2 front of the gRPC port, the REST
 // gateway) arrive on the in-process channel carrying the address the front
 // saw in kClientAddressMetadata; the fronts never forward that key from
-// clients, and it is believed only on the in-process channel.
+// clients, and it is believed only on the in-process channel (whose peer
+// gRPC 1.51 reports as "unknown"; network peers always name a scheme).
 #ifndef TOKEND_SERVER_POLICY_CLIENT_ADDRESS_H_
 #define TOKEND_SERVER_POLICY_CLIENT_ADDRESS_H_
 

@@ -188,6 +188,36 @@ TEST(PolicyIntegrationTest, RateLimitedCallsSayWhenToRetry) {
   EXPECT_EQ(Counter(*p, "tokend_rate_limited_total"), 1);
 }
 
+// The client address a front passes on cannot be forged by a client: the
+// front drops it from what clients send, and gRPC's own listener
+// (--grpc_front=false) does not believe it.
+TEST(PolicyIntegrationTest, ClientsCannotNameTheirOwnAddress) {
+  for (const char* front : {"--grpc_front=true", "--grpc_front=false"}) {
+    auto p = TokendProcess::Start(MakeTempDir("policy_address"),
+                                  {front, "--rate_limits=iam=2/1m"});
+    ASSERT_TRUE(p.ok()) << p.status();
+    auto channel = grpc::CreateChannel(p->grpc_address(),
+                                       grpc::InsecureChannelCredentials());
+    std::vector<grpc::StatusCode> codes;
+    for (int i = 0; i < 3; ++i) {
+      grpc::GenericStub stub(channel);
+      grpc::ClientContext context;
+      context.AddMetadata("x-tokend-client-address",
+                          absl::StrCat("198.51.100.", i + 1));
+      grpc::Slice empty("", 0);
+      grpc::ByteBuffer request(&empty, 1), response;
+      std::promise<grpc::Status> done;
+      stub.UnaryCall(&context, "/yandex.cloud.iam.v1.IamTokenService/Create",
+                     grpc::StubOptions(), &request, &response,
+                     [&](grpc::Status s) { done.set_value(std::move(s)); });
+      codes.push_back(done.get_future().get().error_code());
+    }
+    EXPECT_EQ(codes[0], grpc::StatusCode::INVALID_ARGUMENT) << front;
+    EXPECT_EQ(codes[1], grpc::StatusCode::INVALID_ARGUMENT) << front;
+    EXPECT_EQ(codes[2], grpc::StatusCode::RESOURCE_EXHAUSTED) << front;
+  }
+}
+
 // 16 threads guess the admin key at once from one address: exactly the
 // budget of guesses is checked, the rest are refused unchecked, and then
 // even the right key is refused with the reply a wrong one gets.
