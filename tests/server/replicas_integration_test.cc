@@ -1,5 +1,6 @@
 // tokend replicas over one PostgreSQL (DESIGN §4): real binaries on real
 // sockets sharing a database from tests/testing/postgres_server.h.
+#include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 
 #include <algorithm>
@@ -7,6 +8,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <future>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -39,6 +41,7 @@
 #include "tests/testing/iam_admin.h"
 #include "tests/testing/postgres_server.h"
 #include "tests/testing/tokend_process.h"
+#include "tokend/admin/v1/api_keys.grpc.pb.h"
 #include "tokend/iam/v1/service_accounts.grpc.pb.h"
 #include "tokend/keys/v1/keyring.grpc.pb.h"
 #include "tokend/verify/v1/verification.grpc.pb.h"
@@ -48,6 +51,7 @@ namespace tokend {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 using ::tokend::testing::MakeTempDir;
 using ::tokend::testing::TokendProcess;
 namespace yiam = ::yandex::cloud::iam::v1;
@@ -477,6 +481,21 @@ int HealthOf(const TokendProcess& replica) {
 // a revocable token is UNAVAILABLE (never a stale OK). Issuance goes on from
 // what it last read for --store_outage_grace, then fails closed too. When
 // the database is back, it recovers by itself.
+// A Backend API call with `secret` and an empty request.
+grpc::Status CallWithKey(const std::shared_ptr<grpc::Channel>& channel,
+                         const std::string& secret) {
+  grpc::GenericStub stub(channel);
+  grpc::ClientContext context;
+  context.AddMetadata("authorization", "Bearer " + secret);
+  grpc::Slice empty("", 0);
+  grpc::ByteBuffer request(&empty, 1), response;
+  std::promise<grpc::Status> done;
+  stub.UnaryCall(&context, "/tokend.sessions.v1.UserService/GetUser",
+                 grpc::StubOptions(), &request, &response,
+                 [&](grpc::Status s) { done.set_value(std::move(s)); });
+  return done.get_future().get();
+}
+
 TEST(ReplicasIntegrationTest, AReplicaCutOffFromTheDatabaseFailsClosed) {
   SharedConfig config = MakeSharedConfig();
   // Health is re-judged at every maintenance pass (each lease_ttl / 3).
@@ -500,6 +519,19 @@ TEST(ReplicasIntegrationTest, AReplicaCutOffFromTheDatabaseFailsClosed) {
   const absl::Time read_before = absl::Now();
   verify::v1::VerifyResponse verified;
   ASSERT_TRUE(VerifyOn(channel, token.iam_token(), &verified).ok());
+  // A sessions key this replica has not read yet.
+  std::string unread_key;
+  {
+    auto stub = admin::v1::ApiKeyService::NewStub(channel);
+    grpc::ClientContext context;
+    context.AddMetadata("authorization", "Bearer " + admin_key);
+    admin::v1::CreateApiKeyRequest request;
+    request.set_surface("sessions");
+    request.set_name("unread");
+    admin::v1::CreateApiKeyResponse created;
+    ASSERT_TRUE(stub->CreateApiKey(&context, request, &created).ok());
+    unread_key = created.secret();
+  }
 
   testing::PostgresServer* server = testing::SharedPostgresServer();
   ASSERT_TRUE(server->Stop().ok());
@@ -509,6 +541,14 @@ TEST(ReplicasIntegrationTest, AReplicaCutOffFromTheDatabaseFailsClosed) {
   const grpc::Status cut_off = VerifyOn(channel, token.iam_token(), &verified);
   EXPECT_EQ(cut_off.error_code(), grpc::StatusCode::UNAVAILABLE)
       << cut_off.error_message();
+  // A key that cannot be looked up is the store's failure, not the
+  // caller's: UNAVAILABLE (retry), never UNAUTHENTICATED, and no internals.
+  for (const std::string& key : {unread_key, std::string("sk_never_issued")}) {
+    const grpc::Status s = CallWithKey(channel, key);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE)
+        << s.error_message();
+    EXPECT_THAT(s.error_message(), Not(HasSubstr("postgres")));
+  }
   // Within the grace the balancer keeps it; /metrics tells the lag.
   EXPECT_EQ(HealthOf(*replicas[0]), 200);
   absl::StatusOr<testing::HttpResponse> metrics =
