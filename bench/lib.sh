@@ -46,12 +46,17 @@ tokend_start() {
   # No drain delay on stop; another binary (an older build) may lack the flag.
   local drain_flag=--drain_delay=0s
   [ -z "${TOKEND_BIN:-}" ] || drain_flag=
+  # Load comes from one address: the limiter runs (its cost is measured)
+  # but never refuses. Builds from before issue 18 lack the flag.
+  local limit_flag=--rate_limits=all=1000000/1s
+  "${TOKEND_BIN:-$bin/server/tokend}" --helpfull 2>&1 | grep -q -- -rate_limits ||
+    limit_flag=
   start_ns=$(date +%s%N)
   # TOKEND_WRAPPER: e.g. valgrind (bench/ir_per_call.sh), which starts slowly.
   # shellcheck disable=SC2086  # the wrapper is a command line
   taskset -c 0 ${TOKEND_WRAPPER:-} "${TOKEND_BIN:-$bin/server/tokend}" --data_dir="$dir" \
     --grpc_listen=127.0.0.1:0 --http_listen=127.0.0.1:0 --ready_file="$dir/ready" \
-    --log_requests=false $drain_flag "$@" 2>>"$dir/log" &
+    --log_requests=false $drain_flag $limit_flag "$@" 2>>"$dir/log" &
   pid=$!
   local i tries=2000  # 5 ms apart: 10 s, or 5 min under a wrapper
   [ -z "${TOKEND_WRAPPER:-}" ] || tries=60000

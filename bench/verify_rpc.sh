@@ -16,7 +16,8 @@ issuer=http://bench.invalid
 
 start() {
   taskset -c 0 "$bin/server/tokend" --data_dir="$dir" --grpc_listen=127.0.0.1:0 --http_listen=127.0.0.1:0 \
-    --issuer=$issuer --ready_file="$dir/ready" --log_requests=false --drain_delay=0s 2>"$dir/log" &
+    --issuer=$issuer --ready_file="$dir/ready" --log_requests=false --drain_delay=0s \
+    --rate_limits=all=1000000/1s 2>"$dir/log" &
   pid=$!
   for _ in $(seq 200); do [ -s "$dir/ready" ] && break; sleep 0.05; done
   addr=$(sed -E 's/.*"grpc":"([^"]+)".*/\1/' "$dir/ready")

@@ -10,11 +10,18 @@ absl::StatusOr<absl::string_view> BearerCredential(
     const grpc::ServerContextBase& context) {
   const auto& md = context.client_metadata();
   auto it = md.find("authorization");
-  if (it == md.end()) {
+  if (it == md.end()) return BearerCredential(std::nullopt);
+  return BearerCredential(
+      absl::string_view(it->second.data(), it->second.size()));
+}
+
+absl::StatusOr<absl::string_view> BearerCredential(
+    std::optional<absl::string_view> authorization) {
+  if (!authorization.has_value()) {
     return absl::UnauthenticatedError(
         "missing credentials: send authorization: Bearer <credential>");
   }
-  absl::string_view value(it->second.data(), it->second.size());
+  absl::string_view value = *authorization;
   constexpr absl::string_view kScheme = "bearer ";
   if (value.size() <= kScheme.size() ||
       !absl::StartsWithIgnoreCase(value, kScheme)) {

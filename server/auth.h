@@ -6,6 +6,7 @@
 
 #include <grpcpp/server_context.h>
 
+#include <optional>
 #include <string>
 
 #include "absl/status/status.h"
@@ -21,6 +22,9 @@ inline constexpr size_t kMaxCredentialBytes = 8192;
 // case-insensitively). The view points into the context's metadata.
 absl::StatusOr<absl::string_view> BearerCredential(
     const grpc::ServerContextBase& context);
+// The same from the metadata's value (nullopt: no `authorization`).
+absl::StatusOr<absl::string_view> BearerCredential(
+    std::optional<absl::string_view> authorization);
 
 // Admits the holder of the admin key. Holds only the key's hash.
 class AdminAuthenticator {

@@ -79,26 +79,16 @@ absl::Status Unauthenticated(const MethodPolicy& policy, Failure failure,
   return absl::UnauthenticatedError("invalid admin credential");
 }
 
-std::string Metadata(const grpc::ServerContextBase& context,
-                     absl::string_view key) {
-  const auto& md = context.client_metadata();
-  auto it = md.find(grpc::string_ref(key.data(), key.size()));
-  if (it == md.end()) return "";
-  return std::string(it->second.data(), it->second.size());
-}
-
 // A client token: raw or Bearer in Authorization (native SDKs), else the
 // __client cookie (browsers).
-std::string ClientToken(const grpc::ServerContextBase& context) {
-  std::string authorization = Metadata(context, "authorization");
-  absl::string_view value = authorization;
+absl::string_view ClientToken(const CallFacts& facts) {
+  absl::string_view value = facts.authorization.value_or("");
   if (absl::StartsWithIgnoreCase(value, "bearer ")) value.remove_prefix(7);
   value = absl::StripAsciiWhitespace(value);
-  if (!value.empty()) return std::string(value);
-  const std::string cookies = Metadata(context, "cookie");
-  for (absl::string_view cookie : absl::StrSplit(cookies, ';')) {
+  if (!value.empty()) return value;
+  for (absl::string_view cookie : absl::StrSplit(facts.cookie, ';')) {
     cookie = absl::StripAsciiWhitespace(cookie);
-    if (absl::ConsumePrefix(&cookie, "__client=")) return std::string(cookie);
+    if (absl::ConsumePrefix(&cookie, "__client=")) return cookie;
   }
   return "";
 }
@@ -239,7 +229,20 @@ bool CallGuard::RateLimited(const MethodPolicy& policy, uint64_t key,
   return true;
 }
 
-CallGuard::Admission CallGuard::Admit(const grpc::ServerContextBase& context,
+CallFacts CallFacts::Of(const grpc::ServerContextBase& context) {
+  CallFacts facts;
+  facts.address = ClientAddress(context);
+  const auto& md = context.client_metadata();
+  if (auto it = md.find("authorization"); it != md.end()) {
+    facts.authorization = absl::string_view(it->second.data(), it->second.size());
+  }
+  if (auto it = md.find("cookie"); it != md.end()) {
+    facts.cookie = absl::string_view(it->second.data(), it->second.size());
+  }
+  return facts;
+}
+
+CallGuard::Admission CallGuard::Admit(const CallFacts& facts,
                                       const MethodPolicy& policy) {
   Admission admission;
   if (policy.anyone && policy.rate_limit == api::v1::RATE_LIMIT_CLASS_NONE) {
@@ -247,7 +250,7 @@ CallGuard::Admission CallGuard::Admit(const grpc::ServerContextBase& context,
     return admission;
   }
   const absl::Time now = deps_.clock->Now();
-  admission.caller.address = ClientAddress(context);
+  admission.caller.address = facts.address;
   admission.address_key = AddressKey(admission.caller.address);
   const uint64_t address_bucket =
       absl::HashOf(static_cast<int>(policy.rate_limit), admission.address_key);
@@ -271,7 +274,7 @@ CallGuard::Admission CallGuard::Admit(const grpc::ServerContextBase& context,
       RateLimited(policy, address_bucket, now, admission)) {
     return admission;
   }
-  Authenticate(context, policy, now, admission);
+  Authenticate(facts, policy, now, admission);
   if (!admission.refusal.ok()) return admission;
   if (!KeyedByAddress(policy)) {
     const uint64_t caller_bucket = absl::HashOf(
@@ -283,24 +286,25 @@ CallGuard::Admission CallGuard::Admit(const grpc::ServerContextBase& context,
   return admission;
 }
 
-void CallGuard::Authenticate(const grpc::ServerContextBase& context,
+void CallGuard::Authenticate(const CallFacts& facts,
                              const MethodPolicy& policy, absl::Time now,
                              Admission& admission) {
-  std::string credential;
+  absl::string_view credential;
   if (policy.Accepts(api::v1::CREDENTIAL_CLIENT_TOKEN)) {
-    credential = ClientToken(context);
+    credential = ClientToken(facts);
     if (credential.empty() || credential.size() > kMaxCredentialBytes) {
       admission.refusal = Unauthenticated(policy, Failure::kMissing, {});
       return;
     }
   } else {
-    absl::StatusOr<absl::string_view> bearer = BearerCredential(context);
+    absl::StatusOr<absl::string_view> bearer =
+        BearerCredential(facts.authorization);
     if (!bearer.ok()) {
       admission.refusal =
           Unauthenticated(policy, Failure::kMissing, bearer.status());
       return;
     }
-    credential = std::string(*bearer);
+    credential = *bearer;
   }
 
   const int64_t micros = absl::ToUnixMicros(now);
@@ -410,11 +414,10 @@ void CallGuard::AppendMetrics(std::string* out) const {
          counters_.lockouts);
 }
 
-grpc::ServerUnaryReactor* CallGuard::Finish(
-    grpc::CallbackServerContext* context, const MethodPolicy& policy,
-    Admission& admission) {
+void CallGuard::Settle(Admission& admission) {
   const absl::Status& outcome = admission.refusal;
   if (admission.reserved) {
+    admission.reserved = false;
     const absl::Time now = deps_.clock->Now();
     if (absl::IsUnauthenticated(outcome) && !IsNotAGuess(outcome)) {
       counters_.failed_credentials.fetch_add(1, std::memory_order_relaxed);
@@ -425,6 +428,13 @@ grpc::ServerUnaryReactor* CallGuard::Finish(
       lockout_.Succeeded(admission.address_key, now);
     }
   }
+}
+
+grpc::ServerUnaryReactor* CallGuard::Finish(
+    grpc::CallbackServerContext* context, const MethodPolicy& policy,
+    Admission& admission) {
+  Settle(admission);
+  const absl::Status& outcome = admission.refusal;
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   if (admission.retry_after.has_value()) {
     const int64_t seconds =

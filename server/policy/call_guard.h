@@ -66,7 +66,8 @@ struct Caller {
   std::optional<iam::VerifiedIamToken> iam;
   // kClientToken: the token's session, or NotFound when it is no longer
   // active (the method answers that in its own words).
-  absl::StatusOr<store::SessionRecord> session = absl::NotFoundError("none");
+  absl::StatusOr<store::SessionRecord> session =
+      absl::Status(absl::StatusCode::kNotFound, "");  // no allocation
   std::string address;  // the client address (client_address.h)
 };
 
@@ -98,6 +99,16 @@ struct GuardDeps {
   const sessions::SessionTokenIssuer* sessions = nullptr;
 };
 
+// What the guard reads from a call, gathered once. The views point into
+// the call's metadata.
+struct CallFacts {
+  std::string address;  // the client address (client_address.h)
+  std::optional<absl::string_view> authorization;
+  absl::string_view cookie;
+
+  static CallFacts Of(const grpc::ServerContextBase& context);
+};
+
 // Counters for /metrics.
 struct GuardCounters {
   std::atomic<uint64_t> rate_limited{0};
@@ -115,7 +126,7 @@ class CallGuard {
   grpc::ServerUnaryReactor* Unary(grpc::CallbackServerContext* context,
                                   const google::protobuf::Message& request,
                                   const MethodPolicy& policy, Body&& body) {
-    Admission admission = Admit(*context, policy);
+    Admission admission = Admit(CallFacts::Of(*context), policy);
     if (admission.refusal.ok()) {
       admission.refusal = Validate(request);
       if (admission.refusal.ok()) admission.refusal = body(admission.caller);
@@ -123,11 +134,8 @@ class CallGuard {
     return Finish(context, policy, admission);
   }
 
-  const GuardCounters& counters() const { return counters_; }
-  // The counters as Prometheus families (for GET /metrics).
-  void AppendMetrics(std::string* out) const;
-
- private:
+  // Unary's steps without a call, for the benchmark: Admit, then Settle
+  // with the outcome in `refusal`.
   struct Admission {
     Caller caller;
     uint64_t address_key = 0;
@@ -136,14 +144,20 @@ class CallGuard {
     absl::Status refusal;   // then: the body's outcome
     std::optional<absl::Duration> retry_after;
   };
+  Admission Admit(const CallFacts& facts, const MethodPolicy& policy);
+  // The lockout's bookkeeping of the outcome.
+  void Settle(Admission& admission);
+
+  const GuardCounters& counters() const { return counters_; }
+  // The counters as Prometheus families (for GET /metrics).
+  void AppendMetrics(std::string* out) const;
+
+ private:
   struct KnownGood;
 
-  Admission Admit(const grpc::ServerContextBase& context,
-                  const MethodPolicy& policy);
   // The credential step; refusal set when it fails.
-  void Authenticate(const grpc::ServerContextBase& context,
-                    const MethodPolicy& policy, absl::Time now,
-                    Admission& admission);
+  void Authenticate(const CallFacts& facts, const MethodPolicy& policy,
+                    absl::Time now, Admission& admission);
   bool RateLimited(const MethodPolicy& policy, uint64_t key, absl::Time now,
                    Admission& admission);
   static absl::Status Validate(const google::protobuf::Message& request);
