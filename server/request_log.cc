@@ -10,6 +10,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "server/gateway/json_string.h"
+#include "server/policy/client_address.h"
 
 namespace tokend::server {
 namespace {
@@ -49,8 +50,12 @@ std::string JsonQuoted(absl::string_view in) {
 class RequestLogInterceptor : public grpc::experimental::Interceptor {
  public:
   RequestLogInterceptor(grpc::experimental::ServerRpcInfo* info,
-                        std::FILE* sink)
-      : method_(info->method()), sink_(sink), start_(absl::Now()) {}
+                        std::FILE* sink, FailureLog* failures)
+      : method_(info->method()),
+        context_(info->server_context()),
+        sink_(sink),
+        failures_(failures),
+        start_(absl::Now()) {}
 
   void Intercept(grpc::experimental::InterceptorBatchMethods* m) override {
     if (m->QueryInterceptionHookPoint(
@@ -70,17 +75,22 @@ class RequestLogInterceptor : public grpc::experimental::Interceptor {
             InterceptionHookPoints::PRE_SEND_STATUS)) {
       grpc::Status status = m->GetSendStatus();
       if (request_id_.empty()) request_id_ = NewRequestId();
+      const absl::Time now = absl::Now();
+      const std::string client = ClientAddress(*context_);
+      if (!failures_->ShouldLog(client, status.error_code(), now)) {
+        m->Proceed();
+        return;
+      }
       const std::string name = absl::StatusCodeToString(
           static_cast<absl::StatusCode>(status.error_code()));
       std::string message = status.error_message();
       if (message.size() > kMaxLoggedMessage) message.resize(kMaxLoggedMessage);
       std::string line = absl::StrFormat(
           "{\"ts\":\"%s\",\"method\":%s,\"code\":\"%s\","
-          "\"latency_us\":%d,\"request_id\":\"%s\"%s}\n",
-          absl::FormatTime("%Y-%m-%dT%H:%M:%E6SZ", absl::Now(),
-                           absl::UTCTimeZone()),
-          JsonQuoted(method_), name,
-          absl::ToInt64Microseconds(absl::Now() - start_), request_id_,
+          "\"latency_us\":%d,\"request_id\":\"%s\",\"client\":%s%s}\n",
+          absl::FormatTime("%Y-%m-%dT%H:%M:%E6SZ", now, absl::UTCTimeZone()),
+          JsonQuoted(method_), name, absl::ToInt64Microseconds(now - start_),
+          request_id_, JsonQuoted(client),
           message.empty() ? ""
                           : absl::StrCat(",\"message\":", JsonQuoted(message)));
       std::fwrite(line.data(), 1, line.size(), sink_);
@@ -90,7 +100,9 @@ class RequestLogInterceptor : public grpc::experimental::Interceptor {
 
  private:
   const char* method_;
+  grpc::ServerContextBase* context_;
   std::FILE* sink_;
+  FailureLog* failures_;
   absl::Time start_;
   std::string request_id_;
 };
@@ -99,7 +111,7 @@ class RequestLogInterceptor : public grpc::experimental::Interceptor {
 
 grpc::experimental::Interceptor* RequestLogFactory::CreateServerInterceptor(
     grpc::experimental::ServerRpcInfo* info) {
-  return new RequestLogInterceptor(info, sink_);
+  return new RequestLogInterceptor(info, sink_, failures_);
 }
 
 }  // namespace tokend::server

@@ -1,7 +1,9 @@
 // One structured log line per request: method, status code, latency, request
-// id, peer. Implemented as a gRPC server interceptor so no handler can forget
-// it. Request bodies, metadata values and tokens are never logged; status
-// messages are, because core/ never puts secrets in them.
+// id, client address (server/policy/client_address.h); credential and
+// rate-limit refusals are aggregated per address (server/failure_log.h).
+// Implemented as a gRPC server interceptor so no handler can forget it. Request
+// bodies, metadata values and tokens are never logged; status messages are,
+// because core/ never puts secrets in them.
 //
 // The request id is the client's `x-request-id` (when it is short and
 // printable) or a fresh random one, and is echoed in the response's initial
@@ -14,18 +16,22 @@
 #include <cstdio>
 #include <memory>
 
+#include "server/failure_log.h"
+
 namespace tokend::server {
 
 class RequestLogFactory
     : public grpc::experimental::ServerInterceptorFactoryInterface {
  public:
-  // `sink` receives whole lines (one fwrite each); not owned.
-  explicit RequestLogFactory(std::FILE* sink) : sink_(sink) {}
+  // `sink` receives whole lines (one fwrite each); neither is owned.
+  RequestLogFactory(std::FILE* sink, FailureLog* failures)
+      : sink_(sink), failures_(failures) {}
   grpc::experimental::Interceptor* CreateServerInterceptor(
       grpc::experimental::ServerRpcInfo* info) override;
 
  private:
   std::FILE* sink_;
+  FailureLog* failures_;
 };
 
 }  // namespace tokend::server

@@ -94,6 +94,8 @@ struct TokendServer::State {
   std::unique_ptr<ReplicaSync> sync;
   std::vector<std::unique_ptr<grpc::Service>> services;
   std::unique_ptr<Metrics> metrics;
+  // With --log_requests; outlives the server, whose interceptors use it.
+  std::unique_ptr<FailureLog> failure_log;
   std::unique_ptr<grpc::Server> server;
   std::string http_address;
   // Declared after `server`: destroyed first, since its requests call into
@@ -643,7 +645,9 @@ absl::StatusOr<std::unique_ptr<TokendServer>> TokendServer::Start(
   interceptors.push_back(
       std::make_unique<MetricsInterceptorFactory>(state->metrics.get()));
   if (options.log_requests) {
-    interceptors.push_back(std::make_unique<RequestLogFactory>(stderr));
+    state->failure_log = std::make_unique<FailureLog>(stderr);
+    interceptors.push_back(std::make_unique<RequestLogFactory>(
+        stderr, state->failure_log.get()));
   }
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
   state->server = builder.BuildAndStart();
@@ -724,6 +728,7 @@ void TokendServer::UpdateStoreHealth() {
 
 absl::Status TokendServer::Maintain() {
   state_->last_maintained = state_->clock->Now();
+  if (state_->failure_log != nullptr) state_->failure_log->Flush(absl::Now());
   if (state_->sync != nullptr) UpdateStoreHealth();
   // Once for all replicas: only the lease holder advances keys and purges.
   absl::StatusOr<store::Lease> lease = state_->store->AcquireLease(
