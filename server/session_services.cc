@@ -397,9 +397,10 @@ absl::Status ApplyTemplateInput(const TemplateInput& in,
                                 in.signing_algorithm));
   }
   ASSIGN_OR_RETURN(std::string jwk_json, key->ToPrivateJson());
-  ASSIGN_OR_RETURN(
-      rec->sealed_signing_key,
-      sealer.Seal(jwk_json, sessions::SealingContextForTemplate(rec->id)));
+  absl::StatusOr<std::string> sealed =
+      sealer.Seal(jwk_json, sessions::SealingContextForTemplate(rec->id));
+  auth::WipeSecret(jwk_json);
+  ASSIGN_OR_RETURN(rec->sealed_signing_key, std::move(sealed));
   rec->signing_algorithm = *alg;
   return absl::OkStatus();
 }

@@ -492,6 +492,7 @@ absl::StatusOr<std::unique_ptr<TokendServer>> TokendServer::Start(
             return auth::GenerateSecret("tka_");
           }));
   state->admin = std::make_unique<AdminAuthenticator>(admin_key);
+  auth::WipeSecret(admin_key);  // only its hash is kept
   state->api_keys = std::make_unique<auth::ApiKeyManager>(
       state->store.get(), clock, absl::Seconds(5), options.store_outage_grace);
   ASSIGN_OR_RETURN(verify::TokenVerifier verifier,
@@ -646,8 +647,8 @@ absl::StatusOr<std::unique_ptr<TokendServer>> TokendServer::Start(
       std::make_unique<MetricsInterceptorFactory>(state->metrics.get()));
   if (options.log_requests) {
     state->failure_log = std::make_unique<FailureLog>(stderr);
-    interceptors.push_back(std::make_unique<RequestLogFactory>(
-        stderr, state->failure_log.get()));
+    interceptors.push_back(
+        std::make_unique<RequestLogFactory>(stderr, state->failure_log.get()));
   }
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
   state->server = builder.BuildAndStart();

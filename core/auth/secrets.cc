@@ -35,6 +35,10 @@ std::string HashSecret(absl::string_view secret) {
   return digest;
 }
 
+void WipeSecret(std::string& secret) {
+  if (!secret.empty()) OPENSSL_cleanse(secret.data(), secret.size());
+}
+
 bool HashesEqual(absl::string_view a, absl::string_view b) {
   return a.size() == b.size() &&
          CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;

@@ -18,6 +18,10 @@ absl::StatusOr<std::string> GenerateSecret(absl::string_view prefix,
 // SHA-256 of the secret, 32 raw bytes.
 std::string HashSecret(absl::string_view secret);
 
+// Overwrites a secret's bytes (OPENSSL_cleanse, which the compiler cannot
+// elide) before the string is dropped or reused.
+void WipeSecret(std::string& secret);
+
 // Constant-time equality of two hashes (false when the sizes differ).
 bool HashesEqual(absl::string_view a, absl::string_view b);
 

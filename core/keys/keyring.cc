@@ -11,6 +11,7 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "core/auth/secrets.h"
 #include "core/common/status_macros.h"
 #include "core/jose/base64url.h"
 
@@ -193,7 +194,7 @@ absl::Status Keyring::CreateKey(const SlotConfig& slot, KeyState state,
   absl::StatusOr<std::string> sealed =
       sealer_->Seal(private_json, SealingContext(row.kid));
   // Wipe the plaintext JWK copy now that it is sealed.
-  for (volatile char& c : private_json) c = 0;
+  auth::WipeSecret(private_json);
   if (!sealed.ok()) return sealed.status();
   row.sealed_private = *std::move(sealed);
   row.created_at = now;
@@ -223,7 +224,7 @@ absl::StatusOr<Keyring::LoadedKey*> Keyring::Load(const SigningKeyRecord& row,
   }
   absl::StatusOr<jose::Jwk> private_key =
       jose::Jwk::FromJson(*private_json, alg);
-  for (volatile char& c : *private_json) c = 0;
+  auth::WipeSecret(*private_json);
   if (!private_key.ok()) {
     return absl::DataLossError(absl::StrCat(
         what, ": sealed private key is not a valid ", jose::AlgorithmName(alg),

@@ -255,7 +255,9 @@ SessionTokenIssuer::LoadTemplate(absl::string_view name) const {
     ASSIGN_OR_RETURN(std::string jwk_json,
                      sealer_->Open(record->sealed_signing_key,
                                    SealingContextForTemplate(record->id)));
-    ASSIGN_OR_RETURN(jose::Jwk jwk, jose::Jwk::FromJson(jwk_json, alg));
+    absl::StatusOr<jose::Jwk> parsed = jose::Jwk::FromJson(jwk_json, alg);
+    auth::WipeSecret(jwk_json);
+    ASSIGN_OR_RETURN(jose::Jwk jwk, std::move(parsed));
     // No kid: the key is not in our JWKS, and an HMAC key's thumbprint is a
     // hash of the secret itself.
     ASSIGN_OR_RETURN(std::unique_ptr<jose::JwtSigner> signer,

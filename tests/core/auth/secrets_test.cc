@@ -135,3 +135,19 @@ TEST(DisplayPrefixTest, RevealsExactlyFourRandomCharacters) {
 
 }  // namespace
 }  // namespace tokend::auth
+
+namespace tokend::auth {
+namespace {
+
+TEST(WipeSecretTest, OverwritesEveryByte) {
+  std::string secret = "tka_do-not-keep-me";
+  const size_t size = secret.size();
+  WipeSecret(secret);
+  EXPECT_EQ(secret, std::string(size, '\0'));
+  std::string empty;
+  WipeSecret(empty);  // nothing to do, nothing to break
+  EXPECT_TRUE(empty.empty());
+}
+
+}  // namespace
+}  // namespace tokend::auth
