@@ -48,9 +48,10 @@ tokend_start() {
   [ -z "${TOKEND_BIN:-}" ] || drain_flag=
   # Load comes from one address: the limiter runs (its cost is measured)
   # but never refuses. Builds from before issue 18 lack the flag.
-  local limit_flag=--rate_limits=all=1000000/1s
-  "${TOKEND_BIN:-$bin/server/tokend}" --helpfull 2>&1 | grep -q -- -rate_limits ||
-    limit_flag=
+  local limit_flag=--rate_limits=all=1000000/1s help
+  # (--helpfull exits 1, hence no pipe under pipefail.)
+  help=$("${TOKEND_BIN:-$bin/server/tokend}" --helpfull 2>&1 || true)
+  [[ "$help" == *-rate_limits* ]] || limit_flag=
   start_ns=$(date +%s%N)
   # TOKEND_WRAPPER: e.g. valgrind (bench/ir_per_call.sh), which starts slowly.
   # shellcheck disable=SC2086  # the wrapper is a command line
