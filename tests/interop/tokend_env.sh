@@ -21,7 +21,39 @@ pid=
 
 fail() { echo "FAIL: $*"; exit 1; }
 stop() { [ -n "$pid" ] && kill $pid 2>/dev/null; [ -n "$pid" ] && wait $pid 2>/dev/null; pid=; }
-trap 'stop; pg_stop' EXIT
+
+# Every log tokend wrote is searched for secrets when the test ends (issue
+# 18): API keys (sk_, sck_), the admin key (tka_ and the data dir's own),
+# OAuth tokens (y0_), client tokens, JWTs and PEM blocks. A find fails the
+# test, naming the line without the secret.
+scan_log_for_secrets() {
+  [ -n "${data:-}" ] && [ -f "$data/log" ] || return 0
+  /usr/bin/python3 -s - "$data" <<'PY' || { echo "FAIL: a secret in tokend's log"; return 1; }
+import os, re, sys
+data = sys.argv[1]
+patterns = [r"\bsk_[A-Za-z0-9_-]{20,}", r"\bsck_[A-Za-z0-9_-]{20,}",
+            r"\btka_[A-Za-z0-9_-]{20,}", r"\by0_[A-Za-z0-9_-]{20,}",
+            r"\bclient_[A-Za-z0-9_-]{40,}",
+            r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.", r"-----BEGIN"]
+admin = os.path.join(data, "admin.key")
+if os.path.exists(admin):
+    patterns.append(re.escape(open(admin).read().strip()))
+found = 0
+for n, line in enumerate(open(os.path.join(data, "log"), errors="replace"), 1):
+    for p in patterns:
+        if re.search(p, line):
+            found += 1
+            print("secret-like %r at log line %d: %s" % (p, n, re.sub(p, "<redacted>", line).strip()[:300]))
+sys.exit(1 if found else 0)
+PY
+}
+on_exit() {
+  local rc=$?
+  stop; pg_stop
+  scan_log_for_secrets || rc=1
+  exit $rc
+}
+trap on_exit EXIT
 log_tail() { echo "--- tokend log (tail) ---"; tail -n 40 "$data/log"; }
 
 # A loopback port free now (for an issuer that must be known at start).
