@@ -451,6 +451,22 @@ TemplateInput InputOf(const Request& request) {
       request.signing_key()};
 }
 
+// A Backend API token request's session, azp (the Origin, when allowed) and
+// lifetime.
+template <typename Request>
+sessions::IssueRequest BackendIssueOf(const grpc::ServerContextBase& context,
+                                      const Request& request,
+                                      const SessionDeps& deps) {
+  sessions::IssueRequest issue{
+      request.session_id(),
+      deps.parties->AzpForBackend(Metadata(context, "origin")),
+      {}};
+  if (request.has_expires_in_seconds()) {
+    issue.expires_in_seconds = request.expires_in_seconds();
+  }
+  return issue;
+}
+
 }  // namespace
 
 // ---- SessionTokenService ----
@@ -462,14 +478,8 @@ grpc::ServerUnaryReactor* SessionTokenServiceImpl::CreateSessionToken(
       context, *request,
       TOKEND_POLICY(sv1::SessionTokenService, CreateSessionToken),
       [&](const Caller&) -> absl::Status {
-        sessions::IssueRequest issue{
-            request->session_id(),
-            deps_.parties->AzpForBackend(Metadata(*context, "origin")),
-            {}};
-        if (request->has_expires_in_seconds()) {
-          issue.expires_in_seconds = request->expires_in_seconds();
-        }
-        absl::StatusOr<std::string> jwt = deps_.issuer->IssueDefault(issue);
+        absl::StatusOr<std::string> jwt = deps_.issuer->IssueDefault(
+            BackendIssueOf(*context, *request, deps_));
         if (!jwt.ok()) {
           return FromIssuer(jwt.status(), request->session_id(), "");
         }
@@ -488,15 +498,9 @@ SessionTokenServiceImpl::CreateSessionTokenFromTemplate(
       context, *request,
       TOKEND_POLICY(sv1::SessionTokenService, CreateSessionTokenFromTemplate),
       [&](const Caller&) -> absl::Status {
-        sessions::IssueRequest issue{
-            request->session_id(),
-            deps_.parties->AzpForBackend(Metadata(*context, "origin")),
-            {}};
-        if (request->has_expires_in_seconds()) {
-          issue.expires_in_seconds = request->expires_in_seconds();
-        }
-        absl::StatusOr<std::string> jwt =
-            deps_.issuer->IssueFromTemplate(issue, request->template_name());
+        absl::StatusOr<std::string> jwt = deps_.issuer->IssueFromTemplate(
+            BackendIssueOf(*context, *request, deps_),
+            request->template_name());
         if (!jwt.ok()) {
           return FromIssuer(jwt.status(), request->session_id(),
                             request->template_name());
