@@ -75,9 +75,9 @@ ABSL_FLAG(absl::Duration, scoped_max_expires_in, absl::Hours(8766),
           "at most 8766h, a year of 365.25 days");
 ABSL_FLAG(bool, log_requests, true, "one JSON log line per request on stderr");
 ABSL_FLAG(std::vector<std::string>, trusted_proxies, {},
-          "comma-separated networks (CIDR) of TCP load balancers whose "
-          "connections may start with a PROXY protocol header naming the "
-          "client, on both ports");
+          "comma-separated networks (CIDR) of load balancers: their "
+          "connections may start with a PROXY protocol header, and their "
+          "X-Forwarded-For (REST and gRPC) is believed, to name the client");
 ABSL_FLAG(bool, grpc_front, true,
           "serve --grpc_listen through tokend's own HTTP/2 front (libnghttp2) "
           "instead of gRPC's listener");

@@ -231,6 +231,10 @@ absl::StatusOr<int> StartGrpcFront(
   proxy_options.channel = server->InProcessChannel(grpc::ChannelArguments());
   proxy_options.max_message_bytes = kMaxRequestMessageBytes;
   proxy_options.services = AllServices();
+  for (const std::string& network : options.trusted_proxies) {
+    ASSIGN_OR_RETURN(http::Cidr cidr, http::Cidr::Parse(network));
+    proxy_options.trusted_proxies.push_back(std::move(cidr));
+  }
   *proxy = std::make_unique<grpc_front::GrpcProxy>(std::move(proxy_options));
   http::HttpServerOptions front;
   front.listen = options.grpc_listen;

@@ -488,8 +488,13 @@ std::unique_ptr<http::H2StreamHandler> GrpcProxy::OnRequest(
   }
 
   auto prepare = [&](grpc::ClientContext& context) {
+    absl::string_view forwarded_for;
+    for (const auto& [name, value] : request.headers) {
+      if (name == "x-forwarded-for") forwarded_for = value;
+    }
     context.AddMetadata(server::kClientAddressMetadata,
-                        std::string(server::HostOfPeer(request.peer)));
+                        server::ForwardedClient(request.peer, forwarded_for,
+                                                options_.trusted_proxies));
     for (const auto& [name, wire_value] : request.headers) {
       if (name == "grpc-timeout") {
         std::optional<absl::Duration> timeout = ParseGrpcTimeout(wire_value);

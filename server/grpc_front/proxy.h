@@ -34,6 +34,7 @@
 #include "absl/time/time.h"
 #include "google/protobuf/descriptor.h"
 #include "server/http/h2_handler.h"
+#include "server/http/proxy_protocol.h"
 
 namespace tokend::grpc_front {
 
@@ -49,6 +50,10 @@ struct GrpcProxyOptions {
   size_t max_queued_bytes = 256 * 1024;
   // A grpc-timeout longer than this is treated as none.
   absl::Duration max_timeout = absl::Hours(24 * 365);
+  // L7 proxies whose `x-forwarded-for` names the client (as for REST,
+  // server/policy/client_address.h); the client's address reaches the
+  // server as kClientAddressMetadata.
+  std::vector<http::Cidr> trusted_proxies;
 };
 
 class GrpcProxy final : public http::H2Handler {

@@ -7,6 +7,7 @@ and the exact status each gets.
 LOG is tokend's request log (stderr), to see a reset stream cancel its call.
 """
 
+import json
 import socket
 import struct
 import sys
@@ -218,6 +219,30 @@ def main():
         proxied = Client((host, int(port)), proxy_header=header)
         r = proxied.response(proxied.request(HEALTH, framed(b"")))
         check("a call after a PROXY header", status_of(r), ("0", None))
+
+    # The client address the server sees (its request log's "client"): the
+    # PROXY header's, a trusted peer's x-forwarded-for (rightmost hop), and
+    # never one a client names itself in tokend's own metadata key.
+    r = c.response(c.request(HEALTH, framed(b""), extra=[
+        ("x-forwarded-for", "203.0.113.9, 198.51.100.77")]))
+    check("a call through an L7 balancer", status_of(r), ("0", None))
+    r = c.response(c.request(HEALTH, framed(b""), extra=[
+        ("x-tokend-client-address", "192.0.2.66")]))
+    check("a call naming its own address", status_of(r), ("0", None))
+
+    def health_clients():
+        with open(log) as f:
+            return [json.loads(line).get("client") for line in f
+                    if '"method":"/grpc.health.v1.Health/Check"' in line]
+    deadline = time.monotonic() + 10
+    while "198.51.100.77" not in health_clients() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    clients = health_clients()
+    check("the PROXY header's client is the call's", "10.1.2.3" in clients, True)
+    check("x-forwarded-for from a trusted peer names the client",
+          "198.51.100.77" in clients, True)
+    check("a client cannot name its own address", "192.0.2.66" in clients,
+          False)
 
     # The connection is still good for calls after all of that.
     r = c.response(c.request(HEALTH, framed(b"")))
