@@ -403,8 +403,16 @@ class ConnectionImpl final
     phase_ = Phase::kClosing;
     SetDeadline(std::min(kMaxLinger, options_.write_timeout));
     if constexpr (kTls) {
-      // close_notify, so the client can tell our close from a truncation.
-      stream_.async_shutdown([self = Self()](error_code) { self->CloseNow(); });
+      // close_notify, so the client can tell our close from a truncation;
+      // then linger as over plain TCP: a client still sending its body (a
+      // refused upload) would otherwise get a reset in place of the answer.
+      stream_.async_shutdown([self = Self()](error_code) {
+        if (self->phase_ == Phase::kClosed) return;
+        error_code ec;
+        Socket(self->stream_).shutdown(tcp::socket::shutdown_send, ec);
+        if (ec) return self->CloseNow();
+        self->Drain();
+      });
     } else {
       error_code ec;
       stream_.shutdown(tcp::socket::shutdown_send, ec);
@@ -419,9 +427,12 @@ class ConnectionImpl final
     }
   }
 
+  // Reads and drops what the client still sends, from the TCP socket (over
+  // TLS, the ciphertext after close_notify), until it closes, kMaxLingerBytes
+  // or the deadline.
   void Drain() {
     buffer_.consume(buffer_.size());
-    stream_.async_read_some(
+    Socket(stream_).async_read_some(
         buffer_.prepare(kReadChunk), [self = Self()](error_code ec, size_t n) {
           if (self->phase_ == Phase::kClosed) return;
           self->drained_bytes_ += n;

@@ -110,6 +110,33 @@ TEST_F(HttpTlsTest, ServerErrorsAndCloseWorkOverTls) {
   EXPECT_TRUE((*connection)->ExpectClosed().ok());
 }
 
+// A client still sending a body the server refused gets the refusal, not
+// a reset: after close_notify the server reads and drops what arrives
+// (lingering), as it does over plain TCP.
+TEST_F(HttpTlsTest, ARefusedUploadStillGetsItsAnswer) {
+  EchoHandler handler;
+  auto server = StartServer(TlsOptions(false), &handler);
+  auto connection =
+      TestConnection::ConnectTls(server->port(), ClientOptions(false));
+  ASSERT_TRUE(connection.ok()) << connection.status();
+  // Over the 64 KiB body limit: refused from its Content-Length, while the
+  // client goes on sending its body, also after the server has answered
+  // and said close_notify.
+  ASSERT_TRUE((*connection)
+                  ->Send(absl::StrCat("POST /upload HTTP/1.1\r\nHost: x\r\n"
+                                      "Content-Length: 200000\r\n\r\n",
+                                      std::string(10 * 1024, 'b')))
+                  .ok());
+  absl::SleepFor(absl::Milliseconds(200));  // the server has answered
+  for (int i = 0; i < 4; ++i) {
+    // Without lingering these meet a closed socket (and may fail); the
+    // answer is what matters.
+    (void)(*connection)->Send(std::string(16 * 1024, 'b'));
+  }
+  absl::SleepFor(absl::Milliseconds(200));
+  ExpectServerError((*connection)->ReadResponse(), 413, 3);
+}
+
 TEST_F(HttpTlsTest, PlaintextClientGetsNoHttpResponse) {
   EchoHandler handler;
   auto server = StartServer(TlsOptions(false), &handler);
