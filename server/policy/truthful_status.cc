@@ -1,9 +1,11 @@
 #include "server/policy/truthful_status.h"
 
-#include <iostream>
+#include <cstdio>
+#include <string>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "server/gateway/json_string.h"
 
 namespace tokend::server {
 namespace {
@@ -19,7 +21,13 @@ absl::Status Truthful(absl::Status status, absl::string_view method) {
   if (status.ok()) return status;
   const bool store = FromStore(status.message());
   if (!store && !absl::IsResourceExhausted(status)) return status;
-  std::cerr << absl::StrCat("tokend: ", method, ": ", status.message(), "\n");
+  // One JSON line, as the request log's.
+  std::string line = "{\"msg\":\"failure hidden from the caller\",\"method\":";
+  gateway::AppendJsonStringLossy(method, &line);
+  line += ",\"error\":";
+  gateway::AppendJsonStringLossy(status.ToString(), &line);
+  line += "}\n";
+  std::fwrite(line.data(), 1, line.size(), stderr);
   if (!store) {
     return absl::UnavailableError("temporarily out of resources; retry later");
   }
