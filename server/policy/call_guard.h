@@ -17,6 +17,10 @@
 //      address's lockout unless marked NotAGuess; store internals never
 //      reach the caller (truthful_status.h).
 //
+// A call in the handler, not an interceptor: gRPC 1.51's server
+// interceptors cannot fail a call before its handler runs
+// (server/validation/grpc_validation.h has the details).
+//
 //   grpc::ServerUnaryReactor* ScopedTokenServiceImpl::IssueToken(
 //       grpc::CallbackServerContext* context, const IssueTokenRequest* request,
 //       IssueTokenResponse* response) {
@@ -42,7 +46,6 @@
 #include "core/auth/api_keys.h"
 #include "core/common/clock.h"
 #include "core/iam/iam_token_issuer.h"
-#include "core/limits/keyed_slots.h"
 #include "core/limits/lockout.h"
 #include "core/limits/rate_limiter.h"
 #include "core/sessions/session_tokens.h"
