@@ -15,14 +15,21 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "core/iam/authorized_keys.h"
+#include "core/jose/jwt_signer.h"
+#include "core/jose/raw_jwt.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
 #include "gtest/gtest.h"
 #include "server/served_services.h"
 #include "tests/testing/http_get.h"
+#include "tests/testing/iam_admin.h"
 #include "tests/testing/tokend_process.h"
 #include "tokend/admin/v1/api_keys.grpc.pb.h"
 #include "tokend/api/v1/policy.pb.h"
+#include "tokend/scoped/v1/scoped_tokens.grpc.pb.h"
+#include "tokend/sessions/v1/services.grpc.pb.h"
+#include "yandex/cloud/iam/v1/iam_token_service.grpc.pb.h"
 
 namespace tokend {
 namespace {
@@ -215,6 +222,127 @@ TEST(PolicyIntegrationTest, ClientsCannotNameTheirOwnAddress) {
     EXPECT_EQ(codes[0], grpc::StatusCode::INVALID_ARGUMENT) << front;
     EXPECT_EQ(codes[1], grpc::StatusCode::INVALID_ARGUMENT) << front;
     EXPECT_EQ(codes[2], grpc::StatusCode::RESOURCE_EXHAUSTED) << front;
+  }
+}
+
+// A token of one family is no credential of another: an IAM token is not
+// a client token or a sessions key, and a client token, a Clerk session
+// JWT or a Courier scoped token is not an IAM token.
+TEST(PolicyIntegrationTest, TokensOfOneFamilyAreNotCredentialsOfAnother) {
+  auto p = TokendProcess::Start(MakeTempDir("policy_families"),
+                                {"--lockout=off", "--rate_limits=all=off"});
+  ASSERT_TRUE(p.ok()) << p.status();
+  auto channel = grpc::CreateChannel(p->grpc_address(),
+                                     grpc::InsecureChannelCredentials());
+  const std::string admin = p->AdminKey();
+  auto with_admin = [&](grpc::ClientContext* c) {
+    c->AddMetadata("authorization", "Bearer " + admin);
+  };
+
+  // An IAM token, exchanged for a service account's JWT.
+  const auto account =
+      testing::CreateServiceAccount(channel, admin, "families");
+  auto key = iam::ParseKeyFile(testing::KeyFileOf(
+      testing::CreateAuthorizedKey(channel, admin, account.id())));
+  ASSERT_TRUE(key.ok()) << key.status();
+  auto signer = jose::JwtSigner::Create(key->private_key);
+  ASSERT_TRUE(signer.ok());
+  const absl::Time now =
+      absl::FromUnixSeconds(absl::ToUnixSeconds(absl::Now()));
+  auto raw = jose::RawJwtBuilder()
+                 .SetIssuer(key->service_account_id)
+                 .SetAudience("https://iam.api.cloud.yandex.net/iam/v1/tokens")
+                 .SetIssuedAt(now)
+                 .SetExpiration(now + absl::Hours(1))
+                 .Build();
+  ASSERT_TRUE(raw.ok());
+  yandex::cloud::iam::v1::CreateIamTokenRequest exchange;
+  exchange.set_jwt(*(*signer)->SignAndEncode(*raw));
+  yandex::cloud::iam::v1::CreateIamTokenResponse iam;
+  {
+    grpc::ClientContext c;
+    ASSERT_TRUE(yandex::cloud::iam::v1::IamTokenService::NewStub(channel)
+                    ->Create(&c, exchange, &iam)
+                    .ok());
+  }
+  // A user's session: its client token and a Clerk session JWT.
+  namespace sv1 = ::tokend::sessions::v1;
+  sv1::User user;
+  {
+    grpc::ClientContext c;
+    with_admin(&c);
+    ASSERT_TRUE(sv1::UserService::NewStub(channel)
+                    ->CreateUser(&c, sv1::CreateUserRequest(), &user)
+                    .ok());
+  }
+  sv1::Session session;
+  {
+    grpc::ClientContext c;
+    with_admin(&c);
+    sv1::CreateSessionRequest request;
+    request.set_user_id(user.id());
+    ASSERT_TRUE(sv1::SessionService::NewStub(channel)
+                    ->CreateSession(&c, request, &session)
+                    .ok());
+  }
+  sv1::Token session_jwt;
+  {
+    grpc::ClientContext c;
+    with_admin(&c);
+    sv1::CreateSessionTokenRequest request;
+    request.set_session_id(session.id());
+    ASSERT_TRUE(sv1::SessionTokenService::NewStub(channel)
+                    ->CreateSessionToken(&c, request, &session_jwt)
+                    .ok());
+  }
+  scoped::v1::IssueTokenResponse scoped;
+  {
+    grpc::ClientContext c;
+    with_admin(&c);
+    scoped::v1::IssueTokenRequest request;
+    request.set_scope("user_id:u1");
+    ASSERT_TRUE(scoped::v1::ScopedTokenService::NewStub(channel)
+                    ->IssueToken(&c, request, &scoped)
+                    .ok());
+  }
+
+  const std::string keys = "/yandex.cloud.iam.v1.KeyService/List";
+  const std::string for_account =
+      "/yandex.cloud.iam.v1.IamTokenService/CreateForServiceAccount";
+  const std::string fapi =
+      "/tokend.sessions.v1.SessionTokenService/CreateClientSessionToken";
+  const std::string bapi = "/tokend.sessions.v1.UserService/GetUser";
+  // Each where it belongs gets past the guard.
+  EXPECT_EQ(
+      Call(channel, keys, "Bearer " + iam.iam_token()).status.error_code(),
+      grpc::StatusCode::OK);
+  EXPECT_EQ(Call(channel, fapi, session.client_token()).status.error_code(),
+            grpc::StatusCode::NOT_FOUND)  // admitted; no session named
+      << "a client token at the Frontend API";
+  // And nowhere else.
+  struct Misuse {
+    const char* what;
+    std::string method;
+    std::string authorization;
+  };
+  for (const Misuse& m : std::vector<Misuse>{
+           {"an IAM token as a client token", fapi, iam.iam_token()},
+           {"an IAM token as a sessions key", bapi,
+            "Bearer " + iam.iam_token()},
+           {"a client token as an IAM token", keys,
+            "Bearer " + session.client_token()},
+           {"a client token for a service account", for_account,
+            "Bearer " + session.client_token()},
+           {"a session JWT as an IAM token", keys,
+            "Bearer " + session_jwt.jwt()},
+           {"a session JWT for a service account", for_account,
+            "Bearer " + session_jwt.jwt()},
+           {"a scoped token as an IAM token", keys, "Bearer " + scoped.token()},
+           {"a scoped token as a client token", fapi, scoped.token()},
+       }) {
+    EXPECT_EQ(Call(channel, m.method, m.authorization).status.error_code(),
+              grpc::StatusCode::UNAUTHENTICATED)
+        << m.what;
   }
 }
 
