@@ -103,8 +103,7 @@ void BM_AuthenticationAlone(benchmark::State& state) {
   for (auto _ : state) {
     bool ok = f.admin.Matches(credential);
     if (!ok) {
-      ok = f.keys->Authenticate(credential, store::ApiKeySurface::kScoped)
-               .ok();
+      ok = f.keys->Authenticate(credential, store::ApiKeySurface::kScoped).ok();
     }
     if (!ok) state.SkipWithError("refused");
     benchmark::DoNotOptimize(ok);

@@ -235,7 +235,8 @@ CallFacts CallFacts::Of(const grpc::ServerContextBase& context) {
   facts.address = ClientAddress(context);
   const auto& md = context.client_metadata();
   if (auto it = md.find("authorization"); it != md.end()) {
-    facts.authorization = absl::string_view(it->second.data(), it->second.size());
+    facts.authorization =
+        absl::string_view(it->second.data(), it->second.size());
   }
   if (auto it = md.find("cookie"); it != md.end()) {
     facts.cookie = absl::string_view(it->second.data(), it->second.size());
@@ -287,9 +288,8 @@ CallGuard::Admission CallGuard::Admit(const CallFacts& facts,
   return admission;
 }
 
-void CallGuard::Authenticate(const CallFacts& facts,
-                             const MethodPolicy& policy, absl::Time now,
-                             Admission& admission) {
+void CallGuard::Authenticate(const CallFacts& facts, const MethodPolicy& policy,
+                             absl::Time now, Admission& admission) {
   absl::string_view credential;
   if (policy.Accepts(api::v1::CREDENTIAL_CLIENT_TOKEN)) {
     credential = ClientToken(facts);
