@@ -150,6 +150,17 @@ absl::Status FromIssuer(absl::Status status, absl::string_view session_id,
   return Clerkify(std::move(status));
 }
 
+// A token the issuer made, as the Token response; its failure in Clerk's
+// words.
+absl::Status ToToken(absl::StatusOr<std::string> jwt,
+                     absl::string_view session_id,
+                     absl::string_view template_name, sv1::Token* response) {
+  if (!jwt.ok()) return FromIssuer(jwt.status(), session_id, template_name);
+  response->set_object("token");
+  response->set_jwt(*std::move(jwt));
+  return absl::OkStatus();
+}
+
 // False when a number in `value` is NaN or infinite, which protobuf's JSON
 // printer would turn into the strings "NaN" / "Infinity".
 bool AllNumbersFinite(const google::protobuf::Value& value, int depth = 0) {
@@ -480,12 +491,7 @@ grpc::ServerUnaryReactor* SessionTokenServiceImpl::CreateSessionToken(
       [&](const Caller&) -> absl::Status {
         absl::StatusOr<std::string> jwt = deps_.issuer->IssueDefault(
             BackendIssueOf(*context, *request, deps_));
-        if (!jwt.ok()) {
-          return FromIssuer(jwt.status(), request->session_id(), "");
-        }
-        response->set_object("token");
-        response->set_jwt(*std::move(jwt));
-        return absl::OkStatus();
+        return ToToken(std::move(jwt), request->session_id(), "", response);
       });
 }
 
@@ -501,13 +507,8 @@ SessionTokenServiceImpl::CreateSessionTokenFromTemplate(
         absl::StatusOr<std::string> jwt = deps_.issuer->IssueFromTemplate(
             BackendIssueOf(*context, *request, deps_),
             request->template_name());
-        if (!jwt.ok()) {
-          return FromIssuer(jwt.status(), request->session_id(),
-                            request->template_name());
-        }
-        response->set_object("token");
-        response->set_jwt(*std::move(jwt));
-        return absl::OkStatus();
+        return ToToken(std::move(jwt), request->session_id(),
+                       request->template_name(), response);
       });
 }
 
@@ -522,11 +523,7 @@ grpc::ServerUnaryReactor* SessionTokenServiceImpl::CreateClientSessionToken(
         ASSIGN_OR_RETURN(std::string azp, FrontendAzp(*context, deps_));
         absl::StatusOr<std::string> jwt = deps_.issuer->IssueDefault(
             {request->session_id(), std::move(azp), {}});
-        if (!jwt.ok())
-          return FromIssuer(jwt.status(), request->session_id(), "");
-        response->set_object("token");
-        response->set_jwt(*std::move(jwt));
-        return absl::OkStatus();
+        return ToToken(std::move(jwt), request->session_id(), "", response);
       });
 }
 
@@ -545,13 +542,8 @@ SessionTokenServiceImpl::CreateClientSessionTokenFromTemplate(
         absl::StatusOr<std::string> jwt = deps_.issuer->IssueFromTemplate(
             {request->session_id(), std::move(azp), {}},
             request->template_name());
-        if (!jwt.ok()) {
-          return FromIssuer(jwt.status(), request->session_id(),
-                            request->template_name());
-        }
-        response->set_object("token");
-        response->set_jwt(*std::move(jwt));
-        return absl::OkStatus();
+        return ToToken(std::move(jwt), request->session_id(),
+                       request->template_name(), response);
       });
 }
 
@@ -598,10 +590,7 @@ grpc::ServerUnaryReactor* SessionTokenServiceImpl::CreateServiceToken(
             jwt = deps_.issuer->IssueDefault(issue);
           }
         }
-        if (!jwt.ok()) return FromIssuer(jwt.status(), session->id, "");
-        response->set_object("token");
-        response->set_jwt(*std::move(jwt));
-        return absl::OkStatus();
+        return ToToken(std::move(jwt), session->id, "", response);
       });
 }
 
