@@ -49,7 +49,11 @@ absl::Status AdminAuthenticator::Check(
 }
 
 bool AdminAuthenticator::Matches(absl::string_view credential) const {
-  return auth::HashesEqual(auth::HashSecret(credential), admin_key_hash_);
+  return MatchesHash(auth::HashSecret(credential));
+}
+
+bool AdminAuthenticator::MatchesHash(absl::string_view credential_hash) const {
+  return auth::HashesEqual(credential_hash, admin_key_hash_);
 }
 
 }  // namespace tokend::server

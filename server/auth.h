@@ -34,6 +34,9 @@ class AdminAuthenticator {
   // Whether `credential` is the admin key (compared as SHA-256 digests in
   // constant time).
   bool Matches(absl::string_view credential) const;
+  // The same for a credential's auth::HashSecret, computed once by a caller
+  // that also looks it up as an API key.
+  bool MatchesHash(absl::string_view credential_hash) const;
 
  private:
   std::string admin_key_hash_;

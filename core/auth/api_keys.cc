@@ -67,9 +67,14 @@ absl::StatusOr<NewApiKey> ApiKeyManager::Create(absl::string_view surface,
 
 absl::StatusOr<store::ApiKeyRecord> ApiKeyManager::Authenticate(
     absl::string_view secret, store::ApiKeySurface surface) {
+  return AuthenticateHashed(secret, HashSecret(secret), surface);
+}
+
+absl::StatusOr<store::ApiKeyRecord> ApiKeyManager::AuthenticateHashed(
+    absl::string_view secret, absl::string_view hash,
+    store::ApiKeySurface surface) {
   const absl::Status invalid = absl::UnauthenticatedError("invalid API key");
   if (secret.empty() || secret.size() > kMaxSecretBytes) return invalid;
-  std::string hash = HashSecret(secret);
 
   std::shared_ptr<const store::ApiKeyRecord> record = cache_.Get(hash);
   if (record == nullptr) {

@@ -56,6 +56,11 @@ class ApiKeyManager {
   // `surface`; else UNAUTHENTICATED ("invalid API key").
   absl::StatusOr<store::ApiKeyRecord> Authenticate(
       absl::string_view secret, store::ApiKeySurface surface);
+  // The same, given the secret's HashSecret computed once by a caller that
+  // also compares it with the admin key's.
+  absl::StatusOr<store::ApiKeyRecord> AuthenticateHashed(
+      absl::string_view secret, absl::string_view secret_hash,
+      store::ApiKeySurface surface);
 
   absl::StatusOr<std::vector<store::ApiKeyRecord>> List(
       absl::string_view surface_filter);

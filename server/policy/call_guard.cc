@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "core/auth/secrets.h"
 #include "core/common/error_reason.h"
 #include "core/limits/keyed_slots.h"
 #include "google/protobuf/duration.pb.h"
@@ -100,10 +101,13 @@ bool KeyedByAddress(const MethodPolicy& policy) {
          policy.rate_limit == api::v1::RATE_LIMIT_CLASS_VERIFY;
 }
 
-grpc::Status RateLimitedStatus(const MethodPolicy& policy,
-                               absl::Duration wait) {
-  const int64_t seconds = std::max<int64_t>(
+// A rate limit's wait in whole seconds, as Retry-After states it.
+int64_t RetrySeconds(absl::Duration wait) {
+  return std::max<int64_t>(
       1, absl::ToInt64Seconds(absl::Ceil(wait, absl::Seconds(1))));
+}
+
+grpc::Status RateLimitedStatus(const MethodPolicy& policy, int64_t seconds) {
   const std::string message = absl::StrCat(
       "rate limit exceeded (", RateLimitClassName(policy.rate_limit),
       "): retry in ", seconds, " s");
@@ -328,17 +332,25 @@ void CallGuard::Authenticate(const CallFacts& facts, const MethodPolicy& policy,
 
   Caller& caller = admission.caller;
   absl::Status verdict = absl::UnauthenticatedError("no credential matched");
+  const bool api_key = policy.Accepts(api::v1::CREDENTIAL_SESSIONS_KEY) ||
+                       policy.Accepts(api::v1::CREDENTIAL_SCOPED_KEY);
+  // One SHA-256 for both the admin key's comparison and the API key lookup.
+  const std::string hash =
+      policy.Accepts(api::v1::CREDENTIAL_ADMIN_KEY) || api_key
+          ? auth::HashSecret(credential)
+          : std::string();
   if (policy.Accepts(api::v1::CREDENTIAL_ADMIN_KEY) &&
-      deps_.admin->Matches(credential)) {
+      deps_.admin->MatchesHash(hash)) {
     caller.kind = Caller::Kind::kAdmin;
     caller.id = "admin";
     verdict = absl::OkStatus();
-  } else if (policy.Accepts(api::v1::CREDENTIAL_SESSIONS_KEY) ||
-             policy.Accepts(api::v1::CREDENTIAL_SCOPED_KEY)) {
-    absl::StatusOr<store::ApiKeyRecord> key = deps_.api_keys->Authenticate(
-        credential, policy.Accepts(api::v1::CREDENTIAL_SESSIONS_KEY)
-                        ? store::ApiKeySurface::kSessions
-                        : store::ApiKeySurface::kScoped);
+  } else if (api_key) {
+    absl::StatusOr<store::ApiKeyRecord> key =
+        deps_.api_keys->AuthenticateHashed(
+            credential, hash,
+            policy.Accepts(api::v1::CREDENTIAL_SESSIONS_KEY)
+                ? store::ApiKeySurface::kSessions
+                : store::ApiKeySurface::kScoped);
     verdict = key.status();
     if (key.ok()) {
       caller.kind = Caller::Kind::kApiKey;
@@ -438,11 +450,9 @@ grpc::ServerUnaryReactor* CallGuard::Finish(
   const absl::Status& outcome = admission.refusal;
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   if (admission.retry_after.has_value()) {
-    const int64_t seconds =
-        std::max<int64_t>(1, absl::ToInt64Seconds(absl::Ceil(
-                                 *admission.retry_after, absl::Seconds(1))));
+    const int64_t seconds = RetrySeconds(*admission.retry_after);
     context->AddTrailingMetadata("retry-after", std::to_string(seconds));
-    reactor->Finish(RateLimitedStatus(policy, *admission.retry_after));
+    reactor->Finish(RateLimitedStatus(policy, seconds));
     return reactor;
   }
   reactor->Finish(ToGrpcStatus(Truthful(outcome, policy.method)));
