@@ -60,20 +60,30 @@ TEST(RateLimiterTest, OffNeverRefuses) {
   }
 }
 
-// A spray of distinct keys cannot grow memory past the slots, and it does
-// not reset the bucket of a key that is being limited (which would hand the
-// key a fresh burst).
+// A spray of distinct keys cannot grow memory past the slots, and does not
+// reset the bucket of a key that is being limited (which would hand the
+// key a fresh burst): one set of 8 slots, a new key every 0.5 s, each idle
+// (refilled) a second after its use; the limited key is used only every
+// 5 s, so it is the least recently used slot most of the time, and a
+// victim chosen by age alone would be it.
 TEST(RateLimiterTest, SprayedKeysDoNotResetALimitedKey) {
-  RateLimiter limiter({1, absl::Seconds(1)}, 1024);
-  int allowed = 0;
-  uint64_t sprayed = 1000;
-  // 100 s: the limited key is tried every 10 ms, 5 new keys arrive between.
-  for (int step = 0; step < 10000; ++step) {
-    const absl::Time now = kT0 + absl::Milliseconds(10) * step;
-    for (int i = 0; i < 5; ++i) limiter.Take(sprayed++, now);
-    if (limiter.Take(42, now) == absl::ZeroDuration()) ++allowed;
+  RateLimiter limiter({10, absl::Seconds(10)}, 8);
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_EQ(limiter.Take(42, kT0), absl::ZeroDuration());
   }
-  EXPECT_EQ(allowed, 100);
+  uint64_t sprayed = 1000;
+  for (int check = 1; check <= 12; ++check) {
+    const absl::Time at = kT0 + absl::Seconds(5) * check;
+    for (int step = 1; step <= 10; ++step) {
+      limiter.Take(sprayed++, at - absl::Seconds(5) +
+                                  absl::Milliseconds(500) * step -
+                                  absl::Milliseconds(1));
+    }
+    // 5 s since the last check: 5 tokens back, not a fresh 10.
+    int allowed = 0;
+    while (limiter.Take(42, at) == absl::ZeroDuration()) ++allowed;
+    EXPECT_EQ(allowed, 5) << "check " << check;
+  }
 }
 
 }  // namespace
