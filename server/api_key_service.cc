@@ -29,7 +29,7 @@ grpc::ServerUnaryReactor* ApiKeyServiceImpl::CreateApiKey(
     const tokend::admin::v1::CreateApiKeyRequest* request,
     tokend::admin::v1::CreateApiKeyResponse* response) {
   return guard_->Unary(
-      context, *request, TOKEND_POLICY(ApiKeyService, CreateApiKey),
+      context, *request, *response, TOKEND_POLICY(ApiKeyService, CreateApiKey),
       [&](const Caller&) -> absl::Status {
         ASSIGN_OR_RETURN(auth::NewApiKey key,
                          keys_->Create(request->surface(), request->name()));
@@ -44,7 +44,7 @@ grpc::ServerUnaryReactor* ApiKeyServiceImpl::ListApiKeys(
     const tokend::admin::v1::ListApiKeysRequest* request,
     tokend::admin::v1::ListApiKeysResponse* response) {
   return guard_->Unary(
-      context, *request, TOKEND_POLICY(ApiKeyService, ListApiKeys),
+      context, *request, *response, TOKEND_POLICY(ApiKeyService, ListApiKeys),
       [&](const Caller&) -> absl::Status {
         ASSIGN_OR_RETURN(std::vector<store::ApiKeyRecord> records,
                          keys_->List(request->surface()));
@@ -58,7 +58,7 @@ grpc::ServerUnaryReactor* ApiKeyServiceImpl::RevokeApiKey(
     grpc::CallbackServerContext* context,
     const tokend::admin::v1::RevokeApiKeyRequest* request, ApiKey* response) {
   return guard_->Unary(
-      context, *request, TOKEND_POLICY(ApiKeyService, RevokeApiKey),
+      context, *request, *response, TOKEND_POLICY(ApiKeyService, RevokeApiKey),
       [&](const Caller&) -> absl::Status {
         if (request->id().empty() || request->id().size() > kMaxIdBytes) {
           return absl::InvalidArgumentError(

@@ -6,9 +6,12 @@
 
 namespace tokend::server {
 
-FailureLog::FailureLog(std::FILE* sink, absl::Duration interval,
-                       size_t max_addresses)
-    : sink_(sink), interval_(interval), max_addresses_(max_addresses) {}
+FailureLog::FailureLog(std::FILE* sink, AuditLog* audit,
+                       absl::Duration interval, size_t max_addresses)
+    : sink_(sink),
+      audit_(audit),
+      interval_(interval),
+      max_addresses_(max_addresses) {}
 
 FailureLog::~FailureLog() {
   absl::MutexLock lock(&mu_);
@@ -52,7 +55,18 @@ void FailureLog::WriteLocked(absl::Time end) {
     // The call logged in full is not counted again.
     const int64_t unauthenticated = c.unauthenticated;
     const int64_t rate_limited = c.rate_limited;
-    if (unauthenticated + rate_limited - c.logged <= 0) return;
+    if (audit_ != nullptr && unauthenticated + rate_limited > 0) {
+      std::string fields = ",\"client\":";
+      gateway::AppendJsonStringLossy(address, &fields);
+      absl::StrAppend(&fields,
+                      ",\"interval_s\":", absl::ToInt64Seconds(interval_),
+                      ",\"unauthenticated\":", unauthenticated,
+                      ",\"rate_limited\":", rate_limited);
+      audit_->Append("refused", fields);
+    }
+    if (sink_ == nullptr || unauthenticated + rate_limited - c.logged <= 0) {
+      return;
+    }
     std::string line = absl::StrCat("{\"ts\":\"", ts,
                                     "\",\"msg\":\"refused calls\",\"client\":");
     gateway::AppendJsonStringLossy(address, &line);

@@ -5,7 +5,8 @@
 // interval ends. Addresses beyond `max_addresses` in one interval share one
 // aggregate ("other"), so rotating addresses cannot grow memory or the log
 // either. A 20 s guessing run used to write 150 MB; now it writes a line or
-// two per address.
+// two per address. The aggregates also go to the audit log, when there is
+// one, as "refused" events.
 #ifndef TOKEND_SERVER_FAILURE_LOG_H_
 #define TOKEND_SERVER_FAILURE_LOG_H_
 
@@ -18,13 +19,16 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "server/audit/audit_log.h"
 
 namespace tokend::server {
 
 class FailureLog {
  public:
-  // `sink` receives whole lines; not owned.
-  FailureLog(std::FILE* sink, absl::Duration interval = absl::Minutes(1),
+  // `sink` receives whole lines, `audit` the aggregates; either may be
+  // null; neither is owned.
+  FailureLog(std::FILE* sink, AuditLog* audit,
+             absl::Duration interval = absl::Minutes(1),
              size_t max_addresses = 10000);
   ~FailureLog();
 
@@ -46,6 +50,7 @@ class FailureLog {
   void WriteLocked(absl::Time end) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   std::FILE* const sink_;
+  AuditLog* const audit_;
   const absl::Duration interval_;
   const size_t max_addresses_;
   absl::Mutex mu_;

@@ -176,7 +176,7 @@ grpc::ServerUnaryReactor* KeyServiceImpl::Get(
     grpc::CallbackServerContext* context, const yiam::GetKeyRequest* request,
     yiam::Key* response) {
   return deps_.guard->Unary(
-      context, *request, TOKEND_POLICY(yiam::KeyService, Get),
+      context, *request, *response, TOKEND_POLICY(yiam::KeyService, Get),
       [&](const Caller& admitted) -> absl::Status {
         const KeyCaller caller = KeyCallerOf(admitted);
         ASSIGN_OR_RETURN(store::AuthorizedKeyRecord record,
@@ -191,7 +191,7 @@ grpc::ServerUnaryReactor* KeyServiceImpl::List(
     grpc::CallbackServerContext* context, const yiam::ListKeysRequest* request,
     yiam::ListKeysResponse* response) {
   return deps_.guard->Unary(
-      context, *request, TOKEND_POLICY(yiam::KeyService, List),
+      context, *request, *response, TOKEND_POLICY(yiam::KeyService, List),
       [&](const Caller& admitted) -> absl::Status {
         const KeyCaller caller = KeyCallerOf(admitted);
         ASSIGN_OR_RETURN(std::string account,
@@ -213,7 +213,7 @@ grpc::ServerUnaryReactor* KeyServiceImpl::Create(
     grpc::CallbackServerContext* context, const yiam::CreateKeyRequest* request,
     yiam::CreateKeyResponse* response) {
   return deps_.guard->Unary(
-      context, *request, TOKEND_POLICY(yiam::KeyService, Create),
+      context, *request, *response, TOKEND_POLICY(yiam::KeyService, Create),
       [&](const Caller& admitted) -> absl::Status {
         const KeyCaller caller = KeyCallerOf(admitted);
         ASSIGN_OR_RETURN(std::string account,
@@ -246,7 +246,7 @@ grpc::ServerUnaryReactor* KeyServiceImpl::Delete(
     grpc::CallbackServerContext* context, const yiam::DeleteKeyRequest* request,
     yandex::cloud::operation::Operation* response) {
   return deps_.guard->Unary(
-      context, *request, TOKEND_POLICY(yiam::KeyService, Delete),
+      context, *request, *response, TOKEND_POLICY(yiam::KeyService, Delete),
       [&](const Caller& admitted) -> absl::Status {
         const KeyCaller caller = KeyCallerOf(admitted);
         ASSIGN_OR_RETURN(store::AuthorizedKeyRecord record,
@@ -267,7 +267,7 @@ grpc::ServerUnaryReactor* OperationServiceImpl::Get(
     const yandex::cloud::operation::GetOperationRequest* request,
     yandex::cloud::operation::Operation* response) {
   return deps_.guard->Unary(
-      context, *request,
+      context, *request, *response,
       TOKEND_POLICY(yandex::cloud::operation::OperationService, Get),
       [&](const Caller& admitted) -> absl::Status {
         const KeyCaller caller = KeyCallerOf(admitted);
@@ -295,7 +295,8 @@ grpc::ServerUnaryReactor* ServiceAccountServiceImpl::Create(
     const tiam::CreateServiceAccountRequest* request,
     tiam::ServiceAccount* response) {
   return deps_.guard->Unary(
-      context, *request, TOKEND_POLICY(tiam::ServiceAccountService, Create),
+      context, *request, *response,
+      TOKEND_POLICY(tiam::ServiceAccountService, Create),
       [&](const Caller&) -> absl::Status {
         store::ServiceAccountRecord record;
         ASSIGN_OR_RETURN(record.id, iam::NewResourceId());
@@ -315,7 +316,8 @@ grpc::ServerUnaryReactor* ServiceAccountServiceImpl::Get(
     const tiam::GetServiceAccountRequest* request,
     tiam::ServiceAccount* response) {
   return deps_.guard->Unary(
-      context, *request, TOKEND_POLICY(tiam::ServiceAccountService, Get),
+      context, *request, *response,
+      TOKEND_POLICY(tiam::ServiceAccountService, Get),
       [&](const Caller&) -> absl::Status {
         ASSIGN_OR_RETURN(
             store::ServiceAccountRecord record,
@@ -330,7 +332,8 @@ grpc::ServerUnaryReactor* ServiceAccountServiceImpl::List(
     const tiam::ListServiceAccountsRequest* request,
     tiam::ListServiceAccountsResponse* response) {
   return deps_.guard->Unary(
-      context, *request, TOKEND_POLICY(tiam::ServiceAccountService, List),
+      context, *request, *response,
+      TOKEND_POLICY(tiam::ServiceAccountService, List),
       [&](const Caller&) -> absl::Status {
         ASSIGN_OR_RETURN(std::vector<store::ServiceAccountRecord> records,
                          deps_.accounts->ListServiceAccounts());
@@ -348,8 +351,8 @@ grpc::ServerUnaryReactor* ServiceAccountServiceImpl::List(
 grpc::ServerUnaryReactor* ServiceAccountServiceImpl::Delete(
     grpc::CallbackServerContext* context,
     const tiam::DeleteServiceAccountRequest* request,
-    google::protobuf::Empty* /*response*/) {
-  return deps_.guard->Unary(context, *request,
+    google::protobuf::Empty* response) {
+  return deps_.guard->Unary(context, *request, *response,
                             TOKEND_POLICY(tiam::ServiceAccountService, Delete),
                             [&](const Caller&) -> absl::Status {
                               return deps_.checker->DeleteServiceAccount(
@@ -362,7 +365,7 @@ grpc::ServerUnaryReactor* ServiceAccountServiceImpl::SetTokenCreators(
     const tiam::SetTokenCreatorsRequest* request,
     tiam::ServiceAccount* response) {
   return deps_.guard->Unary(
-      context, *request,
+      context, *request, *response,
       TOKEND_POLICY(tiam::ServiceAccountService, SetTokenCreators),
       [&](const Caller&) -> absl::Status {
         std::vector<std::string> creators(request->token_creators().begin(),
@@ -384,7 +387,8 @@ grpc::ServerUnaryReactor* OAuthTokenServiceImpl::Create(
     const tiam::CreateOAuthTokenRequest* request,
     tiam::CreateOAuthTokenResponse* response) {
   return deps_.guard->Unary(
-      context, *request, TOKEND_POLICY(tiam::OAuthTokenService, Create),
+      context, *request, *response,
+      TOKEND_POLICY(tiam::OAuthTokenService, Create),
       [&](const Caller&) -> absl::Status {
         ASSIGN_OR_RETURN(iam::CreatedOAuthToken created,
                          deps_.issuer->CreateOAuthToken(request->account_id()));
@@ -402,7 +406,8 @@ grpc::ServerUnaryReactor* OAuthTokenServiceImpl::Revoke(
     grpc::CallbackServerContext* context,
     const tiam::RevokeOAuthTokenRequest* request, tiam::OAuthToken* response) {
   return deps_.guard->Unary(
-      context, *request, TOKEND_POLICY(tiam::OAuthTokenService, Revoke),
+      context, *request, *response,
+      TOKEND_POLICY(tiam::OAuthTokenService, Revoke),
       [&](const Caller&) -> absl::Status {
         const absl::Time now = Now(deps_.clock);
         if (request->target_case() ==

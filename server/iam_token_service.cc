@@ -28,7 +28,7 @@ grpc::ServerUnaryReactor* IamTokenServiceImpl::Create(
     grpc::CallbackServerContext* context, const CreateIamTokenRequest* request,
     CreateIamTokenResponse* response) {
   return guard_->Unary(
-      context, *request, TOKEND_POLICY(IamTokenService, Create),
+      context, *request, *response, TOKEND_POLICY(IamTokenService, Create),
       [&](const Caller&) -> absl::Status {
         switch (request->identity_case()) {
           case CreateIamTokenRequest::kJwt: {
@@ -62,7 +62,7 @@ grpc::ServerUnaryReactor* IamTokenServiceImpl::CreateForServiceAccount(
     grpc::CallbackServerContext* context,
     const CreateIamTokenForServiceAccountRequest* request,
     CreateIamTokenResponse* response) {
-  return guard_->Unary(context, *request,
+  return guard_->Unary(context, *request, *response,
                        TOKEND_POLICY(IamTokenService, CreateForServiceAccount),
                        [&](const Caller& caller) -> absl::Status {
                          ASSIGN_OR_RETURN(
@@ -78,7 +78,7 @@ grpc::ServerUnaryReactor* IamTokenServiceImpl::Revoke(
     grpc::CallbackServerContext* context, const RevokeIamTokenRequest* request,
     RevokeIamTokenResponse* response) {
   return guard_->Unary(
-      context, *request, TOKEND_POLICY(IamTokenService, Revoke),
+      context, *request, *response, TOKEND_POLICY(IamTokenService, Revoke),
       [&](const Caller&) -> absl::Status {
         ASSIGN_OR_RETURN(std::string subject_id,
                          issuer_->Revoke(request->iam_token()));

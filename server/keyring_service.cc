@@ -82,7 +82,7 @@ grpc::ServerUnaryReactor* KeyringServiceImpl::GetJwks(
     const tokend::keys::v1::GetJwksRequest* request,
     tokend::keys::v1::Jwks* response) {
   return guard_->Unary(
-      context, *request,
+      context, *request, *response,
       TOKEND_POLICY(tokend::keys::v1::KeyringService, GetJwks),
       [&](const Caller&) -> absl::Status {
         CachedJwks current = CurrentJwks();
@@ -105,7 +105,7 @@ grpc::ServerUnaryReactor* KeyringServiceImpl::GetOpenIdConfiguration(
     const tokend::keys::v1::GetOpenIdConfigurationRequest* request,
     tokend::keys::v1::OpenIdConfiguration* response) {
   return guard_->Unary(
-      context, *request,
+      context, *request, *response,
       TOKEND_POLICY(tokend::keys::v1::KeyringService, GetOpenIdConfiguration),
       [&](const Caller&) -> absl::Status {
         // Cacheable like the JWKS it points to.
@@ -142,7 +142,7 @@ grpc::ServerUnaryReactor* KeyringServiceImpl::ListSigningKeys(
     const tokend::keys::v1::ListSigningKeysRequest* request,
     tokend::keys::v1::ListSigningKeysResponse* response) {
   return guard_->Unary(
-      context, *request,
+      context, *request, *response,
       TOKEND_POLICY(tokend::keys::v1::KeyringService, ListSigningKeys),
       [&](const Caller&) -> absl::Status {
         for (const auto& key : keyring_->List()) {
@@ -157,7 +157,7 @@ grpc::ServerUnaryReactor* KeyringServiceImpl::RotateSigningKeys(
     const tokend::keys::v1::RotateSigningKeysRequest* request,
     tokend::keys::v1::RotateSigningKeysResponse* response) {
   return guard_->Unary(
-      context, *request,
+      context, *request, *response,
       TOKEND_POLICY(tokend::keys::v1::KeyringService, RotateSigningKeys),
       [&](const Caller&) -> absl::Status {
         if (request->slot().size() > kMaxSlotBytes) {

@@ -77,7 +77,8 @@ class RequestLogInterceptor : public grpc::experimental::Interceptor {
       if (request_id_.empty()) request_id_ = NewRequestId();
       const absl::Time now = absl::Now();
       const std::string client = ClientAddress(*context_);
-      if (!failures_->ShouldLog(client, status.error_code(), now)) {
+      if (!failures_->ShouldLog(client, status.error_code(), now) ||
+          sink_ == nullptr) {
         m->Proceed();
         return;
       }

@@ -23,7 +23,8 @@ namespace tokend::server {
 class RequestLogFactory
     : public grpc::experimental::ServerInterceptorFactoryInterface {
  public:
-  // `sink` receives whole lines (one fwrite each); neither is owned.
+  // `sink` receives whole lines (one fwrite each), or nothing when null:
+  // then only `failures` counts refusals (for the audit log). Not owned.
   RequestLogFactory(std::FILE* sink, FailureLog* failures)
       : sink_(sink), failures_(failures) {}
   grpc::experimental::Interceptor* CreateServerInterceptor(

@@ -51,7 +51,7 @@ grpc::ServerUnaryReactor* ScopedTokenServiceImpl::IssueToken(
     grpc::CallbackServerContext* context, const IssueTokenRequest* request,
     IssueTokenResponse* response) {
   return guard_->Unary(
-      context, *request,
+      context, *request, *response,
       TOKEND_POLICY(tokend::scoped::v1::ScopedTokenService, IssueToken),
       [&](const Caller&) -> absl::Status {
         ASSIGN_OR_RETURN(const std::string expires_in, ExpiresInText(*request));

@@ -486,7 +486,7 @@ grpc::ServerUnaryReactor* SessionTokenServiceImpl::CreateSessionToken(
     grpc::CallbackServerContext* context,
     const sv1::CreateSessionTokenRequest* request, sv1::Token* response) {
   return deps_.guard->Unary(
-      context, *request,
+      context, *request, *response,
       TOKEND_POLICY(sv1::SessionTokenService, CreateSessionToken),
       [&](const Caller&) -> absl::Status {
         absl::StatusOr<std::string> jwt = deps_.issuer->IssueDefault(
@@ -501,7 +501,7 @@ SessionTokenServiceImpl::CreateSessionTokenFromTemplate(
     const sv1::CreateSessionTokenFromTemplateRequest* request,
     sv1::Token* response) {
   return deps_.guard->Unary(
-      context, *request,
+      context, *request, *response,
       TOKEND_POLICY(sv1::SessionTokenService, CreateSessionTokenFromTemplate),
       [&](const Caller&) -> absl::Status {
         absl::StatusOr<std::string> jwt = deps_.issuer->IssueFromTemplate(
@@ -516,7 +516,7 @@ grpc::ServerUnaryReactor* SessionTokenServiceImpl::CreateClientSessionToken(
     grpc::CallbackServerContext* context,
     const sv1::CreateClientSessionTokenRequest* request, sv1::Token* response) {
   return deps_.guard->Unary(
-      context, *request,
+      context, *request, *response,
       TOKEND_POLICY(sv1::SessionTokenService, CreateClientSessionToken),
       [&](const Caller& caller) -> absl::Status {
         RETURN_IF_ERROR(CheckClientSession(caller, request->session_id()));
@@ -533,7 +533,7 @@ SessionTokenServiceImpl::CreateClientSessionTokenFromTemplate(
     const sv1::CreateClientSessionTokenFromTemplateRequest* request,
     sv1::Token* response) {
   return deps_.guard->Unary(
-      context, *request,
+      context, *request, *response,
       TOKEND_POLICY(sv1::SessionTokenService,
                     CreateClientSessionTokenFromTemplate),
       [&](const Caller& caller) -> absl::Status {
@@ -551,7 +551,7 @@ grpc::ServerUnaryReactor* SessionTokenServiceImpl::CreateServiceToken(
     grpc::CallbackServerContext* context,
     const sv1::CreateServiceTokenRequest* request, sv1::Token* response) {
   return deps_.guard->Unary(
-      context, *request,
+      context, *request, *response,
       TOKEND_POLICY(sv1::SessionTokenService, CreateServiceToken),
       [&](const Caller& caller) -> absl::Status {
         if (absl::IsNotFound(caller.session.status())) {
@@ -599,7 +599,7 @@ grpc::ServerUnaryReactor* SessionTokenServiceImpl::HandshakeClient(
     const sv1::HandshakeClientRequest* request,
     sv1::HandshakeRedirect* response) {
   return deps_.guard->Unary(
-      context, *request,
+      context, *request, *response,
       TOKEND_POLICY(sv1::SessionTokenService, HandshakeClient),
       [&](const Caller&) -> absl::Status {
         absl::Status status = [&]() -> absl::Status {
@@ -637,7 +637,7 @@ grpc::ServerUnaryReactor* UserServiceImpl::CreateUser(
     grpc::CallbackServerContext* context, const sv1::CreateUserRequest* request,
     sv1::User* response) {
   return deps_.guard->Unary(
-      context, *request, TOKEND_POLICY(sv1::UserService, CreateUser),
+      context, *request, *response, TOKEND_POLICY(sv1::UserService, CreateUser),
       [&](const Caller&) -> absl::Status {
         const std::pair<bool, absl::string_view> kSignInSecrets[] = {
             {!request->password().empty(), "password"},
@@ -735,7 +735,7 @@ grpc::ServerUnaryReactor* UserServiceImpl::GetUser(
     grpc::CallbackServerContext* context, const sv1::GetUserRequest* request,
     sv1::User* response) {
   return deps_.guard->Unary(
-      context, *request, TOKEND_POLICY(sv1::UserService, GetUser),
+      context, *request, *response, TOKEND_POLICY(sv1::UserService, GetUser),
       [&](const Caller&) -> absl::Status {
         ASSIGN_OR_RETURN(store::UserRecord rec,
                          LiveUser(deps_, request->user_id()));
@@ -869,7 +869,7 @@ grpc::ServerUnaryReactor* UserServiceImpl::ListUsers(
     grpc::CallbackServerContext* context, const sv1::ListUsersRequest* request,
     sv1::ListUsersResponse* response) {
   return deps_.guard->Unary(
-      context, *request, TOKEND_POLICY(sv1::UserService, ListUsers),
+      context, *request, *response, TOKEND_POLICY(sv1::UserService, ListUsers),
       [&](const Caller&) -> absl::Status {
         ASSIGN_OR_RETURN(const store::UserQuery query, UserQueryOf(*request));
         ASSIGN_OR_RETURN(std::vector<std::string> ids,
@@ -892,7 +892,7 @@ grpc::ServerUnaryReactor* UserServiceImpl::CountUsers(
     grpc::CallbackServerContext* context, const sv1::ListUsersRequest* request,
     sv1::TotalCount* response) {
   return deps_.guard->Unary(
-      context, *request, TOKEND_POLICY(sv1::UserService, CountUsers),
+      context, *request, *response, TOKEND_POLICY(sv1::UserService, CountUsers),
       [&](const Caller&) -> absl::Status {
         ASSIGN_OR_RETURN(const store::UserQuery query, UserQueryOf(*request));
         ASSIGN_OR_RETURN(const int64_t count, deps_.users->CountUsers(query));
@@ -907,7 +907,7 @@ grpc::ServerUnaryReactor* UserServiceImpl::UpdateUser(
     grpc::CallbackServerContext* context, const sv1::UpdateUserRequest* request,
     sv1::User* response) {
   return deps_.guard->Unary(
-      context, *request, TOKEND_POLICY(sv1::UserService, UpdateUser),
+      context, *request, *response, TOKEND_POLICY(sv1::UserService, UpdateUser),
       [&](const Caller&) -> absl::Status {
         ASSIGN_OR_RETURN(store::UserRecord rec,
                          LiveUser(deps_, request->user_id()));
@@ -963,18 +963,20 @@ grpc::ServerUnaryReactor* UserServiceImpl::UpdateUser(
 grpc::ServerUnaryReactor* UserServiceImpl::UpdateUserMetadata(
     grpc::CallbackServerContext* context,
     const sv1::UserMetadataRequest* request, sv1::User* response) {
-  return deps_.guard->Unary(
-      context, *request, TOKEND_POLICY(sv1::UserService, UpdateUserMetadata),
-      [&](const Caller&) -> absl::Status {
-        return ChangeMetadata(deps_, *request, /*merge=*/true, response);
-      });
+  return deps_.guard->Unary(context, *request, *response,
+                            TOKEND_POLICY(sv1::UserService, UpdateUserMetadata),
+                            [&](const Caller&) -> absl::Status {
+                              return ChangeMetadata(deps_, *request,
+                                                    /*merge=*/true, response);
+                            });
 }
 
 grpc::ServerUnaryReactor* UserServiceImpl::ReplaceUserMetadata(
     grpc::CallbackServerContext* context,
     const sv1::UserMetadataRequest* request, sv1::User* response) {
   return deps_.guard->Unary(
-      context, *request, TOKEND_POLICY(sv1::UserService, ReplaceUserMetadata),
+      context, *request, *response,
+      TOKEND_POLICY(sv1::UserService, ReplaceUserMetadata),
       [&](const Caller&) -> absl::Status {
         return ChangeMetadata(deps_, *request, /*merge=*/false, response);
       });
@@ -984,7 +986,7 @@ grpc::ServerUnaryReactor* UserServiceImpl::DeleteUser(
     grpc::CallbackServerContext* context, const sv1::DeleteUserRequest* request,
     sv1::DeletedObject* response) {
   return deps_.guard->Unary(
-      context, *request, TOKEND_POLICY(sv1::UserService, DeleteUser),
+      context, *request, *response, TOKEND_POLICY(sv1::UserService, DeleteUser),
       [&](const Caller&) -> absl::Status {
         RETURN_IF_ERROR(LiveUser(deps_, request->user_id()).status());
         RETURN_IF_ERROR(deps_.users->MarkUserDeleted(request->user_id(),
@@ -1002,7 +1004,8 @@ grpc::ServerUnaryReactor* SessionServiceImpl::CreateSession(
     grpc::CallbackServerContext* context,
     const sv1::CreateSessionRequest* request, sv1::Session* response) {
   return deps_.guard->Unary(
-      context, *request, TOKEND_POLICY(sv1::SessionService, CreateSession),
+      context, *request, *response,
+      TOKEND_POLICY(sv1::SessionService, CreateSession),
       [&](const Caller&) -> absl::Status {
         if (request->user_id().empty()) return Missing("user_id");
         RETURN_IF_ERROR(LiveUser(deps_, request->user_id()).status());
@@ -1035,7 +1038,8 @@ grpc::ServerUnaryReactor* SessionServiceImpl::GetSession(
     grpc::CallbackServerContext* context, const sv1::GetSessionRequest* request,
     sv1::Session* response) {
   return deps_.guard->Unary(
-      context, *request, TOKEND_POLICY(sv1::SessionService, GetSession),
+      context, *request, *response,
+      TOKEND_POLICY(sv1::SessionService, GetSession),
       [&](const Caller&) -> absl::Status {
         absl::StatusOr<store::SessionRecord> rec =
             deps_.sessions->GetSession(request->session_id());
@@ -1053,7 +1057,8 @@ grpc::ServerUnaryReactor* SessionServiceImpl::ListSessions(
     const sv1::ListSessionsRequest* request,
     sv1::ListSessionsResponse* response) {
   return deps_.guard->Unary(
-      context, *request, TOKEND_POLICY(sv1::SessionService, ListSessions),
+      context, *request, *response,
+      TOKEND_POLICY(sv1::SessionService, ListSessions),
       [&](const Caller&) -> absl::Status {
         std::optional<store::SessionStatus> status;
         if (!request->status().empty()) {
@@ -1103,7 +1108,8 @@ grpc::ServerUnaryReactor* SessionServiceImpl::RevokeSession(
     grpc::CallbackServerContext* context,
     const sv1::RevokeSessionRequest* request, sv1::Session* response) {
   return deps_.guard->Unary(
-      context, *request, TOKEND_POLICY(sv1::SessionService, RevokeSession),
+      context, *request, *response,
+      TOKEND_POLICY(sv1::SessionService, RevokeSession),
       [&](const Caller&) -> absl::Status {
         const absl::Time now = deps_.clock->Now();
         absl::Status updated = deps_.sessions->UpdateSessionStatus(
@@ -1124,7 +1130,7 @@ grpc::ServerUnaryReactor* JwtTemplateServiceImpl::CreateJwtTemplate(
     grpc::CallbackServerContext* context,
     const sv1::CreateJwtTemplateRequest* request, sv1::JwtTemplate* response) {
   return deps_.guard->Unary(
-      context, *request,
+      context, *request, *response,
       TOKEND_POLICY(sv1::JwtTemplateService, CreateJwtTemplate),
       [&](const Caller&) -> absl::Status {
         store::JwtTemplateRecord rec;
@@ -1146,7 +1152,8 @@ grpc::ServerUnaryReactor* JwtTemplateServiceImpl::GetJwtTemplate(
     grpc::CallbackServerContext* context,
     const sv1::GetJwtTemplateRequest* request, sv1::JwtTemplate* response) {
   return deps_.guard->Unary(
-      context, *request, TOKEND_POLICY(sv1::JwtTemplateService, GetJwtTemplate),
+      context, *request, *response,
+      TOKEND_POLICY(sv1::JwtTemplateService, GetJwtTemplate),
       [&](const Caller&) -> absl::Status {
         ASSIGN_OR_RETURN(store::JwtTemplateRecord rec,
                          GetTemplate(deps_, request->template_id()));
@@ -1160,7 +1167,7 @@ grpc::ServerUnaryReactor* JwtTemplateServiceImpl::ListJwtTemplates(
     const sv1::ListJwtTemplatesRequest* request,
     sv1::ListJwtTemplatesResponse* response) {
   return deps_.guard->Unary(
-      context, *request,
+      context, *request, *response,
       TOKEND_POLICY(sv1::JwtTemplateService, ListJwtTemplates),
       [&](const Caller&) -> absl::Status {
         if (request->limit() < 0 || request->limit() > kMaxListLimit ||
@@ -1185,7 +1192,7 @@ grpc::ServerUnaryReactor* JwtTemplateServiceImpl::UpdateJwtTemplate(
     grpc::CallbackServerContext* context,
     const sv1::UpdateJwtTemplateRequest* request, sv1::JwtTemplate* response) {
   return deps_.guard->Unary(
-      context, *request,
+      context, *request, *response,
       TOKEND_POLICY(sv1::JwtTemplateService, UpdateJwtTemplate),
       [&](const Caller&) -> absl::Status {
         ASSIGN_OR_RETURN(store::JwtTemplateRecord rec,
@@ -1208,7 +1215,7 @@ grpc::ServerUnaryReactor* JwtTemplateServiceImpl::DeleteJwtTemplate(
     const sv1::DeleteJwtTemplateRequest* request,
     sv1::DeletedObject* response) {
   return deps_.guard->Unary(
-      context, *request,
+      context, *request, *response,
       TOKEND_POLICY(sv1::JwtTemplateService, DeleteJwtTemplate),
       [&](const Caller&) -> absl::Status {
         ASSIGN_OR_RETURN(store::JwtTemplateRecord rec,

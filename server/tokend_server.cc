@@ -23,6 +23,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "core/audit/audit_chain.h"
 #include "core/auth/api_keys.h"
 #include "core/auth/secret_file.h"
 #include "core/auth/secrets.h"
@@ -43,6 +44,7 @@
 #include "core/verify/token_verifier.h"
 #include "grpc/health/v1/health.pb.h"
 #include "server/api_key_service.h"
+#include "server/audit/audit_log.h"
 #include "server/auth.h"
 #include "server/cache_invalidator.h"
 #include "server/data_dir.h"
@@ -95,6 +97,7 @@ struct TokendServer::State {
   std::vector<std::unique_ptr<grpc::Service>> services;
   std::unique_ptr<Metrics> metrics;
   // With --log_requests; outlives the server, whose interceptors use it.
+  std::unique_ptr<AuditLog> audit;
   std::unique_ptr<FailureLog> failure_log;
   std::unique_ptr<grpc::Server> server;
   std::string http_address;
@@ -110,8 +113,11 @@ struct TokendServer::State {
   std::string replica_id;
   std::atomic<bool> leader{false};
   absl::Time last_maintained = absl::InfinitePast();
-  // What health last said about the store (Maintain() thread only).
+  // What health last said, and why (main's thread only: Maintain and
+  // ReopenAuditLog).
   bool store_serving = true;
+  bool audit_serving = true;
+  bool serving = true;
 };
 
 namespace {
@@ -387,6 +393,34 @@ TokendServer::TokendServer(std::unique_ptr<State> state)
 
 TokendServer::~TokendServer() { Shutdown(absl::ZeroDuration()); }
 
+namespace {
+
+// The audit log, its key loaded or (single process) created.
+absl::StatusOr<std::unique_ptr<AuditLog>> OpenAuditLog(
+    const ServerOptions& options, bool shared_store, const Clock* clock) {
+  const std::string key_file = options.audit_key_file.empty()
+                                   ? options.data_dir + "/audit.key"
+                                   : options.audit_key_file;
+  ASSIGN_OR_RETURN(
+      std::string secret,
+      auth::LoadOrCreateSecretFile(
+          key_file, [&]() -> absl::StatusOr<std::string> {
+            if (shared_store) {
+              return absl::FailedPreconditionError(absl::StrCat(
+                  "--audit_key_file ", key_file,
+                  " does not exist; with a shared store every replica is "
+                  "given the same audit key file, so their HMACs agree"));
+            }
+            return auth::GenerateSecret("tkau_");
+          }));
+  absl::StatusOr<audit::AuditKeys> keys = audit::AuditKeys::FromSecret(secret);
+  auth::WipeSecret(secret);
+  if (!keys.ok()) return keys.status();
+  return AuditLog::Open(options.audit_log, *std::move(keys), clock);
+}
+
+}  // namespace
+
 absl::StatusOr<std::unique_ptr<TokendServer>> TokendServer::Start(
     ServerOptions options, const Clock* clock) {
   auto state = std::make_unique<State>();
@@ -497,6 +531,9 @@ absl::StatusOr<std::unique_ptr<TokendServer>> TokendServer::Start(
           }));
   state->admin = std::make_unique<AdminAuthenticator>(admin_key);
   auth::WipeSecret(admin_key);  // only its hash is kept
+  if (!options.audit_log.empty()) {
+    ASSIGN_OR_RETURN(state->audit, OpenAuditLog(options, shared_store, clock));
+  }
   state->api_keys = std::make_unique<auth::ApiKeyManager>(
       state->store.get(), clock, absl::Seconds(5), options.store_outage_grace);
   ASSIGN_OR_RETURN(verify::TokenVerifier verifier,
@@ -573,6 +610,7 @@ absl::StatusOr<std::unique_ptr<TokendServer>> TokendServer::Start(
   guard_deps.api_keys = state->api_keys.get();
   guard_deps.iam = state->iam_issuer.get();
   guard_deps.sessions = state->session_issuer.get();
+  guard_deps.audit = state->audit.get();
   state->guard = std::make_unique<CallGuard>(guard_deps, options.guard);
   CallGuard* guard = state->guard.get();
   auto keyring_service = std::make_unique<KeyringServiceImpl>(
@@ -649,10 +687,11 @@ absl::StatusOr<std::unique_ptr<TokendServer>> TokendServer::Start(
       interceptors;
   interceptors.push_back(
       std::make_unique<MetricsInterceptorFactory>(state->metrics.get()));
-  if (options.log_requests) {
-    state->failure_log = std::make_unique<FailureLog>(stderr);
-    interceptors.push_back(
-        std::make_unique<RequestLogFactory>(stderr, state->failure_log.get()));
+  if (options.log_requests || state->audit != nullptr) {
+    state->failure_log = std::make_unique<FailureLog>(
+        options.log_requests ? stderr : nullptr, state->audit.get());
+    interceptors.push_back(std::make_unique<RequestLogFactory>(
+        options.log_requests ? stderr : nullptr, state->failure_log.get()));
   }
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
   state->server = builder.BuildAndStart();
@@ -685,10 +724,12 @@ absl::StatusOr<std::unique_ptr<TokendServer>> TokendServer::Start(
   backends.metrics = [metrics = state->metrics.get(),
                       keyring = state->keyring.get(), leader = &state->leader,
                       sync = state->sync.get(), guard = state->guard.get(),
+                      audit = state->audit.get(),
                       grace = options.store_outage_grace] {
     return metrics->RenderPrometheus([=](std::string* out) {
       AppendKeyringGauges(*keyring, out);
       guard->AppendMetrics(out);
+      if (audit != nullptr) audit->AppendMetrics(out);
       AppendLeaderGauge(leader->load(), out);
       if (sync != nullptr) AppendStoreGauges(*sync, grace, out);
     });
@@ -714,27 +755,48 @@ const std::string& TokendServer::issuer() const {
 // has lost its database for an hour and fails closed anyway).
 constexpr absl::Duration kChangeFeedRetention = absl::Hours(1);
 
-void TokendServer::UpdateStoreHealth() {
+void TokendServer::UpdateHealth() {
+  if (state_->server == nullptr) return;  // Shut down.
   // Past the bound revocation checks already fail closed; past the grace
   // too, issuance does: nothing is left to serve, so the balancer is told.
-  if (state_->server == nullptr) return;  // Shut down.
-  const absl::Duration lag = state_->sync->Lag();
-  const bool serving = lag <= state_->options.propagation_bound +
-                                  state_->options.store_outage_grace;
-  if (serving == state_->store_serving) return;
-  state_->store_serving = serving;
-  std::fprintf(stderr, "tokend: health %s: the store %s\n",
-               serving ? "SERVING" : "NOT_SERVING",
-               serving ? "is followed again"
-                       : "has been out of reach past --store_outage_grace");
+  const bool store_ok =
+      state_->sync == nullptr ||
+      state_->sync->Lag() <= state_->options.propagation_bound +
+                                 state_->options.store_outage_grace;
+  // Tokens issued while the audit log cannot be written go unrecorded: the
+  // balancer should prefer a replica that records them.
+  const bool audit_ok = state_->audit == nullptr || state_->audit->healthy();
+  if (store_ok != state_->store_serving) {
+    state_->store_serving = store_ok;
+    std::fprintf(stderr, "tokend: the store %s\n",
+                 store_ok ? "is followed again"
+                          : "has been out of reach past --store_outage_grace");
+  }
+  if (audit_ok != state_->audit_serving) {
+    state_->audit_serving = audit_ok;
+    std::fprintf(stderr, "tokend: the audit log %s\n",
+                 audit_ok ? "is written again" : "cannot be written");
+  }
+  const bool serving = store_ok && audit_ok;
+  if (serving == state_->serving) return;
+  state_->serving = serving;
+  std::fprintf(stderr, "tokend: health %s\n",
+               serving ? "SERVING" : "NOT_SERVING");
   auto* health = state_->server->GetHealthCheckService();
   if (health != nullptr) health->SetServingStatus(serving);
+}
+
+absl::Status TokendServer::ReopenAuditLog() {
+  if (state_->audit == nullptr) return absl::OkStatus();
+  absl::Status reopened = state_->audit->Reopen();
+  UpdateHealth();
+  return reopened;
 }
 
 absl::Status TokendServer::Maintain() {
   state_->last_maintained = state_->clock->Now();
   if (state_->failure_log != nullptr) state_->failure_log->Flush(absl::Now());
-  if (state_->sync != nullptr) UpdateStoreHealth();
+  UpdateHealth();
   // Once for all replicas: only the lease holder advances keys and purges.
   absl::StatusOr<store::Lease> lease = state_->store->AcquireLease(
       kMaintenanceLease, state_->replica_id, state_->options.lease_ttl);

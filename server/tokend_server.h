@@ -68,6 +68,11 @@ struct ServerOptions {
   absl::Duration jwks_max_age = absl::Minutes(5);
   absl::Duration publish_lead_time = absl::Minutes(15);
   bool log_requests = true;
+  // The audit log (server/audit/audit_log.h); none when empty.
+  std::string audit_log;
+  // The key of its HMACs; defaults to <data_dir>/audit.key, created when
+  // missing (with a shared store it must exist: one key for all replicas).
+  std::string audit_key_file;
   // The public gRPC port's limits (server/grpc_limits.h).
   GrpcLimits grpc_limits;
   // Serve the public gRPC port through tokend's own HTTP/2 front
@@ -109,13 +114,17 @@ class TokendServer {
   // Stops accepting calls, lets in-flight ones finish within `grace`.
   // Drains first if Drain was not called.
   void Shutdown(absl::Duration grace);
+  // Opens the audit log's path anew (SIGHUP, after a rotation); OK without
+  // one.
+  absl::Status ReopenAuditLog();
 
  private:
   struct State;
   explicit TokendServer(std::unique_ptr<State> state);
-  // With a shared store: health NOT_SERVING once the store has been out of
-  // reach past the outage grace, SERVING again once it is followed.
-  void UpdateStoreHealth();
+  // Health NOT_SERVING while, with a shared store, the store has been out
+  // of reach past the outage grace, or the audit log's last write failed;
+  // SERVING again once both are well.
+  void UpdateHealth();
   std::unique_ptr<State> state_;
 };
 

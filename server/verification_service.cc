@@ -47,7 +47,7 @@ grpc::ServerUnaryReactor* VerificationServiceImpl::Verify(
     const tokend::verify::v1::VerifyRequest* request,
     tokend::verify::v1::VerifyResponse* response) {
   return guard_->Unary(
-      context, *request,
+      context, *request, *response,
       TOKEND_POLICY(tokend::verify::v1::VerificationService, Verify),
       [&](const Caller&) -> absl::Status {
         if (request->token().empty()) {

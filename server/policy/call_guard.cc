@@ -14,6 +14,7 @@
 #include "google/protobuf/duration.pb.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
+#include "server/audit/call_record.h"
 #include "server/grpc_status.h"
 #include "server/policy/client_address.h"
 #include "server/policy/truthful_status.h"
@@ -311,6 +312,7 @@ void CallGuard::Authenticate(const CallFacts& facts, const MethodPolicy& policy,
     }
     credential = *bearer;
   }
+  admission.credential = credential;
 
   const int64_t micros = absl::ToUnixMicros(now);
   const uint64_t credential_key = absl::HashOf(credential);
@@ -443,11 +445,42 @@ void CallGuard::Settle(Admission& admission) {
   }
 }
 
+void CallGuard::Audit(const MethodPolicy& policy, const Admission& admission,
+                      const absl::Status& outcome,
+                      const google::protobuf::Message& request,
+                      const google::protobuf::Message& response) {
+  if (!ShouldAudit(policy.audit, admission.admitted, outcome)) return;
+  const Caller& caller = admission.caller;
+  AuditedCaller audited;
+  audited.address = caller.address;
+  audited.credential = admission.credential;
+  audited.id = caller.id;
+  switch (caller.kind) {
+    case Caller::Kind::kAnyone:
+      audited.kind = "anyone";
+      break;
+    case Caller::Kind::kAdmin:
+      audited.kind = "admin";
+      break;
+    case Caller::Kind::kApiKey:
+      audited.kind = "api_key";
+      break;
+    case Caller::Kind::kIamToken:
+      audited.kind = "iam_token";
+      break;
+    case Caller::Kind::kClientToken:
+      audited.kind = "client_token";
+      if (caller.session.ok()) audited.id = caller.session->id;
+      break;
+  }
+  RecordCall(*deps_.audit, policy, audited, request, response, outcome);
+}
+
 grpc::ServerUnaryReactor* CallGuard::Finish(
     grpc::CallbackServerContext* context, const MethodPolicy& policy,
-    Admission& admission) {
+    Admission& admission, const google::protobuf::Message& request,
+    const google::protobuf::Message& response) {
   Settle(admission);
-  const absl::Status& outcome = admission.refusal;
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   if (admission.retry_after.has_value()) {
     const int64_t seconds = RetrySeconds(*admission.retry_after);
@@ -455,7 +488,12 @@ grpc::ServerUnaryReactor* CallGuard::Finish(
     reactor->Finish(RateLimitedStatus(policy, seconds));
     return reactor;
   }
-  reactor->Finish(ToGrpcStatus(Truthful(outcome, policy.method)));
+  const absl::Status outcome = Truthful(admission.refusal, policy.method);
+  if (deps_.audit != nullptr &&
+      policy.audit.event != api::v1::AUDIT_EVENT_NONE) {
+    Audit(policy, admission, outcome, request, response);
+  }
+  reactor->Finish(ToGrpcStatus(outcome));
   return reactor;
 }
 

@@ -12,7 +12,8 @@
 //      RESOURCE_EXHAUSTED with google.rpc.RetryInfo and `retry-after`
 //      trailing metadata (the gateway turns it into 429 and Retry-After);
 //   4. the request's proto validation, then the body;
-//   5. the outcome: a failed credential, the guard's or one the body reports
+//   5. the audit line the method declares (server/audit), with --audit_log;
+//   6. the outcome: a failed credential, the guard's or one the body reports
 //      as UNAUTHENTICATED (a forged JWT at IAM Create), counts towards the
 //      address's lockout unless marked NotAGuess; store internals never
 //      reach the caller (truthful_status.h).
@@ -50,6 +51,7 @@
 #include "core/limits/rate_limiter.h"
 #include "core/sessions/session_tokens.h"
 #include "google/protobuf/message.h"
+#include "server/audit/audit_log.h"
 #include "server/auth.h"
 #include "server/policy/declared_policy.h"
 
@@ -100,6 +102,8 @@ struct GuardDeps {
   auth::ApiKeyManager* api_keys = nullptr;
   const iam::IamTokenIssuer* iam = nullptr;
   const sessions::SessionTokenIssuer* sessions = nullptr;
+  // Null without --audit_log.
+  AuditLog* audit = nullptr;
 };
 
 // What the guard reads from a call, gathered once. The views point into
@@ -128,13 +132,15 @@ class CallGuard {
   template <typename Body>
   grpc::ServerUnaryReactor* Unary(grpc::CallbackServerContext* context,
                                   const google::protobuf::Message& request,
+                                  const google::protobuf::Message& response,
                                   const MethodPolicy& policy, Body&& body) {
-    Admission admission = Admit(CallFacts::Of(*context), policy);
+    const CallFacts facts = CallFacts::Of(*context);
+    Admission admission = Admit(facts, policy);
     if (admission.refusal.ok()) {
       admission.refusal = Validate(request);
       if (admission.refusal.ok()) admission.refusal = body(admission.caller);
     }
-    return Finish(context, policy, admission);
+    return Finish(context, policy, admission, request, response);
   }
 
   // Unary's steps without a call, for the benchmark: Admit, then Settle
@@ -144,7 +150,10 @@ class CallGuard {
     uint64_t address_key = 0;
     bool reserved = false;  // holds a unit of the address's lockout budget
     bool admitted = false;  // the guard let the body run
-    absl::Status refusal;   // then: the body's outcome
+    // The credential presented (a view into the call's metadata): only the
+    // audit log's HMAC of it is ever kept.
+    absl::string_view credential;
+    absl::Status refusal;  // then: the body's outcome
     std::optional<absl::Duration> retry_after;
   };
   Admission Admit(const CallFacts& facts, const MethodPolicy& policy);
@@ -166,7 +175,13 @@ class CallGuard {
   static absl::Status Validate(const google::protobuf::Message& request);
   grpc::ServerUnaryReactor* Finish(grpc::CallbackServerContext* context,
                                    const MethodPolicy& policy,
-                                   Admission& admission);
+                                   Admission& admission,
+                                   const google::protobuf::Message& request,
+                                   const google::protobuf::Message& response);
+  void Audit(const MethodPolicy& policy, const Admission& admission,
+             const absl::Status& outcome,
+             const google::protobuf::Message& request,
+             const google::protobuf::Message& response);
 
   const GuardDeps deps_;
   const GuardOptions options_;

@@ -5,6 +5,7 @@
 #define TOKEND_SERVER_POLICY_DECLARED_POLICY_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -15,14 +16,31 @@
 
 namespace tokend::server {
 
+using api::v1::AuditEvent;
 using api::v1::Credential;
 using api::v1::RateLimitClass;
+
+// A field an audit rule names, resolved against the method's messages.
+struct AuditField {
+  std::string name;  // as declared: "session_id", "response.api_key.id"
+  bool in_response = false;
+  // From the message down to the scalar field.
+  std::vector<const google::protobuf::FieldDescriptor*> path;
+};
+
+struct AuditPlan {
+  AuditEvent event = api::v1::AUDIT_EVENT_UNSPECIFIED;
+  std::vector<AuditField> resource;
+  std::vector<AuditField> secret;
+  std::optional<AuditField> token;
+};
 
 struct MethodPolicy {
   std::string method;  // "/package.Service/Method"
   bool anyone = false;
   uint32_t credentials = 0;  // bit (1 << Credential)
   RateLimitClass rate_limit = api::v1::RATE_LIMIT_CLASS_UNSPECIFIED;
+  AuditPlan audit;
 
   bool Accepts(Credential credential) const {
     return (credentials & (1u << credential)) != 0;
@@ -30,8 +48,9 @@ struct MethodPolicy {
 };
 
 // Every method of `services` declares a policy that is complete: `anyone`
-// or at least one credential (not both), and a rate-limit class. The error
-// names each method that does not.
+// or at least one credential (not both), a rate-limit class, and an audit
+// event whose fields exist and are scalars (secrets and tokens strings). The
+// error names each method that does not.
 absl::Status CheckDeclared(
     const std::vector<const google::protobuf::ServiceDescriptor*>& services);
 

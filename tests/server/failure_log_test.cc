@@ -31,7 +31,7 @@ std::vector<nlohmann::json> Lines(std::FILE* f) {
 
 TEST(FailureLogTest, AGuessingRunIsOneLinePlusOneAggregatePerAddress) {
   std::FILE* sink = std::tmpfile();
-  FailureLog log(sink, absl::Minutes(1), 100);
+  FailureLog log(sink, nullptr, absl::Minutes(1), 100);
   int full = 0;
   for (int i = 0; i < 100000; ++i) {
     full += log.ShouldLog("192.0.2.1", grpc::StatusCode::UNAUTHENTICATED,
@@ -71,7 +71,7 @@ TEST(FailureLogTest, AGuessingRunIsOneLinePlusOneAggregatePerAddress) {
 
 TEST(FailureLogTest, RotatingAddressesShareOneAggregate) {
   std::FILE* sink = std::tmpfile();
-  FailureLog log(sink, absl::Minutes(1), 100);
+  FailureLog log(sink, nullptr, absl::Minutes(1), 100);
   int full = 0;
   for (int i = 0; i < 5000; ++i) {
     full += log.ShouldLog(absl::StrCat("2001:db8::", i),

@@ -37,6 +37,9 @@
 //   scoped issue --scope="user_id:U inbox:read:messages" --expires_in="2 hours"
 //                             a scoped client token (Courier's issue-token)
 //                             with the admin key, or --api_key_file (sck_…)
+//   audit verify FILE...      checks an audit log's chain, oldest file first
+//   audit hmac                a secret's identifier in the audit log (stdin)
+//                             (both local, with --audit_key_file)
 #include <grpcpp/grpcpp.h>
 
 #include <iostream>
@@ -58,6 +61,7 @@
 #include "tokend/keys/v1/keyring.grpc.pb.h"
 #include "tokend/scoped/v1/scoped_tokens.grpc.pb.h"
 #include "tokend/verify/v1/verification.grpc.pb.h"
+#include "tools/tokenctl/audit_commands.h"
 #include "tools/tokenctl/ctl_common.h"
 #include "tools/tokenctl/iam_commands.h"
 #include "tools/tokenctl/session_commands.h"
@@ -88,7 +92,7 @@ const std::string& Usage() {
       "  scoped issue --scope=SCOPES --expires_in=DURATION "
       "[--api_key_file=FILE]\n",
       tokend::tokenctl::kIamUsage, tokend::tokenctl::kSessionUsage,
-      tokend::tokenctl::kStoreUsage));
+      tokend::tokenctl::kStoreUsage, tokend::tokenctl::kAuditUsage));
   return *usage;
 }
 
@@ -199,6 +203,7 @@ int Run(const std::vector<std::string>& args) {
   if (auto rc = tokend::tokenctl::RunIamCommand(args)) return *rc;
   if (auto rc = tokend::tokenctl::RunSessionCommand(args)) return *rc;
   if (auto rc = tokend::tokenctl::RunStoreCommand(args)) return *rc;
+  if (auto rc = tokend::tokenctl::RunAuditCommand(args)) return *rc;
   std::cerr << Usage();
   return 2;
 }
