@@ -95,6 +95,8 @@ absl::Status AuditLog::OpenLocked(absl::string_view reason) {
   }
   struct stat st;
   const bool regular = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+  // A torn line belongs to the file it was written to.
+  torn_ = false;
   if (regular) {
     // A file that already has lines (a restart, or SIGHUP without a
     // rotation) is continued from its own last line.

@@ -9,7 +9,7 @@
 #
 # With TOKEND_STORE=postgres (each test's *_pg variant) tokend runs as a
 # replica over a throwaway PostgreSQL 15: a fresh database per start, the
-# master and admin keys an operator would hand every replica written into
+# master, admin and audit keys an operator would hand every replica written into
 # the data dir (where tests read admin.key either way), and the issuer its
 # own HTTP URL, as it defaults to with SQLite (a caller's --issuer wins).
 
@@ -22,28 +22,52 @@ pid=
 fail() { echo "FAIL: $*"; exit 1; }
 stop() { [ -n "$pid" ] && kill $pid 2>/dev/null; [ -n "$pid" ] && wait $pid 2>/dev/null; pid=; }
 
-# Every log tokend wrote is searched for secrets when the test ends (issue
-# 18): API keys (sk_, sck_), the admin key (tka_ and the data dir's own),
-# OAuth tokens (y0_), client tokens, JWTs and PEM blocks. A find fails the
-# test, naming the line without the secret.
+# Every log tokend wrote, the request log and the audit log (which every
+# suite keeps, --audit_log=$data/audit.log), is searched for secrets when
+# the test ends (issue 18): API keys (sk_, sck_), the admin and audit keys
+# (tka_, tkau_ and the data dir's own), OAuth tokens (y0_), client tokens,
+# JWTs and PEM blocks, and each line of $data/secrets, where a suite may
+# list the secrets it obtained. A find fails the test, naming the line
+# without the secret. The audit log's HMAC chain is checked too, with
+# Python's own HMAC (README "Audit log").
 scan_log_for_secrets() {
   [ -n "${data:-}" ] && [ -f "$data/log" ] || return 0
-  /usr/bin/python3 -s - "$data" <<'PY' || { echo "FAIL: a secret in tokend's log"; return 1; }
-import os, re, sys
+  /usr/bin/python3 -s - "$data" <<'PY' || { echo "FAIL: a secret in tokend's logs, or a broken audit chain"; return 1; }
+import base64, hashlib, hmac, json, os, re, sys
 data = sys.argv[1]
 patterns = [r"\bsk_[A-Za-z0-9_-]{20,}", r"\bsck_[A-Za-z0-9_-]{20,}",
-            r"\btka_[A-Za-z0-9_-]{20,}", r"\by0_[A-Za-z0-9_-]{20,}",
-            r"\bclient_[A-Za-z0-9_-]{40,}",
+            r"\btka_[A-Za-z0-9_-]{20,}", r"\btkau_[A-Za-z0-9_-]{20,}",
+            r"\by0_[A-Za-z0-9_-]{20,}", r"\bclient_[A-Za-z0-9_-]{40,}",
             r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.", r"-----BEGIN"]
-admin = os.path.join(data, "admin.key")
-if os.path.exists(admin):
-    patterns.append(re.escape(open(admin).read().strip()))
+for name in ("admin.key", "audit.key"):
+    path = os.path.join(data, name)
+    if os.path.exists(path):
+        patterns.append(re.escape(open(path).read().strip()))
+listed = os.path.join(data, "secrets")
+if os.path.exists(listed):
+    patterns += [re.escape(s) for s in open(listed).read().split("\n") if s]
 found = 0
-for n, line in enumerate(open(os.path.join(data, "log"), errors="replace"), 1):
-    for p in patterns:
-        if re.search(p, line):
+for log in ("log", "audit.log"):
+    path = os.path.join(data, log)
+    if not os.path.exists(path):
+        continue
+    for n, line in enumerate(open(path, errors="replace"), 1):
+        for p in patterns:
+            if re.search(p, line):
+                found += 1
+                print("secret-like %r at %s line %d: %s" % (p, log, n, re.sub(p, "<redacted>", line).strip()[:300]))
+audit = os.path.join(data, "audit.log")
+if os.path.exists(audit) and os.path.exists(os.path.join(data, "audit.key")):
+    secret = open(os.path.join(data, "audit.key"), "rb").read().strip()
+    key = hmac.new(secret, b"tokend audit chain v1", hashlib.sha256).digest()
+    prev = ""
+    for n, line in enumerate(open(audit).read().splitlines(), 1):
+        doc = json.loads(line)
+        # A rotated file starts by linking to its predecessor.
+        if doc["prev"] != prev and (n > 1 or doc["event"] != "audit_log_opened"):
             found += 1
-            print("secret-like %r at log line %d: %s" % (p, n, re.sub(p, "<redacted>", line).strip()[:300]))
+            print("audit.log line %d does not link to the line before" % n)
+        prev = base64.urlsafe_b64encode(hmac.new(key, line.encode(), hashlib.sha256).digest()).rstrip(b"=").decode()
 sys.exit(1 if found else 0)
 PY
 }
@@ -70,12 +94,15 @@ shared_store_flags() {  # data_dir [tokend flags, to see --tls_cert]
   (umask 077
    head -c 32 /dev/urandom >"$dir/master.key"
    printf 'tka_%s\n' "$(head -c 32 /dev/urandom | base64 -w0 | tr '+/' '-_' | tr -d '=')" \
-     >"$dir/admin.key")
+     >"$dir/admin.key"
+   printf 'tkau_%s\n' "$(head -c 32 /dev/urandom | base64 -w0 | tr '+/' '-_' | tr -d '=')" \
+     >"$dir/audit.key")
   local scheme=http port
   case " $* " in *" --tls_cert="*) scheme=https ;; esac
   port=$(free_port)
   shared_flags=(--store="$pg_url" --master_key_file="$dir/master.key"
-    --admin_key_file="$dir/admin.key" --http_listen="127.0.0.1:$port"
+    --admin_key_file="$dir/admin.key" --audit_key_file="$dir/audit.key"
+    --http_listen="127.0.0.1:$port"
     --issuer="$scheme://127.0.0.1:$port")
   echo "tokend as a replica over PostgreSQL: $pg_url"
 }
@@ -88,6 +115,7 @@ start_tokend() {  # data_dir [flags...]
   fi
   "$tokend" --data_dir="$dir" --grpc_listen=127.0.0.1:0 \
     --http_listen=127.0.0.1:0 "${shared_flags[@]}" --ready_file="$dir/ready" --drain_delay=0s \
+    --audit_log="$dir/audit.log" \
     "$@" 2>"$dir/log" &
   pid=$!
   wait_until $pid test -s "$dir/ready" || { log_tail; fail "tokend not ready"; }
