@@ -6,6 +6,7 @@
 #include "absl/time/time.h"
 #include "core/common/error_reason.h"
 #include "core/jose/algorithm.h"
+#include "core/keys/token_family.h"
 #include "server/grpc_status.h"
 #include "server/json_struct.h"
 
@@ -56,7 +57,20 @@ grpc::ServerUnaryReactor* VerificationServiceImpl::Verify(
         if (request->token().size() > kMaxTokenBytes) {
           return absl::InvalidArgumentError("token: longer than 8000 bytes");
         }
-        auto jwt = verifier_->Verify(request->token(), request->audience());
+        std::optional<keys::TokenFamily> family;
+        if (!request->family().empty()) {
+          family = keys::ParseFamily(request->family());
+          if (!family.has_value()) {
+            return absl::InvalidArgumentError(
+                "family: one of iam, session, template, hasura, scoped");
+          }
+        } else if (request->audience().empty()) {
+          return absl::InvalidArgumentError(
+              "name the audience or the family the token must have: a token "
+              "of one family is not valid where another is meant");
+        }
+        auto jwt =
+            verifier_->Verify(request->token(), request->audience(), family);
         if (!jwt.ok()) return AsVerifierSaw(jwt.status());
         return FillResponse(*jwt, response);
       });

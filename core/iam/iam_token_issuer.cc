@@ -9,6 +9,7 @@
 #include "core/iam/ids.h"
 #include "core/jose/raw_jwt.h"
 #include "core/jose/verified_jwt.h"
+#include "core/keys/token_family.h"
 
 namespace tokend::iam {
 namespace {
@@ -108,17 +109,20 @@ absl::StatusOr<IamToken> IamTokenIssuer::Issue(absl::string_view subject_id,
   ASSIGN_OR_RETURN(std::string jti, auth::GenerateSecret("", 16));
   const absl::Time iat = WholeSeconds(clock_->Now());
   const absl::Time exp = iat + options_.lifetime;
-  ASSIGN_OR_RETURN(jose::RawJwt raw,
-                   jose::RawJwtBuilder()
-                       .SetTypeHeader("JWT")
-                       .SetIssuer(options_.issuer)
-                       .SetSubject(subject_id)
-                       .SetAudience(options_.audience)
-                       .SetIssuedAt(iat)
-                       .SetExpiration(exp)
-                       .SetJwtId(jti)
-                       .AddStringClaim(kKindClaim, AccountKindName(kind))
-                       .Build());
+  ASSIGN_OR_RETURN(
+      jose::RawJwt raw,
+      jose::RawJwtBuilder()
+          .SetTypeHeader("JWT")
+          .SetIssuer(options_.issuer)
+          .SetSubject(subject_id)
+          .SetAudience(options_.audience)
+          .SetIssuedAt(iat)
+          .SetExpiration(exp)
+          .SetJwtId(jti)
+          .AddStringClaim(kKindClaim, AccountKindName(kind))
+          .AddStringClaim(keys::kFamilyClaim,
+                          keys::FamilyName(keys::TokenFamily::kIam))
+          .Build());
   IamToken out;
   ASSIGN_OR_RETURN(out.token, signer->SignAndEncode(raw));
   out.expires_at = WholeSeconds(exp);
@@ -200,6 +204,14 @@ absl::StatusOr<VerifiedIamToken> IamTokenIssuer::VerifyUnrevoked(
   auto kind = verified->GetStringClaim(kKindClaim);
   if (!sub.ok() || !jti.ok() || !exp.ok() || !kind.ok()) {
     return Unauth("invalid IAM token: missing claims");
+  }
+  // Tokens issued before families existed have no claim; the iam slot's
+  // key and the claims above already tell them apart.
+  if (verified->HasClaim(keys::kFamilyClaim)) {
+    auto family = verified->GetStringClaim(keys::kFamilyClaim);
+    if (!family.ok() || *family != keys::FamilyName(keys::TokenFamily::kIam)) {
+      return Unauth("invalid IAM token: a token of another family");
+    }
   }
   auto parsed_kind = AccountKindFromName(*kind);
   if (!parsed_kind.ok()) return Unauth("invalid IAM token: unknown kind");

@@ -267,6 +267,7 @@ absl::Status Keyring::Reload() {
   for (const SigningKeyRecord& row : rows) {
     ASSIGN_OR_RETURN(LoadedKey * key, Load(row, row.algorithm));
     present.insert(row.kid);
+    jwks->slot_by_kid[row.kid] = row.slot;
     RETURN_IF_ERROR(
         WithContext(jwks->keys.Add(key->public_key),
                     absl::StrCat("keyring: publishing '", row.kid, "'")));

@@ -125,6 +125,8 @@ struct KeyInfo {
 // from one snapshot.
 struct PublishedJwks {
   jose::JwkSet keys;
+  // The slot of each published key, by kid.
+  absl::flat_hash_map<std::string, std::string> slot_by_kid;
   std::string json;
   std::string etag;  // "\"" + base64url(SHA-256(json)) + "\""
 };

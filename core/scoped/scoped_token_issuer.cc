@@ -6,6 +6,7 @@
 #include "core/auth/secrets.h"
 #include "core/common/status_macros.h"
 #include "core/jose/raw_jwt.h"
+#include "core/keys/token_family.h"
 #include "core/scoped/duration.h"
 #include "core/scoped/scope.h"
 
@@ -54,7 +55,9 @@ absl::StatusOr<ScopedToken> ScopedTokenIssuer::Issue(
       .SetIssuedAt(iat)
       .SetExpiration(iat + lifetime)
       .SetJwtId(jti)
-      .AddStringClaim("scope", scopes.normalized);
+      .AddStringClaim("scope", scopes.normalized)
+      .AddStringClaim(keys::kFamilyClaim,
+                      keys::FamilyName(keys::TokenFamily::kScoped));
   if (!scopes.user_ids.empty()) builder.SetSubject(scopes.user_ids.front());
   ASSIGN_OR_RETURN(jose::RawJwt raw, builder.Build());
   ASSIGN_OR_RETURN(std::string token, signer->SignAndEncode(raw));

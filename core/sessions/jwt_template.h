@@ -69,8 +69,9 @@ inline constexpr size_t kMaxShortcodeOperands = 8;
 
 // Claims every template token gets automatically; a template may not set them
 // at the top level (nested members of the same names are ordinary data).
-inline constexpr const char* kReservedClaims[] = {"azp", "exp", "iat", "iss",
-                                                  "jti", "nbf", "sub"};
+// tkd_family and tkd_sid: core/keys/token_family.h.
+inline constexpr const char* kReservedClaims[] = {
+    "azp", "exp", "iat", "iss", "jti", "nbf", "sub", "tkd_family", "tkd_sid"};
 
 // Status payload URL holding the Clerk error code (the `code` of Clerk's
 // error shape) as plain text.

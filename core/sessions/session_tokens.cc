@@ -9,6 +9,7 @@
 #include "core/jose/algorithm.h"
 #include "core/jose/bounded_json.h"
 #include "core/jose/jwk.h"
+#include "core/keys/token_family.h"
 
 namespace tokend::sessions {
 namespace {
@@ -206,7 +207,10 @@ absl::StatusOr<std::string> SessionTokenIssuer::IssueDefault(
       Lifetime(request.expires_in_seconds, options_.default_lifetime));
   ASSIGN_OR_RETURN(ActiveSession active, FindActiveSession(request.session_id));
   jose::RawJwtBuilder builder;
-  builder.AddStringClaim("sid", active.session.id).AddIntegerClaim("v", 2);
+  builder.AddStringClaim("sid", active.session.id)
+      .AddIntegerClaim("v", 2)
+      .AddStringClaim(keys::kFamilyClaim,
+                      keys::FamilyName(keys::TokenFamily::kSession));
   return SignWithSessionKey(active, request, lifetime, builder);
 }
 
@@ -295,6 +299,8 @@ absl::StatusOr<std::string> SessionTokenIssuer::IssueFromTemplate(
   claims["nbf"] = absl::ToUnixSeconds(
       iat - absl::Seconds(tmpl->record.allowed_clock_skew_seconds));
   claims["sub"] = active.user.id;
+  claims[keys::kFamilyClaim] = keys::FamilyName(keys::TokenFamily::kTemplate);
+  claims[keys::kSessionIdClaim] = active.session.id;
   std::string payload =
       claims.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   // Shortcodes can expand (metadata into many strings); a token must stay
@@ -340,7 +346,10 @@ absl::StatusOr<std::string> SessionTokenIssuer::IssueHasura(
                            {"x-hasura-allowed-roles", roles},
                            {"x-hasura-user-id", active.user.id}};
   jose::RawJwtBuilder builder;
-  builder.AddJsonObjectClaim(kHasuraClaimsNamespace, hasura);
+  builder.AddJsonObjectClaim(kHasuraClaimsNamespace, hasura)
+      .AddStringClaim(keys::kFamilyClaim,
+                      keys::FamilyName(keys::TokenFamily::kHasura))
+      .AddStringClaim(keys::kSessionIdClaim, active.session.id);
   return SignWithSessionKey(active, request, lifetime, builder);
 }
 

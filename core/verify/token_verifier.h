@@ -2,12 +2,17 @@
 // valid when it was signed by a key the keyring publishes (selected by kid,
 // algorithm bound to the key), carries this server's issuer, is inside its
 // validity window (with a small skew) and, when an audience is asked for,
-// names it, and its jti (when it has one) is not revoked according to the
-// revocation check, if one is set (IAM Revoke; later, revoked sessions).
+// names it, when a family is asked for, is of it (core/keys/token_family.h),
+// and its jti (when it has one) is not revoked according to the revocation
+// check, if one is set (IAM Revoke), nor its session ended (sid, tkd_sid).
+// A token's stated family must be one its key's slot signs, whatever is
+// asked; a token from before families had the claim is judged by its slot
+// and claims.
 #ifndef TOKEND_CORE_VERIFY_TOKEN_VERIFIER_H_
 #define TOKEND_CORE_VERIFY_TOKEN_VERIFIER_H_
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -18,6 +23,7 @@
 #include "core/jose/jwt_validator.h"
 #include "core/jose/verified_jwt.h"
 #include "core/keys/keyring.h"
+#include "core/keys/token_family.h"
 
 namespace tokend::verify {
 
@@ -34,17 +40,19 @@ class TokenVerifier {
       const keys::Keyring* keyring, std::string issuer, const Clock* clock,
       absl::Duration clock_skew = absl::Seconds(30));
 
-  // `audience` empty: the token's audience is not checked.
-  // A revoked token is UNAUTHENTICATED "token revoked".
-  absl::StatusOr<jose::VerifiedJwt> Verify(absl::string_view token,
-                                           absl::string_view audience) const;
+  // `audience` empty: the token's audience is not checked; `family` unset:
+  // nor its family. A revoked token is UNAUTHENTICATED "token revoked".
+  absl::StatusOr<jose::VerifiedJwt> Verify(
+      absl::string_view token, absl::string_view audience,
+      std::optional<keys::TokenFamily> family = std::nullopt) const;
 
   // Consulted for every token that carries a jti. Not thread-safe with
   // Verify(): set it before the verifier is shared.
   void SetRevocationCheck(RevocationCheck check) {
     revocation_check_ = std::move(check);
   }
-  // Consulted for every token that carries a string "sid" (session tokens);
+  // Consulted for every token that carries a string "sid" (session tokens)
+  // or "tkd_sid" (template and Hasura tokens);
   // a failed check is UNAUTHENTICATED "session is not active". Set it before
   // the verifier is shared.
   void SetSessionCheck(SessionCheck check) {

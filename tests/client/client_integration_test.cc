@@ -219,9 +219,11 @@ class ClientIntegrationTest : public ::testing::Test {
     EXPECT_TRUE(status.ok()) << status.error_message();
   }
 
-  absl::StatusOr<vv1::VerifyResponse> Verify(const std::string& token) {
+  absl::StatusOr<vv1::VerifyResponse> Verify(const std::string& token,
+                                             const std::string& family) {
     vv1::VerifyRequest request;
     request.set_token(token);
+    request.set_family(family);
     vv1::VerifyResponse response;
     grpc::ClientContext context;
     grpc::Status status = vv1::VerificationService::NewStub(plain_)->Verify(
@@ -231,8 +233,9 @@ class ClientIntegrationTest : public ::testing::Test {
   }
 
   // A token tokend accepts, whose exp is `token.expires_at`; its claims.
-  google::protobuf::Struct ExpectAccepted(const Token& token) {
-    absl::StatusOr<vv1::VerifyResponse> verified = Verify(token.value);
+  google::protobuf::Struct ExpectAccepted(const Token& token,
+                                          const std::string& family) {
+    absl::StatusOr<vv1::VerifyResponse> verified = Verify(token.value, family);
     EXPECT_TRUE(verified.ok()) << verified.status();
     if (!verified.ok()) return {};
     EXPECT_EQ(absl::FromUnixSeconds(verified->expires_at().seconds()),
@@ -346,7 +349,7 @@ TEST_F(ClientIntegrationTest, IamKeyFileSourceGetsAnAcceptedToken) {
       absl::FromUnixSeconds(absl::ToUnixSeconds(absl::Now()));
   absl::StatusOr<Token> token = (*source)->GetToken({});
   ASSERT_TRUE(token.ok()) << token.status();
-  const auto claims = ExpectAccepted(*token).fields();
+  const auto claims = ExpectAccepted(*token, "iam").fields();
   EXPECT_EQ(claims.at("sub").string_value(), account.id());
   EXPECT_EQ(claims.at("kind").string_value(), "service_account");
   EXPECT_GT(token->expires_at, before + absl::Minutes(30));
@@ -441,7 +444,7 @@ TEST_F(ClientIntegrationTest, IamOAuthSource) {
   IamOAuthSource source(plain_, oauth.token());
   absl::StatusOr<Token> token = source.GetToken({});
   ASSERT_TRUE(token.ok()) << token.status();
-  const auto claims = ExpectAccepted(*token).fields();
+  const auto claims = ExpectAccepted(*token, "iam").fields();
   EXPECT_EQ(claims.at("sub").string_value(), "ajeclientoauth000001");
   EXPECT_EQ(claims.at("kind").string_value(), "user_account");
   EXPECT_EQ(source.GetToken({.key = "x"}).status().code(),
@@ -480,7 +483,7 @@ TEST_F(ClientIntegrationTest, SessionTokenSource) {
   absl::StatusOr<Token> token = source.GetToken({});
   ASSERT_TRUE(token.ok()) << token.status();
   ExpectLifetime(*token, before, absl::Now(), absl::Seconds(60));  // Default.
-  auto claims = ExpectAccepted(*token).fields();
+  auto claims = ExpectAccepted(*token, "session").fields();
   EXPECT_EQ(claims.at("sid").string_value(), session.id());
   EXPECT_EQ(claims.at("sub").string_value(), session.user_id());
 
@@ -514,7 +517,7 @@ TEST_F(ClientIntegrationTest, ScopedTokenSource) {
   absl::StatusOr<Token> token = source.GetToken({});
   ASSERT_TRUE(token.ok()) << token.status();
   ExpectLifetime(*token, before, absl::Now(), absl::Hours(2));
-  const auto claims = ExpectAccepted(*token).fields();
+  const auto claims = ExpectAccepted(*token, "scoped").fields();
   EXPECT_EQ(claims.at("sub").string_value(), "client-u1");
   EXPECT_EQ(claims.at("scope").string_value(),
             "user_id:client-u1 inbox:read:messages");
@@ -572,7 +575,8 @@ TEST_F(ClientIntegrationTest, OneCreatePerTokenLifetimeNotPerCall) {
   // The token made for the target is the target's.
   yiam::CreateIamTokenResponse made;
   ASSERT_TRUE(CreateFor(secured_, credentials, target.id(), &made).ok());
-  absl::StatusOr<vv1::VerifyResponse> verified = Verify(made.iam_token());
+  absl::StatusOr<vv1::VerifyResponse> verified =
+      Verify(made.iam_token(), "iam");
   ASSERT_TRUE(verified.ok()) << verified.status();
   EXPECT_EQ(verified->claims().fields().at("sub").string_value(), target.id());
   EXPECT_EQ(Requests(Metrics(), kCreate) - Requests(before, kCreate), 1);

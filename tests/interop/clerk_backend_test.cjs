@@ -152,12 +152,14 @@ async function main() {
 
   // 1. sessions.getToken(id): the default session token.
   step = 'getToken(id)';
-  const defaultKeys = ['exp', 'iat', 'iss', 'jti', 'nbf', 'sid', 'sub', 'v'];
+  // Clerk's claims, and tokend's tkd_family (README "Token families").
+  const defaultKeys = ['exp', 'iat', 'iss', 'jti', 'nbf', 'sid', 'sub', 'v', 'tkd_family'];
   const t1 = await clerk.sessions.getToken(session.id);
   const c1 = await verified('getToken(id)', t1);
   expect(sameKeys(c1, defaultKeys) || sameKeys(c1, [...defaultKeys, 'azp']),
-         'getToken(id): claims are exactly azp?, exp, iat, iss, jti, nbf, sid, sub, v', c1);
-  expect(c1.sid === session.id && c1.v === 2, `getToken(id): sid == ${session.id}, v == 2`, c1);
+         'getToken(id): claims are exactly azp?, exp, iat, iss, jti, nbf, sid, sub, v, tkd_family', c1);
+  expect(c1.sid === session.id && c1.v === 2 && c1.tkd_family === 'session',
+         `getToken(id): sid == ${session.id}, v == 2, tkd_family == session`, c1);
   expect(c1.exp - c1.iat === 60 && c1.nbf === c1.iat - 5,
          'getToken(id): exp = iat + 60, nbf = iat - 5', c1);
   ok('sessions.getToken(id): Token, jose-verified, claims ' + JSON.stringify(c1));
@@ -189,12 +191,15 @@ async function main() {
   // 2. sessions.getToken(id, template): the template's claims + the
   // automatic ones, its lifetime and clock skew.
   step = 'getToken(id, template)';
-  const templateKeys = ['email', 'role', 'tags', 'exp', 'iat', 'iss', 'jti', 'nbf', 'sub'];
+  const templateKeys = ['email', 'role', 'tags', 'exp', 'iat', 'iss', 'jti', 'nbf', 'sub',
+                        'tkd_family', 'tkd_sid'];
   const c2 = await verified('getToken(id, template)',
                             await clerk.sessions.getToken(session.id, templateName));
   expect(sameKeys(c2, templateKeys) || sameKeys(c2, [...templateKeys, 'azp']),
          'getToken(id, template): claims are exactly the template\'s (email, role, tags) + ' +
-         'azp?, exp, iat, iss, jti, nbf, sub (no sid, no v)', c2);
+         'azp?, exp, iat, iss, jti, nbf, sub, tkd_family, tkd_sid (no sid, no v)', c2);
+  expect(c2.tkd_family === 'template' && c2.tkd_sid === session.id,
+         `getToken(id, template): tkd_family == template, tkd_sid == ${session.id}`, c2);
   expect(c2.email === email && c2.role === 'admin' &&
          JSON.stringify(c2.tags) === '["x","y"]',
          `getToken(id, template): email == ${email}, role == admin, tags == ["x","y"]`, c2);
@@ -251,7 +256,7 @@ async function main() {
   // and the 401 below must be due to the revocation alone.
   const t5 = await clerk.sessions.getToken(session.id, undefined, 3600);
   const c5 = await verified('getToken(id, undefined, 3600)', t5);
-  const v1 = await call('POST', '/v1/tokens:verify', {token: t5.jwt});
+  const v1 = await call('POST', '/v1/tokens:verify', {token: t5.jwt, family: 'session'});
   expect(v1.status === 200 && v1.json && v1.json.claims && v1.json.claims.sid === session.id,
          'POST /v1/tokens:verify of the session token (before revoke) -> 200 with claims.sid',
          `HTTP ${v1.status} ${v1.text.slice(0, 400)}`);
@@ -279,7 +284,7 @@ async function main() {
 
   expect(c5.exp > now() + 1, 'the earlier session token is still unexpired',
          {exp: c5.exp, now: now()});
-  const v2 = await call('POST', '/v1/tokens:verify', {token: t5.jwt});
+  const v2 = await call('POST', '/v1/tokens:verify', {token: t5.jwt, family: 'session'});
   expect(v2.status === 401,
          'POST /v1/tokens:verify of the revoked session\'s unexpired token -> 401',
          `HTTP ${v2.status} ${v2.text.slice(0, 400)}`);

@@ -42,7 +42,7 @@ async function main() {
   // tokend's own Verify RPC (REST) accepts it too.
   const verified = await fetch(base + '/v1/tokens:verify', {
     method: 'POST', headers: {'Content-Type': 'application/json'},
-    body: JSON.stringify({token: res.token})});
+    body: JSON.stringify({token: res.token, family: 'scoped'})});
   const body = await verified.json();
   check(verified.status === 200 && body.claims && body.claims.scope === payload.scope,
         'POST /v1/tokens:verify accepts the scoped token', JSON.stringify(body));

@@ -365,7 +365,8 @@ def client(addr, ca_file, data_dir, issuer, key_file, sa_id,
     print("ok: Revoke -> subject_id %s" % revoked.subject_id)
     expect_error("Verify of a revoked token",
                  grpc.StatusCode.UNAUTHENTICATED, verify,
-                 verification_pb2.VerifyRequest(token=token.iam_token))
+                 verification_pb2.VerifyRequest(token=token.iam_token,
+                                                family="iam"))
     expect_error("CreateForServiceAccount with a revoked token",
                  grpc.StatusCode.UNAUTHENTICATED, create_for_sa, for_sa2,
                  metadata=bearer)

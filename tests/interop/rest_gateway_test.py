@@ -193,7 +193,7 @@ def main(mode, base, ca, key_file, admin_key_file, out_dir):
 
     # Form body where body "*" (Verify): the same fields as JSON.
     status, headers, body = http.call(
-        "POST", "/v1/tokens:verify", "token=" + iam_token,
+        "POST", "/v1/tokens:verify", "token=" + iam_token + "&family=iam",
         headers={"Content-Type": "application/x-www-form-urlencoded"})
     expect(status == 200, "Verify (form): HTTP %d %r" % (status, body[:300]))
     doc = as_json("Verify", status, headers, body)
@@ -211,7 +211,8 @@ def main(mode, base, ca, key_file, admin_key_file, out_dir):
            "Revoke: %r" % doc)
     print("ok: POST /iam/v1/tokens:revoke -> subjectId")
     expect_error(http, "Verify of a revoked token", "POST", "/v1/tokens:verify",
-                 401, 16, body=json.dumps({"token": iam_token}),
+                 401, 16, body=json.dumps({"token": iam_token,
+                                           "family": "iam"}),
                  headers=json_type)
     # A fresh token for the jose check (the first one is revoked).
     status, headers, body = http.call(

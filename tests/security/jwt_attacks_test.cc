@@ -168,6 +168,7 @@ class JwtAttacksTest : public ::testing::Test {
     grpc::ClientContext context;
     verify::v1::VerifyRequest request;
     request.set_token(token);
+    request.set_family("iam");  // every token here claims the iam key
     verify::v1::VerifyResponse response;
     grpc::Status s = stub->Verify(&context, request, &response);
     return {s.error_code(), s.error_message()};

@@ -184,6 +184,7 @@ class IamIntegrationTest : public ::testing::Test {
                       verify::v1::VerifyResponse* response) {
     verify::v1::VerifyRequest request;
     request.set_token(token);
+    request.set_family("iam");
     grpc::ClientContext context;
     return verifier_->Verify(&context, request, response);
   }

@@ -29,6 +29,7 @@
 #include "tokend/api/v1/policy.pb.h"
 #include "tokend/scoped/v1/scoped_tokens.grpc.pb.h"
 #include "tokend/sessions/v1/services.grpc.pb.h"
+#include "tokend/verify/v1/verification.grpc.pb.h"
 #include "yandex/cloud/iam/v1/iam_token_service.grpc.pb.h"
 
 namespace tokend {
@@ -228,7 +229,9 @@ TEST(PolicyIntegrationTest, ClientsCannotNameTheirOwnAddress) {
 // A token of one family is no credential of another: an IAM token is not
 // a client token or a sessions key, and a client token, a Clerk session
 // JWT or a Courier scoped token is not an IAM token.
-TEST(PolicyIntegrationTest, TokensOfOneFamilyAreNotCredentialsOfAnother) {
+// Issue 18 item 5: a token of one family is neither a credential where
+// another is meant nor valid at Verify when another family is named.
+TEST(PolicyIntegrationTest, TokenFamiliesCannotBeSwapped) {
   auto p = TokendProcess::Start(MakeTempDir("policy_families"),
                                 {"--lockout=off", "--rate_limits=all=off"});
   ASSERT_TRUE(p.ok()) << p.status();
@@ -306,6 +309,43 @@ TEST(PolicyIntegrationTest, TokensOfOneFamilyAreNotCredentialsOfAnother) {
                     .ok());
   }
 
+  // A template token and a Hasura token of the same session.
+  sv1::JwtTemplate tmpl;
+  {
+    grpc::ClientContext c;
+    with_admin(&c);
+    sv1::CreateJwtTemplateRequest request;
+    request.set_name("families");
+    (*request.mutable_claims()->mutable_fields())["role"].set_string_value(
+        "reader");
+    ASSERT_TRUE(sv1::JwtTemplateService::NewStub(channel)
+                    ->CreateJwtTemplate(&c, request, &tmpl)
+                    .ok());
+  }
+  sv1::Token template_jwt;
+  {
+    grpc::ClientContext c;
+    with_admin(&c);
+    sv1::CreateSessionTokenFromTemplateRequest request;
+    request.set_session_id(session.id());
+    request.set_template_name("families");
+    ASSERT_TRUE(sv1::SessionTokenService::NewStub(channel)
+                    ->CreateSessionTokenFromTemplate(&c, request, &template_jwt)
+                    .ok());
+  }
+  sv1::Token hasura_jwt;
+  {
+    grpc::ClientContext c;
+    c.AddMetadata("authorization", session.client_token());
+    sv1::CreateServiceTokenRequest request;
+    request.mutable_form()->set_service("hasura");
+    request.set_session_id(session.id());
+    const grpc::Status s =
+        sv1::SessionTokenService::NewStub(channel)->CreateServiceToken(
+            &c, request, &hasura_jwt);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+  }
+
   const std::string keys = "/yandex.cloud.iam.v1.KeyService/List";
   const std::string for_account =
       "/yandex.cloud.iam.v1.IamTokenService/CreateForServiceAccount";
@@ -343,6 +383,62 @@ TEST(PolicyIntegrationTest, TokensOfOneFamilyAreNotCredentialsOfAnother) {
     EXPECT_EQ(Call(channel, m.method, m.authorization).status.error_code(),
               grpc::StatusCode::UNAUTHENTICATED)
         << m.what;
+  }
+
+  // Verify: each token states its family, and passes only as it.
+  auto verify = [&](const std::string& token, const std::string& family,
+                    verify::v1::VerifyResponse* response) {
+    grpc::ClientContext c;
+    verify::v1::VerifyRequest request;
+    request.set_token(token);
+    request.set_family(family);
+    return verify::v1::VerificationService::NewStub(channel)->Verify(
+        &c, request, response);
+  };
+  const std::vector<std::pair<std::string, std::string>> tokens = {
+      {"iam", iam.iam_token()},         {"session", session_jwt.jwt()},
+      {"template", template_jwt.jwt()}, {"hasura", hasura_jwt.jwt()},
+      {"scoped", scoped.token()},
+  };
+  for (const auto& [family, token] : tokens) {
+    for (const auto& [asked, unused] : tokens) {
+      verify::v1::VerifyResponse response;
+      const grpc::Status s = verify(token, asked, &response);
+      if (asked == family) {
+        ASSERT_TRUE(s.ok()) << family << ": " << s.error_message();
+        EXPECT_EQ(response.claims().fields().at("tkd_family").string_value(),
+                  family);
+      } else {
+        EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED)
+            << "a " << family << " token verified as " << asked;
+        EXPECT_EQ(s.error_message(),
+                  absl::StrCat("token is not of the ", asked, " family"));
+      }
+    }
+  }
+  verify::v1::VerifyResponse response;
+  EXPECT_EQ(verify(iam.iam_token(), "", &response).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT)
+      << "neither an audience nor a family";
+  EXPECT_EQ(verify(iam.iam_token(), "firebase", &response).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT)
+      << "not a family of ours";
+  // The session's template and Hasura tokens end with it, as its own does.
+  {
+    grpc::ClientContext c;
+    with_admin(&c);
+    sv1::RevokeSessionRequest request;
+    request.set_session_id(session.id());
+    sv1::Session revoked;
+    ASSERT_TRUE(sv1::SessionService::NewStub(channel)
+                    ->RevokeSession(&c, request, &revoked)
+                    .ok());
+  }
+  for (const auto& [family, token] : tokens) {
+    if (family == "iam" || family == "scoped") continue;
+    const grpc::Status s = verify(token, family, &response);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED) << family;
+    EXPECT_EQ(s.error_message(), "session is not active") << family;
   }
 }
 

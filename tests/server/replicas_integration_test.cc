@@ -209,6 +209,7 @@ grpc::Status VerifyOn(const std::shared_ptr<grpc::Channel>& channel,
                       verify::v1::VerifyResponse* verified) {
   verify::v1::VerifyRequest verify;
   verify.set_token(token);
+  verify.set_family("iam");  // every token these tests verify
   grpc::ClientContext context;
   context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
   return verify::v1::VerificationService::NewStub(channel)->Verify(
@@ -296,6 +297,7 @@ TEST(ReplicasIntegrationTest, TwoReplicasServeOneSetOfAccountsKeysAndTokens) {
   for (const auto& channel : {channel_a, channel_b}) {
     verify::v1::VerifyRequest verify;
     verify.set_token(token.iam_token());
+    verify.set_family("iam");
     verify::v1::VerifyResponse verified;
     grpc::ClientContext context;
     context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));

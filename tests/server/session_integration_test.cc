@@ -284,9 +284,10 @@ class SessionIntegrationTest : public ::testing::Test {
     r.set_session_id(session_id);
     return Rpc(tokens_.get(), &TS::CreateServiceToken, r);
   }
-  Call Verify(const std::string& jwt) {
+  Call Verify(const std::string& jwt, const std::string& family = "session") {
     verify::v1::VerifyRequest r;
     r.set_token(jwt);
+    r.set_family(family);
     return Rpc(verifier_.get(), &verify::v1::VerificationService::Stub::Verify,
                r);
   }
@@ -777,6 +778,13 @@ TEST_F(SessionIntegrationTest, RevocationStopsMintingAndVerify) {
   NewTemplate("revocation");
   const std::string jwt = MintDefault(session.id());
   ASSERT_TRUE(Invoke(Verify(jwt), {}).ok());
+  sv1::CreateSessionTokenFromTemplateRequest from_template;
+  from_template.set_session_id(session.id());
+  from_template.set_template_name("revocation");
+  const std::string template_jwt =
+      Admin(tokens_.get(), &TS::CreateSessionTokenFromTemplate, from_template)
+          .jwt();
+  ASSERT_TRUE(Invoke(Verify(template_jwt, "template"), {}).ok());
   sv1::RevokeSessionRequest revoke;
   revoke.set_session_id(session.id());
   EXPECT_EQ(Admin(sessions_.get(), &SS::RevokeSession, revoke).status(),
@@ -800,6 +808,11 @@ TEST_F(SessionIntegrationTest, RevocationStopsMintingAndVerify) {
        kMissing, gone, kNotFound, client},
       {"Verify a token minted before", Verify(jwt), kUnauth,
        "session is not active", kAnyReason, Metadata{}},
+      // Its tkd_sid names the session (issue 18: templates used to outlive
+      // it, up to their lifetime of years).
+      {"Verify a template token minted before",
+       Verify(template_jwt, "template"), kUnauth, "session is not active",
+       kAnyReason, Metadata{}},
   });
 }
 
@@ -831,6 +844,7 @@ TEST_F(SessionIntegrationTest, TemplateChangesTakeEffectAtOnce) {
         Admin(tokens_.get(), &TS::CreateSessionTokenFromTemplate, r).jwt();
     verify::v1::VerifyRequest v;
     v.set_token(jwt);
+    v.set_family("template");
     return Admin(verifier_.get(),
                  &verify::v1::VerificationService::Stub::Verify, v)
         .claims();

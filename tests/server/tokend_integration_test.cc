@@ -241,11 +241,11 @@ TEST(TokendIntegration, RotationSurvivesRestartAndOldTokensVerify) {
   std::string tampered = token;
   tampered[tampered.size() - 3] =
       tampered[tampered.size() - 3] == 'A' ? 'B' : 'A';
-  EXPECT_EQ(Verify(*q, tampered, "", &response).error_code(),
+  EXPECT_EQ(Verify(*q, tampered, "svc-a", &response).error_code(),
             grpc::StatusCode::UNAUTHENTICATED);
-  EXPECT_EQ(Verify(*q, "not-a-token", "", &response).error_code(),
+  EXPECT_EQ(Verify(*q, "not-a-token", "svc-a", &response).error_code(),
             grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_EQ(Verify(*q, std::string(9000, 'a'), "", &response).error_code(),
+  EXPECT_EQ(Verify(*q, std::string(9000, 'a'), "svc-a", &response).error_code(),
             grpc::StatusCode::INVALID_ARGUMENT);
 }
 

@@ -9,7 +9,9 @@
 //   apikey create SURFACE [NAME]   prints the secret once (admin)
 //   apikey list [SURFACE]     (admin)
 //   apikey revoke ID          (admin)
-//   verify TOKEN [AUDIENCE]   asks the server's Verify RPC
+//   verify TOKEN [AUDIENCE] [--family=F]
+//                             asks the server's Verify RPC (an audience or
+//                             a family is required)
 //   decode TOKEN              header and claims, NOT verified (local)
 //   sa create NAME [DESCRIPTION] | sa list | sa delete ID
 //   sa set-token-creators ID [SUBJECT...]          (admin)
@@ -72,6 +74,9 @@ ABSL_FLAG(std::string, scope, "",
           "inbox:read:messages\"");
 ABSL_FLAG(std::string, expires_in, "",
           "scoped issue: the token's lifetime, e.g. \"2 hours\", \"1d\"");
+ABSL_FLAG(std::string, family, "",
+          "verify: the family the token must be of (iam, session, template, "
+          "hasura, scoped); verify needs it or an AUDIENCE");
 ABSL_FLAG(std::string, api_key_file, "",
           "scoped issue: a file holding a scoped API key (sck_…) to use "
           "instead of the admin key");
@@ -88,7 +93,7 @@ const std::string& Usage() {
       "  keys list | keys rotate [SLOT] | jwks\n"
       "  apikey create SURFACE [NAME] | apikey list [SURFACE] | apikey revoke "
       "ID\n"
-      "  verify TOKEN [AUDIENCE] | decode TOKEN\n"
+      "  verify TOKEN [AUDIENCE] [--family=FAMILY] | decode TOKEN\n"
       "  scoped issue --scope=SCOPES --expires_in=DURATION "
       "[--api_key_file=FILE]\n",
       tokend::tokenctl::kIamUsage, tokend::tokenctl::kSessionUsage,
@@ -177,6 +182,7 @@ int Run(const std::vector<std::string>& args) {
     verify::VerifyRequest request;
     request.set_token(args[1]);
     request.set_audience(arg(2));
+    request.set_family(absl::GetFlag(FLAGS_family));
     verify::VerifyResponse response;
     return PrintOrFail(stub->Verify(&context, request, &response), response);
   }

@@ -75,7 +75,8 @@ TEST_F(ScopedTokenIssuerTest, TokenHasExactlyTheScopedClaims) {
   EXPECT_EQ(*jwt->GetExpiration(), kT0 + absl::Hours(2));
   EXPECT_EQ(token->expires_at, kT0 + absl::Hours(2));
   EXPECT_EQ(jwt->GetJwtId()->size(), 22u);  // 16 random bytes, base64url
-  EXPECT_EQ(jwt->claims().size(), 6u) << jwt->GetJsonPayload();
+  EXPECT_EQ(*jwt->GetStringClaim("tkd_family"), "scoped");
+  EXPECT_EQ(jwt->claims().size(), 7u) << jwt->GetJsonPayload();
 }
 
 TEST_F(ScopedTokenIssuerTest, NoUserMeansNoSubject) {

@@ -125,9 +125,10 @@ TEST_F(SessionTokensTest, DefaultTokenHasExactlyTheSessionClaims) {
   // Exactly these claims.
   std::vector<std::string> names;
   for (const auto& [k, v] : jwt->claims().items()) names.push_back(k);
-  EXPECT_THAT(names,
-              ::testing::UnorderedElementsAre("azp", "exp", "iat", "iss", "jti",
-                                              "nbf", "sid", "sub", "v"));
+  EXPECT_THAT(names, ::testing::UnorderedElementsAre("azp", "exp", "iat", "iss",
+                                                     "jti", "nbf", "sid", "sub",
+                                                     "v", "tkd_family"));
+  EXPECT_EQ(*jwt->GetStringClaim("tkd_family"), "session");
   // Without an Origin there is no azp.
   auto plain = issuer_->IssueDefault({"sess_1", "", {}});
   ASSERT_TRUE(plain.ok());
@@ -198,8 +199,11 @@ TEST_F(SessionTokensTest, TemplateTokenRendersClaimsAndSetsTimes) {
   EXPECT_EQ(*jwt->GetStringClaim("azp"), "https://a.example");
   EXPECT_EQ(*jwt->GetExpiration(), kT0 + absl::Seconds(120));
   EXPECT_EQ(*jwt->GetNotBefore(), kT0 - absl::Seconds(10));
-  // Template tokens carry no sid/v of their own.
+  // Template tokens carry no sid/v of their own: their family, and their
+  // session where it cannot clash with a template's own "sid".
   EXPECT_FALSE(jwt->HasClaim("v"));
+  EXPECT_EQ(*jwt->GetStringClaim("tkd_family"), "template");
+  EXPECT_EQ(*jwt->GetStringClaim("tkd_sid"), "sess_1");
 
   auto longer = issuer_->IssueFromTemplate({"sess_1", "", 3600}, "app");
   ASSERT_TRUE(longer.ok());
@@ -272,6 +276,8 @@ TEST_F(SessionTokensTest, HasuraClaimsWithRolesFromPublicMetadata) {
                                   R"("x-hasura-allowed-roles":["user"],)"
                                   R"("x-hasura-user-id":"user_1"})"));
   EXPECT_EQ(*jwt->GetExpiration() - *jwt->GetIssuedAt(), absl::Seconds(60));
+  EXPECT_EQ(*jwt->GetStringClaim("tkd_family"), "hasura");
+  EXPECT_EQ(*jwt->GetStringClaim("tkd_sid"), "sess_1");
 
   store::UserRecord user = *store_->GetUser("user_1");
   user.public_metadata_json =
