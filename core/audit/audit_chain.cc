@@ -1,7 +1,9 @@
 #include "core/audit/audit_chain.h"
 
-#include <openssl/hmac.h>
+#include <openssl/crypto.h>
 #include <openssl/sha.h>
+
+#include <cstring>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
@@ -16,34 +18,60 @@ constexpr absl::string_view kPrevPrefix = "{\"prev\":\"";
 constexpr size_t kLinkLength = 43;  // base64url of 32 bytes, unpadded
 
 std::string Hmac(absl::string_view key, absl::string_view data) {
-  unsigned char out[SHA256_DIGEST_LENGTH];
-  unsigned int out_len = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-       reinterpret_cast<const unsigned char*>(data.data()), data.size(), out,
-       &out_len);
-  return std::string(reinterpret_cast<const char*>(out), out_len);
+  return HmacSha256(key).Mac(data);
 }
 
 }  // namespace
+
+HmacSha256::HmacSha256(absl::string_view key) {
+  unsigned char block[SHA256_CBLOCK] = {0};
+  if (key.size() > sizeof(block)) {
+    SHA256(reinterpret_cast<const unsigned char*>(key.data()), key.size(),
+           block);
+  } else {
+    std::memcpy(block, key.data(), key.size());
+  }
+  unsigned char pad[SHA256_CBLOCK];
+  for (size_t i = 0; i < sizeof(pad); ++i) pad[i] = block[i] ^ 0x36;
+  SHA256_Init(&inner_);
+  SHA256_Update(&inner_, pad, sizeof(pad));
+  for (size_t i = 0; i < sizeof(pad); ++i) pad[i] = block[i] ^ 0x5c;
+  SHA256_Init(&outer_);
+  SHA256_Update(&outer_, pad, sizeof(pad));
+  OPENSSL_cleanse(block, sizeof(block));
+  OPENSSL_cleanse(pad, sizeof(pad));
+}
+
+std::string HmacSha256::Mac(absl::string_view data) const {
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256_CTX ctx = inner_;
+  SHA256_Update(&ctx, data.data(), data.size());
+  SHA256_Final(digest, &ctx);
+  ctx = outer_;
+  SHA256_Update(&ctx, digest, sizeof(digest));
+  SHA256_Final(digest, &ctx);
+  return std::string(reinterpret_cast<const char*>(digest), sizeof(digest));
+}
 
 absl::StatusOr<AuditKeys> AuditKeys::FromSecret(absl::string_view secret) {
   if (secret.size() < 16) {
     return absl::InvalidArgumentError("the audit key is shorter than 16 bytes");
   }
   // Separate keys, so a secret's identifier can never pass for a link.
-  AuditKeys keys;
-  keys.id_key_ = Hmac(secret, "tokend audit secret id v1");
-  keys.chain_key_ = Hmac(secret, "tokend audit chain v1");
+  std::string id_key = Hmac(secret, "tokend audit secret id v1");
+  std::string chain_key = Hmac(secret, "tokend audit chain v1");
+  AuditKeys keys(id_key, chain_key);
+  OPENSSL_cleanse(id_key.data(), id_key.size());
+  OPENSSL_cleanse(chain_key.data(), chain_key.size());
   return keys;
 }
 
 std::string AuditKeys::SecretId(absl::string_view secret) const {
-  return absl::StrCat("hmac-sha256:",
-                      absl::BytesToHexString(Hmac(id_key_, secret)));
+  return absl::StrCat("hmac-sha256:", absl::BytesToHexString(id_.Mac(secret)));
 }
 
 std::string AuditKeys::Link(absl::string_view line) const {
-  return jose::Base64UrlEncode(Hmac(chain_key_, line));
+  return jose::Base64UrlEncode(chain_.Mac(line));
 }
 
 std::string ChainedLine(absl::string_view prev, absl::string_view event,

@@ -16,6 +16,8 @@
 #ifndef TOKEND_CORE_AUDIT_AUDIT_CHAIN_H_
 #define TOKEND_CORE_AUDIT_AUDIT_CHAIN_H_
 
+#include <openssl/sha.h>
+
 #include <cstdint>
 #include <string>
 
@@ -28,6 +30,19 @@ namespace tokend::audit {
 // The event of the line an audit log starts with, at every open.
 inline constexpr absl::string_view kOpenedEvent = "audit_log_opened";
 
+// HMAC-SHA256 (RFC 2104) under one key, its padded key blocks absorbed
+// once: each MAC then costs the message's blocks plus two, with no
+// per-call key setup or algorithm lookup.
+class HmacSha256 {
+ public:
+  explicit HmacSha256(absl::string_view key);
+  std::string Mac(absl::string_view data) const;  // 32 raw bytes
+
+ private:
+  SHA256_CTX inner_;  // after the key ^ ipad block
+  SHA256_CTX outer_;  // after the key ^ opad block
+};
+
 class AuditKeys {
  public:
   // Keys derived from the audit key file's secret (at least 16 bytes).
@@ -39,9 +54,10 @@ class AuditKeys {
   std::string Link(absl::string_view line) const;
 
  private:
-  AuditKeys() = default;
-  std::string id_key_;
-  std::string chain_key_;
+  AuditKeys(absl::string_view id_key, absl::string_view chain_key)
+      : id_(id_key), chain_(chain_key) {}
+  HmacSha256 id_;
+  HmacSha256 chain_;
 };
 
 // {"prev":"<prev>","event":"<event>"<rest>}, where `rest` is empty or

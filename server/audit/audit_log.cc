@@ -123,10 +123,21 @@ void AuditLog::Append(absl::string_view event, absl::string_view fields) {
 }
 
 void AuditLog::AppendLocked(absl::string_view event, absl::string_view fields) {
-  const std::string ts = absl::FormatTime("%Y-%m-%dT%H:%M:%E6SZ", clock_->Now(),
-                                          absl::UTCTimeZone());
+  // absl::FormatTime costs a microsecond; the second's text is kept.
+  const int64_t micros = absl::ToUnixMicros(clock_->Now());
+  const int64_t second =
+      micros >= 0 ? micros / 1000000 : (micros - 999999) / 1000000;
+  if (second != ts_second_) {
+    ts_second_ = second;
+    ts_prefix_ =
+        absl::FormatTime("%Y-%m-%dT%H:%M:%S", absl::FromUnixSeconds(second),
+                         absl::UTCTimeZone());
+  }
   const std::string line = audit::ChainedLine(
-      prev_, event, absl::StrCat(",\"ts\":\"", ts, "\"", fields));
+      prev_, event,
+      absl::StrCat(",\"ts\":\"", ts_prefix_, ".",
+                   absl::Dec(micros - second * 1000000, absl::kZeroPad6), "Z\"",
+                   fields));
   const std::string record = absl::StrCat(torn_ ? "\n" : "", line, "\n");
   if (!WriteAll(fd_, record)) {
     torn_ = true;

@@ -64,6 +64,9 @@ class AuditLog {
   // A failed write may have left part of a line: the next starts on a new
   // line, so lines stay separable (the chain shows the loss).
   bool torn_ ABSL_GUARDED_BY(mu_) = false;
+  // The timestamp's text up to its second, for that second.
+  int64_t ts_second_ ABSL_GUARDED_BY(mu_) = INT64_MIN;
+  std::string ts_prefix_ ABSL_GUARDED_BY(mu_);
   std::atomic<bool> healthy_{true};
   std::atomic<uint64_t> lines_{0};
   std::atomic<uint64_t> failures_{0};

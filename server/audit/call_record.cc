@@ -1,11 +1,14 @@
 #include "server/audit/call_record.h"
 
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/types/span.h"
 #include "core/jose/base64url.h"
-#include "core/jose/bounded_json.h"
 #include "server/gateway/json_string.h"
 
 namespace tokend::server {
@@ -69,18 +72,104 @@ const Message& Side(const AuditField& field, const Message& request,
   return field.in_response ? response : request;
 }
 
-void AppendMember(const nlohmann::json& object, const char* name, bool* first,
-                  std::string* out) {
-  auto it = object.find(name);
-  if (it == object.end()) return;
-  if (!it->is_string() && !it->is_number_integer()) return;
-  absl::StrAppend(out, *first ? "" : ",", "\"", name, "\":");
-  *first = false;
-  if (it->is_number_integer()) {
-    absl::StrAppend(out, it->get<int64_t>());
-  } else {
-    AppendValue(it->get<std::string>(), out);
+// Picks the named top-level members of a JSON object (strings and
+// integers) as it is read, building no DOM: a token's header and claims
+// are read once per audited call.
+class MemberPicker {
+ public:
+  using json = nlohmann::json;
+  // `names` must outlive the picker.
+  explicit MemberPicker(absl::Span<const absl::string_view> names)
+      : names_(names), values_(names.size()) {}
+
+  bool null() { return Skip(); }
+  bool boolean(bool) { return Skip(); }
+  bool number_integer(json::number_integer_t v) {
+    return Take(absl::StrCat(v), false);
   }
+  bool number_unsigned(json::number_unsigned_t v) {
+    return Take(absl::StrCat(v), false);
+  }
+  bool number_float(json::number_float_t, const json::string_t&) {
+    return Skip();
+  }
+  bool string(json::string_t& v) { return Take(std::move(v), true); }
+  bool binary(json::binary_t&) { return false; }
+  bool start_object(std::size_t) { return Open(); }
+  bool end_object() { return Close(); }
+  bool start_array(std::size_t) { return Open(); }
+  bool end_array() { return Close(); }
+  bool key(json::string_t& name) {
+    wanted_ = -1;
+    if (depth_ != 1) return true;
+    for (size_t i = 0; i < names_.size(); ++i) {
+      if (names_[i] == name) wanted_ = static_cast<int>(i);
+    }
+    return true;
+  }
+  bool parse_error(std::size_t, const std::string&,
+                   const nlohmann::detail::exception&) {
+    return false;
+  }
+
+  // Appends the members found as "name":value, comma-separated.
+  void AppendTo(bool* first, std::string* out) const {
+    for (size_t i = 0; i < names_.size(); ++i) {
+      if (!values_[i].has_value()) continue;
+      absl::StrAppend(out, *first ? "" : ",", "\"", names_[i], "\":");
+      *first = false;
+      if (values_[i]->second) {
+        AppendValue(values_[i]->first, out);
+      } else {
+        out->append(values_[i]->first);
+      }
+    }
+  }
+
+ private:
+  // A wanted top-level member's value (the first one: the issuer or the
+  // verifier refused duplicate names).
+  bool Take(std::string value, bool quoted) {
+    if (depth_ == 1 && wanted_ >= 0 && !values_[wanted_].has_value()) {
+      values_[wanted_].emplace(std::move(value), quoted);
+    }
+    wanted_ = -1;
+    return true;
+  }
+  bool Skip() {
+    wanted_ = -1;
+    return true;
+  }
+  bool Open() {
+    wanted_ = -1;
+    return ++depth_ <= 64;  // bounded nesting
+  }
+  bool Close() {
+    --depth_;
+    return true;
+  }
+
+  absl::Span<const absl::string_view> names_;
+  std::vector<std::optional<std::pair<std::string, bool>>> values_;
+  int depth_ = 0;
+  int wanted_ = -1;
+};
+
+// Appends `names` of the base64url JSON object `part` to `out`; false when
+// `part` is not one.
+bool PickMembers(absl::string_view part,
+                 absl::Span<const absl::string_view> names, bool* first,
+                 std::string* out) {
+  absl::StatusOr<std::string> decoded = jose::Base64UrlDecode(part);
+  if (!decoded.ok() || decoded->empty() || decoded->front() != '{') {
+    return false;
+  }
+  MemberPicker picker(names);
+  if (!nlohmann::json::sax_parse(decoded->begin(), decoded->end(), &picker)) {
+    return false;
+  }
+  picker.AppendTo(first, out);
+  return true;
 }
 
 }  // namespace
@@ -102,19 +191,14 @@ std::string TokenFields(absl::string_view jwt) {
   if (jwt.size() > kMaxToken) return "";
   std::vector<absl::string_view> parts = absl::StrSplit(jwt, '.');
   if (parts.size() != 3) return "";
-  absl::StatusOr<std::string> header = jose::Base64UrlDecode(parts[0]);
-  absl::StatusOr<std::string> payload = jose::Base64UrlDecode(parts[1]);
-  if (!header.ok() || !payload.ok()) return "";
-  absl::StatusOr<nlohmann::json> h = jose::ParseJsonObject(*header);
-  absl::StatusOr<nlohmann::json> p = jose::ParseJsonObject(*payload);
-  if (!h.ok() || !p.ok()) return "";
+  static constexpr absl::string_view kHeader[] = {"kid", "typ", "alg"};
+  static constexpr absl::string_view kClaims[] = {"tkd_family", "sub", "sid",
+                                                  "tkd_sid",    "jti", "exp"};
   std::string out = ",\"token\":{";
   bool first = true;
-  for (const char* name : {"kid", "typ", "alg"}) {
-    AppendMember(*h, name, &first, &out);
-  }
-  for (const char* name : {"tkd_family", "sub", "sid", "jti", "exp"}) {
-    AppendMember(*p, name, &first, &out);
+  if (!PickMembers(parts[0], kHeader, &first, &out) ||
+      !PickMembers(parts[1], kClaims, &first, &out)) {
+    return "";
   }
   out += "}";
   return out;

@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
@@ -39,6 +40,27 @@ int FirstBroken(const AuditKeys& keys, const std::vector<std::string>& lines) {
     }
   }
   return -1;
+}
+
+// RFC 4231 §4.2, §4.3 and §4.7 (a key longer than the block).
+TEST(HmacSha256Test, Rfc4231Vectors) {
+  struct Vector {
+    std::string key, data, mac_hex;
+  };
+  const Vector vectors[] = {
+      {std::string(20, '\x0b'), "Hi There",
+       "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7"},
+      {"Jefe", "what do ya want for nothing?",
+       "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"},
+      {std::string(131, '\xaa'),
+       "This is a test using a larger than block-size key and a larger than "
+       "block-size data. The key needs to be hashed before being used by the "
+       "HMAC algorithm.",
+       "9b09ffa71b942fcb27635fbcd5b0e944bfdc63644f0713938a7f51535c3a35e2"},
+  };
+  for (const Vector& v : vectors) {
+    EXPECT_EQ(absl::BytesToHexString(HmacSha256(v.key).Mac(v.data)), v.mac_hex);
+  }
 }
 
 TEST(AuditChainTest, AnIntactLogVerifies) {
