@@ -44,6 +44,9 @@ absl::StatusOr<std::pair<std::string, bool>> LastLine(int fd) {
       start == std::string::npos ? tail : tail.substr(start + 1), terminated);
 }
 
+// The length of `{"prev":"`, where every line's link starts.
+constexpr size_t kPrevPrefixLength = 9;
+
 bool WriteAll(int fd, absl::string_view data) {
   while (!data.empty()) {
     ssize_t w = write(fd, data.data(), data.size());
@@ -61,6 +64,7 @@ AuditLog::AuditLog(std::string path, audit::AuditKeys keys, const Clock* clock)
 
 AuditLog::~AuditLog() {
   absl::MutexLock lock(&mu_);
+  Settle(queued_);
   if (fd_ >= 0) close(fd_);
 }
 
@@ -85,6 +89,8 @@ absl::Status AuditLog::Reopen() {
 }
 
 absl::Status AuditLog::OpenLocked(absl::string_view reason) {
+  // Lines already queued belong to the file they were chained in.
+  Settle(queued_);
   const int fd =
       open(path_.c_str(), O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0) {
@@ -106,23 +112,23 @@ absl::Status AuditLog::OpenLocked(absl::string_view reason) {
       return last.status();
     }
     if (!last->first.empty()) {
-      prev_ = keys_.Link(last->first);
+      prev_ = written_prev_ = keys_.Link(last->first);
       torn_ = !last->second;
     }
   }
   if (fd_ >= 0) close(fd_);
   fd_ = fd;
-  AppendLocked(audit::kOpenedEvent,
-               absl::StrCat(",\"reason\":\"", reason, "\",\"pid\":", getpid()));
+  Settle(Queue(audit::kOpenedEvent, absl::StrCat(",\"reason\":\"", reason,
+                                                 "\",\"pid\":", getpid())));
   return absl::OkStatus();
 }
 
 void AuditLog::Append(absl::string_view event, absl::string_view fields) {
   absl::MutexLock lock(&mu_);
-  AppendLocked(event, fields);
+  Settle(Queue(event, fields));
 }
 
-void AuditLog::AppendLocked(absl::string_view event, absl::string_view fields) {
+uint64_t AuditLog::Queue(absl::string_view event, absl::string_view fields) {
   // absl::FormatTime costs a microsecond; the second's text is kept.
   const int64_t micros = absl::ToUnixMicros(clock_->Now());
   const int64_t second =
@@ -133,22 +139,69 @@ void AuditLog::AppendLocked(absl::string_view event, absl::string_view fields) {
         absl::FormatTime("%Y-%m-%dT%H:%M:%S", absl::FromUnixSeconds(second),
                          absl::UTCTimeZone());
   }
-  const std::string line = audit::ChainedLine(
+  Pending line;
+  line.text = audit::ChainedLine(
       prev_, event,
       absl::StrCat(",\"ts\":\"", ts_prefix_, ".",
                    absl::Dec(micros - second * 1000000, absl::kZeroPad6), "Z\"",
                    fields));
-  const std::string record = absl::StrCat(torn_ ? "\n" : "", line, "\n");
-  if (!WriteAll(fd_, record)) {
-    torn_ = true;
-    failures_.fetch_add(1, std::memory_order_relaxed);
-    healthy_.store(false, std::memory_order_relaxed);
+  line.link = keys_.Link(line.text);
+  prev_ = line.link;
+  pending_.push_back(std::move(line));
+  return ++queued_;
+}
+
+void AuditLog::Settle(uint64_t seq) {
+  while (settled_ < seq) {
+    if (writing_) {
+      settled_cv_.Wait(&mu_);
+    } else {
+      WriteBatch();
+    }
+  }
+}
+
+void AuditLog::WriteBatch() {
+  if (pending_.empty()) {  // cannot happen: Settle waits for a queued line
+    settled_ = queued_;
     return;
   }
-  torn_ = false;
-  prev_ = keys_.Link(line);
-  lines_.fetch_add(1, std::memory_order_relaxed);
-  healthy_.store(true, std::memory_order_relaxed);
+  writing_ = true;
+  std::vector<Pending> batch;
+  batch.swap(pending_);
+  const uint64_t upto = queued_;
+  std::string bytes = torn_ ? "\n" : "";
+  for (const Pending& line : batch) absl::StrAppend(&bytes, line.text, "\n");
+  const int fd = fd_;
+  // Calls queue their lines meanwhile; the next writer takes them all.
+  mu_.Unlock();
+  const bool written = WriteAll(fd, bytes);
+  mu_.Lock();
+  if (written) {
+    torn_ = false;
+    written_prev_ = batch.back().link;
+    lines_.fetch_add(batch.size(), std::memory_order_relaxed);
+    healthy_.store(true, std::memory_order_relaxed);
+  } else {
+    torn_ = true;
+    failures_.fetch_add(batch.size(), std::memory_order_relaxed);
+    healthy_.store(false, std::memory_order_relaxed);
+    // The lost lines are not in the file: what queued meanwhile is chained
+    // anew to the last line that is, so the chain stays whole (the loss
+    // shows in the counters and health, not as a forgery).
+    std::string prev = written_prev_;
+    for (Pending& line : pending_) {
+      const size_t old_prev = line.text.find('"', kPrevPrefixLength);
+      line.text = absl::StrCat(line.text.substr(0, kPrevPrefixLength), prev,
+                               line.text.substr(old_prev));
+      line.link = keys_.Link(line.text);
+      prev = line.link;
+    }
+    prev_ = prev;
+  }
+  settled_ = upto;
+  writing_ = false;
+  settled_cv_.SignalAll();
 }
 
 void AuditLog::AppendMetrics(std::string* out) const {

@@ -1,6 +1,8 @@
-// --audit_log: one JSON line per audited event, appended with one write(2)
-// each (a crash loses no line that was acknowledged), chained by keyed
-// HMACs (core/audit/audit_chain.h).
+// --audit_log: one JSON line per audited event, chained by keyed HMACs
+// (core/audit/audit_chain.h). A call returns once its line is written: a
+// crash loses no line of a call that was answered. Lines queued while
+// another call writes go out together in the next write(2) (group commit),
+// so concurrent calls share the system call.
 //
 // What is recorded, and when, comes from each method's declaration
 // (tokend.api.v1.AuditRule; call_record.h) and from the per-minute
@@ -15,6 +17,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -52,15 +55,33 @@ class AuditLog {
   AuditLog(std::string path, audit::AuditKeys keys, const Clock* clock);
   absl::Status OpenLocked(absl::string_view reason)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void AppendLocked(absl::string_view event, absl::string_view fields)
+  // Chains a line after the last one queued; returns its sequence number.
+  uint64_t Queue(absl::string_view event, absl::string_view fields)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Returns once line `seq` is written or lost: written by this call with
+  // every line queued so far (one write(2) for all: group commit), or by
+  // the call writing when it came.
+  void Settle(uint64_t seq) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void WriteBatch() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  struct Pending {
+    std::string text;  // without its newline
+    std::string link;  // what the next line carries as prev
+  };
 
   const std::string path_;
   const audit::AuditKeys keys_;
   const Clock* const clock_;
   absl::Mutex mu_;
+  absl::CondVar settled_cv_;
   int fd_ ABSL_GUARDED_BY(mu_) = -1;
+  // The link of the last line queued, and of the last line written.
   std::string prev_ ABSL_GUARDED_BY(mu_);
+  std::string written_prev_ ABSL_GUARDED_BY(mu_);
+  std::vector<Pending> pending_ ABSL_GUARDED_BY(mu_);
+  uint64_t queued_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t settled_ ABSL_GUARDED_BY(mu_) = 0;  // written or lost
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;
   // A failed write may have left part of a line: the next starts on a new
   // line, so lines stay separable (the chain shows the loss).
   bool torn_ ABSL_GUARDED_BY(mu_) = false;
