@@ -44,9 +44,6 @@ absl::StatusOr<std::pair<std::string, bool>> LastLine(int fd) {
       start == std::string::npos ? tail : tail.substr(start + 1), terminated);
 }
 
-// The length of `{"prev":"`, where every line's link starts.
-constexpr size_t kPrevPrefixLength = 9;
-
 bool WriteAll(int fd, absl::string_view data) {
   while (!data.empty()) {
     ssize_t w = write(fd, data.data(), data.size());
@@ -63,8 +60,12 @@ AuditLog::AuditLog(std::string path, audit::AuditKeys keys, const Clock* clock)
     : path_(std::move(path)), keys_(std::move(keys)), clock_(clock) {}
 
 AuditLog::~AuditLog() {
-  absl::MutexLock lock(&mu_);
-  Settle(queued_);
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+    queued_cv_.Signal();
+  }
+  if (writer_.joinable()) writer_.join();
   if (fd_ >= 0) close(fd_);
 }
 
@@ -73,14 +74,37 @@ absl::StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(std::string path,
                                                          const Clock* clock) {
   std::unique_ptr<AuditLog> log(
       new AuditLog(std::move(path), std::move(keys), clock));
-  absl::MutexLock lock(&log->mu_);
-  absl::Status opened = log->OpenLocked("start");
-  if (!opened.ok()) return opened;
-  if (!log->healthy()) {
-    return absl::UnavailableError(
-        absl::StrCat("--audit_log ", log->path_, ": cannot write"));
+  {
+    absl::MutexLock lock(&log->mu_);
+    absl::Status opened = log->OpenLocked("start");
+    if (!opened.ok()) return opened;
+    if (!log->healthy()) {
+      return absl::UnavailableError(
+          absl::StrCat("--audit_log ", log->path_, ": cannot write"));
+    }
   }
+  log->writer_ = std::thread([raw = log.get()] { raw->Run(); });
   return log;
+}
+
+void AuditLog::ParkWriterLocked() {
+  parked_ = true;
+  while (writing_) idle_cv_.Wait(&mu_);
+  if (!pending_.empty()) {
+    std::vector<Pending> batch;
+    batch.swap(pending_);
+    Write(batch);
+    settled_ += batch.size();
+  }
+}
+
+void AuditLog::Flush() {
+  absl::MutexLock lock(&mu_);
+  const uint64_t target = queued_;
+  while (settled_ < target) {
+    queued_cv_.Signal();
+    idle_cv_.Wait(&mu_);
+  }
 }
 
 absl::Status AuditLog::Reopen() {
@@ -89,8 +113,17 @@ absl::Status AuditLog::Reopen() {
 }
 
 absl::Status AuditLog::OpenLocked(absl::string_view reason) {
-  // Lines already queued belong to the file they were chained in.
-  Settle(queued_);
+  // What is queued belongs to the file it was queued for, and the writer
+  // must not be using the descriptor about to close.
+  ParkWriterLocked();
+  absl::Status opened = OpenParkedLocked(reason);
+  parked_ = false;
+  queued_cv_.Signal();
+  idle_cv_.SignalAll();
+  return opened;
+}
+
+absl::Status AuditLog::OpenParkedLocked(absl::string_view reason) {
   const int fd =
       open(path_.c_str(), O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0) {
@@ -112,25 +145,58 @@ absl::Status AuditLog::OpenLocked(absl::string_view reason) {
       return last.status();
     }
     if (!last->first.empty()) {
-      prev_ = written_prev_ = keys_.Link(last->first);
+      prev_ = keys_.Link(last->first);
       torn_ = !last->second;
     }
   }
   if (fd_ >= 0) close(fd_);
   fd_ = fd;
-  Settle(Queue(audit::kOpenedEvent, absl::StrCat(",\"reason\":\"", reason,
-                                                 "\",\"pid\":", getpid())));
+  std::vector<Pending> opening(1);
+  opening[0].event = std::string(audit::kOpenedEvent);
+  opening[0].fields =
+      absl::StrCat(",\"reason\":\"", reason, "\",\"pid\":", getpid());
+  opening[0].micros = absl::ToUnixMicros(clock_->Now());
+  Write(opening);
   return absl::OkStatus();
 }
 
-void AuditLog::Append(absl::string_view event, absl::string_view fields) {
+void AuditLog::Append(absl::string_view event, std::string fields,
+                      std::function<void()> written) {
+  Pending pending;
+  pending.event = std::string(event);
+  pending.fields = std::move(fields);
+  pending.micros = absl::ToUnixMicros(clock_->Now());
+  pending.written = std::move(written);
   absl::MutexLock lock(&mu_);
-  Settle(Queue(event, fields));
+  ++queued_;
+  pending_.push_back(std::move(pending));
+  // The writer wakes for the first line of a batch; later ones join it.
+  if (pending_.size() == 1 && !writing_) queued_cv_.Signal();
 }
 
-uint64_t AuditLog::Queue(absl::string_view event, absl::string_view fields) {
+void AuditLog::Run() {
+  std::vector<Pending> batch;
+  absl::MutexLock lock(&mu_);
+  while (true) {
+    while ((pending_.empty() || parked_) && !stopping_) {
+      queued_cv_.Wait(&mu_);
+    }
+    if (pending_.empty()) return;  // stopping, and all written
+    batch.swap(pending_);
+    writing_ = true;
+    mu_.Unlock();
+    Write(batch);
+    mu_.Lock();
+    settled_ += batch.size();
+    batch.clear();
+    writing_ = false;
+    idle_cv_.SignalAll();
+  }
+}
+
+std::string AuditLog::Line(const Pending& pending) {
   // absl::FormatTime costs a microsecond; the second's text is kept.
-  const int64_t micros = absl::ToUnixMicros(clock_->Now());
+  const int64_t micros = pending.micros;
   const int64_t second =
       micros >= 0 ? micros / 1000000 : (micros - 999999) / 1000000;
   if (second != ts_second_) {
@@ -139,69 +205,36 @@ uint64_t AuditLog::Queue(absl::string_view event, absl::string_view fields) {
         absl::FormatTime("%Y-%m-%dT%H:%M:%S", absl::FromUnixSeconds(second),
                          absl::UTCTimeZone());
   }
-  Pending line;
-  line.text = audit::ChainedLine(
-      prev_, event,
+  return audit::ChainedLine(
+      prev_, pending.event,
       absl::StrCat(",\"ts\":\"", ts_prefix_, ".",
                    absl::Dec(micros - second * 1000000, absl::kZeroPad6), "Z\"",
-                   fields));
-  line.link = keys_.Link(line.text);
-  prev_ = line.link;
-  pending_.push_back(std::move(line));
-  return ++queued_;
+                   pending.fields));
 }
 
-void AuditLog::Settle(uint64_t seq) {
-  while (settled_ < seq) {
-    if (writing_) {
-      settled_cv_.Wait(&mu_);
-    } else {
-      WriteBatch();
-    }
-  }
-}
-
-void AuditLog::WriteBatch() {
-  if (pending_.empty()) {  // cannot happen: Settle waits for a queued line
-    settled_ = queued_;
-    return;
-  }
-  writing_ = true;
-  std::vector<Pending> batch;
-  batch.swap(pending_);
-  const uint64_t upto = queued_;
+void AuditLog::Write(std::vector<Pending>& lines) {
+  const std::string before = prev_;
   std::string bytes = torn_ ? "\n" : "";
-  for (const Pending& line : batch) absl::StrAppend(&bytes, line.text, "\n");
-  const int fd = fd_;
-  // Calls queue their lines meanwhile; the next writer takes them all.
-  mu_.Unlock();
-  const bool written = WriteAll(fd, bytes);
-  mu_.Lock();
-  if (written) {
+  for (const Pending& pending : lines) {
+    const std::string line = Line(pending);
+    absl::StrAppend(&bytes, line, "\n");
+    prev_ = keys_.Link(line);
+  }
+  if (WriteAll(fd_, bytes)) {
     torn_ = false;
-    written_prev_ = batch.back().link;
-    lines_.fetch_add(batch.size(), std::memory_order_relaxed);
+    lines_.fetch_add(lines.size(), std::memory_order_relaxed);
     healthy_.store(true, std::memory_order_relaxed);
   } else {
+    // Lost: the next line links to the last one written, so the chain in
+    // the files stays whole (the loss shows in the counters and health).
+    prev_ = before;
     torn_ = true;
-    failures_.fetch_add(batch.size(), std::memory_order_relaxed);
+    failures_.fetch_add(lines.size(), std::memory_order_relaxed);
     healthy_.store(false, std::memory_order_relaxed);
-    // The lost lines are not in the file: what queued meanwhile is chained
-    // anew to the last line that is, so the chain stays whole (the loss
-    // shows in the counters and health, not as a forgery).
-    std::string prev = written_prev_;
-    for (Pending& line : pending_) {
-      const size_t old_prev = line.text.find('"', kPrevPrefixLength);
-      line.text = absl::StrCat(line.text.substr(0, kPrevPrefixLength), prev,
-                               line.text.substr(old_prev));
-      line.link = keys_.Link(line.text);
-      prev = line.link;
-    }
-    prev_ = prev;
   }
-  settled_ = upto;
-  writing_ = false;
-  settled_cv_.SignalAll();
+  for (Pending& pending : lines) {
+    if (pending.written) pending.written();
+  }
 }
 
 void AuditLog::AppendMetrics(std::string* out) const {

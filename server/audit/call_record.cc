@@ -206,7 +206,8 @@ std::string TokenFields(absl::string_view jwt) {
 
 void RecordCall(AuditLog& log, const MethodPolicy& policy,
                 const AuditedCaller& caller, const Message& request,
-                const Message& response, const absl::Status& outcome) {
+                const Message& response, const absl::Status& outcome,
+                std::function<void()> written) {
   std::string fields = ",\"method\":";
   AppendValue(policy.method, &fields);
   absl::StrAppend(&fields, ",\"code\":\"",
@@ -252,7 +253,7 @@ void RecordCall(AuditLog& log, const MethodPolicy& policy,
   absl::string_view event = "change";
   if (plan.event == api::v1::AUDIT_EVENT_ISSUE) event = "issue";
   if (plan.event == api::v1::AUDIT_EVENT_REVOKE) event = "revoke";
-  log.Append(event, fields);
+  log.Append(event, std::move(fields), std::move(written));
 }
 
 }  // namespace tokend::server

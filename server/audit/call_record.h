@@ -4,6 +4,7 @@
 #ifndef TOKEND_SERVER_AUDIT_CALL_RECORD_H_
 #define TOKEND_SERVER_AUDIT_CALL_RECORD_H_
 
+#include <functional>
 #include <string>
 
 #include "absl/status/status.h"
@@ -27,12 +28,13 @@ struct AuditedCaller {
 bool ShouldAudit(const AuditPlan& plan, bool admitted,
                  const absl::Status& outcome);
 
-// Appends the call's line to `log`.
+// Queues the call's line in `log`; `written` runs once it is written.
 void RecordCall(AuditLog& log, const MethodPolicy& policy,
                 const AuditedCaller& caller,
                 const google::protobuf::Message& request,
                 const google::protobuf::Message& response,
-                const absl::Status& outcome);
+                const absl::Status& outcome,
+                std::function<void()> written = nullptr);
 
 // The fields of a compact JWS worth auditing, as `,"token":{…}`; empty when
 // `jwt` is not one.
