@@ -62,7 +62,7 @@ void FailureLog::WriteLocked(absl::Time end) {
                       ",\"interval_s\":", absl::ToInt64Seconds(interval_),
                       ",\"unauthenticated\":", unauthenticated,
                       ",\"rate_limited\":", rate_limited);
-      audit_->Append("refused", std::move(fields));
+      audit_->Append("refused", fields);
     }
     if (sink_ == nullptr || unauthenticated + rate_limited - c.logged <= 0) {
       return;

@@ -60,12 +60,7 @@ AuditLog::AuditLog(std::string path, audit::AuditKeys keys, const Clock* clock)
     : path_(std::move(path)), keys_(std::move(keys)), clock_(clock) {}
 
 AuditLog::~AuditLog() {
-  {
-    absl::MutexLock lock(&mu_);
-    stopping_ = true;
-    queued_cv_.Signal();
-  }
-  if (writer_.joinable()) writer_.join();
+  absl::MutexLock lock(&mu_);
   if (fd_ >= 0) close(fd_);
 }
 
@@ -74,37 +69,14 @@ absl::StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(std::string path,
                                                          const Clock* clock) {
   std::unique_ptr<AuditLog> log(
       new AuditLog(std::move(path), std::move(keys), clock));
-  {
-    absl::MutexLock lock(&log->mu_);
-    absl::Status opened = log->OpenLocked("start");
-    if (!opened.ok()) return opened;
-    if (!log->healthy()) {
-      return absl::UnavailableError(
-          absl::StrCat("--audit_log ", log->path_, ": cannot write"));
-    }
+  absl::MutexLock lock(&log->mu_);
+  absl::Status opened = log->OpenLocked("start");
+  if (!opened.ok()) return opened;
+  if (!log->healthy()) {
+    return absl::UnavailableError(
+        absl::StrCat("--audit_log ", log->path_, ": cannot write"));
   }
-  log->writer_ = std::thread([raw = log.get()] { raw->Run(); });
   return log;
-}
-
-void AuditLog::ParkWriterLocked() {
-  parked_ = true;
-  while (writing_) idle_cv_.Wait(&mu_);
-  if (!pending_.empty()) {
-    std::vector<Pending> batch;
-    batch.swap(pending_);
-    Write(batch);
-    settled_ += batch.size();
-  }
-}
-
-void AuditLog::Flush() {
-  absl::MutexLock lock(&mu_);
-  const uint64_t target = queued_;
-  while (settled_ < target) {
-    queued_cv_.Signal();
-    idle_cv_.Wait(&mu_);
-  }
 }
 
 absl::Status AuditLog::Reopen() {
@@ -113,17 +85,6 @@ absl::Status AuditLog::Reopen() {
 }
 
 absl::Status AuditLog::OpenLocked(absl::string_view reason) {
-  // What is queued belongs to the file it was queued for, and the writer
-  // must not be using the descriptor about to close.
-  ParkWriterLocked();
-  absl::Status opened = OpenParkedLocked(reason);
-  parked_ = false;
-  queued_cv_.Signal();
-  idle_cv_.SignalAll();
-  return opened;
-}
-
-absl::Status AuditLog::OpenParkedLocked(absl::string_view reason) {
   const int fd =
       open(path_.c_str(), O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0) {
@@ -151,52 +112,19 @@ absl::Status AuditLog::OpenParkedLocked(absl::string_view reason) {
   }
   if (fd_ >= 0) close(fd_);
   fd_ = fd;
-  std::vector<Pending> opening(1);
-  opening[0].event = std::string(audit::kOpenedEvent);
-  opening[0].fields =
-      absl::StrCat(",\"reason\":\"", reason, "\",\"pid\":", getpid());
-  opening[0].micros = absl::ToUnixMicros(clock_->Now());
-  Write(opening);
+  AppendLocked(audit::kOpenedEvent,
+               absl::StrCat(",\"reason\":\"", reason, "\",\"pid\":", getpid()));
   return absl::OkStatus();
 }
 
-void AuditLog::Append(absl::string_view event, std::string fields,
-                      std::function<void()> written) {
-  Pending pending;
-  pending.event = std::string(event);
-  pending.fields = std::move(fields);
-  pending.micros = absl::ToUnixMicros(clock_->Now());
-  pending.written = std::move(written);
+void AuditLog::Append(absl::string_view event, absl::string_view fields) {
   absl::MutexLock lock(&mu_);
-  ++queued_;
-  pending_.push_back(std::move(pending));
-  // The writer wakes for the first line of a batch; later ones join it.
-  if (pending_.size() == 1 && !writing_) queued_cv_.Signal();
+  AppendLocked(event, fields);
 }
 
-void AuditLog::Run() {
-  std::vector<Pending> batch;
-  absl::MutexLock lock(&mu_);
-  while (true) {
-    while ((pending_.empty() || parked_) && !stopping_) {
-      queued_cv_.Wait(&mu_);
-    }
-    if (pending_.empty()) return;  // stopping, and all written
-    batch.swap(pending_);
-    writing_ = true;
-    mu_.Unlock();
-    Write(batch);
-    mu_.Lock();
-    settled_ += batch.size();
-    batch.clear();
-    writing_ = false;
-    idle_cv_.SignalAll();
-  }
-}
-
-std::string AuditLog::Line(const Pending& pending) {
+void AuditLog::AppendLocked(absl::string_view event, absl::string_view fields) {
   // absl::FormatTime costs a microsecond; the second's text is kept.
-  const int64_t micros = pending.micros;
+  const int64_t micros = absl::ToUnixMicros(clock_->Now());
   const int64_t second =
       micros >= 0 ? micros / 1000000 : (micros - 999999) / 1000000;
   if (second != ts_second_) {
@@ -205,36 +133,22 @@ std::string AuditLog::Line(const Pending& pending) {
         absl::FormatTime("%Y-%m-%dT%H:%M:%S", absl::FromUnixSeconds(second),
                          absl::UTCTimeZone());
   }
-  return audit::ChainedLine(
-      prev_, pending.event,
+  const std::string line = audit::ChainedLine(
+      prev_, event,
       absl::StrCat(",\"ts\":\"", ts_prefix_, ".",
                    absl::Dec(micros - second * 1000000, absl::kZeroPad6), "Z\"",
-                   pending.fields));
-}
-
-void AuditLog::Write(std::vector<Pending>& lines) {
-  const std::string before = prev_;
-  std::string bytes = torn_ ? "\n" : "";
-  for (const Pending& pending : lines) {
-    const std::string line = Line(pending);
-    absl::StrAppend(&bytes, line, "\n");
-    prev_ = keys_.Link(line);
-  }
-  if (WriteAll(fd_, bytes)) {
-    torn_ = false;
-    lines_.fetch_add(lines.size(), std::memory_order_relaxed);
-    healthy_.store(true, std::memory_order_relaxed);
-  } else {
-    // Lost: the next line links to the last one written, so the chain in
-    // the files stays whole (the loss shows in the counters and health).
-    prev_ = before;
+                   fields));
+  const std::string record = absl::StrCat(torn_ ? "\n" : "", line, "\n");
+  if (!WriteAll(fd_, record)) {
     torn_ = true;
-    failures_.fetch_add(lines.size(), std::memory_order_relaxed);
+    failures_.fetch_add(1, std::memory_order_relaxed);
     healthy_.store(false, std::memory_order_relaxed);
+    return;
   }
-  for (Pending& pending : lines) {
-    if (pending.written) pending.written();
-  }
+  torn_ = false;
+  prev_ = keys_.Link(line);
+  lines_.fetch_add(1, std::memory_order_relaxed);
+  healthy_.store(true, std::memory_order_relaxed);
 }
 
 void AuditLog::AppendMetrics(std::string* out) const {

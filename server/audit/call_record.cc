@@ -206,8 +206,7 @@ std::string TokenFields(absl::string_view jwt) {
 
 void RecordCall(AuditLog& log, const MethodPolicy& policy,
                 const AuditedCaller& caller, const Message& request,
-                const Message& response, const absl::Status& outcome,
-                std::function<void()> written) {
+                const Message& response, const absl::Status& outcome) {
   std::string fields = ",\"method\":";
   AppendValue(policy.method, &fields);
   absl::StrAppend(&fields, ",\"code\":\"",
@@ -253,7 +252,7 @@ void RecordCall(AuditLog& log, const MethodPolicy& policy,
   absl::string_view event = "change";
   if (plan.event == api::v1::AUDIT_EVENT_ISSUE) event = "issue";
   if (plan.event == api::v1::AUDIT_EVENT_REVOKE) event = "revoke";
-  log.Append(event, std::move(fields), std::move(written));
+  log.Append(event, fields);
 }
 
 }  // namespace tokend::server

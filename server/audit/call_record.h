@@ -4,7 +4,6 @@
 #ifndef TOKEND_SERVER_AUDIT_CALL_RECORD_H_
 #define TOKEND_SERVER_AUDIT_CALL_RECORD_H_
 
-#include <functional>
 #include <string>
 
 #include "absl/status/status.h"
@@ -28,13 +27,12 @@ struct AuditedCaller {
 bool ShouldAudit(const AuditPlan& plan, bool admitted,
                  const absl::Status& outcome);
 
-// Queues the call's line in `log`; `written` runs once it is written.
+// Appends the call's line to `log`.
 void RecordCall(AuditLog& log, const MethodPolicy& policy,
                 const AuditedCaller& caller,
                 const google::protobuf::Message& request,
                 const google::protobuf::Message& response,
-                const absl::Status& outcome,
-                std::function<void()> written = nullptr);
+                const absl::Status& outcome);
 
 // The fields of a compact JWS worth auditing, as `,"token":{…}`; empty when
 // `jwt` is not one.

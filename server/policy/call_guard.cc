@@ -445,12 +445,11 @@ void CallGuard::Settle(Admission& admission) {
   }
 }
 
-bool CallGuard::Audit(const MethodPolicy& policy, const Admission& admission,
+void CallGuard::Audit(const MethodPolicy& policy, const Admission& admission,
                       const absl::Status& outcome,
                       const google::protobuf::Message& request,
-                      const google::protobuf::Message& response,
-                      std::function<void()> answer) {
-  if (!ShouldAudit(policy.audit, admission.admitted, outcome)) return false;
+                      const google::protobuf::Message& response) {
+  if (!ShouldAudit(policy.audit, admission.admitted, outcome)) return;
   const Caller& caller = admission.caller;
   AuditedCaller audited;
   audited.address = caller.address;
@@ -474,9 +473,7 @@ bool CallGuard::Audit(const MethodPolicy& policy, const Admission& admission,
       if (caller.session.ok()) audited.id = caller.session->id;
       break;
   }
-  RecordCall(*deps_.audit, policy, audited, request, response, outcome,
-             std::move(answer));
-  return true;
+  RecordCall(*deps_.audit, policy, audited, request, response, outcome);
 }
 
 grpc::ServerUnaryReactor* CallGuard::Finish(
@@ -492,15 +489,9 @@ grpc::ServerUnaryReactor* CallGuard::Finish(
     return reactor;
   }
   const absl::Status outcome = Truthful(admission.refusal, policy.method);
-  // An audited call is answered once its line is written (the audit
-  // log's writer runs the answer), so no answered call goes unrecorded.
   if (deps_.audit != nullptr &&
-      policy.audit.event != api::v1::AUDIT_EVENT_NONE &&
-      Audit(policy, admission, outcome, request, response,
-            [reactor, status = ToGrpcStatus(outcome)] {
-              reactor->Finish(status);
-            })) {
-    return reactor;
+      policy.audit.event != api::v1::AUDIT_EVENT_NONE) {
+    Audit(policy, admission, outcome, request, response);
   }
   reactor->Finish(ToGrpcStatus(outcome));
   return reactor;

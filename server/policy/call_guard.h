@@ -38,7 +38,6 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
-#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -179,13 +178,10 @@ class CallGuard {
                                    Admission& admission,
                                    const google::protobuf::Message& request,
                                    const google::protobuf::Message& response);
-  // Queues the call's audit line, if its method records this outcome, with
-  // `answer` to run once it is written; false when nothing is recorded.
-  bool Audit(const MethodPolicy& policy, const Admission& admission,
+  void Audit(const MethodPolicy& policy, const Admission& admission,
              const absl::Status& outcome,
              const google::protobuf::Message& request,
-             const google::protobuf::Message& response,
-             std::function<void()> answer);
+             const google::protobuf::Message& response);
 
   const GuardDeps deps_;
   const GuardOptions options_;
