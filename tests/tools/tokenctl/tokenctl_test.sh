@@ -173,18 +173,24 @@ done
 pass "decode rejects non-JWS input"
 
 # --- verify -------------------------------------------------------------
-ctl verify garbage
+ctl verify garbage --family=iam
 [ "$rc" -ne 0 ] || fail "verify garbage succeeded: $out"
-grep -qE 'tokenctl: (INVALID_ARGUMENT|UNAUTHENTICATED): ' <<<"$err" ||
+grep -qE 'tokenctl: INVALID_ARGUMENT: ' <<<"$err" && ! grep -q family <<<"$err" ||
   fail "verify garbage: $err"
 pass "verify garbage: $err"
 
 # The hand-made token decodes, but is not one of tokend's.
-ctl verify "$token"
+ctl verify "$token" --family=iam
 [ "$rc" -ne 0 ] || fail "verify of a forged token succeeded: $out"
-grep -qE 'tokenctl: (INVALID_ARGUMENT|UNAUTHENTICATED): ' <<<"$err" ||
+grep -qE 'tokenctl: (INVALID_ARGUMENT|UNAUTHENTICATED): ' <<<"$err" && ! grep -q family <<<"$err" ||
   fail "verify forged: $err"
 pass "verify forged token: $err"
+
+# Verify needs the audience or the family the token must have.
+ctl verify "$token"
+[ "$rc" -ne 0 ] && grep -q 'INVALID_ARGUMENT: name the audience or the family' <<<"$err" ||
+  fail "verify without audience or family: rc $rc: $err"
+pass "verify without audience or family: $err"
 
 # --- service accounts ----------------------------------------------------
 ctl_ok sa create robot-1 "ci robot"
@@ -260,8 +266,11 @@ out=$(cat "$dir/out")
 [ "$rc" -eq 0 ] || fail "iam token (no admin key) exited $rc: $(cat "$dir/err")"
 iam_token=$(py 'd["iam_token"]' <<<"$out")
 [ -n "$(py 'd["expires_at"]' <<<"$out")" ] || fail "iam token: no expires_at: $out"
-ctl_ok verify "$iam_token"
+ctl_ok verify "$iam_token" --family=iam
 [ "$(py 'd["claims"]["sub"]' <<<"$out")" = "$sa_id" ] || fail "verify iam token: sub: $out"
+ctl verify "$iam_token" --family=session
+[ "$rc" -ne 0 ] && grep -q 'UNAUTHENTICATED: token is not of the session family' <<<"$err" ||
+  fail "verify iam token as a session token: rc $rc: $err"
 pass "iam token --key → a token tokend verifies (sub $sa_id)"
 
 ctl iam token --key="$keyfile" --audience=https://elsewhere.example/iam/v1/tokens
@@ -358,7 +367,7 @@ payload=$(jwt_part 1 <<<"$jwt")
 ctl_ok sessions token "$session_id" --expires_in_seconds 120
 [ "$(jwt_part 1 <<<"$(py 'd["jwt"]' <<<"$out")" | py 'd["exp"] - d["iat"]')" = 120 ] ||
   fail "sessions token --expires_in_seconds 120: $out"
-ctl_ok verify "$jwt"
+ctl_ok verify "$jwt" --family=session
 [ "$(py 'd["claims"]["sid"]' <<<"$out")" = "$session_id" ] || fail "verify session token: $out"
 pass "sessions token: sub, sid, v=2, 60 s (120 s on request); tokend verifies it"
 
