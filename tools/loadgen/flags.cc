@@ -22,6 +22,11 @@ ABSL_FLAG(std::string, descriptor_source, "auto",
           "Where the request type comes from: auto (the protos linked into "
           "loadgen, else server reflection), binary, or reflection.");
 ABSL_FLAG(int, concurrency, 16, "Calls kept outstanding in total.");
+ABSL_FLAG(double, rate, 0,
+          "Open loop: start this many calls per second on a fixed schedule, "
+          "whatever the responses, latency measured from each call's "
+          "scheduled start (--concurrency then caps the calls outstanding); "
+          "0: closed loop.");
 ABSL_FLAG(int, channels, 1,
           "Connections (each with its own completion-queue thread) the calls "
           "are spread over.");
@@ -145,6 +150,7 @@ absl::StatusOr<LoadOptions> LoadOptionsFromFlags() {
   }
   options.descriptor_source = *source;
   options.concurrency = absl::GetFlag(FLAGS_concurrency);
+  options.rate = absl::GetFlag(FLAGS_rate);
   options.channels = absl::GetFlag(FLAGS_channels);
   options.warmup = absl::GetFlag(FLAGS_warmup);
   options.count = absl::GetFlag(FLAGS_count);

@@ -16,6 +16,7 @@
 #include "grpcpp/security/credentials.h"
 #include "grpcpp/support/channel_arguments.h"
 #include "tools/loadgen/method_resolver.h"
+#include "tools/loadgen/open_loop.h"
 #include "tools/loadgen/request_builder.h"
 #include "tools/loadgen/runner.h"
 
@@ -142,7 +143,9 @@ absl::StatusOr<LoadResult> RunLoad(const LoadOptions& options) {
     run.call_credentials = *std::move(credentials);
   }
   auto stats =
-      RunClosedLoop(run, name->Path(), MakeByteBuffer(*bytes), *channels);
+      options.rate > 0
+          ? RunOpenLoop(run, name->Path(), MakeByteBuffer(*bytes), *channels)
+          : RunClosedLoop(run, name->Path(), MakeByteBuffer(*bytes), *channels);
   if (!stats.ok()) return stats.status();
 
   LoadResult result;
@@ -152,6 +155,7 @@ absl::StatusOr<LoadResult> RunLoad(const LoadOptions& options) {
   result.info.descriptor_source =
       std::string(DescriptorSourceName((*method)->source()));
   result.info.concurrency = options.concurrency;
+  result.info.rate = options.rate;
   result.info.channels = options.channels;
   result.info.warmup = options.warmup;
   return result;

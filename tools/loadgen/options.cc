@@ -130,6 +130,14 @@ absl::Status ValidateLoadOptions(const LoadOptions& options) {
                      ") must not exceed --concurrency (", options.concurrency,
                      "): every channel keeps at least one call outstanding"));
   }
+  if (!(options.rate >= 0) || options.rate > 1e7) {
+    return absl::InvalidArgumentError(
+        "--rate must be between 0 (closed loop) and 10,000,000 calls/s");
+  }
+  if (options.rate > 0 && options.count > 0) {
+    return absl::InvalidArgumentError(
+        "--rate runs for --duration: it takes no --count");
+  }
   if (options.count < 0) {
     return absl::InvalidArgumentError("--count must not be negative");
   }

@@ -40,8 +40,12 @@ struct LoadOptions {
   DescriptorSource descriptor_source = DescriptorSource::kAuto;
 
   // Calls kept outstanding in total (closed loop), spread over `channels`
-  // connections, each driven by one completion-queue thread.
+  // connections, each driven by one completion-queue thread. With a rate:
+  // the most calls outstanding at once.
   int concurrency = 16;
+  // Calls per second on a fixed schedule, whatever the responses (open
+  // loop, tools/loadgen/open_loop.h); 0: closed loop.
+  double rate = 0;
   int channels = 1;
 
   // Not counted.

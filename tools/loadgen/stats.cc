@@ -68,9 +68,17 @@ std::string FormatTable(const RunStats& stats, const RunInfo& info) {
   absl::StrAppendFormat(&out, "%-13s %s\n", "target", info.target);
   absl::StrAppendFormat(&out, "%-13s %s (descriptor from %s)\n", "method",
                         info.method, info.descriptor_source);
-  absl::StrAppendFormat(&out, "%-13s %d over %d channel%s\n", "concurrency",
-                        info.concurrency, info.channels,
-                        info.channels == 1 ? "" : "s");
+  if (info.rate > 0) {
+    absl::StrAppendFormat(&out,
+                          "%-13s %.1f calls/s scheduled (open loop), at most "
+                          "%d outstanding over %d channel%s\n",
+                          "rate", info.rate, info.concurrency, info.channels,
+                          info.channels == 1 ? "" : "s");
+  } else {
+    absl::StrAppendFormat(&out, "%-13s %d over %d channel%s\n", "concurrency",
+                          info.concurrency, info.channels,
+                          info.channels == 1 ? "" : "s");
+  }
   absl::StrAppendFormat(&out, "%-13s %.3f s (after %.3f s warm-up)\n",
                         "elapsed", absl::ToDoubleSeconds(stats.elapsed),
                         absl::ToDoubleSeconds(info.warmup));
@@ -105,6 +113,7 @@ std::string FormatJson(const RunStats& stats, const RunInfo& info) {
   j["descriptor_source"] = info.descriptor_source;
   j["concurrency"] = info.concurrency;
   j["channels"] = info.channels;
+  j["rate"] = info.rate;
   j["warmup_s"] = absl::ToDoubleSeconds(info.warmup);
   j["elapsed_s"] = absl::ToDoubleSeconds(stats.elapsed);
   j["calls"] = stats.calls();

@@ -45,6 +45,7 @@ struct RunInfo {
   std::string method;             // "/pkg.Service/Method"
   std::string descriptor_source;  // where the request type came from
   int concurrency = 0;
+  double rate = 0;  // open loop: calls per second scheduled; 0: closed
   int channels = 0;
   absl::Duration warmup = absl::ZeroDuration();
 };
@@ -53,7 +54,7 @@ struct RunInfo {
 std::string FormatTable(const RunStats& stats, const RunInfo& info);
 
 // One JSON object on one line (for scripts):
-// {"target","method","descriptor_source","concurrency","channels",
+// {"target","method","descriptor_source","concurrency","channels","rate",
 //  "warmup_s","elapsed_s","calls","ok","errors","errors_by_code":{NAME:n},
 //  "error_messages":{NAME:"first message"},"throughput":calls_per_s,
 //  "latency_us":{"min","mean","p50","p90","p99","p999","max"}}

@@ -132,6 +132,55 @@ TEST_F(LoadgenTest, CountRunsExactlyThatManyCalls) {
   EXPECT_EQ(result->info.descriptor_source, "binary");
 }
 
+// Open loop (--rate): the schedule, not the responses, decides how many
+// calls are made: rate x duration, each channel its share.
+TEST_F(LoadgenTest, OpenLoopMakesExactlyTheScheduledCalls) {
+  LoadOptions options = Options("tokend.loadgen.test.v1.TestService/Noop");
+  options.rate = 400;
+  options.duration = absl::Seconds(1);
+  options.channels = 2;
+  options.concurrency = 8;
+  const int64_t before = service_->noops.load();
+  auto result = RunLoad(options);
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->stats.calls(), 400);
+  EXPECT_EQ(result->stats.errors(), 0);
+  EXPECT_EQ(service_->noops.load() - before, 400);
+  EXPECT_EQ(result->info.rate, 400);
+}
+
+// A server slower than the schedule: 20 ms a call, one at a time, asked for
+// 100 a second over 0.5 s. A closed loop would report 20 ms and slow down
+// to the server's pace; the open loop keeps the schedule, so each call
+// waits for those before it and its latency, counted from when it was due,
+// grows. The last of the 50 is due at 490 ms and cannot end before the
+// 1,000 ms of work ahead of it: over 500 ms. These bounds come from the
+// server's deliberate sleeps: no machine can beat them.
+TEST_F(LoadgenTest, OpenLoopCountsTheWaitOfCallsItCouldNotStart) {
+  LoadOptions options =
+      Options("tokend.loadgen.test.v1.TestService/Sleep", R"({"millis": 20})");
+  options.rate = 100;
+  options.duration = absl::Milliseconds(500);
+  options.concurrency = 1;
+  auto result = RunLoad(options);
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->stats.calls(), 50);
+  EXPECT_EQ(result->stats.errors(), 0);
+  EXPECT_GE(result->stats.latency_ns.max(), 500'000'000u);
+  // 50 calls over at least the 1 s of work: the achieved rate shows it.
+  EXPECT_GE(result->stats.elapsed, absl::Seconds(1));
+  EXPECT_LT(result->stats.Throughput(), 51.0);
+}
+
+TEST_F(LoadgenTest, OpenLoopTakesNoCount) {
+  LoadOptions options = Options("tokend.loadgen.test.v1.TestService/Noop");
+  options.rate = 100;
+  options.count = 10;
+  options.duration = absl::Seconds(1);
+  EXPECT_EQ(RunLoad(options).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
 // Without a warm-up, count mode sends the server exactly `count` calls: none
 // starts before measurement (the loadgen_iam_test flake: 51 for 50).
 TEST_F(LoadgenTest, CountWithoutWarmupSendsExactlyThatManyCalls) {
