@@ -101,13 +101,15 @@ cpu_share() {  # c0 t0 -> share
     -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.4f", (c1 - c0) / hz / (t1 - t0) }'
 }
 
-grpc_load() {  # method request concurrency [metadata] -> loadgen's JSON plus "server_cpu"
+# With a rate (calls/s): open loop at that rate, the concurrency only a cap
+# on calls outstanding (tools/loadgen/open_loop.h).
+grpc_load() {  # method request concurrency [metadata] [rate] -> loadgen's JSON plus "server_cpu"
   local t0 c0 out
   t0=$(date +%s.%N); c0=$(cpu_ticks)
   out=$(taskset -c 1 "$bin/tools/loadgen/loadgen" --target="$grpc" --method="$1" \
-    --request="$2" --metadata="${4:-}" --concurrency="$3" \
+    --request="$2" --metadata="${4:-}" --concurrency="$3" ${5:+--rate="$5"} \
     --channels=$(( $3 < 2 ? 1 : 2 )) --duration="${secs}s" --warmup=2s --json) \
-    || die "loadgen failed: $1 c=$3"
+    || die "loadgen failed: $1 c=$3${5:+ rate=$5}"
   # The server's share of one CPU over warm-up and run alike (same load).
   printf '%s' "${out%\}},\"server_cpu\":$(cpu_share "$c0" "$t0")}"
 }
