@@ -1,20 +1,15 @@
 #include "tools/loadgen/open_loop.h"
 
-#include <sys/prctl.h>
-#include <time.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <chrono>
 #include <cmath>
+#include <limits>
 #include <optional>
 #include <thread>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
-#include "grpcpp/alarm.h"
 #include "grpcpp/client_context.h"
 #include "grpcpp/completion_queue.h"
 #include "grpcpp/generic/generic_stub.h"
@@ -51,15 +46,19 @@ struct CallConfig {
   absl::Duration timeout;  // infinite: none
 };
 
-// One channel's share of the schedule: a pacer thread starts each call at
-// its time (clock_nanosleep with a 1 ns timer slack: gRPC's own alarms fire
-// up to a millisecond late, which would count as latency), and the
-// completion-queue thread records and frees the calls.
+// The whole schedule, on one thread over all channels (round robin): it
+// starts each call at its time and handles completions from the same
+// completion queue, so no other thread has to wake the one polling (gRPC kicks
+// its poller for calls started elsewhere: that capped a pacer-thread design
+// near 10,000 calls/s). gRPC's timed waits round to milliseconds, which would
+// count as latency: within kSpin of a call's time the thread polls without
+// waiting.
 class Worker {
  public:
-  Worker(std::shared_ptr<grpc::Channel> channel, int slots,
+  Worker(const std::vector<std::shared_ptr<grpc::Channel>>& channels, int slots,
          const CallConfig* config, Schedule schedule)
-      : stub_(std::move(channel)), config_(config), schedule_(schedule) {
+      : config_(config), schedule_(schedule) {
+    for (const auto& channel : channels) stubs_.emplace_back(channel);
     for (int i = 0; i < slots; ++i) {
       slots_.push_back(std::make_unique<Slot>());
       free_.push_back(slots_.back().get());
@@ -67,24 +66,52 @@ class Worker {
   }
 
   void Run() {
-    std::thread pacer([this] { Pace(); });
-    void* tag;
-    bool ok;
-    while (cq_.Next(&tag, &ok)) {
-      if (tag == &drain_) {
+    constexpr int64_t kSpinNs = 2'000'000;
+    int64_t next = 0;    // the next call of the schedule
+    bool paced = false;  // every call of the schedule has started
+    int64_t drain_at = 0;
+    while (!paced || outstanding_ > 0) {
+      int64_t now = NowNanos();
+      while (!paced) {
+        const int64_t due = schedule_.Due(next);
+        if (due >= schedule_.measure_end_ns) {
+          paced = true;
+          drain_at = now + absl::ToInt64Nanoseconds(kDrain);
+          break;
+        }
+        // All slots taken: the call starts when one frees, its wait
+        // counted (it is measured from `due`).
+        if (due > now || free_.empty()) break;
+        Start(due);
+        ++next;
+      }
+      if (paced && outstanding_ == 0) break;
+      if (paced && now >= drain_at) {
         for (auto& slot : slots_) {
           if (slot->context.has_value()) slot->context->TryCancel();
         }
-      } else if (tag != &wake_) {
+        drain_at = std::numeric_limits<int64_t>::max();
+      }
+      // Wait for a completion, but not past the next call's time.
+      int64_t wake =
+          paced ? std::min(drain_at, now + kSpinNs) : schedule_.Due(next);
+      if (!paced && free_.empty()) wake = now + kSpinNs;
+      const int64_t wait = wake - now;
+      const gpr_timespec deadline =
+          wait > kSpinNs
+              ? gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC),
+                             gpr_time_from_nanos(wait - kSpinNs, GPR_TIMESPAN))
+              : gpr_time_0(GPR_CLOCK_MONOTONIC);
+      void* tag;
+      bool ok;
+      if (cq_.AsyncNext(&tag, &ok, deadline) ==
+          grpc::CompletionQueue::GOT_EVENT) {
         OnDone(static_cast<Slot*>(tag));
       }
-      absl::MutexLock lock(&mu_);
-      if (paced_ && outstanding_ == 0) break;
     }
-    pacer.join();
-    wake_.Cancel();
-    drain_.Cancel();
     cq_.Shutdown();
+    void* tag;
+    bool ok;
     while (cq_.Next(&tag, &ok)) {
     }
   }
@@ -102,43 +129,10 @@ class Worker {
     bool measured = false;
   };
 
-  void Pace() {
-    prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
-    for (int64_t k = 0;; ++k) {
-      const int64_t due = schedule_.Due(k);
-      if (due >= schedule_.measure_end_ns) break;
-      const timespec at = {static_cast<time_t>(due / 1000000000),
-                           static_cast<long>(due % 1000000000)};
-      while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &at, nullptr) ==
-             EINTR) {
-      }
-      Slot* slot;
-      {
-        // All taken: the call starts when one frees, late, and its wait
-        // counts (it is measured from `due`).
-        absl::MutexLock lock(&mu_);
-        mu_.Await(absl::Condition(
-            +[](std::vector<Slot*>* free) { return !free->empty(); }, &free_));
-        slot = free_.back();
-        free_.pop_back();
-        ++outstanding_;
-      }
-      Start(slot, due);
-    }
-    {
-      absl::MutexLock lock(&mu_);
-      paced_ = true;
-    }
-    const gpr_timespec now = gpr_now(GPR_CLOCK_MONOTONIC);
-    wake_.Set(&cq_, now, &wake_);
-    drain_.Set(
-        &cq_,
-        gpr_time_add(now, gpr_time_from_nanos(absl::ToInt64Nanoseconds(kDrain),
-                                              GPR_TIMESPAN)),
-        &drain_);
-  }
-
-  void Start(Slot* slot, int64_t due) {
+  void Start(int64_t due) {
+    Slot* slot = free_.back();
+    free_.pop_back();
+    ++outstanding_;
     slot->due_ns = due;
     slot->measured = due >= schedule_.measure_start_ns;
     grpc::ClientContext& context = slot->context.emplace();
@@ -151,8 +145,10 @@ class Worker {
     if (config_->timeout != absl::InfiniteDuration()) {
       context.set_deadline(absl::ToChronoTime(absl::Now() + config_->timeout));
     }
-    slot->reader = stub_.PrepareUnaryCall(&context, config_->method_path,
-                                          config_->request, &cq_);
+    // Round robin over the channels.
+    grpc::GenericStub& stub = stubs_[next_stub_++ % stubs_.size()];
+    slot->reader = stub.PrepareUnaryCall(&context, config_->method_path,
+                                         config_->request, &cq_);
     slot->reader->StartCall();
     slot->reader->Finish(&slot->response, &slot->status, slot);
   }
@@ -171,23 +167,18 @@ class Worker {
     slot->context.reset();
     slot->response.Clear();
     slot->status = grpc::Status();
-    absl::MutexLock lock(&mu_);
     free_.push_back(slot);
     --outstanding_;
   }
 
-  grpc::GenericStub stub_;
+  std::vector<grpc::GenericStub> stubs_;
+  size_t next_stub_ = 0;
   grpc::CompletionQueue cq_;
-  grpc::Alarm wake_;   // the pacer is done: look whether all is
-  grpc::Alarm drain_;  // measured calls outlived the drain limit
   const CallConfig* config_;
   const Schedule schedule_;
   std::vector<std::unique_ptr<Slot>> slots_;
-  absl::Mutex mu_;
-  std::vector<Slot*> free_ ABSL_GUARDED_BY(mu_);
-  int outstanding_ ABSL_GUARDED_BY(mu_) = 0;
-  bool paced_ ABSL_GUARDED_BY(mu_) = false;
-  // The completion-queue thread's.
+  std::vector<Slot*> free_;
+  int outstanding_ = 0;
   int64_t last_measured_ns_ = 0;
   RunStats stats_;
 };
@@ -215,7 +206,6 @@ absl::StatusOr<RunStats> RunOpenLoop(
       method_path, request, options.metadata, options.call_credentials,
       options.call_timeout <= absl::ZeroDuration() ? absl::InfiniteDuration()
                                                    : options.call_timeout};
-  // Worker i takes calls i, i + n, i + 2n, … of one schedule at `rate`.
   const double interval_ns = 1e9 / options.rate;
   const int64_t start_ns =
       NowNanos() + absl::ToInt64Nanoseconds(absl::Milliseconds(10));
@@ -223,29 +213,12 @@ absl::StatusOr<RunStats> RunOpenLoop(
       start_ns + absl::ToInt64Nanoseconds(options.warmup);
   const int64_t measure_end =
       measure_start + absl::ToInt64Nanoseconds(options.duration);
-  std::vector<std::unique_ptr<Worker>> workers;
-  for (int i = 0; i < n; ++i) {
-    const int slots =
-        options.concurrency / n + (i < options.concurrency % n ? 1 : 0);
-    Schedule schedule{
-        start_ns + static_cast<int64_t>(std::llround(i * interval_ns)),
-        interval_ns * n, measure_start, measure_end};
-    workers.push_back(
-        std::make_unique<Worker>(channels[i], slots, &config, schedule));
-  }
-  std::vector<std::thread> threads;
-  for (auto& worker : workers) {
-    threads.emplace_back([w = worker.get()] { w->Run(); });
-  }
-  for (auto& thread : threads) thread.join();
-
-  RunStats total;
-  int64_t last = measure_end;
-  for (auto& worker : workers) {
-    total.Merge(worker->stats());
-    last = std::max(last, worker->last_measured_ns());
-  }
-  total.elapsed = absl::Nanoseconds(last - measure_start);
+  Worker worker(channels, options.concurrency, &config,
+                Schedule{start_ns, interval_ns, measure_start, measure_end});
+  worker.Run();
+  RunStats total = std::move(worker.stats());
+  total.elapsed = absl::Nanoseconds(
+      std::max(measure_end, worker.last_measured_ns()) - measure_start);
   return total;
 }
 
