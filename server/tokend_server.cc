@@ -96,8 +96,11 @@ struct TokendServer::State {
   std::unique_ptr<ReplicaSync> sync;
   std::vector<std::unique_ptr<grpc::Service>> services;
   std::unique_ptr<Metrics> metrics;
-  // With --log_requests; outlives the server, whose interceptors use it.
+  // With --audit_log; outlives the server (the guard writes to it) and the
+  // failure log (whose last aggregates go to it).
   std::unique_ptr<AuditLog> audit;
+  // With --log_requests or --audit_log; outlives the server, whose
+  // interceptors use it.
   std::unique_ptr<FailureLog> failure_log;
   std::unique_ptr<grpc::Server> server;
   std::string http_address;
