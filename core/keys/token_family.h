@@ -18,6 +18,8 @@ namespace tokend::keys {
 
 inline constexpr char kFamilyClaim[] = "tkd_family";
 inline constexpr char kSessionIdClaim[] = "tkd_sid";
+// The claim of Hasura's session variables, which marks a Hasura token.
+inline constexpr char kHasuraClaimsNamespace[] = "https://hasura.io/jwt/claims";
 
 enum class TokenFamily {
   kIam,       // Yandex-style IAM tokens (the iam slot)

@@ -30,6 +30,7 @@
 #include "core/jose/raw_jwt.h"
 #include "core/keys/keyring.h"
 #include "core/keys/sealer.h"
+#include "core/keys/token_family.h"
 #include "core/sessions/firebase_custom_token.h"
 #include "core/sessions/jwt_template.h"
 #include "core/store/jwt_template_store.h"
@@ -43,7 +44,7 @@ namespace tokend::sessions {
 // Bounds of expires_in_seconds (Clerk's BAPI) and of template lifetimes.
 inline constexpr int64_t kMinTokenLifetimeSeconds = 30;
 inline constexpr int64_t kMaxTokenLifetimeSeconds = 315'360'000;
-inline constexpr char kHasuraClaimsNamespace[] = "https://hasura.io/jwt/claims";
+using keys::kHasuraClaimsNamespace;
 // Largest rendered template payload (JSON bytes) that is signed.
 inline constexpr size_t kMaxRenderedClaimsBytes = 32 * 1024;
 

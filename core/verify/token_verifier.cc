@@ -37,7 +37,7 @@ std::optional<keys::TokenFamily> FamilyBeforeTheClaim(
   if (jwt.HasClaim("sid") && jwt.HasClaim("v")) {
     return keys::TokenFamily::kSession;
   }
-  if (jwt.HasClaim("https://hasura.io/jwt/claims")) {
+  if (jwt.HasClaim(keys::kHasuraClaimsNamespace)) {
     return keys::TokenFamily::kHasura;
   }
   return keys::TokenFamily::kTemplate;

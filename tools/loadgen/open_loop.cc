@@ -1,10 +1,8 @@
 #include "tools/loadgen/open_loop.h"
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <limits>
-#include <optional>
 #include <thread>
 #include <utility>
 
@@ -14,6 +12,7 @@
 #include "grpcpp/completion_queue.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/support/async_unary_call.h"
+#include "tools/loadgen/unary_call.h"
 
 namespace tokend::loadgen {
 namespace {
@@ -21,29 +20,15 @@ namespace {
 // How long measured calls still in flight at the window's end are awaited.
 constexpr absl::Duration kDrain = absl::Seconds(10);
 
-int64_t NowNanos() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
 struct Schedule {
-  int64_t first_ns;          // this worker's first call
-  double interval_ns;        // between its calls
+  int64_t first_ns;          // the first call
+  double interval_ns;        // between calls
   int64_t measure_start_ns;  // calls due from here on are measured
   int64_t measure_end_ns;    // and none is started from here on
 
   int64_t Due(int64_t k) const {
     return first_ns + static_cast<int64_t>(std::llround(k * interval_ns));
   }
-};
-
-struct CallConfig {
-  std::string method_path;
-  grpc::ByteBuffer request;
-  Metadata metadata;
-  std::shared_ptr<grpc::CallCredentials> credentials;
-  absl::Duration timeout;  // infinite: none
 };
 
 // The whole schedule, on one thread over all channels (round robin): it
@@ -88,7 +73,9 @@ class Worker {
       if (paced && outstanding_ == 0) break;
       if (paced && now >= drain_at) {
         for (auto& slot : slots_) {
-          if (slot->context.has_value()) slot->context->TryCancel();
+          if (slot->call.context.has_value()) {
+            slot->call.context->TryCancel();
+          }
         }
         drain_at = std::numeric_limits<int64_t>::max();
       }
@@ -121,10 +108,7 @@ class Worker {
 
  private:
   struct Slot {
-    std::optional<grpc::ClientContext> context;
-    std::unique_ptr<grpc::ClientAsyncResponseReader<grpc::ByteBuffer>> reader;
-    grpc::ByteBuffer response;
-    grpc::Status status;
+    UnaryCall call;
     int64_t due_ns = 0;  // when the schedule meant it to start
     bool measured = false;
   };
@@ -135,38 +119,18 @@ class Worker {
     ++outstanding_;
     slot->due_ns = due;
     slot->measured = due >= schedule_.measure_start_ns;
-    grpc::ClientContext& context = slot->context.emplace();
-    for (const auto& [key, value] : config_->metadata) {
-      context.AddMetadata(key, value);
-    }
-    if (config_->credentials != nullptr) {
-      context.set_credentials(config_->credentials);
-    }
-    if (config_->timeout != absl::InfiniteDuration()) {
-      context.set_deadline(absl::ToChronoTime(absl::Now() + config_->timeout));
-    }
     // Round robin over the channels.
-    grpc::GenericStub& stub = stubs_[next_stub_++ % stubs_.size()];
-    slot->reader = stub.PrepareUnaryCall(&context, config_->method_path,
-                                         config_->request, &cq_);
-    slot->reader->StartCall();
-    slot->reader->Finish(&slot->response, &slot->status, slot);
+    slot->call.Start(stubs_[next_stub_++ % stubs_.size()], &cq_, *config_,
+                     slot);
   }
 
   void OnDone(Slot* slot) {
     const int64_t end_ns = NowNanos();
     if (slot->measured) {
-      const int code = static_cast<int>(slot->status.error_code());
-      stats_.Record(code, static_cast<uint64_t>(end_ns - slot->due_ns),
-                    code == 0
-                        ? absl::string_view()
-                        : absl::string_view(slot->status.error_message()));
+      slot->call.Record(stats_, static_cast<uint64_t>(end_ns - slot->due_ns));
       last_measured_ns_ = std::max(last_measured_ns_, end_ns);
     }
-    slot->reader.reset();
-    slot->context.reset();
-    slot->response.Clear();
-    slot->status = grpc::Status();
+    slot->call.Reset();
     free_.push_back(slot);
     --outstanding_;
   }
@@ -202,10 +166,7 @@ absl::StatusOr<RunStats> RunOpenLoop(
     return absl::InvalidArgumentError(absl::StrCat(
         "concurrency ", options.concurrency, " is below the ", n, " channels"));
   }
-  CallConfig config{
-      method_path, request, options.metadata, options.call_credentials,
-      options.call_timeout <= absl::ZeroDuration() ? absl::InfiniteDuration()
-                                                   : options.call_timeout};
+  const CallConfig config = CallConfig::Of(options, method_path, request);
   const double interval_ns = 1e9 / options.rate;
   const int64_t start_ns =
       NowNanos() + absl::ToInt64Nanoseconds(absl::Milliseconds(10));

@@ -1,8 +1,6 @@
 #include "tools/loadgen/runner.h"
 
 #include <atomic>
-#include <chrono>
-#include <optional>
 #include <thread>
 #include <utility>
 
@@ -14,17 +12,12 @@
 #include "grpcpp/completion_queue.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/support/async_unary_call.h"
+#include "tools/loadgen/unary_call.h"
 
 namespace tokend::loadgen {
 namespace {
 
 enum Phase : int { kWarmup = 0, kMeasure = 1, kDone = 2 };
-
-int64_t NowNanos() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
 
 // State the workers share with the controlling thread.
 struct Shared {
@@ -39,15 +32,6 @@ struct Shared {
   absl::Notification count_reached;
 
   Shared(Phase first_phase, int64_t count) : phase(first_phase), count(count) {}
-};
-
-// The per-call settings every worker applies.
-struct CallConfig {
-  std::string method_path;
-  grpc::ByteBuffer request;
-  Metadata metadata;
-  std::shared_ptr<grpc::CallCredentials> credentials;
-  absl::Duration timeout;  // infinite: none
 };
 
 class Worker {
@@ -72,7 +56,9 @@ class Worker {
       if (tag == &stop_alarm_) {
         stopping_ = true;
         for (auto& slot : slots_) {
-          if (slot->context.has_value()) slot->context->TryCancel();
+          if (slot->call.context.has_value()) {
+            slot->call.context->TryCancel();
+          }
         }
         continue;
       }
@@ -94,10 +80,7 @@ class Worker {
  private:
   // One of the calls this worker keeps outstanding.
   struct Slot {
-    std::optional<grpc::ClientContext> context;
-    std::unique_ptr<grpc::ClientAsyncResponseReader<grpc::ByteBuffer>> reader;
-    grpc::ByteBuffer response;
-    grpc::Status status;
+    UnaryCall call;
     int64_t start_ns = 0;
     bool counted = false;  // count mode: holds one of the `count` tickets
   };
@@ -113,21 +96,8 @@ class Worker {
       }
       slot->counted = true;
     }
-    grpc::ClientContext& context = slot->context.emplace();
-    for (const auto& [key, value] : config_->metadata) {
-      context.AddMetadata(key, value);
-    }
-    if (config_->credentials != nullptr) {
-      context.set_credentials(config_->credentials);
-    }
-    if (config_->timeout != absl::InfiniteDuration()) {
-      context.set_deadline(absl::ToChronoTime(absl::Now() + config_->timeout));
-    }
     slot->start_ns = NowNanos();
-    slot->reader = stub_.PrepareUnaryCall(&context, config_->method_path,
-                                          config_->request, &cq_);
-    slot->reader->StartCall();
-    slot->reader->Finish(&slot->response, &slot->status, slot);
+    slot->call.Start(stub_, &cq_, *config_, slot);
     ++outstanding_;
   }
 
@@ -138,11 +108,7 @@ class Worker {
     const bool measured =
         phase == kMeasure && (shared_->count == 0 || slot->counted);
     if (measured) {
-      const int code = static_cast<int>(slot->status.error_code());
-      stats_.Record(code, static_cast<uint64_t>(end_ns - slot->start_ns),
-                    code == 0
-                        ? absl::string_view()
-                        : absl::string_view(slot->status.error_message()));
+      slot->call.Record(stats_, static_cast<uint64_t>(end_ns - slot->start_ns));
       if (shared_->count > 0 &&
           shared_->completed.fetch_add(1, std::memory_order_acq_rel) + 1 ==
               shared_->count) {
@@ -150,10 +116,7 @@ class Worker {
         shared_->count_reached.Notify();
       }
     }
-    slot->reader.reset();
-    slot->context.reset();
-    slot->response.Clear();
-    slot->status = grpc::Status();
+    slot->call.Reset();
     Start(slot);
   }
 
@@ -182,10 +145,7 @@ absl::StatusOr<RunStats> RunClosedLoop(
         absl::StrCat("concurrency ", options.concurrency, " is below the ",
                      channels.size(), " channels"));
   }
-  CallConfig config{
-      method_path, request, options.metadata, options.call_credentials,
-      options.call_timeout <= absl::ZeroDuration() ? absl::InfiniteDuration()
-                                                   : options.call_timeout};
+  const CallConfig config = CallConfig::Of(options, method_path, request);
   const bool warm_up = options.warmup > absl::ZeroDuration();
   Shared shared(warm_up ? kWarmup : kMeasure, options.count);
 
