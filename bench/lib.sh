@@ -12,6 +12,7 @@
 #   tokend_stop                         (also stops a probe)
 #   workloads_setup                     bench/e2e's W0-W8 on a fresh $dir (see below)
 #   probe_start [flags...]              starts //bench:server_model_probe instead
+#                                       (PROBE_WRAPPER: as TOKEND_WRAPPER)
 #   grpc_load METHOD REQUEST CONCURRENCY [METADATA]   -> loadgen JSON + "server_cpu"
 #   wrk_load CONCURRENCY PATH [LUA]     -> one JSON line, loadgen-like + "server_cpu"
 #
@@ -75,7 +76,8 @@ tokend_start() {
 # on CPU 0, in place of tokend; sets pid and grpc.
 probe_start() {
   rm -f "$dir/probe.ready"
-  taskset -c 0 "$bin/bench/server_model_probe" --ready_file="$dir/probe.ready" \
+  # shellcheck disable=SC2086  # the wrapper is a command line
+  taskset -c 0 ${PROBE_WRAPPER:-} "$bin/bench/server_model_probe" --ready_file="$dir/probe.ready" \
     "$@" 2>>"$dir/probe.log" &
   pid=$!
   local i

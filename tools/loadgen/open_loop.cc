@@ -119,6 +119,10 @@ class Worker {
     ++outstanding_;
     slot->due_ns = due;
     slot->measured = due >= schedule_.measure_start_ns;
+    if (slot->measured) {
+      stats_.start_lag_ns.Record(
+          static_cast<uint64_t>(std::max<int64_t>(0, NowNanos() - due)));
+    }
     // Round robin over the channels.
     slot->call.Start(stubs_[next_stub_++ % stubs_.size()], &cq_, *config_,
                      slot);

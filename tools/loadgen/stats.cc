@@ -50,6 +50,7 @@ void RunStats::Merge(const RunStats& other) {
     if (first_message[i].empty()) first_message[i] = other.first_message[i];
   }
   latency_ns.Merge(other.latency_ns);
+  start_lag_ns.Merge(other.start_lag_ns);
 }
 
 int64_t RunStats::calls() const {
@@ -103,6 +104,12 @@ std::string FormatTable(const RunStats& stats, const RunInfo& info) {
   absl::StrAppendFormat(&out,
                         "%-13s %10.1f %10.1f %10.1f %10.1f %10.1f %10.1f\n", "",
                         l.p50, l.p90, l.p99, l.p999, l.max, l.mean);
+  if (info.rate > 0) {
+    const LatencySummary lag = Summarize(stats.start_lag_ns);
+    absl::StrAppendFormat(
+        &out, "%-13s %10.1f %10.1f %10.1f %10.1f %10.1f %10.1f\n", "start lag",
+        lag.p50, lag.p90, lag.p99, lag.p999, lag.max, lag.mean);
+  }
   return out;
 }
 
@@ -134,6 +141,13 @@ std::string FormatJson(const RunStats& stats, const RunInfo& info) {
                      {"p50", Round1(l.p50)}, {"p90", Round1(l.p90)},
                      {"p99", Round1(l.p99)}, {"p999", Round1(l.p999)},
                      {"max", Round1(l.max)}};
+  if (info.rate > 0) {
+    const LatencySummary lag = Summarize(stats.start_lag_ns);
+    j["start_lag_us"] = {{"p50", Round1(lag.p50)},
+                         {"p99", Round1(lag.p99)},
+                         {"p999", Round1(lag.p999)},
+                         {"max", Round1(lag.max)}};
+  }
   // Replace invalid UTF-8 in server messages rather than throw.
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }

@@ -27,6 +27,11 @@ struct RunStats {
   std::array<std::string, kNumStatusCodes> first_message;
   // Latency of every measured call (failed ones included), in nanoseconds.
   Histogram latency_ns;
+  // Open loop: how late each measured call started after its due time, in
+  // nanoseconds. Already inside latency_ns; kept apart because it is the
+  // load generator's own delay (a full queue of calls, or its thread not
+  // running), not the server's.
+  Histogram start_lag_ns;
 
   // Hot path: one completed call.
   void Record(int code, uint64_t latency_ns, absl::string_view message);
@@ -57,7 +62,8 @@ std::string FormatTable(const RunStats& stats, const RunInfo& info);
 // {"target","method","descriptor_source","concurrency","channels","rate",
 //  "warmup_s","elapsed_s","calls","ok","errors","errors_by_code":{NAME:n},
 //  "error_messages":{NAME:"first message"},"throughput":calls_per_s,
-//  "latency_us":{"min","mean","p50","p90","p99","p999","max"}}
+//  "latency_us":{"min","mean","p50","p90","p99","p999","max"}
+//  [, open loop: "start_lag_us":{"p50","p99","p999","max"}]}
 std::string FormatJson(const RunStats& stats, const RunInfo& info);
 
 }  // namespace tokend::loadgen

@@ -147,6 +147,7 @@ TEST_F(LoadgenTest, OpenLoopMakesExactlyTheScheduledCalls) {
   EXPECT_EQ(result->stats.errors(), 0);
   EXPECT_EQ(service_->noops.load() - before, 400);
   EXPECT_EQ(result->info.rate, 400);
+  EXPECT_EQ(result->stats.start_lag_ns.count(), 400u);
 }
 
 // A server slower than the schedule: 20 ms a call, one at a time, asked for
@@ -167,6 +168,10 @@ TEST_F(LoadgenTest, OpenLoopCountsTheWaitOfCallsItCouldNotStart) {
   EXPECT_EQ(result->stats.calls(), 50);
   EXPECT_EQ(result->stats.errors(), 0);
   EXPECT_GE(result->stats.latency_ns.max(), 500'000'000u);
+  // And the load generator says the wait was its own: the last call could
+  // start only after the 49 before it (980 ms of work), 490 ms after due.
+  EXPECT_EQ(result->stats.start_lag_ns.count(), 50u);
+  EXPECT_GE(result->stats.start_lag_ns.max(), 490'000'000u);
   // 50 calls over at least the 1 s of work: the achieved rate shows it.
   EXPECT_GE(result->stats.elapsed, absl::Seconds(1));
   EXPECT_LT(result->stats.Throughput(), 51.0);
