@@ -5,9 +5,13 @@
 // or the raw crypto of one tokend workload, prepared as core/jose prepares
 // it, so that the probe is the best any gRPC 1.51 server could do with it.
 // Driven by tools/loadgen; bench/server_model.sh runs the grid and compares
-// calls per server CPU-second.
+// calls per server CPU-second. With --front, the port is tokend's own
+// HTTP/2 front (server/grpc_front) forwarding to the server's in-process
+// channel, as tokend serves its public gRPC port (issue 19: does the front
+// move the limit?).
 //
 //   server_model_probe --model=callback|async --threads=1 --work=es256
+//   [--front]
 #include <grpcpp/grpcpp.h>
 #include <openssl/ec.h>
 #include <openssl/evp.h>
@@ -30,6 +34,8 @@
 #include "absl/flags/parse.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "server/grpc_front/proxy.h"
+#include "server/http/http_server.h"
 #include "tokend/scoped/v1/scoped_tokens.grpc.pb.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:0", "host:port");
@@ -41,6 +47,8 @@ ABSL_FLAG(std::string, work, "none",
 ABSL_FLAG(std::string, opt_target, "",
           "grpc.optimization_target: latency, blend or throughput");
 ABSL_FLAG(std::string, ready_file, "", "written with the bound port");
+ABSL_FLAG(bool, front, false,
+          "serve the port with tokend's HTTP/2 front (server/grpc_front)");
 
 namespace {
 
@@ -268,8 +276,11 @@ int main(int argc, char** argv) {
     builder.AddChannelArgument(GRPC_ARG_OPTIMIZATION_TARGET,
                                absl::GetFlag(FLAGS_opt_target));
   }
-  builder.AddListeningPort(absl::GetFlag(FLAGS_listen),
-                           grpc::InsecureServerCredentials(), &port);
+  const bool front = absl::GetFlag(FLAGS_front);
+  if (!front) {
+    builder.AddListeningPort(absl::GetFlag(FLAGS_listen),
+                             grpc::InsecureServerCredentials(), &port);
+  }
   std::vector<std::unique_ptr<grpc::ServerCompletionQueue>> cqs;
   if (async) {
     builder.RegisterService(&async_service);
@@ -281,6 +292,28 @@ int main(int argc, char** argv) {
   }
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server) return 1;
+  // As tokend's StartGrpcFront does, with its defaults.
+  std::unique_ptr<tokend::grpc_front::GrpcProxy> proxy;
+  std::unique_ptr<tokend::http::HttpServer> listener;
+  if (front) {
+    tokend::grpc_front::GrpcProxyOptions proxy_options;
+    proxy_options.channel = server->InProcessChannel(grpc::ChannelArguments());
+    proxy_options.services = {
+        IssueTokenRequest::descriptor()->file()->FindServiceByName(
+            "ScopedTokenService")};
+    proxy = std::make_unique<tokend::grpc_front::GrpcProxy>(
+        std::move(proxy_options));
+    tokend::http::HttpServerOptions http;
+    http.listen = absl::GetFlag(FLAGS_listen);
+    absl::StatusOr<std::unique_ptr<tokend::http::HttpServer>> started =
+        tokend::http::HttpServer::StartH2(std::move(http), proxy.get());
+    if (!started.ok()) {
+      fprintf(stderr, "front: %s\n", started.status().ToString().c_str());
+      return 1;
+    }
+    listener = std::move(*started);
+    port = listener->port();
+  }
   if (FILE* f = fopen(absl::GetFlag(FLAGS_ready_file).c_str(), "w")) {
     fprintf(f, "%d\n", port);
     fclose(f);
@@ -298,6 +331,7 @@ int main(int argc, char** argv) {
     });
   }
   while (!g_stop) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  if (listener) listener->Shutdown(absl::Seconds(1));
   server->Shutdown();
   for (auto& cq : cqs) cq->Shutdown();
   for (auto& t : threads) t.join();
