@@ -7,7 +7,10 @@
 # rather than predict them.
 #
 #   bench/ir_per_call.sh [W0 ... W8, default W0 W1 W2 W5 W7]
-#   CALLS=3000 TOP=15 bench/ir_per_call.sh W5
+#   CALLS=3000 TOP=15 CONCURRENCY=1 bench/ir_per_call.sh W5 bare:W5
+# bare:Wn (or barefront:Wn) measures the bare server instead
+# (//bench:server_model_probe with Wn's raw crypto, without or with tokend's
+# HTTP/2 front), so tokend's own instructions per call are the difference.
 # For each workload: a fresh tokend under callgrind, 300 calls to warm it,
 # counters zeroed, then CALLS calls at concurrency 16 (gRPC: loadgen --count;
 # REST: wrk for REST_SECS seconds, counting its requests). Prints Ir per call,
@@ -20,7 +23,10 @@ command -v wrk >/dev/null || die "wrk missing (tools/setup)"
 calls=${CALLS:-3000}
 workloads=("$@")
 [ $# -gt 0 ] || workloads=(W0 W1 W2 W5 W7)
-bench_build //server:tokend //tools/loadgen //tools/tokenctl //bench:mint_token
+bench_build //server:tokend //tools/loadgen //tools/tokenctl //bench:mint_token \
+  //bench:server_model_probe
+declare -A bare_work=([W0]=none [W1]=ps256v+es256 [W2]=es256 [W3]=rs256
+  [W4]=rs256 [W5]=es256 [W6]=es256v)
 bench_tmpdir
 workloads_setup
 
@@ -62,16 +68,26 @@ PY
 
 out=$dir/cg  # removed with $dir on exit
 mkdir -p "$out"
-for w in "${workloads[@]}"; do
+for spec in "${workloads[@]}"; do
+  w=${spec#*:}
   rm -f "$out"/cg.*
-  TOKEND_WRAPPER="valgrind --tool=callgrind --callgrind-out-file=$out/cg.%p" \
-    tokend_start --issuer="$issuer"
-  if [ -n "${wl_method[$w]:-}" ]; then
-    lg() { "$bin/tools/loadgen/loadgen" --target="$grpc" --method="${wl_method[$w]}" \
-      --request="${wl_request[$w]}" --metadata="${wl_metadata[$w]:-}" --warmup=0s --json "$@"; }
+  wrapper="valgrind --tool=callgrind --callgrind-out-file=$out/cg.%p"
+  method=${wl_method[$w]:-} request=${wl_request[$w]:-} metadata=${wl_metadata[$w]:-}
+  case $spec in
+    bare:* | barefront:*)
+      [ -n "${bare_work[$w]:-}" ] || die "$spec: no bare server for $w"
+      front=; [[ $spec == barefront:* ]] && front=--front
+      PROBE_WRAPPER=$wrapper probe_start --work="${bare_work[$w]}" $front
+      method=tokend.scoped.v1.ScopedTokenService/IssueToken request='{}' metadata= ;;
+    *) TOKEND_WRAPPER=$wrapper tokend_start --issuer="$issuer" ;;
+  esac
+  if [ -n "$method" ]; then
+    lg() { "$bin/tools/loadgen/loadgen" --target="$grpc" --method="$method" \
+      --request="$request" --metadata="$metadata" --warmup=0s --json "$@"; }
     lg --concurrency=1 --count=300 >/dev/null
     callgrind_control -z "$pid" >/dev/null || die "callgrind_control -z failed"
-    n=$(lg --concurrency=16 --channels=2 --count="$calls" | /usr/bin/python3 -c \
+    c=${CONCURRENCY:-16}
+    n=$(lg --concurrency="$c" --channels=$((c < 2 ? 1 : 2)) --count="$calls" | /usr/bin/python3 -c \
       'import json,sys; d=json.load(sys.stdin); print(d["ok"] if d["errors"] == 0 else -1)')
   else
     lua=(); [ "$w" = W7 ] && lua=(-s "$dir/post.lua")
@@ -82,7 +98,7 @@ for w in "${workloads[@]}"; do
   fi
   callgrind_control -d "$pid" >/dev/null || die "callgrind_control -d failed"
   tokend_stop
-  [ "${n:-0}" -gt 0 ] || die "$w: calls failed"
-  echo "$w ($n calls):"
+  [ "${n:-0}" -gt 0 ] || die "$spec: calls failed"
+  echo "$spec ($n calls):"
   summary "$(ls "$out"/cg.*.1)" "$n"
 done

@@ -80,13 +80,14 @@ probe_start() {
   taskset -c 0 ${PROBE_WRAPPER:-} "$bin/bench/server_model_probe" --ready_file="$dir/probe.ready" \
     "$@" 2>>"$dir/probe.log" &
   pid=$!
-  local i
-  for i in $(seq 1000); do
+  local i tries=1000  # 10 ms apart: 10 s, or 10 min under a wrapper
+  [ -z "${PROBE_WRAPPER:-}" ] || tries=60000
+  for i in $(seq $tries); do
     [ -s "$dir/probe.ready" ] && break
     kill -0 "$pid" 2>/dev/null || { cat "$dir/probe.log" >&2; pid=; die "probe exited during start-up"; }
     sleep 0.01
   done
-  [ -s "$dir/probe.ready" ] || die "probe not ready after 10 s"
+  [ -s "$dir/probe.ready" ] || die "probe not ready after $((tries / 100)) s"
   grpc=127.0.0.1:$(cat "$dir/probe.ready")
 }
 
