@@ -22,6 +22,25 @@ absl::StatusOr<std::string> GenerateSecret(absl::string_view prefix,
   return absl::StrCat(prefix, jose::Base64UrlEncode(raw));
 }
 
+absl::StatusOr<std::string> GenerateTokenId() {
+  constexpr size_t kIdBytes = 16;
+  struct Buffer {
+    uint8_t bytes[32 * kIdBytes];
+    size_t used = sizeof(bytes);  // empty: filled on first use
+  };
+  thread_local Buffer buffer;
+  if (buffer.used == sizeof(buffer.bytes)) {
+    if (RAND_bytes(buffer.bytes, sizeof(buffer.bytes)) != 1) {
+      return absl::InternalError("CSPRNG failure");
+    }
+    buffer.used = 0;
+  }
+  const absl::string_view id(
+      reinterpret_cast<const char*>(buffer.bytes + buffer.used), kIdBytes);
+  buffer.used += kIdBytes;
+  return jose::Base64UrlEncode(id);
+}
+
 std::string HashSecret(absl::string_view secret) {
   // The low-level calls: OpenSSL 3's one-shot SHA256() fetches an
   // implementation on every call, which costs more than hashing a secret

@@ -15,6 +15,12 @@ namespace tokend::auth {
 absl::StatusOr<std::string> GenerateSecret(absl::string_view prefix,
                                            int random_bytes = 32);
 
+// A token id (jti): base64url of 16 CSPRNG bytes, 22 characters. The bytes
+// come from a per-thread buffer refilled 32 ids at a time: an id must be
+// unique and unguessable but is no secret (it travels in the token), and
+// one RAND_bytes call costs more than the 16 bytes it makes (issue 19).
+absl::StatusOr<std::string> GenerateTokenId();
+
 // SHA-256 of the secret, 32 raw bytes.
 std::string HashSecret(absl::string_view secret);
 

@@ -106,23 +106,21 @@ absl::StatusOr<IamToken> IamTokenIssuer::Issue(absl::string_view subject_id,
   }
   ASSIGN_OR_RETURN(std::shared_ptr<const jose::JwtSigner> signer,
                    keyring_->Signer(keys::kIamSlot));
-  ASSIGN_OR_RETURN(std::string jti, auth::GenerateSecret("", 16));
+  ASSIGN_OR_RETURN(std::string jti, auth::GenerateTokenId());
   const absl::Time iat = WholeSeconds(clock_->Now());
   const absl::Time exp = iat + options_.lifetime;
-  ASSIGN_OR_RETURN(
-      jose::RawJwt raw,
-      jose::RawJwtBuilder()
-          .SetTypeHeader("JWT")
-          .SetIssuer(options_.issuer)
-          .SetSubject(subject_id)
-          .SetAudience(options_.audience)
-          .SetIssuedAt(iat)
-          .SetExpiration(exp)
-          .SetJwtId(jti)
-          .AddStringClaim(kKindClaim, AccountKindName(kind))
-          .AddStringClaim(keys::kFamilyClaim,
-                          keys::FamilyName(keys::TokenFamily::kIam))
-          .Build());
+  jose::RawJwtBuilder builder;
+  builder.SetTypeHeader("JWT")
+      .SetIssuer(options_.issuer)
+      .SetSubject(subject_id)
+      .SetAudience(options_.audience)
+      .SetIssuedAt(iat)
+      .SetExpiration(exp)
+      .SetJwtId(jti)
+      .AddStringClaim(kKindClaim, AccountKindName(kind))
+      .AddStringClaim(keys::kFamilyClaim,
+                      keys::FamilyName(keys::TokenFamily::kIam));
+  ASSIGN_OR_RETURN(jose::RawJwt raw, std::move(builder).Build());
   IamToken out;
   ASSIGN_OR_RETURN(out.token, signer->SignAndEncode(raw));
   out.expires_at = WholeSeconds(exp);

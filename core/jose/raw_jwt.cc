@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "core/common/status_macros.h"
 #include "core/jose/bounded_json.h"
 
 namespace tokend::jose {
@@ -242,7 +243,18 @@ RawJwtBuilder& RawJwtBuilder::AddJsonArrayClaim(absl::string_view name,
   return *this;
 }
 
-absl::StatusOr<RawJwt> RawJwtBuilder::Build() const {
+absl::StatusOr<RawJwt> RawJwtBuilder::Build() const& {
+  ASSIGN_OR_RETURN(std::string payload, Payload());
+  return RawJwt(claims_, std::move(payload), type_header_);
+}
+
+absl::StatusOr<RawJwt> RawJwtBuilder::Build() && {
+  ASSIGN_OR_RETURN(std::string payload, Payload());
+  return RawJwt(std::move(claims_), std::move(payload),
+                std::move(type_header_));
+}
+
+absl::StatusOr<std::string> RawJwtBuilder::Payload() const {
   if (!status_.ok()) return status_;
   if (expiration_set_ == without_expiration_) {
     return absl::InvalidArgumentError(
@@ -255,13 +267,11 @@ absl::StatusOr<RawJwt> RawJwtBuilder::Build() const {
   if (!AllNumbersFinite(claims_)) {
     return absl::InvalidArgumentError("claims hold a non-finite number");
   }
-  std::string payload;
   try {
-    payload = claims_.dump();
+    return claims_.dump();
   } catch (const nlohmann::json::exception&) {
     return absl::InvalidArgumentError("claims are not valid JSON text");
   }
-  return RawJwt(claims_, std::move(payload), type_header_);
 }
 
 }  // namespace tokend::jose

@@ -46,7 +46,7 @@ absl::StatusOr<ScopedToken> ScopedTokenIssuer::Issue(
                    ParseExpiresIn(expires_in, options_.max_expires_in));
   ASSIGN_OR_RETURN(std::shared_ptr<const jose::JwtSigner> signer,
                    keyring_->Signer(keys::kScopedSlot));
-  ASSIGN_OR_RETURN(std::string jti, auth::GenerateSecret("", 16));
+  ASSIGN_OR_RETURN(std::string jti, auth::GenerateTokenId());
   const absl::Time iat =
       absl::FromUnixSeconds(absl::ToUnixSeconds(clock_->Now()));
   jose::RawJwtBuilder builder;
@@ -59,7 +59,7 @@ absl::StatusOr<ScopedToken> ScopedTokenIssuer::Issue(
       .AddStringClaim(keys::kFamilyClaim,
                       keys::FamilyName(keys::TokenFamily::kScoped));
   if (!scopes.user_ids.empty()) builder.SetSubject(scopes.user_ids.front());
-  ASSIGN_OR_RETURN(jose::RawJwt raw, builder.Build());
+  ASSIGN_OR_RETURN(jose::RawJwt raw, std::move(builder).Build());
   ASSIGN_OR_RETURN(std::string token, signer->SignAndEncode(raw));
   return ScopedToken{std::move(token), iat + lifetime};
 }

@@ -211,15 +211,15 @@ absl::StatusOr<std::string> SessionTokenIssuer::IssueDefault(
       .AddIntegerClaim("v", 2)
       .AddStringClaim(keys::kFamilyClaim,
                       keys::FamilyName(keys::TokenFamily::kSession));
-  return SignWithSessionKey(active, request, lifetime, builder);
+  return SignWithSessionKey(active, request, lifetime, std::move(builder));
 }
 
 absl::StatusOr<std::string> SessionTokenIssuer::SignWithSessionKey(
     const ActiveSession& active, const IssueRequest& request,
-    absl::Duration lifetime, jose::RawJwtBuilder& builder) const {
+    absl::Duration lifetime, jose::RawJwtBuilder&& builder) const {
   ASSIGN_OR_RETURN(std::shared_ptr<const jose::JwtSigner> signer,
                    keyring_->Signer(keys::kSessionSlot));
-  ASSIGN_OR_RETURN(std::string jti, auth::GenerateSecret("", 16));
+  ASSIGN_OR_RETURN(std::string jti, auth::GenerateTokenId());
   const absl::Time iat = WholeSeconds(clock_->Now());
   builder.SetTypeHeader("JWT")
       .SetIssuer(options_.issuer)
@@ -229,7 +229,7 @@ absl::StatusOr<std::string> SessionTokenIssuer::SignWithSessionKey(
       .SetExpiration(iat + lifetime)
       .SetJwtId(jti);
   if (!request.origin.empty()) builder.AddStringClaim("azp", request.origin);
-  ASSIGN_OR_RETURN(jose::RawJwt raw, builder.Build());
+  ASSIGN_OR_RETURN(jose::RawJwt raw, std::move(builder).Build());
   return signer->SignAndEncode(raw);
 }
 
@@ -287,7 +287,7 @@ absl::StatusOr<std::string> SessionTokenIssuer::IssueFromTemplate(
   if (signer == nullptr) {
     ASSIGN_OR_RETURN(signer, keyring_->Signer(keys::kSessionSlot));
   }
-  ASSIGN_OR_RETURN(std::string jti, auth::GenerateSecret("", 16));
+  ASSIGN_OR_RETURN(std::string jti, auth::GenerateTokenId());
   const absl::Time iat = WholeSeconds(clock_->Now());
 
   nlohmann::json claims = tmpl->compiled->Render(*active.context);
@@ -350,7 +350,7 @@ absl::StatusOr<std::string> SessionTokenIssuer::IssueHasura(
       .AddStringClaim(keys::kFamilyClaim,
                       keys::FamilyName(keys::TokenFamily::kHasura))
       .AddStringClaim(keys::kSessionIdClaim, active.session.id);
-  return SignWithSessionKey(active, request, lifetime, builder);
+  return SignWithSessionKey(active, request, lifetime, std::move(builder));
 }
 
 absl::StatusOr<std::string> SessionTokenIssuer::IssueFirebase(

@@ -146,7 +146,7 @@ class SessionTokenIssuer {
   // sub, iat, nbf, exp, jti, azp) to `builder`'s own claims and signs.
   absl::StatusOr<std::string> SignWithSessionKey(
       const ActiveSession& active, const IssueRequest& request,
-      absl::Duration lifetime, jose::RawJwtBuilder& builder) const;
+      absl::Duration lifetime, jose::RawJwtBuilder&& builder) const;
   absl::StatusOr<absl::Duration> Lifetime(
       const std::optional<int64_t>& expires_in_seconds,
       absl::Duration fallback) const;

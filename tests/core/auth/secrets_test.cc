@@ -2,6 +2,8 @@
 
 #include <set>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
@@ -63,6 +65,37 @@ TEST(GenerateSecretTest, UniqueOverManyDraws) {
     secrets.insert(*secret);
   }
   EXPECT_EQ(secrets.size(), static_cast<size_t>(kDraws));
+}
+
+// 16 bytes → 22 characters. Draws cross many refills of the per-thread
+// buffer (32 ids each), and threads each have their own: any id served
+// twice (a refill skipped, a position not advanced, a buffer shared) shows
+// as a duplicate.
+TEST(GenerateTokenIdTest, UnguessableShapeAndUniqueAcrossRefillsAndThreads) {
+  constexpr int kThreads = 4;
+  constexpr int kDraws = 2500;
+  std::vector<std::vector<std::string>> drawn(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&drawn, t] {
+      for (int i = 0; i < kDraws; ++i) {
+        absl::StatusOr<std::string> id = GenerateTokenId();
+        if (!id.ok()) return;
+        drawn[t].push_back(*std::move(id));
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  std::set<std::string> ids;
+  for (const std::vector<std::string>& some : drawn) {
+    ASSERT_EQ(some.size(), static_cast<size_t>(kDraws));
+    for (const std::string& id : some) {
+      ASSERT_EQ(id.size(), 22u) << id;
+      for (char c : id) ASSERT_TRUE(IsBase64UrlChar(c)) << id;
+      ids.insert(id);
+    }
+  }
+  EXPECT_EQ(ids.size(), static_cast<size_t>(kThreads * kDraws));
 }
 
 TEST(HashSecretTest, MatchesKnownSha256Vectors) {

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <limits>
 #include <string>
+#include <utility>
 
 #include "gtest/gtest.h"
 #include "tests/core/jose/test_util.h"
@@ -54,6 +55,27 @@ TEST(RawJwtTest, BuildsAllClaims) {
   EXPECT_FALSE(jwt.HasClaim("missing"));
   // Compact: no whitespace.
   EXPECT_EQ(jwt.GetJsonPayload().find(' '), std::string::npos);
+}
+
+// Building from an rvalue moves the claims instead of copying them: the
+// result is the same token, the builder's errors are still reported.
+TEST(RawJwtTest, BuildingFromAnRvalueGivesTheSameToken) {
+  RawJwtBuilder builder;
+  builder.SetTypeHeader("JWT")
+      .SetSubject("sub1")
+      .SetExpiration(kT)
+      .AddStringClaim("s", "v");
+  ASSERT_OK_AND_ASSIGN(RawJwt copied, builder.Build());
+  ASSERT_OK_AND_ASSIGN(RawJwt moved, std::move(builder).Build());
+  EXPECT_EQ(moved.GetJsonPayload(), copied.GetJsonPayload());
+  EXPECT_EQ(moved.GetJsonPayload(),
+            R"({"exp":1700000000,"s":"v","sub":"sub1"})");
+  EXPECT_EQ(moved.type_header().value(), "JWT");
+  EXPECT_TRUE(moved.HasClaim("s"));
+  RawJwtBuilder failing;
+  failing.SetAudiences({}).WithoutExpiration();
+  EXPECT_STATUS(std::move(failing).Build(), StatusCode::kInvalidArgument,
+                "empty");
 }
 
 TEST(RawJwtTest, SingleAudienceIsAString) {
