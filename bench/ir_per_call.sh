@@ -15,6 +15,7 @@
 # counters zeroed, then CALLS calls at concurrency 16 (gRPC: loadgen --count;
 # REST: wrk for REST_SECS seconds, counting its requests). Prints Ir per call,
 # the libraries' shares and the TOP functions by exclusive count.
+# CG_KEEP=dir keeps each callgrind output as dir/<spec>.<calls>.cg.
 set -euo pipefail
 shopt -s inherit_errexit
 source "$(dirname "$0")/lib.sh"
@@ -101,4 +102,7 @@ for spec in "${workloads[@]}"; do
   [ "${n:-0}" -gt 0 ] || die "$spec: calls failed"
   echo "$spec ($n calls):"
   summary "$(ls "$out"/cg.*.1)" "$n"
+  if [ -n "${CG_KEEP:-}" ]; then  # for callgrind_annotate --inclusive=yes
+    mkdir -p "$CG_KEEP" && cp "$(ls "$out"/cg.*.1)" "$CG_KEEP/${spec/:/-}.$n.cg"
+  fi
 done

@@ -4,7 +4,6 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
 #include "core/common/status_macros.h"
 #include "core/jose/base64url.h"
 #include "core/jose/bounded_json.h"
@@ -39,6 +38,9 @@ absl::Status FromValidator(const absl::Status& status,
     return status;
   }
   const absl::string_view m = status.message();
+  if (m == "token must have three parts") {
+    return Unauth("malformed JWT: expected three parts");
+  }
   if (m == "signature invalid") return Unauth("JWT signature is invalid");
   if (m == "token expired") return Unauth("JWT has expired (exp)");
   if (m == "token not yet valid") return Unauth("JWT is not yet valid (nbf)");
@@ -60,6 +62,25 @@ absl::Status FromValidator(const absl::Status& status,
     return Unauth(absl::StrCat("malformed JWT: ", m));
   }
   return Unauth(absl::StrCat("invalid JWT: ", m));
+}
+
+// The header rules that come before the key: alg, then kid.
+absl::Status CheckHeader(const nlohmann::json& header) {
+  auto alg = header.find("alg");
+  if (alg == header.end() || !alg->is_string()) {
+    return Unauth("JWT header has no alg; only PS256 is accepted");
+  }
+  if (alg->get_ref<const std::string&>() != "PS256") {
+    return Unauth(absl::StrCat("JWT algorithm ",
+                               Quoted(alg->get_ref<const std::string&>()),
+                               " is not supported; only PS256 is accepted"));
+  }
+  auto kid = header.find("kid");
+  if (kid == header.end() || kid->is_null()) return Unauth(kMissingKid);
+  if (!kid->is_string() || kid->get_ref<const std::string&>().empty()) {
+    return Unauth("JWT header field 'kid' must be a non-empty string");
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -112,36 +133,28 @@ absl::StatusOr<CheckedSaJwt> SaJwtChecker::Check(absl::string_view jwt) const {
     return Unauth(
         absl::StrCat("JWT exceeds ", options_.max_token_bytes, " bytes"));
   }
-  // The header is read here, before any key is chosen: alg and kid pick the
-  // key; the validator re-parses and checks everything again.
-  std::vector<absl::string_view> parts = absl::StrSplit(jwt, '.');
-  if (parts.size() != 3) return Unauth("malformed JWT: expected three parts");
-  auto header_bytes = jose::Base64UrlDecode(parts[0]);
-  if (!header_bytes.ok())
-    return Unauth("malformed JWT: header is not base64url");
-  auto header = jose::ParseJsonObject(*header_bytes);
-  if (!header.ok()) return Unauth("malformed JWT: header is not a JSON object");
-
-  auto alg = header->find("alg");
-  if (alg == header->end() || !alg->is_string()) {
-    return Unauth("JWT header has no alg; only PS256 is accepted");
-  }
-  if (alg->get_ref<const std::string&>() != "PS256") {
-    return Unauth(absl::StrCat("JWT algorithm ",
-                               Quoted(alg->get_ref<const std::string&>()),
-                               " is not supported; only PS256 is accepted"));
-  }
-  auto kid_it = header->find("kid");
-  if (kid_it == header->end() || kid_it->is_null()) return Unauth(kMissingKid);
-  if (!kid_it->is_string() || kid_it->get_ref<const std::string&>().empty()) {
-    return Unauth("JWT header field 'kid' must be a non-empty string");
-  }
-  const std::string& kid = kid_it->get_ref<const std::string&>();
-
-  ASSIGN_OR_RETURN(std::shared_ptr<const CachedKey> key, LookupKey(kid));
-  auto verified = validator_.Verify(jwt, *key->jwk, now);
-  if (!verified.ok())
+  // The header picks the key (alg and kid, with this service's rules and
+  // words) inside the validator, which parses it once for both.
+  std::shared_ptr<const CachedKey> key;
+  absl::Status key_status;
+  auto pick_key =
+      [&](const nlohmann::json& header) -> absl::StatusOr<const jose::Jwk*> {
+    key_status = CheckHeader(header);
+    if (!key_status.ok()) return key_status;
+    auto found = LookupKey(header.at("kid").get_ref<const std::string&>());
+    if (!found.ok()) {
+      key_status = found.status();
+      return key_status;
+    }
+    key = *std::move(found);
+    return key->jwk.get();
+  };
+  auto verified = validator_.Verify(jwt, pick_key, now);
+  if (!key_status.ok()) return key_status;
+  if (!verified.ok()) {
     return FromValidator(verified.status(), options_.max_lifetime);
+  }
+  const std::string& kid = key->jwk->kid();
 
   auto iss = verified->GetIssuer();
   if (!iss.ok()) return Unauth("JWT iss claim is not a string");

@@ -132,6 +132,47 @@ bool IsValidUtf8(absl::string_view s) {
   return true;
 }
 
+void AppendJsonString(absl::string_view s, std::string* out) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out->reserve(out->size() + s.size() + 2);
+  out->push_back('"');
+  size_t plain = 0;  // Start of the bytes not yet copied.
+  for (size_t i = 0; i < s.size(); ++i) {
+    const auto u = static_cast<unsigned char>(s[i]);
+    if (u >= 0x20 && u != '"' && u != '\\') continue;
+    out->append(s.data() + plain, i - plain);
+    plain = i + 1;
+    out->push_back('\\');
+    switch (u) {
+      case '"':
+      case '\\':
+        out->push_back(static_cast<char>(u));
+        break;
+      case '\b':
+        out->push_back('b');
+        break;
+      case '\f':
+        out->push_back('f');
+        break;
+      case '\n':
+        out->push_back('n');
+        break;
+      case '\r':
+        out->push_back('r');
+        break;
+      case '\t':
+        out->push_back('t');
+        break;
+      default:
+        out->append("u00");
+        out->push_back(kHex[u >> 4]);
+        out->push_back(kHex[u & 0xf]);
+    }
+  }
+  out->append(s.data() + plain, s.size() - plain);
+  out->push_back('"');
+}
+
 absl::StatusOr<nlohmann::json> ParseJsonValue(absl::string_view text,
                                               const JsonLimits& limits) {
   if (text.size() > limits.max_bytes) {

@@ -11,6 +11,7 @@
 
 #include <cstddef>
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -33,6 +34,11 @@ absl::StatusOr<nlohmann::json> ParseJsonValue(absl::string_view text,
 // True iff `s` is well-formed UTF-8 (RFC 3629: no overlong forms, no
 // surrogates, nothing above U+10FFFF); what nlohmann accepts and emits.
 bool IsValidUtf8(absl::string_view s);
+
+// Appends `s`, which must be valid UTF-8, as a JSON string literal, escaped
+// byte for byte as nlohmann's dump() escapes it (so text written here and
+// text nlohmann writes agree), without building a DOM.
+void AppendJsonString(absl::string_view s, std::string* out);
 
 }  // namespace tokend::jose
 

@@ -19,27 +19,10 @@ using json = nlohmann::json;
 constexpr JsonLimits kPayloadLimits{/*max_bytes=*/65536, /*max_depth=*/16};
 
 // A JSON string literal for `s`, which must be valid UTF-8 (checked by
-// Create for the kid, by RawJwtBuilder for "typ"). Cheaper than nlohmann's
-// serializer on the per-token path.
+// Create for the kid, by RawJwtBuilder for "typ").
 std::string JsonString(absl::string_view s) {
-  static constexpr char kHex[] = "0123456789abcdef";
   std::string out;
-  out.reserve(s.size() + 2);
-  out.push_back('"');
-  for (char c : s) {
-    const auto u = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      out.push_back('\\');
-      out.push_back(c);
-    } else if (u < 0x20) {
-      out.append("\\u00");
-      out.push_back(kHex[u >> 4]);
-      out.push_back(kHex[u & 0xf]);
-    } else {
-      out.push_back(c);
-    }
-  }
-  out.push_back('"');
+  AppendJsonString(s, &out);
   return out;
 }
 

@@ -95,18 +95,25 @@ absl::StatusOr<std::vector<std::string>> Audiences(const json& aud) {
 absl::StatusOr<VerifiedJwt> JwtValidator::Verify(absl::string_view compact,
                                                  const JwkSet& keys,
                                                  absl::Time now) const {
-  return VerifyImpl(compact, &keys, nullptr, now);
+  return VerifyImpl(compact, &keys, nullptr, nullptr, now);
 }
 
 absl::StatusOr<VerifiedJwt> JwtValidator::Verify(absl::string_view compact,
                                                  const Jwk& key,
                                                  absl::Time now) const {
-  return VerifyImpl(compact, nullptr, &key, now);
+  return VerifyImpl(compact, nullptr, &key, nullptr, now);
+}
+
+absl::StatusOr<VerifiedJwt> JwtValidator::Verify(absl::string_view compact,
+                                                 KeyLookup lookup,
+                                                 absl::Time now) const {
+  return VerifyImpl(compact, nullptr, nullptr, &lookup, now);
 }
 
 absl::StatusOr<VerifiedJwt> JwtValidator::VerifyImpl(absl::string_view compact,
                                                      const JwkSet* keys,
                                                      const Jwk* key,
+                                                     const KeyLookup* lookup,
                                                      absl::Time now) const {
   const Policy& p = policy_;
   // --- 1. Shape. ---
@@ -132,6 +139,11 @@ absl::StatusOr<VerifiedJwt> JwtValidator::VerifyImpl(absl::string_view compact,
   auto claims =
       ParseJsonObject(*payload_bytes, {p.max_token_bytes, kPayloadDepth});
   if (!claims.ok()) return Malformed("payload is not a JSON object");
+
+  if (lookup != nullptr) {
+    ASSIGN_OR_RETURN(key, (*lookup)(*header));
+    if (key == nullptr) return absl::InternalError("key lookup gave no key");
+  }
 
   // --- 2. Header. ---
   auto alg_it = header->find("alg");

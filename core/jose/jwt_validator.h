@@ -23,11 +23,13 @@
 #define TOKEND_CORE_JOSE_JWT_VALIDATOR_H_
 
 #include <cstddef>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -49,6 +51,17 @@ class JwtValidator {
   // token, if present, must equal the key's kid.
   absl::StatusOr<VerifiedJwt> Verify(absl::string_view compact, const Jwk& key,
                                      absl::Time now) const;
+  // With a key the caller picks from the token's protected header (a JSON
+  // object, parsed once for both), e.g. by looking its kid up in a store
+  // and applying rules of its own first. `lookup` runs after step 1 and
+  // before any header rule; its error is returned as is. The key it returns
+  // must outlive the call and is then used as Verify(compact, key, now)
+  // uses its key: the header rules and the key's algorithm and kid still
+  // apply.
+  using KeyLookup = absl::FunctionRef<absl::StatusOr<const Jwk*>(
+      const nlohmann::json& header)>;
+  absl::StatusOr<VerifiedJwt> Verify(absl::string_view compact,
+                                     KeyLookup lookup, absl::Time now) const;
 
  private:
   friend class JwtValidatorBuilder;
@@ -67,8 +80,10 @@ class JwtValidator {
   };
   explicit JwtValidator(Policy policy) : policy_(std::move(policy)) {}
 
+  // Exactly one of keys, key and lookup is set.
   absl::StatusOr<VerifiedJwt> VerifyImpl(absl::string_view compact,
                                          const JwkSet* keys, const Jwk* key,
+                                         const KeyLookup* lookup,
                                          absl::Time now) const;
 
   Policy policy_;

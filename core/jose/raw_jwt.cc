@@ -1,6 +1,8 @@
 #include "core/jose/raw_jwt.h"
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -33,22 +35,51 @@ bool IsRegisteredClaimName(absl::string_view name) {
          name == "nbf" || name == "iat" || name == "jti";
 }
 
-RawJwt::RawJwt(nlohmann::json claims, std::string payload_json,
-               std::optional<std::string> type_header)
-    : claims_(std::move(claims)),
-      payload_json_(std::move(payload_json)),
+RawJwt::RawJwt(std::string payload_json, std::optional<std::string> type_header)
+    : payload_json_(std::move(payload_json)),
       type_header_(std::move(type_header)) {}
 
 bool RawJwt::HasClaim(absl::string_view name) const {
-  return claims_.find(std::string(name)) != claims_.end();
+  // Bounded by what the builder wrote, not by what a token may hold.
+  auto claims = ParseJsonObject(
+      payload_json_, {payload_json_.size(), std::numeric_limits<int>::max()});
+  return claims.ok() && claims->contains(name);
 }
 
 void RawJwtBuilder::Fail(absl::Status status) {
   if (status_.ok()) status_ = std::move(status);
 }
 
-void RawJwtBuilder::SetRegistered(const char* name, json value) {
-  claims_[name] = std::move(value);
+bool RawJwtBuilder::Has(absl::string_view name) const {
+  auto it = std::lower_bound(
+      claims_.begin(), claims_.end(), name,
+      [](const Claim& c, absl::string_view n) { return c.name < n; });
+  return it != claims_.end() && it->name == name;
+}
+
+void RawJwtBuilder::Set(absl::string_view name, std::string value_json) {
+  // Name order (byte-wise, as std::map orders nlohmann's objects) keeps the
+  // payload independent of the order of the setters.
+  // Reserved before `it` is taken: reserving would invalidate it.
+  if (claims_.empty()) claims_.reserve(12);
+  auto it = std::lower_bound(
+      claims_.begin(), claims_.end(), name,
+      [](const Claim& c, absl::string_view n) { return c.name < n; });
+  if (it != claims_.end() && it->name == name) {
+    it->value_json = std::move(value_json);
+    return;
+  }
+  claims_.insert(it, Claim{std::string(name), std::move(value_json)});
+}
+
+void RawJwtBuilder::SetString(const char* name, absl::string_view value) {
+  if (!IsValidUtf8(value)) {
+    Fail(absl::InvalidArgumentError(absl::StrCat(name, " is not valid UTF-8")));
+    return;
+  }
+  std::string text;
+  AppendJsonString(value, &text);
+  Set(name, std::move(text));
 }
 
 RawJwtBuilder& RawJwtBuilder::SetTypeHeader(absl::string_view type) {
@@ -61,37 +92,27 @@ RawJwtBuilder& RawJwtBuilder::SetTypeHeader(absl::string_view type) {
 }
 
 RawJwtBuilder& RawJwtBuilder::SetIssuer(absl::string_view issuer) {
-  if (!IsValidUtf8(issuer)) {
-    Fail(absl::InvalidArgumentError("iss is not valid UTF-8"));
-  } else {
-    SetRegistered("iss", std::string(issuer));
-  }
+  SetString("iss", issuer);
   return *this;
 }
 
 RawJwtBuilder& RawJwtBuilder::SetSubject(absl::string_view subject) {
-  if (!IsValidUtf8(subject)) {
-    Fail(absl::InvalidArgumentError("sub is not valid UTF-8"));
-  } else {
-    SetRegistered("sub", std::string(subject));
-  }
+  SetString("sub", subject);
   return *this;
 }
 
 RawJwtBuilder& RawJwtBuilder::SetAudience(absl::string_view audience) {
-  if (claims_.contains("aud")) {
+  if (Has("aud")) {
     Fail(absl::InvalidArgumentError("aud set twice"));
-  } else if (!IsValidUtf8(audience)) {
-    Fail(absl::InvalidArgumentError("aud is not valid UTF-8"));
   } else {
-    SetRegistered("aud", std::string(audience));
+    SetString("aud", audience);
   }
   return *this;
 }
 
 RawJwtBuilder& RawJwtBuilder::SetAudiences(
     const std::vector<std::string>& audiences) {
-  if (claims_.contains("aud")) {
+  if (Has("aud")) {
     Fail(absl::InvalidArgumentError("aud set twice"));
     return *this;
   }
@@ -99,24 +120,22 @@ RawJwtBuilder& RawJwtBuilder::SetAudiences(
     Fail(absl::InvalidArgumentError("audiences must not be empty"));
     return *this;
   }
-  json array = json::array();
+  std::string array = "[";
   for (const std::string& a : audiences) {
     if (!IsValidUtf8(a)) {
       Fail(absl::InvalidArgumentError("aud is not valid UTF-8"));
       return *this;
     }
-    array.push_back(a);
+    if (array.size() > 1) array.push_back(',');
+    AppendJsonString(a, &array);
   }
-  SetRegistered("aud", std::move(array));
+  array.push_back(']');
+  Set("aud", std::move(array));
   return *this;
 }
 
 RawJwtBuilder& RawJwtBuilder::SetJwtId(absl::string_view jwt_id) {
-  if (!IsValidUtf8(jwt_id)) {
-    Fail(absl::InvalidArgumentError("jti is not valid UTF-8"));
-  } else {
-    SetRegistered("jti", std::string(jwt_id));
-  }
+  SetString("jti", jwt_id);
   return *this;
 }
 
@@ -129,7 +148,7 @@ void RawJwtBuilder::SetTime(const char* name, absl::Time t) {
         absl::StrCat(name, " is outside 1970..9999")));
     return;
   }
-  SetRegistered(name, seconds);
+  Set(name, absl::StrCat(seconds));
 }
 
 RawJwtBuilder& RawJwtBuilder::SetIssuedAt(absl::Time t) {
@@ -153,7 +172,7 @@ RawJwtBuilder& RawJwtBuilder::WithoutExpiration() {
   return *this;
 }
 
-void RawJwtBuilder::AddPrivate(absl::string_view name, json value) {
+void RawJwtBuilder::AddPrivate(absl::string_view name, std::string value_json) {
   if (IsRegisteredClaimName(name)) {
     Fail(absl::InvalidArgumentError(absl::StrCat(
         "claim ", name, " is registered; use its dedicated setter")));
@@ -163,7 +182,25 @@ void RawJwtBuilder::AddPrivate(absl::string_view name, json value) {
     Fail(absl::InvalidArgumentError("claim name is not valid UTF-8"));
     return;
   }
-  claims_[std::string(name)] = std::move(value);
+  Set(name, std::move(value_json));
+}
+
+void RawJwtBuilder::AddPrivateJson(absl::string_view name,
+                                   const nlohmann::json& value) {
+  // Values handed in as nlohmann::json may hold invalid UTF-8 (dump throws)
+  // or non-finite numbers (dump writes null); refuse both here.
+  if (!AllNumbersFinite(value)) {
+    Fail(absl::InvalidArgumentError("claim value holds a non-finite number"));
+    return;
+  }
+  std::string text;
+  try {
+    text = value.dump();
+  } catch (const nlohmann::json::exception&) {
+    Fail(absl::InvalidArgumentError("claim value is not valid JSON text"));
+    return;
+  }
+  AddPrivate(name, std::move(text));
 }
 
 RawJwtBuilder& RawJwtBuilder::AddStringClaim(absl::string_view name,
@@ -172,7 +209,9 @@ RawJwtBuilder& RawJwtBuilder::AddStringClaim(absl::string_view name,
     Fail(absl::InvalidArgumentError("claim value is not valid UTF-8"));
     return *this;
   }
-  AddPrivate(name, std::string(value));
+  std::string text;
+  AppendJsonString(value, &text);
+  AddPrivate(name, std::move(text));
   return *this;
 }
 
@@ -182,23 +221,23 @@ RawJwtBuilder& RawJwtBuilder::AddNumberClaim(absl::string_view name,
     Fail(absl::InvalidArgumentError("claim value is not a finite number"));
     return *this;
   }
-  AddPrivate(name, value);
+  AddPrivateJson(name, json(value));
   return *this;
 }
 
 RawJwtBuilder& RawJwtBuilder::AddIntegerClaim(absl::string_view name,
                                               int64_t value) {
-  AddPrivate(name, value);
+  AddPrivate(name, absl::StrCat(value));
   return *this;
 }
 
 RawJwtBuilder& RawJwtBuilder::AddBoolClaim(absl::string_view name, bool value) {
-  AddPrivate(name, value);
+  AddPrivate(name, value ? "true" : "false");
   return *this;
 }
 
 RawJwtBuilder& RawJwtBuilder::AddNullClaim(absl::string_view name) {
-  AddPrivate(name, nullptr);
+  AddPrivate(name, "null");
   return *this;
 }
 
@@ -209,7 +248,7 @@ RawJwtBuilder& RawJwtBuilder::AddJsonObjectClaim(
     Fail(parsed.status());
     return *this;
   }
-  AddPrivate(name, *std::move(parsed));
+  AddPrivateJson(name, *parsed);
   return *this;
 }
 
@@ -219,7 +258,7 @@ RawJwtBuilder& RawJwtBuilder::AddJsonObjectClaim(absl::string_view name,
     Fail(absl::InvalidArgumentError("claim value is not a JSON object"));
     return *this;
   }
-  AddPrivate(name, object);
+  AddPrivateJson(name, object);
   return *this;
 }
 
@@ -239,19 +278,18 @@ RawJwtBuilder& RawJwtBuilder::AddJsonArrayClaim(absl::string_view name,
     Fail(absl::InvalidArgumentError("claim value is not a JSON array"));
     return *this;
   }
-  AddPrivate(name, array);
+  AddPrivateJson(name, array);
   return *this;
 }
 
 absl::StatusOr<RawJwt> RawJwtBuilder::Build() const& {
   ASSIGN_OR_RETURN(std::string payload, Payload());
-  return RawJwt(claims_, std::move(payload), type_header_);
+  return RawJwt(std::move(payload), type_header_);
 }
 
 absl::StatusOr<RawJwt> RawJwtBuilder::Build() && {
   ASSIGN_OR_RETURN(std::string payload, Payload());
-  return RawJwt(std::move(claims_), std::move(payload),
-                std::move(type_header_));
+  return RawJwt(std::move(payload), std::move(type_header_));
 }
 
 absl::StatusOr<std::string> RawJwtBuilder::Payload() const {
@@ -262,16 +300,21 @@ absl::StatusOr<std::string> RawJwtBuilder::Payload() const {
             ? "both SetExpiration() and WithoutExpiration() were called"
             : "neither SetExpiration() nor WithoutExpiration() was called");
   }
-  // Values handed in as nlohmann::json may hold invalid UTF-8 or non-finite
-  // numbers; find out here rather than when signing.
-  if (!AllNumbersFinite(claims_)) {
-    return absl::InvalidArgumentError("claims hold a non-finite number");
+  size_t size = 2;
+  for (const Claim& c : claims_) {
+    size += c.name.size() + c.value_json.size() + 4;  // "name":value,
   }
-  try {
-    return claims_.dump();
-  } catch (const nlohmann::json::exception&) {
-    return absl::InvalidArgumentError("claims are not valid JSON text");
+  std::string out;
+  out.reserve(size + 8);  // Room for escapes in names, rarely needed.
+  out.push_back('{');
+  for (const Claim& c : claims_) {
+    if (out.size() > 1) out.push_back(',');
+    AppendJsonString(c.name, &out);
+    out.push_back(':');
+    out.append(c.value_json);
   }
+  out.push_back('}');
+  return out;
 }
 
 }  // namespace tokend::jose

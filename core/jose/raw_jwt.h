@@ -7,6 +7,11 @@
 // their typed setters, and accepts NumericDate times between 1970 and 9999
 // only, truncated to whole seconds (floor). Errors are collected and reported
 // by Build(), so setters chain.
+//
+// Claims are kept as JSON text, not as a DOM: a token's claims are written
+// once, so the builder writes each value's text as it is set and Build()
+// joins them, in name order, into the same bytes nlohmann's dump() of the
+// equivalent object gives.
 #ifndef TOKEND_CORE_JOSE_RAW_JWT_H_
 #define TOKEND_CORE_JOSE_RAW_JWT_H_
 
@@ -29,20 +34,18 @@ class RawJwt {
  public:
   // The claims as compact JSON, exactly the bytes that get signed.
   const std::string& GetJsonPayload() const { return payload_json_; }
-  const nlohmann::json& claims() const { return claims_; }
 
   bool HasTypeHeader() const { return type_header_.has_value(); }
   const std::optional<std::string>& type_header() const { return type_header_; }
 
-  bool HasExpiration() const { return claims_.contains("exp"); }
+  // These read the payload back (not on any issuing path).
+  bool HasExpiration() const { return HasClaim("exp"); }
   bool HasClaim(absl::string_view name) const;
 
  private:
   friend class RawJwtBuilder;
-  RawJwt(nlohmann::json claims, std::string payload_json,
-         std::optional<std::string> type_header);
+  RawJwt(std::string payload_json, std::optional<std::string> type_header);
 
-  nlohmann::json claims_;
   std::string payload_json_;
   std::optional<std::string> type_header_;
 };
@@ -103,19 +106,28 @@ class RawJwtBuilder {
 
   // The first error any setter met, or a RawJwt.
   absl::StatusOr<RawJwt> Build() const&;
-  // The same, moving the claims into the RawJwt instead of copying them
-  // (a DOM copy per token issued): std::move(builder).Build().
+  // The same, moving the type header out: std::move(builder).Build().
   absl::StatusOr<RawJwt> Build() &&;
 
  private:
+  // A claim's name and its value as compact JSON text.
+  struct Claim {
+    std::string name;
+    std::string value_json;
+  };
+
   void Fail(absl::Status status);
   // The claims as JSON text, or the first error.
   absl::StatusOr<std::string> Payload() const;
-  void SetRegistered(const char* name, nlohmann::json value);
+  bool Has(absl::string_view name) const;
+  // Sets (or replaces) a claim; `value_json` must be valid JSON text.
+  void Set(absl::string_view name, std::string value_json);
+  void SetString(const char* name, absl::string_view value);
   void SetTime(const char* name, absl::Time t);
-  void AddPrivate(absl::string_view name, nlohmann::json value);
+  void AddPrivate(absl::string_view name, std::string value_json);
+  void AddPrivateJson(absl::string_view name, const nlohmann::json& value);
 
-  nlohmann::json claims_ = nlohmann::json::object();
+  std::vector<Claim> claims_;  // Sorted by name, names unique.
   std::optional<std::string> type_header_;
   bool expiration_set_ = false;
   bool without_expiration_ = false;

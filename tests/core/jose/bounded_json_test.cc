@@ -1,6 +1,7 @@
 #include "core/jose/bounded_json.h"
 
 #include <string>
+#include <vector>
 
 #include "gtest/gtest.h"
 #include "tests/core/jose/test_util.h"
@@ -108,6 +109,22 @@ TEST(BoundedJsonTest, RejectsNonJson) {
 
 TEST(BoundedJsonTest, AllowsSurroundingWhitespace) {
   EXPECT_OK(ParseJsonObject(" \r\n{ \"a\" : 1 }\n"));
+}
+
+// nlohmann's serializer is the oracle: every ASCII byte, alone and between
+// others, and multi-byte UTF-8, come out as its dump() writes them.
+TEST(BoundedJsonTest, AppendJsonStringEscapesAsNlohmannDoes) {
+  std::vector<std::string> inputs = {"", "plain", "caf\xC3\xA9",
+                                     "\xF0\x9F\x94\x91 key", "\x7F"};
+  for (int c = 0; c < 0x80; ++c) {
+    inputs.push_back(std::string(1, static_cast<char>(c)));
+    inputs.push_back("a" + std::string(1, static_cast<char>(c)) + "bc");
+  }
+  for (const std::string& in : inputs) {
+    std::string out = "prefix";
+    AppendJsonString(in, &out);
+    EXPECT_EQ(out, "prefix" + nlohmann::json(in).dump()) << in;
+  }
 }
 
 }  // namespace

@@ -65,6 +65,63 @@ TEST_F(JwtValidatorTest, AcceptsValidToken) {
   EXPECT_STATUS(jwt.GetBoolClaim("sid"), StatusCode::kInvalidArgument, "");
 }
 
+// A caller-chosen key: the lookup sees the parsed header, its error comes
+// back as is, and the key it picks is held to the same rules as a key
+// passed directly (its kid and algorithm, the signature).
+TEST_F(JwtValidatorTest, KeyLookupPicksTheKeyFromTheHeader) {
+  const JwtValidator validator = Validator();
+  const Jwk public_key = key_.PublicOnly().value();
+  const std::string token = Token(Claims());
+  int calls = 0;
+  json seen;
+  auto by_kid = [&](const json& header) -> absl::StatusOr<const Jwk*> {
+    ++calls;
+    seen = header;
+    return &public_key;
+  };
+  ASSERT_OK_AND_ASSIGN(VerifiedJwt jwt, validator.Verify(token, by_kid, kNow));
+  EXPECT_EQ(jwt.kid(), "k1");
+  EXPECT_EQ(seen, Header());
+  EXPECT_EQ(calls, 1);
+
+  auto refuse = [](const json&) -> absl::StatusOr<const Jwk*> {
+    return absl::PermissionDeniedError("not this one");
+  };
+  EXPECT_STATUS(validator.Verify(token, refuse, kNow),
+                StatusCode::kPermissionDenied, "not this one");
+
+  // Not called for a token that does not parse.
+  calls = 0;
+  EXPECT_STATUS(validator.Verify("a.b", by_kid, kNow),
+                StatusCode::kInvalidArgument, "three parts");
+  EXPECT_EQ(calls, 0);
+
+  const Jwk other_kid = public_key.WithKid("k2");
+  auto wrong_kid = [&](const json&) -> absl::StatusOr<const Jwk*> {
+    return &other_kid;
+  };
+  EXPECT_STATUS(validator.Verify(token, wrong_kid, kNow),
+                StatusCode::kUnauthenticated, "unknown kid");
+
+  const Jwk other_key = Jwk::Generate(Algorithm::kEs256)
+                            .value()
+                            .WithKid("k1")
+                            .PublicOnly()
+                            .value();
+  auto impostor = [&](const json&) -> absl::StatusOr<const Jwk*> {
+    return &other_key;
+  };
+  EXPECT_STATUS(validator.Verify(token, impostor, kNow),
+                StatusCode::kUnauthenticated, "signature invalid");
+
+  const Jwk rsa = Jwk::Generate(Algorithm::kRs256).value().WithKid("k1");
+  auto other_alg = [&](const json&) -> absl::StatusOr<const Jwk*> {
+    return &rsa;
+  };
+  EXPECT_STATUS(validator.Verify(token, other_alg, kNow),
+                StatusCode::kUnauthenticated, "does not match key");
+}
+
 TEST_F(JwtValidatorTest, TamperedPayload) {
   const auto parts = Parts(Token(Claims()));
   json other = Claims();

@@ -78,6 +78,58 @@ TEST(RawJwtTest, BuildingFromAnRvalueGivesTheSameToken) {
                 "empty");
 }
 
+// The payload is written as text; nlohmann's dump() of the same claims is
+// the oracle for its bytes (names in order, escapes, numbers), whatever the
+// order of the setters, and a claim set twice keeps its last value.
+TEST(RawJwtTest, PayloadIsTheBytesNlohmannWritesForTheSameClaims) {
+  const json nested = json::parse(R"({"k":[1,2.25,"x\u0001"],"e":{}})");
+  ASSERT_OK_AND_ASSIGN(
+      RawJwt jwt,
+      RawJwtBuilder()
+          .AddStringClaim("zz",
+                          "quote\" backslash\\ tab\t nl\n \x01 caf\xC3\xA9")
+          .SetIssuer("first")
+          .SetSubject("sub\x7F")
+          .SetAudiences({"a", "b\""})
+          .SetJwtId("id1")
+          .SetIssuedAt(kT)
+          .SetExpiration(kT + absl::Minutes(1))
+          .AddNumberClaim("n", 0.1)
+          .AddNumberClaim("big", 1e300)
+          .AddNumberClaim("whole", 100.0)
+          .AddIntegerClaim("i", std::numeric_limits<int64_t>::min())
+          .AddBoolClaim("b", false)
+          .AddNullClaim("z")
+          .AddJsonObjectClaim("o", nested)
+          .AddJsonArrayClaim("arr", R"([1,"x",{"y":null}])")
+          .AddStringClaim("\xC3\xA9t\"e", "named")
+          .AddStringClaim("A", "upper before lower")
+          .SetIssuer("second")
+          .Build());
+  json expected = {
+      {"zz", "quote\" backslash\\ tab\t nl\n \x01 caf\xC3\xA9"},
+      {"iss", "second"},
+      {"sub", "sub\x7F"},
+      {"aud", {"a", "b\""}},
+      {"jti", "id1"},
+      {"iat", 1700000000},
+      {"exp", 1700000060},
+      {"n", 0.1},
+      {"big", 1e300},
+      {"whole", 100.0},
+      {"i", std::numeric_limits<int64_t>::min()},
+      {"b", false},
+      {"z", nullptr},
+      {"o", nested},
+      {"arr", json::parse(R"([1,"x",{"y":null}])")},
+      {"\xC3\xA9t\"e", "named"},
+      {"A", "upper before lower"},
+  };
+  EXPECT_EQ(jwt.GetJsonPayload(), expected.dump());
+  EXPECT_TRUE(jwt.HasClaim("\xC3\xA9t\"e"));
+  EXPECT_TRUE(jwt.HasExpiration());
+}
+
 TEST(RawJwtTest, SingleAudienceIsAString) {
   ASSERT_OK_AND_ASSIGN(
       RawJwt jwt, RawJwtBuilder().SetAudience("a").WithoutExpiration().Build());
