@@ -16,10 +16,19 @@
 # REST: wrk for REST_SECS seconds, counting its requests). Prints Ir per call,
 # the libraries' shares and the TOP functions by exclusive count.
 # CG_KEEP=dir keeps each callgrind output as dir/<spec>.<calls>.cg.
+# TOOL=perf counts, instead of instructions, what the kernel sees per call
+# (perf stat on the running server, no valgrind): CPU time, context
+# switches, CPU migrations and system calls. What callgrind cannot show:
+# the cost of threads handing a call to each other.
 set -euo pipefail
 shopt -s inherit_errexit
 source "$(dirname "$0")/lib.sh"
-command -v valgrind >/dev/null || die "valgrind missing (tools/setup)"
+tool=${TOOL:-callgrind}
+case $tool in
+  callgrind) command -v valgrind >/dev/null || die "valgrind missing (tools/setup)" ;;
+  perf) command -v perf >/dev/null || die "perf missing (TOOL=perf only)" ;;
+  *) die "TOOL: callgrind or perf" ;;
+esac
 command -v wrk >/dev/null || die "wrk missing (tools/setup)"
 calls=${CALLS:-3000}
 workloads=("$@")
@@ -67,12 +76,37 @@ for n, f, lib in sorted(funcs, reverse=True)[:top]:
 PY
 }
 
+perf_events=task-clock,context-switches,cpu-migrations,raw_syscalls:sys_enter
+perf_summary() {  # perf.csv calls
+  awk -F, -v calls="$2" '$3 != "" && $1 ~ /^[0-9.]+$/ {
+    unit = $3 == "task-clock" ? " µs CPU" : " " $3
+    v = $3 == "task-clock" ? $1 * 1000 / calls : $1 / calls
+    printf "  %9.2f%s per call\n", v, unit }' "$1"
+}
+# Starts counting (callgrind: zero its counters; perf: attach perf stat).
+count_start() {
+  if [ "$tool" = perf ]; then
+    perf stat -x, -e "$perf_events" -p "$pid" -o "$out/perf.csv" &
+    perf_pid=$!
+    sleep 0.3  # perf stat attaches before the counted calls start
+  else
+    callgrind_control -z "$pid" >/dev/null || die "callgrind_control -z failed"
+  fi
+}
+count_stop() {
+  if [ "$tool" = perf ]; then
+    kill -INT "$perf_pid" && wait "$perf_pid" || true
+  else
+    callgrind_control -d "$pid" >/dev/null || die "callgrind_control -d failed"
+  fi
+}
 out=$dir/cg  # removed with $dir on exit
 mkdir -p "$out"
 for spec in "${workloads[@]}"; do
   w=${spec#*:}
   rm -f "$out"/cg.*
   wrapper="valgrind --tool=callgrind --callgrind-out-file=$out/cg.%p"
+  [ "$tool" = perf ] && wrapper=
   method=${wl_method[$w]:-} request=${wl_request[$w]:-} metadata=${wl_metadata[$w]:-}
   case $spec in
     bare:* | barefront:*)
@@ -86,21 +120,25 @@ for spec in "${workloads[@]}"; do
     lg() { "$bin/tools/loadgen/loadgen" --target="$grpc" --method="$method" \
       --request="$request" --metadata="$metadata" --warmup=0s --json "$@"; }
     lg --concurrency=1 --count=300 >/dev/null
-    callgrind_control -z "$pid" >/dev/null || die "callgrind_control -z failed"
+    count_start
     c=${CONCURRENCY:-16}
     n=$(lg --concurrency="$c" --channels=$((c < 2 ? 1 : 2)) --count="$calls" | /usr/bin/python3 -c \
       'import json,sys; d=json.load(sys.stdin); print(d["ok"] if d["errors"] == 0 else -1)')
   else
     lua=(); [ "$w" = W7 ] && lua=(-s "$dir/post.lua")
     wrk -t1 -c4 -d3s "${lua[@]}" "http://$http${wl_path[$w]}" >/dev/null
-    callgrind_control -z "$pid" >/dev/null || die "callgrind_control -z failed"
+    count_start
     n=$(wrk -t1 -c16 -d"${REST_SECS:-15}s" "${lua[@]}" "http://$http${wl_path[$w]}" |
       awk '/requests in/ {print $1} /Non-2xx/ {print -1; exit}' | tail -n1)
   fi
-  callgrind_control -d "$pid" >/dev/null || die "callgrind_control -d failed"
+  count_stop
   tokend_stop
   [ "${n:-0}" -gt 0 ] || die "$spec: calls failed"
   echo "$spec ($n calls):"
+  if [ "$tool" = perf ]; then
+    perf_summary "$out/perf.csv" "$n"
+    continue
+  fi
   summary "$(ls "$out"/cg.*.1)" "$n"
   if [ -n "${CG_KEEP:-}" ]; then  # for callgrind_annotate --inclusive=yes
     mkdir -p "$CG_KEEP" && cp "$(ls "$out"/cg.*.1)" "$CG_KEEP/${spec/:/-}.$n.cg"
