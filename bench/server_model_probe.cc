@@ -49,8 +49,6 @@ ABSL_FLAG(std::string, opt_target, "",
 ABSL_FLAG(std::string, ready_file, "", "written with the bound port");
 ABSL_FLAG(bool, front, false,
           "serve the port with tokend's HTTP/2 front (server/grpc_front)");
-ABSL_FLAG(int, front_max_in_flight, 0,
-          "--front: GrpcProxyOptions::max_unary_in_flight (0: no limit)");
 
 namespace {
 
@@ -303,8 +301,6 @@ int main(int argc, char** argv) {
     proxy_options.services = {
         IssueTokenRequest::descriptor()->file()->FindServiceByName(
             "ScopedTokenService")};
-    proxy_options.max_unary_in_flight =
-        absl::GetFlag(FLAGS_front_max_in_flight);
     proxy = std::make_unique<tokend::grpc_front::GrpcProxy>(
         std::move(proxy_options));
     tokend::http::HttpServerOptions http;

@@ -89,9 +89,6 @@ ABSL_FLAG(std::vector<std::string>, trusted_proxies, {},
 ABSL_FLAG(bool, grpc_front, true,
           "serve --grpc_listen through tokend's own HTTP/2 front (libnghttp2) "
           "instead of gRPC's listener");
-ABSL_FLAG(int, grpc_front_max_in_flight, 0,
-          "unary calls the front has in flight to the server at once; more "
-          "wait in arrival order (0: no limit)");
 ABSL_FLAG(std::string, rate_limits, "",
           "per-class rate limits over the defaults, as CLASS=N/PERIOD or "
           "CLASS=off, comma-separated; classes: admin, clerk_backend (per "
@@ -181,8 +178,6 @@ int main(int argc, char** argv) {
   options.audit_log = absl::GetFlag(FLAGS_audit_log);
   options.audit_key_file = absl::GetFlag(FLAGS_audit_key_file);
   options.grpc_front = absl::GetFlag(FLAGS_grpc_front);
-  options.grpc_front_max_in_flight =
-      absl::GetFlag(FLAGS_grpc_front_max_in_flight);
   options.trusted_proxies = absl::GetFlag(FLAGS_trusted_proxies);
   options.scoped_max_expires_in = absl::GetFlag(FLAGS_scoped_max_expires_in);
   options.firebase_service_account =

@@ -240,11 +240,6 @@ absl::StatusOr<int> StartGrpcFront(
   proxy_options.channel = server->InProcessChannel(grpc::ChannelArguments());
   proxy_options.max_message_bytes = kMaxRequestMessageBytes;
   proxy_options.services = AllServices();
-  if (options.grpc_front_max_in_flight < 0) {
-    return absl::InvalidArgumentError(
-        "--grpc_front_max_in_flight must not be negative");
-  }
-  proxy_options.max_unary_in_flight = options.grpc_front_max_in_flight;
   for (const std::string& network : options.trusted_proxies) {
     ASSIGN_OR_RETURN(http::Cidr cidr, http::Cidr::Parse(network));
     proxy_options.trusted_proxies.push_back(std::move(cidr));

@@ -80,8 +80,6 @@ struct ServerOptions {
   // which then binds nothing: gRPC 1.51's HTTP/2 stack has no defence
   // against rapid reset, CONTINUATION floods or a failed accept.
   bool grpc_front = true;
-  // GrpcProxyOptions::max_unary_in_flight: 0, no limit.
-  int grpc_front_max_in_flight = 0;
   // Networks of TCP load balancers that may send a PROXY protocol header
   // (server/http/http_server.h), on both ports.
   std::vector<std::string> trusted_proxies;

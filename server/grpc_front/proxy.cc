@@ -7,7 +7,6 @@
 
 #include <chrono>
 #include <deque>
-#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -20,7 +19,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/synchronization/mutex.h"
-#include "server/grpc_front/unary_admission.h"
 #include "server/grpc_front/wire.h"
 #include "server/policy/client_address.h"
 
@@ -129,11 +127,9 @@ struct UnaryCall {
 
 class UnaryHandler final : public http::H2StreamHandler {
  public:
-  UnaryHandler(std::shared_ptr<grpc::GenericStub> stub, std::string method,
-               std::unique_ptr<UnaryCall> call, size_t max_message_bytes,
-               std::shared_ptr<UnaryAdmission> admission)
-      : stub_(std::move(stub)),
-        admission_(std::move(admission)),
+  UnaryHandler(grpc::GenericStub* stub, std::string method,
+               std::unique_ptr<UnaryCall> call, size_t max_message_bytes)
+      : stub_(stub),
         method_(std::move(method)),
         pending_(std::move(call)),
         deframer_(max_message_bytes) {}
@@ -158,22 +154,13 @@ class UnaryHandler final : public http::H2StreamHandler {
     pending_->request = ToByteBuffer(messages_.front());
     messages_.clear();
     call_ = std::shared_ptr<UnaryCall>(std::move(pending_));
-    // A waiting call may start after this handler, or the proxy, is gone:
-    // it holds what it needs.
-    admission_->Admit(
-        [stub = stub_, admission = admission_, call = call_, method = method_] {
-          stub->UnaryCall(&call->context, method, grpc::StubOptions(),
-                          &call->request, &call->response,
-                          [call, admission](grpc::Status status) {
-                            call->Complete(status);
-                            admission->Release();
-                          });
-        });
+    stub_->UnaryCall(
+        &call_->context, method_, grpc::StubOptions(), &call_->request,
+        &call_->response,
+        [call = call_](grpc::Status status) { call->Complete(status); });
     return 0;
   }
 
-  // A call still waiting for admission is cancelled as it starts (gRPC
-  // keeps a TryCancel made before the call exists) and finishes at once.
   void OnCancel() override {
     if (call_ != nullptr) call_->context.TryCancel();
   }
@@ -186,8 +173,7 @@ class UnaryHandler final : public http::H2StreamHandler {
     return 0;
   }
 
-  const std::shared_ptr<grpc::GenericStub> stub_;
-  const std::shared_ptr<UnaryAdmission> admission_;
+  grpc::GenericStub* const stub_;
   const std::string method_;
   std::unique_ptr<UnaryCall> pending_;  // Until the call starts.
   std::shared_ptr<UnaryCall> call_;     // Once started.
@@ -452,8 +438,6 @@ const std::string* FindHeader(const http::H2Request& request,
 
 GrpcProxy::GrpcProxy(GrpcProxyOptions options)
     : options_(std::move(options)),
-      admission_(
-          std::make_shared<UnaryAdmission>(options_.max_unary_in_flight)),
       methods_([&] {
         absl::flat_hash_map<std::string, Shape> methods;
         for (const google::protobuf::ServiceDescriptor* service :
@@ -471,7 +455,7 @@ GrpcProxy::GrpcProxy(GrpcProxyOptions options)
         }
         return methods;
       }()),
-      stub_(std::make_shared<grpc::GenericStub>(options_.channel)) {}
+      stub_(options_.channel) {}
 
 std::unique_ptr<http::H2StreamHandler> GrpcProxy::OnRequest(
     http::H2Request request, std::shared_ptr<H2ResponseStream> response) {
@@ -532,14 +516,14 @@ std::unique_ptr<http::H2StreamHandler> GrpcProxy::OnRequest(
     auto call = std::make_unique<UnaryCall>();
     call->out = std::move(response);
     prepare(call->context);
-    return std::make_unique<UnaryHandler>(
-        stub_, std::move(request.path), std::move(call),
-        options_.max_message_bytes, admission_);
+    return std::make_unique<UnaryHandler>(&stub_, std::move(request.path),
+                                          std::move(call),
+                                          options_.max_message_bytes);
   }
   auto call = std::make_shared<StreamingCall>(std::move(response),
                                               options_.max_queued_bytes);
   prepare(call->context());
-  call->Start(stub_.get(), request.path, call);
+  call->Start(&stub_, request.path, call);
   return std::make_unique<StreamingHandler>(
       std::move(call), options_.max_message_bytes,
       /*single_request=*/shape == Shape::kServerStreaming);

@@ -38,8 +38,6 @@
 
 namespace tokend::grpc_front {
 
-class UnaryAdmission;
-
 struct GrpcProxyOptions {
   // The server's in-process channel.
   std::shared_ptr<grpc::Channel> channel;
@@ -52,11 +50,6 @@ struct GrpcProxyOptions {
   size_t max_queued_bytes = 256 * 1024;
   // A grpc-timeout longer than this is treated as none.
   absl::Duration max_timeout = absl::Hours(24 * 365);
-  // Unary calls in flight to the server at once; more wait in the front, in
-  // arrival order, and start as earlier ones finish. 0: no limit, every
-  // call starts at once and the server's threads share the CPU among all
-  // of them.
-  int max_unary_in_flight = 0;
   // L7 proxies whose `x-forwarded-for` names the client (as for REST,
   // server/policy/client_address.h); the client's address reaches the
   // server as kClientAddressMetadata.
@@ -75,12 +68,9 @@ class GrpcProxy final : public http::H2Handler {
   enum class Shape { kUnary, kServerStreaming, kClientStreaming };
 
   const GrpcProxyOptions options_;
-  // Shared with the calls, which may finish after the proxy is gone.
-  const std::shared_ptr<UnaryAdmission> admission_;
   // "/pkg.Service/Method" -> its shape; built once, read without a lock.
   const absl::flat_hash_map<std::string, Shape> methods_;
-  // Shared with unary calls that wait for admission.
-  const std::shared_ptr<grpc::GenericStub> stub_;
+  grpc::GenericStub stub_;
 };
 
 }  // namespace tokend::grpc_front
