@@ -76,7 +76,7 @@ for n, f, lib in sorted(funcs, reverse=True)[:top]:
 PY
 }
 
-perf_events=task-clock,context-switches,cpu-migrations,raw_syscalls:sys_enter
+perf_events=task-clock,context-switches,cpu-migrations,page-faults,raw_syscalls:sys_enter
 perf_summary() {  # perf.csv calls
   awk -F, -v calls="$2" '$3 != "" && $1 ~ /^[0-9.]+$/ {
     unit = $3 == "task-clock" ? " µs CPU" : " " $3
