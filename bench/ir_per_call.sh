@@ -18,8 +18,8 @@
 # CG_KEEP=dir keeps each callgrind output as dir/<spec>.<calls>.cg.
 # TOOL=perf counts, instead of instructions, what the kernel sees per call
 # (perf stat on the running server, no valgrind): CPU time, context
-# switches, CPU migrations and system calls. What callgrind cannot show:
-# the cost of threads handing a call to each other.
+# switches, CPU migrations, page faults and system calls: what callgrind
+# cannot show, the cost of threads handing a call to each other.
 set -euo pipefail
 shopt -s inherit_errexit
 source "$(dirname "$0")/lib.sh"
