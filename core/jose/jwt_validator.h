@@ -8,8 +8,10 @@
 //     (no extension is understood), no "b64" other than true
 //                                                  -> Unauthenticated
 //  3. key: by "kid" in the JwkSet; a token without kid uses the set's only
-//     key for its alg, if exactly one exists. The key's bound algorithm must
-//     equal the header's "alg": the token never picks how a key is used.
+//     key for its alg, if exactly one exists (or the one key given, or the
+//     one the caller's KeyLookup picks from the header). The key's bound
+//     algorithm must equal the header's "alg": the token never picks how a
+//     key is used.
 //  4. signature                                    -> Unauthenticated
 //  5. claims: exp/nbf/iat are numbers in 1970..9999, iss/sub/jti strings,
 //     aud a string or an array of strings           -> InvalidArgument;
