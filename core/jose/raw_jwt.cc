@@ -50,10 +50,12 @@ void RawJwtBuilder::Fail(absl::Status status) {
   if (status_.ok()) status_ = std::move(status);
 }
 
+bool RawJwtBuilder::NameBefore(const Claim& claim, absl::string_view name) {
+  return claim.name < name;
+}
+
 bool RawJwtBuilder::Has(absl::string_view name) const {
-  auto it = std::lower_bound(
-      claims_.begin(), claims_.end(), name,
-      [](const Claim& c, absl::string_view n) { return c.name < n; });
+  auto it = std::lower_bound(claims_.begin(), claims_.end(), name, NameBefore);
   return it != claims_.end() && it->name == name;
 }
 
@@ -62,9 +64,7 @@ void RawJwtBuilder::Set(absl::string_view name, std::string value_json) {
   // payload independent of the order of the setters.
   // Reserved before `it` is taken: reserving would invalidate it.
   if (claims_.empty()) claims_.reserve(12);
-  auto it = std::lower_bound(
-      claims_.begin(), claims_.end(), name,
-      [](const Claim& c, absl::string_view n) { return c.name < n; });
+  auto it = std::lower_bound(claims_.begin(), claims_.end(), name, NameBefore);
   if (it != claims_.end() && it->name == name) {
     it->value_json = std::move(value_json);
     return;

@@ -116,6 +116,8 @@ class RawJwtBuilder {
     std::string value_json;
   };
 
+  // The order of claims_ (byte-wise by name).
+  static bool NameBefore(const Claim& claim, absl::string_view name);
   void Fail(absl::Status status);
   // The claims as JSON text, or the first error.
   absl::StatusOr<std::string> Payload() const;
